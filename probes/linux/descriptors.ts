@@ -1,0 +1,254 @@
+/**
+ * Reads every descriptor of a Linux process from /proc/PID/fd and /proc/PID/fdinfo.
+ *
+ * Per descriptor: fdinfo (flags, offset, inode), then the link, then stat of the target when the
+ * link is a path. Descriptor numbers are reused at once, so the three reads are checked to describe
+ * one object (fdinfo inode = link or stat inode) and retried when they do not. A descriptor that
+ * vanishes mid-read is skipped; a process that exits mid-scan makes the audit `incomplete`.
+ */
+import { isUtf8 } from 'node:buffer';
+import { lstatSync, readdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import type { Descriptor, DescriptorType, ListOptions, ProcessAudit } from '../../src/probe-contract.js';
+import { AccessDenied, NoSuchProcess, errnoOf } from '../../src/errors.js';
+import { parseFdInfo, type FdInfo } from './fdinfo.js';
+import { O_CLOEXEC, accessMode, decodeOpenFlags } from './open-flags.js';
+import { readProcText } from './procfs.js';
+import { readArgv, readProcStat } from './process-info.js';
+import { SocketResolver, describeSocket } from './sockets.js';
+import { PeerIndex } from './peers.js';
+
+const DELETED_SUFFIX = ' (deleted)';
+const ATTEMPTS = 3;
+
+/** Shared state of one audit run: socket tables and peer index are read once for many pids. */
+export interface AuditContext {
+  sockets: SocketResolver;
+  peers?: PeerIndex;
+}
+
+export function newAuditContext(options: ListOptions = {}): AuditContext {
+  return { sockets: new SocketResolver(), peers: options.peers === false ? undefined : new PeerIndex() };
+}
+
+/** Audit one process. */
+export function auditLinuxProcess(pid: number, context: AuditContext): ProcessAudit {
+  const before = readProcStat(pid);
+  if (!before) throw new NoSuchProcess(pid);
+  const base = `/proc/${pid}`;
+  let names: string[];
+  try {
+    names = readdirSync(`${base}/fd`);
+  } catch (error) {
+    const code = errnoOf(error);
+    if (code === 'EACCES' || code === 'EPERM') {
+      let owner = '';
+      try { owner = ` (uid ${statSync(base).uid})`; } catch { /* gone meanwhile */ }
+      throw new AccessDenied(pid, `permission denied; root or the process's own user${owner} can read it`, { cause: error });
+    }
+    if (!readProcStat(pid)) throw new NoSuchProcess(pid, { cause: error });
+    if (before.state === 'Z') names = [];
+    else throw new NoSuchProcess(pid, { cause: error });
+  }
+  const audit: ProcessAudit = {
+    pid,
+    command: before.command,
+    argv: readArgv(pid),
+    ppid: before.ppid,
+    platform: 'linux',
+    fds: [],
+    errors: [],
+  };
+  try { audit.uid = statSync(base).uid; } catch { /* gone: noticed below */ }
+  if (before.state === 'Z') audit.zombie = true;
+
+  const fds = names.map(Number).sort((a, b) => a - b);
+  for (const fd of fds) {
+    const row = readDescriptor(pid, fd, context);
+    if (row) audit.fds.push(row);
+  }
+
+  const after = readProcStat(pid);
+  if (!after || after.startTime !== before.startTime) {
+    if (audit.fds.length === 0) throw new NoSuchProcess(pid);
+    audit.incomplete = true;
+    audit.errors.push(`process ${pid} exited while it was read; descriptors may be missing`);
+  }
+  audit.errors.push(...context.sockets.problems.splice(0));
+  return audit;
+}
+
+/** One descriptor, or undefined when it closed while being read. */
+export function readDescriptor(pid: number, fd: number, context: AuditContext): Descriptor | undefined {
+  let lastMismatch = '';
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const result = tryReadDescriptor(pid, fd, context);
+    if (result === undefined || result.kind === 'row') return result?.row;
+    lastMismatch = result.detail;
+  }
+  return { fd, type: 'UNKNOWN', target: '', error: `descriptor changed while being read (${lastMismatch})` };
+}
+
+type Attempt = { kind: 'row'; row: Descriptor } | { kind: 'changed'; detail: string } | undefined;
+
+function tryReadDescriptor(pid: number, fd: number, context: AuditContext): Attempt {
+  const fdPath = `/proc/${pid}/fd/${fd}`;
+  let info: FdInfo;
+  let linkBytes: Buffer;
+  try {
+    info = parseFdInfo(readProcText(`/proc/${pid}/fdinfo/${fd}`));
+    linkBytes = readlinkSync(fdPath, { encoding: 'buffer' });
+  } catch (error) {
+    return failedRead(fd, error);
+  }
+  const row: Descriptor = {
+    fd,
+    type: 'UNKNOWN',
+    target: '',
+    inheritable: (info.flags & O_CLOEXEC) === 0,
+    access: accessMode(info.flags),
+    flags: decodeOpenFlags(info.flags),
+    offset: info.pos,
+  };
+  const link = linkBytes.toString('utf8');
+  const special = /^(pipe|socket|anon_inode|pidfd):\[?(.*?)\]?$/.exec(link);
+  if (special) {
+    const kind = special[1]!;
+    const inner = special[2]!;
+    if (kind === 'pipe' || kind === 'socket') {
+      const inode = Number(inner);
+      if (info.ino !== undefined && info.ino !== inode) return { kind: 'changed', detail: `fdinfo inode ${info.ino}, link ${link}` };
+      row.inode = inode;
+      row.device = deviceOf(info, fdPath);
+      if (kind === 'pipe') {
+        row.type = 'FIFO';
+        row.target = link;
+        const peers = context.peers?.holdersOf('pipe', inode, { pid, fd });
+        if (peers) row.peers = peers;
+      } else {
+        row.type = 'SOCK';
+        describeSocketRow(row, pid, inode, context);
+      }
+    } else {
+      row.type = anonType(inner);
+      row.target = `[${inner}]`;
+      if (info.ino !== undefined) row.inode = info.ino;
+    }
+    return { kind: 'row', row };
+  }
+
+  // A path (or nsfs name such as net:[4026531840]): stat follows the magic link to the object.
+  let stats: Stats | undefined;
+  try {
+    stats = statSync(fdPath, { throwIfNoEntry: false });
+  } catch (error) {
+    row.error = `stat: ${errnoOf(error) ?? (error as Error).message}`;
+  }
+  if (stats === undefined && row.error === undefined) return undefined; // closed meanwhile
+  if (stats) {
+    if (info.ino !== undefined && info.ino !== stats.ino) {
+      return { kind: 'changed', detail: `fdinfo inode ${info.ino}, stat inode ${stats.ino}` };
+    }
+    row.type = typeFromMode(stats.mode);
+    row.device = formatDevice(stats.dev);
+    row.inode = stats.ino;
+    if (row.type === 'CHR' || row.type === 'BLK') row.rdev = formatDevice(stats.rdev);
+  }
+  setPathTarget(row, pid, linkBytes, stats);
+  return { kind: 'row', row };
+}
+
+/** Target, deleted mark and raw bytes of a path-like link. */
+function setPathTarget(row: Descriptor, pid: number, linkBytes: Buffer, stats: Stats | undefined): void {
+  let bytes = linkBytes;
+  const hasSuffix = bytes.length > DELETED_SUFFIX.length && bytes.subarray(-DELETED_SUFFIX.length).toString('latin1') === DELETED_SUFFIX;
+  if (hasSuffix && stats && isUnlinked(pid, bytes, stats)) {
+    bytes = bytes.subarray(0, -DELETED_SUFFIX.length);
+    row.deleted = true;
+  }
+  row.target = bytes.toString('utf8');
+  if (!isUtf8(bytes)) row.targetBytes = bytes.toString('base64');
+  if (row.deleted && row.type === 'REG' && row.target.startsWith('/memfd:')) {
+    row.type = 'memfd';
+    row.target = row.target.slice(1);
+    delete row.deleted; // a memfd never had a name to lose
+  }
+}
+
+/**
+ * The kernel appends " (deleted)" to the name of an unlinked file, but a file may really be
+ * called that. Unlinked = no links left, or the suffixed name is not this file.
+ */
+function isUnlinked(pid: number, linkBytes: Buffer, stats: Stats): boolean {
+  if (stats.nlink === 0) return true;
+  try {
+    const named = lstatSync(Buffer.concat([Buffer.from(`/proc/${pid}/root`), linkBytes]));
+    return named.ino !== stats.ino || named.dev !== stats.dev;
+  } catch {
+    return true;
+  }
+}
+
+function describeSocketRow(row: Descriptor, pid: number, inode: number, context: AuditContext): void {
+  const info = context.sockets.resolve(pid, inode);
+  row.socket = info ? { ...info } : { protocol: 'unknown' };
+  if (info?.protocol === 'unix' && context.peers) {
+    const peerInode = context.peers.unixPeerOf(pid, inode);
+    if (peerInode) {
+      row.socket.peerInode = peerInode;
+      row.peers = context.peers.holdersOf('socket', peerInode, { pid, fd: row.fd });
+    }
+  }
+  row.target = describeSocket(row.socket, inode);
+}
+
+function failedRead(fd: number, error: unknown): Attempt {
+  const code = errnoOf(error);
+  if (code === 'ENOENT' || code === 'ESRCH') return undefined; // closed meanwhile
+  const message = code ?? (error as Error).message;
+  return { kind: 'row', row: { fd, type: 'UNKNOWN', target: '', error: message } };
+}
+
+/** Pipes and sockets live on internal mounts; their device comes from a stat of the link. */
+function deviceOf(info: FdInfo, fdPath: string): string | undefined {
+  try {
+    const stats = statSync(fdPath, { throwIfNoEntry: false });
+    if (stats && stats.ino === info.ino) return formatDevice(stats.dev);
+  } catch { /* closed meanwhile */ }
+  return undefined;
+}
+
+const ANON_KINDS: Record<string, DescriptorType> = {
+  eventfd: 'eventfd', eventpoll: 'eventpoll', timerfd: 'timerfd', signalfd: 'signalfd',
+  inotify: 'inotify', fanotify: 'fanotify', pidfd: 'pidfd', io_uring: 'io_uring',
+  userfaultfd: 'userfaultfd', perf_event: 'perf_event',
+};
+
+/** Anonymous-inode kinds by name; unknown ones are shown raw, never guessed. */
+function anonType(name: string): DescriptorType {
+  if (ANON_KINDS[name]) return ANON_KINDS[name];
+  if (/^\d+$/.test(name)) return 'pidfd'; // pidfs names pidfds by inode on newer kernels
+  return name === '' ? 'anon' : name;
+}
+
+/** lsof's type names from st_mode. */
+export function typeFromMode(mode: number): DescriptorType {
+  switch (mode & 0o170000) {
+    case 0o100000: return 'REG';
+    case 0o040000: return 'DIR';
+    case 0o010000: return 'FIFO';
+    case 0o020000: return 'CHR';
+    case 0o060000: return 'BLK';
+    case 0o120000: return 'LNK';
+    case 0o140000: return 'SOCK';
+    default: return 'UNKNOWN';
+  }
+}
+
+/** Linux dev_t (new encoding) as `major:minor`. */
+export function formatDevice(dev: number): string {
+  const high = Math.floor(dev / 2 ** 32);
+  const low = dev >>> 0;
+  const major = ((low >>> 8) & 0xfff) | ((high & 0xfffff000) >>> 0);
+  const minor = (low & 0xff) | ((low >>> 12) & 0xfff00) | ((high & 0xfff) << 20);
+  return `${major}:${minor}`;
+}

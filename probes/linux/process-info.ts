@@ -1,0 +1,71 @@
+/** Facts about a Linux process from /proc/PID/stat and /proc/PID/cmdline. */
+import { readdirSync, statSync } from 'node:fs';
+import type { ProcessInfo } from '../../src/probe-contract.js';
+import { NoSuchProcess, ParseError } from '../../src/errors.js';
+import { readProcText, tryReadProcText } from './procfs.js';
+
+export interface ProcStat {
+  command: string;
+  state: string;
+  ppid: number;
+  /** Start time in clock ticks since boot: with the pid, names one process for good. */
+  startTime: number;
+}
+
+/** Parse /proc/PID/stat; the command sits in parentheses and may itself hold ')' or spaces. */
+export function parseProcStat(text: string): ProcStat {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open === -1 || close < open) throw new ParseError('/proc/PID/stat', JSON.stringify(text.slice(0, 80)));
+  const rest = text.slice(close + 2).split(' ');
+  const ppid = Number(rest[1]);
+  const startTime = Number(rest[19]);
+  if (!rest[0] || Number.isNaN(ppid) || Number.isNaN(startTime)) {
+    throw new ParseError('/proc/PID/stat', JSON.stringify(text.slice(0, 80)));
+  }
+  return { command: text.slice(open + 1, close), state: rest[0], ppid, startTime };
+}
+
+/** /proc/PID/stat of a live process, or undefined when it is gone. */
+export function readProcStat(pid: number): ProcStat | undefined {
+  const text = tryReadProcText(`/proc/${pid}/stat`);
+  return text === undefined ? undefined : parseProcStat(text);
+}
+
+/** The argv of a process (empty for kernel threads and zombies). */
+export function readArgv(pid: number): string[] {
+  const text = tryReadUtf8(`/proc/${pid}/cmdline`);
+  if (!text) return [];
+  const argv = text.split('\0');
+  if (argv[argv.length - 1] === '') argv.pop();
+  return argv;
+}
+
+function tryReadUtf8(path: string): string | undefined {
+  const text = tryReadProcText(path);
+  return text === undefined ? undefined : Buffer.from(text, 'latin1').toString('utf8');
+}
+
+/** Name, parent and owner of a process; NoSuchProcess when it does not exist. */
+export function linuxProcessInfo(pid: number): ProcessInfo {
+  let stat: ProcStat | undefined;
+  let uid: number | undefined;
+  try {
+    uid = statSync(`/proc/${pid}`).uid;
+    stat = readProcStat(pid);
+  } catch (error) {
+    throw new NoSuchProcess(pid, { cause: error });
+  }
+  if (!stat) throw new NoSuchProcess(pid);
+  return { pid, ppid: stat.ppid, command: stat.command, argv: readArgv(pid), uid };
+}
+
+/** Every pid under /proc. */
+export function listLinuxPids(): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    const code = name.charCodeAt(0);
+    if (code >= 48 && code <= 57) pids.push(Number(name));
+  }
+  return pids.sort((a, b) => a - b);
+}

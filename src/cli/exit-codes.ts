@@ -1,0 +1,6 @@
+/** fdscan's exit codes; a wrapped command's own failure passes through unchanged. */
+export const EXIT_OK = 0;
+/** A leak or other finding (gate). */
+export const EXIT_FINDING = 1;
+/** Bad usage, or a process that could not be read. */
+export const EXIT_ERROR = 2;

@@ -1,0 +1,43 @@
+/** The fdscan command line: one yargs parser, one module per command. */
+import yargs from 'yargs';
+import { FdscanError } from '../errors.js';
+import { auditCommand } from './audit-command.js';
+import { EXIT_ERROR } from './exit-codes.js';
+
+const EPILOGUE = `Exit status:
+  0  clean: the audit ran (or the gate found nothing)
+  1  the gate found a leak or an unexpected inheritance
+  2  bad usage, or a process that does not exist or cannot be read
+  A wrapped command's own non-zero exit passes through unchanged.
+
+Inheritable means close-on-exec is clear (Linux, macOS) or HANDLE_FLAG_INHERIT is set
+(Windows): a program started by exec receives the descriptor.`;
+
+/** Parse argv and run the chosen command; sets process.exitCode, never calls process.exit. */
+export async function main(args: string[]): Promise<void> {
+  const parser = yargs(args)
+    .scriptName('fdscan')
+    .usage('fdscan: file-descriptor diagnostics\n\nUsage: $0 [pid..] [options]')
+    .command(auditCommand)
+    .epilogue(EPILOGUE)
+    .strict()
+    .help()
+    .alias('help', 'h')
+    .version()
+    .alias('version', 'V')
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error ?? new FdscanError('EUSAGE', message);
+    });
+  try {
+    await parser.parseAsync();
+  } catch (error) {
+    if (error instanceof FdscanError) {
+      process.stderr.write(`fdscan: ${error.message}\n${error.code === 'EUSAGE' ? "Try 'fdscan --help'.\n" : ''}`);
+      process.exitCode = EXIT_ERROR;
+      return;
+    }
+    throw error;
+  }
+}

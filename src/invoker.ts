@@ -1,0 +1,35 @@
+/** Finds the process a user ran fdscan from: the parent, skipping npm/npx and shim processes. */
+import { basename } from 'node:path';
+import { probeFor } from './probe.js';
+import type { ProcessInfo } from './probe-contract.js';
+
+/** True for processes that only run fdscan on someone's behalf (npm exec, npx, `sh -c fdscan`). */
+export function isWrapperProcess(info: ProcessInfo): boolean {
+  const argv = info.argv;
+  const program = basename(argv[0] ?? info.command);
+  if (program === 'npm' || program === 'npx' || info.command === 'npm exec' || info.command === 'npx') return true;
+  if (/^node(js)?(\d+)?$/.test(program) || info.command === 'node') {
+    const script = basename(argv[1] ?? '');
+    return /^(npm|npx)(-cli\.js)?$/.test(script) || script === 'npm-cli.js' || script === 'npx-cli.js';
+  }
+  // npm runs a bin through `sh -c 'fdscan ...'`.
+  if (/^(sh|dash|bash)$/.test(program) && argv[1] === '-c') return /(^|[\s/])fdscan(\s|$)/.test(argv[2] ?? '');
+  return false;
+}
+
+/** The pid fdscan should audit when given none: the first ancestor that is not a wrapper. */
+export function invokingProcess(start: number = process.ppid): number {
+  const probe = probeFor();
+  let pid = start;
+  for (let depth = 0; depth < 16 && pid > 1; depth++) {
+    let info: ProcessInfo;
+    try {
+      info = probe.processInfo(pid);
+    } catch {
+      return pid;
+    }
+    if (!isWrapperProcess(info)) return pid;
+    pid = info.ppid;
+  }
+  return pid;
+}

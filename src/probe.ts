@@ -1,0 +1,16 @@
+/** Chooses the probe for this operating system, once. Probes bind native code lazily, so
+ * importing all of them is harmless on any OS. */
+import type { Probe } from './probe-contract.js';
+import { UnsupportedPlatform } from './errors.js';
+import linuxProbe from '../probes/linux/index.js';
+
+const PROBES: Partial<Record<NodeJS.Platform, Probe>> = {
+  linux: linuxProbe,
+};
+
+/** The probe of `platform` (default: this one); UnsupportedPlatform where there is none. */
+export function probeFor(platform: NodeJS.Platform = process.platform): Probe {
+  const probe = PROBES[platform];
+  if (!probe) throw new UnsupportedPlatform(platform);
+  return probe;
+}

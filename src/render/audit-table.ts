@@ -1,0 +1,64 @@
+/** The human-readable audit: a header line per process and a cli-table3 table of descriptors. */
+import Table from 'cli-table3';
+import type { Descriptor, ProcessAudit } from '../probe-contract.js';
+import { type Style, paint } from './style.js';
+
+const HEAD = ['FD', 'TYPE', 'MODE', 'INHERIT', 'OFFSET', 'TARGET'];
+
+/** One process: header, table, then any errors met while reading it. */
+export function renderAuditTable(audit: ProcessAudit, style: Style): string {
+  const inheritable = audit.fds.filter((d) => d.inheritable === true).length;
+  const argv = audit.argv && audit.argv.length > 0 ? audit.argv.join(' ') : audit.command;
+  const lines = [
+    `${paint(style, 'bold', `pid ${audit.pid}`)} ${audit.command}${argv !== audit.command ? `  ${paint(style, 'dim', truncate(argv, 120))}` : ''}`,
+    `${audit.fds.length} descriptor${audit.fds.length === 1 ? '' : 's'}, ${paint(style, inheritable ? 'yellow' : 'green', `${inheritable} inheritable`)}` +
+      `${audit.zombie ? ' (zombie: it holds no descriptors)' : ''}${audit.incomplete ? paint(style, 'red', ' (incomplete: the process changed while being read)') : ''}`,
+  ];
+  if (audit.fds.length > 0) lines.push(renderRows(audit.fds, style));
+  for (const error of audit.errors) lines.push(paint(style, 'red', `warning: ${error}`));
+  return lines.join('\n');
+}
+
+function renderRows(rows: Descriptor[], style: Style): string {
+  const fixed = [6, 10, 6, 9, 10];
+  const table = new Table({
+    head: HEAD,
+    style: { head: style.color ? ['bold'] : [], border: style.color ? ['grey'] : [], compact: true },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+    ...(style.width
+      ? { colWidths: [...fixed, Math.max(20, style.width - fixed.reduce((a, b) => a + b, 0) - HEAD.length - 1)], wordWrap: true, wrapOnWordBoundary: false }
+      : {}),
+  });
+  for (const row of rows) {
+    table.push([
+      String(row.fd),
+      row.type,
+      row.access ?? '?',
+      row.inheritable === undefined ? '?' : row.inheritable ? paint(style, 'yellow', 'yes') : '-',
+      row.offset === undefined ? '' : String(row.offset),
+      targetText(row, style),
+    ]);
+  }
+  return table.toString();
+}
+
+/** Target with its marks: deleted, peers, a read error. */
+export function targetText(row: Descriptor, style: Style): string {
+  let text = visible(row.target);
+  if (row.deleted) text += paint(style, 'red', ' [deleted]');
+  if (row.peers && row.peers.length > 0) {
+    const shown = row.peers.slice(0, 3).map((p) => `${p.pid}/${p.command}:${p.fd}`).join(', ');
+    text += paint(style, 'dim', ` <-> ${shown}${row.peers.length > 3 ? ` +${row.peers.length - 3} more` : ''}`);
+  }
+  if (row.error) text += paint(style, 'red', `${text ? ' ' : ''}(error: ${row.error})`);
+  return text;
+}
+
+/** Control characters (a newline in a file name) escaped so one row stays one line. */
+export function visible(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

@@ -1,0 +1,20 @@
+/** Runs the real fdscan binary, as a user would, and captures what it prints. */
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { fdscanBin } from './fixture.js';
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `fdscan ARGS` with NO_COLOR, outside any terminal. */
+export function runCli(args: string[], options: SpawnSyncOptions = {}): CliResult {
+  const result = spawnSync(process.execPath, [fdscanBin, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    ...options,
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, COLUMNS: undefined, ...options.env },
+  });
+  return { code: result.status, stdout: String(result.stdout), stderr: String(result.stderr) };
+}

@@ -1,0 +1,62 @@
+/** Starts test/fixtures programs that hold known descriptors, and stops them. */
+import type { AccessMode } from '../../src/index.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+/** The repository's root (tests run from dist/test/...). */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const fixturesDir = join(repoRoot, 'test', 'fixtures');
+export const fdscanBin = join(repoRoot, 'bin', 'fdscan.js');
+
+export interface ManifestEntry {
+  fd: number;
+  type: string;
+  target: string | null;
+  inheritable: boolean;
+  access?: AccessMode;
+  offset?: number;
+  deleted?: boolean;
+  protocol?: string;
+  state?: string;
+  peer_fd?: number;
+}
+
+export interface RunningFixture<M> {
+  pid: number;
+  manifest: M;
+  workdir: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Run a fixture script with a fresh work directory; resolves once it printed its JSON line. */
+export async function startFixture<M extends { pid: number }>(script: string, args: string[] = []): Promise<RunningFixture<M>> {
+  const workdir = mkdtempSync(join(tmpdir(), 'fdscan-test-'));
+  const command = script.endsWith('.py') ? 'python3' : process.execPath;
+  const child = spawn(command, [join(fixturesDir, script), workdir, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const first = await new Promise<string>((resolvePromise, reject) => {
+    lines.once('line', resolvePromise);
+    child.once('exit', (code) => reject(new Error(`fixture ${script} exited with ${code} before its manifest`)));
+  });
+  const manifest = JSON.parse(first) as M;
+  return {
+    pid: manifest.pid,
+    manifest,
+    workdir,
+    child,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.stdin!.end();
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(workdir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * The exact tracer: ptrace from one thread (the tracer worker), synchronous calls only.
+ *
+ * Calls: PTRACE_SEIZE (TRACEEXEC|TRACEFORK|TRACEVFORK|TRACECLONE|TRACEEXIT|EXITKILL) on the
+ * stopped stub (spawn-stopped.ts), PTRACE_CONT / PTRACE_LISTEN / PTRACE_GETEVENTMSG, and
+ * waitpid(-1, __WALL|__WNOTHREAD). Privileges: ptrace of one's own child; refused under yama
+ * ptrace_scope 3, seccomp sandboxes or without CAP_SYS_PTRACE in some containers (EPERM).
+ *
+ * Why waiting on -1 is safe here: __WNOTHREAD limits waitpid to children and tracees of the
+ * calling thread. The stub was spawned by this thread and every tracee is attached to it; libuv's
+ * children belong to the main thread, and libuv waits for them by pid, never for ours.
+ *
+ * Races handled: a new child may report its first stop before its parent reports the fork event;
+ * it is held stopped until the fork is recorded, so its exec cannot come first. Each table is read
+ * while its process is in a ptrace stop, so it cannot change under the read. EXITKILL: if fdscan
+ * dies, the kernel kills the traced tree instead of leaving it stopped.
+ */
+import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import { errno, kcmp, kill, ptrace, waitpid } from '../../probes/linux/libc.js';
+import { decodeWaitStatus, osErrorName } from './wait-status.js';
+import type { TraceRecorder } from './trace-recorder.js';
+import type { DescriptorSource } from './trace-result.js';
+
+const PTRACE_CONT = 7;
+const PTRACE_GETEVENTMSG = 0x4201;
+const PTRACE_SEIZE = 0x4206;
+const PTRACE_LISTEN = 0x4208;
+const PTRACE_O_TRACEFORK = 0x2;
+const PTRACE_O_TRACEVFORK = 0x4;
+const PTRACE_O_TRACECLONE = 0x8;
+const PTRACE_O_TRACEEXEC = 0x10;
+const PTRACE_O_TRACEEXIT = 0x40;
+const PTRACE_O_EXITKILL = 0x100000;
+const EVENT_FORK = 1;
+const EVENT_VFORK = 2;
+const EVENT_CLONE = 3;
+const EVENT_EXEC = 4;
+const EVENT_EXIT = 6;
+const EVENT_STOP = 128;
+const WALL = 0x40000000;
+const WNOTHREAD = 0x20000000;
+const EINTR = 4;
+const ECHILD = 10;
+const KCMP_FILE = 0;
+const SIG = constants.signals;
+const JOB_CONTROL_STOPS = new Set<number>([SIG.SIGSTOP, SIG.SIGTSTP, SIG.SIGTTIN, SIG.SIGTTOU]);
+
+/** Attach to the stopped stub; returns the errno name when ptrace is refused. */
+export function seize(pid: number): string | undefined {
+  const options = PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE
+    | PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL;
+  if (ptrace(PTRACE_SEIZE, pid, 0, options) === 0) return undefined;
+  return osErrorName(errno());
+}
+
+/** Hooks the worker gives the loop: tell the main thread about processes as they come and go. */
+export interface LoopHooks {
+  onProcess(pid: number): void;
+  onExit(pid: number): void;
+}
+
+/**
+ * Trace until no tracee is left. The root is seized and stopped; it is resumed here.
+ * Returns the root's wait status.
+ */
+export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: LoopHooks): { code?: number; signal?: number } {
+  /** Thread id -> its thread group id, for tracees that are threads, not processes. */
+  const threads = new Map<number, number>();
+  /** New tracees held in their first stop until their parent's fork event is recorded. */
+  const heldNew = new Set<number>();
+  /** Known tracees whose first (attach) stop is still to come: resume it, do not treat it as job control. */
+  const awaitingFirstStop = new Set<number>([root]);
+  const eventMessage = Buffer.alloc(8);
+  const status = [0];
+  let rootStatus: { code?: number; signal?: number } = {};
+
+  const resume = (pid: number, signal = 0): void => {
+    // ESRCH: killed meanwhile (SIGKILL); its exit is reported next.
+    ptrace(PTRACE_CONT, pid, 0, signal);
+  };
+  const message = (pid: number): number => {
+    eventMessage.fill(0);
+    ptrace(PTRACE_GETEVENTMSG, pid, 0, eventMessage);
+    return Number(eventMessage.readBigUInt64LE(0));
+  };
+  const confirm = (pid: number, fd: number, source: DescriptorSource): boolean | undefined => {
+    const r = kcmp(pid, source.pid, KCMP_FILE, fd, source.fd);
+    return r === undefined || r < 0 ? undefined : r === 0;
+  };
+
+  // The stub stopped itself (group-stop). Once seized, SIGCONT ends the stop; the tracer then sees
+  // the attach stop (resumed below) and the SIGCONT delivery (passed on), then the exec of CMD.
+  kill(root, SIG.SIGCONT);
+
+  for (;;) {
+    const pid = waitpid(-1, status, WALL | WNOTHREAD);
+    if (pid === -1) {
+      const code = errno();
+      if (code === EINTR) continue;
+      if (code === ECHILD) break;
+      throw new Error(`waitpid: ${osErrorName(code)}`);
+    }
+    const state = decodeWaitStatus(status[0]!);
+    if (state.kind !== 'stopped') {
+      if (threads.delete(pid)) continue;
+      heldNew.delete(pid);
+      const code = state.kind === 'exited' ? state.code : undefined;
+      const signal = state.kind === 'killed' ? state.signal : undefined;
+      if (recorder.exited(pid, code, signal)) hooks.onExit(pid);
+      if (pid === root) rootStatus = { code, signal };
+      continue;
+    }
+
+    switch (state.event) {
+      case EVENT_FORK:
+      case EVENT_VFORK:
+      case EVENT_CLONE: {
+        const child = message(pid);
+        const tgid = threadGroupOf(child);
+        if (tgid !== undefined && tgid !== child) {
+          threads.set(child, tgid);
+        } else {
+          const kind = state.event === EVENT_FORK ? 'fork' : state.event === EVENT_VFORK ? 'vfork' : 'clone';
+          recorder.fork(threads.get(pid) ?? pid, child, kind);
+          hooks.onProcess(child);
+        }
+        if (heldNew.delete(child)) resume(child);
+        else awaitingFirstStop.add(child);
+        resume(pid);
+        break;
+      }
+      case EVENT_EXEC: {
+        // After exec the process has one thread, whose id is the group id `pid`.
+        for (const [tid, tgid] of threads) if (tgid === pid) threads.delete(tid);
+        recorder.exec(pid, { confirm });
+        resume(pid);
+        break;
+      }
+      case EVENT_EXIT:
+        if (!threads.has(pid)) recorder.exiting(pid);
+        resume(pid);
+        break;
+      case EVENT_STOP:
+        if (awaitingFirstStop.delete(pid)) {
+          resume(pid);
+        } else if (!recorder.isLive(pid) && !threads.has(pid)) {
+          // A new tracee whose parent has not reported the fork yet.
+          heldNew.add(pid);
+        } else if (JOB_CONTROL_STOPS.has(state.signal)) {
+          // A real group-stop (Ctrl-Z, SIGSTOP): stay stopped, but let SIGCONT be reported.
+          ptrace(PTRACE_LISTEN, pid, 0, 0);
+        } else {
+          resume(pid);
+        }
+        break;
+      default:
+        // Signal-delivery stop: pass the signal on unchanged.
+        resume(pid, state.signal);
+    }
+  }
+  return rootStatus;
+}
+
+/** Tgid of a task from /proc/TID/status (undefined when it already exited). */
+function threadGroupOf(tid: number): number | undefined {
+  try {
+    const match = /^Tgid:\s*(\d+)/m.exec(readFileSync(`/proc/${tid}/status`, 'latin1'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}

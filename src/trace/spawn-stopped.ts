@@ -1,0 +1,81 @@
+/**
+ * Starts a command from the calling thread with posix_spawn, held stopped before it execs.
+ *
+ * Why a stub: posix_spawn returns only after the child has exec'd (glibc uses CLONE_VFORK), so
+ * there is no moment to attach between fork and exec, and ptrace relationships belong to the one
+ * thread that attaches, so another thread cannot attach during the spawn. The stub is
+ * `/bin/sh -c 'kill -STOP $$ && exec "$@"' fdscan CMD ARGS`: the shell stops itself before it
+ * execs CMD, and nothing but a SIGCONT can move it past that point. The caller waits for the stop
+ * (waitpid WUNTRACED on this pid only), attaches, then sends SIGCONT: the exec of CMD cannot
+ * happen unobserved. (`kill` and `exec` are builtins of every POSIX shell: the stub forks nothing
+ * and opens nothing, so CMD receives exactly the table the stub received.)
+ *
+ * Node marks its own 0, 1, 2 close-on-exec at start-up, so the stub's stdio is dup2'ed explicitly
+ * (glibc's adddup2 of a descriptor onto itself clears FD_CLOEXEC). Signal dispositions Node set
+ * (SIGPIPE ignored) are reset to default and the signal mask emptied, as child_process does.
+ */
+import {
+  SPAWN_STRUCT_BYTES, errno, posixSpawn, posixSpawnFileActionsAddDup2, posixSpawnFileActionsDestroy,
+  posixSpawnFileActionsInit, posixSpawnattrDestroy, posixSpawnattrInit, posixSpawnattrSetflags,
+  posixSpawnattrSetsigdefault, posixSpawnattrSetsigmask, waitpid,
+} from '../../probes/linux/libc.js';
+import { FdscanError } from '../errors.js';
+import { osErrorName } from './wait-status.js';
+
+const POSIX_SPAWN_SETSIGDEF = 0x04;
+const POSIX_SPAWN_SETSIGMASK = 0x08;
+const WUNTRACED = 2;
+const EINTR = 4;
+/** glibc's sigset_t is 1024 bits. */
+const SIGSET_BYTES = 128;
+
+const STUB_SCRIPT = 'kill -STOP $$ && exec "$@"';
+
+/** A posix_spawn failure (the stub could not start). */
+export class SpawnFailed extends FdscanError {
+  constructor(detail: string) {
+    super('ESPAWN', `cannot start the command: ${detail}`);
+  }
+}
+
+/** Spawn `argv` via the stopping stub; returns once the stub is stopped (not yet exec'd CMD). */
+export function spawnStopped(argv: string[], env: string[]): number {
+  const actions = Buffer.alloc(SPAWN_STRUCT_BYTES);
+  const attr = Buffer.alloc(SPAWN_STRUCT_BYTES);
+  check(posixSpawnFileActionsInit(actions), 'posix_spawn_file_actions_init');
+  check(posixSpawnattrInit(attr), 'posix_spawnattr_init');
+  try {
+    for (const fd of [0, 1, 2]) check(posixSpawnFileActionsAddDup2(actions, fd, fd), 'posix_spawn_file_actions_adddup2');
+    check(posixSpawnattrSetsigdefault(attr, Buffer.alloc(SIGSET_BYTES, 0xff)), 'posix_spawnattr_setsigdefault');
+    check(posixSpawnattrSetsigmask(attr, Buffer.alloc(SIGSET_BYTES, 0)), 'posix_spawnattr_setsigmask');
+    check(posixSpawnattrSetflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK), 'posix_spawnattr_setflags');
+    const pid = [0];
+    const stubArgv = ['sh', '-c', STUB_SCRIPT, 'fdscan', ...argv, null];
+    check(posixSpawn(pid, '/bin/sh', actions, attr, stubArgv, [...env, null]), 'posix_spawn /bin/sh');
+    waitForStop(pid[0]!);
+    return pid[0]!;
+  } finally {
+    posixSpawnFileActionsDestroy(actions);
+    posixSpawnattrDestroy(attr);
+  }
+}
+
+/** Block until the stub stops itself; it is this thread's child, so waiting on its pid is ours alone. */
+function waitForStop(pid: number): void {
+  const status = [0];
+  for (;;) {
+    const r = waitpid(pid, status, WUNTRACED);
+    if (r === pid) break;
+    if (r === -1 && errno() === EINTR) continue;
+    throw new SpawnFailed(`waitpid ${pid}: ${osErrorName(errno())}`);
+  }
+  const word = status[0]!;
+  if ((word & 0xff) !== 0x7f) {
+    // Exited or killed before it could stop: /bin/sh missing or broken.
+    throw new SpawnFailed(`/bin/sh ended before the command started (wait status ${word})`);
+  }
+}
+
+function check(result: number, call: string): void {
+  if (result !== 0) throw new SpawnFailed(`${call}: ${osErrorName(result)}`);
+}

@@ -1,0 +1,125 @@
+/**
+ * The shape of a trace: every process of a command's tree, every exec with exactly the descriptors
+ * the new program received, and for each descriptor where it came from.
+ *
+ * Lineage, so a caller can answer "who first held the descriptor this exec received?":
+ * - A process is born (fork/vfork/clone) with a copy of its parent's table; the tracer reads the
+ *   parent's table at the fork stop, when the copy is exact.
+ * - At each exec (and at exit) the tracer reads the process's table again and matches every
+ *   descriptor to the table it had before: same object (device+inode+type) at the same number, else
+ *   at another number (a dup). A match keeps the origin; no match means this process opened it.
+ * - `firstHolder` follows that chain to the first process of the tree that held the open file:
+ *   the one that opened it, or the root for what came from the tracer (`ambient`).
+ * Processes are numbered by `id` (their index in `processes`) because pids may be reused.
+ */
+import type { Descriptor } from '../probe-contract.js';
+
+/** How one process came to hold a descriptor. */
+export type DescriptorVia =
+  /** In its table since it was forked: a copy of the parent's descriptor `from`. */
+  | 'parent'
+  /** Opened (or received over a socket) by this process itself, possibly in an earlier program image. */
+  | 'self'
+  /** Received by the root from the tracing process (fdscan or the library's caller). */
+  | 'ambient';
+
+/** A process of the traced tree: its id in `TraceResult.processes` and its pid. */
+export interface ProcessRef {
+  process: number;
+  pid: number;
+}
+
+/** Where a descriptor was copied from. */
+export interface DescriptorSource {
+  /** Index in `processes` of the parent; absent when it is the tracing process (ambient). */
+  process?: number;
+  pid: number;
+  fd: number;
+  /**
+   * How sure the link is: `kcmp` the kernel confirmed the same open file description at exec;
+   * `identity` the same device+inode+type (a guess for anonymous inodes such as eventfd, which
+   * share one inode; or when the parent had already exited).
+   */
+  match: 'kcmp' | 'identity';
+}
+
+/** A descriptor seen in a traced process, with its lineage. */
+export interface TracedDescriptor extends Descriptor {
+  via: DescriptorVia;
+  /** For `parent` and `ambient`: the descriptor it is a copy of. */
+  from?: DescriptorSource;
+  /** The first process of the tree that held this open file (it opened it, or the root received it). */
+  firstHolder: ProcessRef;
+  /** The same object was in the tracing process's table when the trace began (fdscan's environment). */
+  ambient?: boolean;
+}
+
+/** One exec: what the new program was and exactly what it received. */
+export interface ExecRecord {
+  /** Order of the event among all events of the trace. */
+  seq: number;
+  argv: string[];
+  /** /proc/PID/exe after the exec. */
+  exe: string;
+  /** Every descriptor open when the new program started (0, 1, 2 included), by number. */
+  received: TracedDescriptor[];
+  /** Sampling mode: the table was read some time after the exec, not at it. */
+  sampled?: boolean;
+  /** Set when the table could not be read completely. */
+  error?: string;
+}
+
+/** How a process ended. */
+export interface ProcessExit {
+  seq: number;
+  /** Shell convention: the exit code, or 128+N for a death by signal N; absent when unknown (sampling). */
+  status?: number;
+  code?: number;
+  signal?: NodeJS.Signals | string;
+  /** Its table just before it exited (ptrace only; absent when it could not be read). */
+  held?: TracedDescriptor[];
+}
+
+/** One process of the traced tree (threads are not processes and are not listed). */
+export interface TracedProcess {
+  /** Index in `TraceResult.processes`; the root is 0. */
+  id: number;
+  pid: number;
+  /** The process that created it; the root's parent is the tracer (`parent` absent). */
+  parent?: number;
+  ppid: number;
+  createdBy: 'spawn' | 'fork' | 'vfork' | 'clone';
+  /** Seq of the creation event. */
+  seq: number;
+  /** Program images this process ran, in order; empty when it exited without exec. */
+  execs: ExecRecord[];
+  exit?: ProcessExit;
+}
+
+/** A fork, exec or exit, in the order the tracer saw them. */
+export interface TraceEvent {
+  seq: number;
+  kind: 'spawn' | 'fork' | 'vfork' | 'clone' | 'exec' | 'exit';
+  process: number;
+  pid: number;
+  /** fork/vfork/clone: the new process. */
+  child?: number;
+}
+
+/** Everything `traceCommand` learned. */
+export interface TraceResult {
+  command: string[];
+  /** `ptrace`: exact; `sampling`: /proc read periodically, short processes may be missing. */
+  method: 'ptrace' | 'sampling';
+  /** The process that traced (fdscan's pid). */
+  tracerPid: number;
+  /** The root's exit status, shell convention: code, or 128+N for a death by signal N. */
+  exitCode: number;
+  signal?: NodeJS.Signals | string;
+  /** The tracing process's own table when the trace began: the source of `ambient` descriptors. */
+  ambient: Descriptor[];
+  processes: TracedProcess[];
+  events: TraceEvent[];
+  /** Things the user must know: fallback to sampling, unreadable tables, processes left running. */
+  warnings: string[];
+}

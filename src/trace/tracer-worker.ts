@@ -1,0 +1,76 @@
+/**
+ * The tracer thread. Every ptrace call of a trace happens here, synchronously: ptrace ties a
+ * tracee to the one thread that attached it, and this thread also spawns the root so that it is
+ * the root's parent. The main thread learns of processes through messages (with a pidfd each, so
+ * that it can forward signals without ever hitting a reused pid) and receives the result at the end.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { FdscanError } from '../errors.js';
+import { pidfdOpen } from '../../probes/linux/libc.js';
+import { spawnStopped } from './spawn-stopped.js';
+import { runPtraceLoop, seize } from './ptrace-tracer.js';
+import { runSamplingLoop } from './sampling-tracer.js';
+import { TraceRecorder } from './trace-recorder.js';
+import type { TraceResult } from './trace-result.js';
+
+/** What the main thread asks for. */
+export interface TraceRequest {
+  argv: string[];
+  env: string[];
+  method: 'auto' | 'ptrace' | 'sampling';
+  samplingIntervalMs: number;
+}
+
+/** Messages this worker posts. */
+export type TracerMessage =
+  | { type: 'process'; pid: number; pidfd: number }
+  | { type: 'exit'; pid: number }
+  | { type: 'result'; result: TraceResult }
+  | { type: 'error'; code: string; message: string };
+
+const PIDFD_FLAGS = 0;
+
+function post(message: TracerMessage): void {
+  parentPort!.postMessage(message);
+}
+
+function run(request: TraceRequest): TraceResult {
+  const recorder = new TraceRecorder(request.argv, process.pid);
+  const root = spawnStopped(request.argv, request.env);
+  recorder.addRoot(root);
+  const hooks = {
+    // A tracee is stopped (or not yet reaped) here, so its pid cannot have been reused yet.
+    onProcess: (pid: number) => post({ type: 'process', pid, pidfd: pidfdOpen(pid, PIDFD_FLAGS) }),
+    onExit: (pid: number) => post({ type: 'exit', pid }),
+  };
+  hooks.onProcess(root);
+  if (request.method !== 'sampling') {
+    const refused = seize(root);
+    if (refused === undefined) {
+      const status = runPtraceLoop(root, recorder, hooks);
+      return recorder.result('ptrace', exitCodeOf(status), status.signal);
+    }
+    if (request.method === 'ptrace') {
+      process.kill(root, 'SIGKILL');
+      throw new FdscanError('ETRACE_REFUSED', `ptrace refused (${refused}): cannot trace exactly here`);
+    }
+    recorder.warnings.push(
+      `ptrace refused (${refused}: yama ptrace_scope, a sandbox or a missing CAP_SYS_PTRACE); ` +
+      `sampling /proc every ${request.samplingIntervalMs} ms instead: processes shorter than that can be missed, ` +
+      'and tables are read after the exec, not at it',
+    );
+  }
+  const status = runSamplingLoop(root, recorder, hooks, request.samplingIntervalMs);
+  return recorder.result('sampling', exitCodeOf(status), status.signal);
+}
+
+function exitCodeOf(status: { code?: number; signal?: number }): number {
+  return status.signal !== undefined ? 128 + status.signal : (status.code ?? 0);
+}
+
+try {
+  post({ type: 'result', result: run(workerData as TraceRequest) });
+} catch (error) {
+  const code = error instanceof FdscanError ? error.code : 'ETRACE';
+  post({ type: 'error', code, message: (error as Error).message });
+}

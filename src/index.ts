@@ -8,3 +8,16 @@ export { listDescriptors, countDescriptors, auditProcesses, auditAllProcesses, f
 export type { AuditOptions, AuditResult, MachineAudit } from './audit.js';
 export { probeFor } from './probe.js';
 export { invokingProcess } from './invoker.js';
+export { traceCommand, CommandNotFound } from './trace/trace-command.js';
+export type { TraceOptions } from './trace/trace-command.js';
+export type {
+  TraceResult, TracedProcess, TracedDescriptor, ExecRecord, ProcessExit, TraceEvent, DescriptorSource,
+  DescriptorVia, ProcessRef,
+} from './trace/trace-result.js';
+export { diffProcessPair } from './trace/pair-diff.js';
+export type { PairDiff, SharedDescriptor } from './trace/pair-diff.js';
+export { inheritDiff } from './trace/inherit-probe.js';
+export type { InheritDiffResult, ReceivedDescriptor } from './trace/inherit-probe.js';
+export { markAllCloseOnExec } from './close-fds.js';
+export type { CloseOnExecOptions, CloseOnExecResult } from './close-fds.js';
+export { inheritDiffDocument, INHERIT_DIFF_SCHEMA } from './render/inherit-diff-json.js';

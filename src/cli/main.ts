@@ -2,6 +2,8 @@
 import yargs from 'yargs';
 import { FdscanError } from '../errors.js';
 import { auditCommand } from './audit-command.js';
+import { inheritDiffCommand } from './inherit-diff-command.js';
+import { runCommand } from './run-command.js';
 import { EXIT_ERROR } from './exit-codes.js';
 
 const EPILOGUE = `Exit status:
@@ -19,6 +21,10 @@ export async function main(args: string[]): Promise<void> {
     .scriptName('fdscan')
     .usage('fdscan: file-descriptor diagnostics\n\nUsage: $0 [pid..] [options]')
     .command(auditCommand)
+    .command(inheritDiffCommand)
+    .command(runCommand)
+    // Everything after -- is the wrapped command's, never fdscan's options.
+    .parserConfiguration({ 'populate--': true })
     .epilogue(EPILOGUE)
     .strict()
     .help()

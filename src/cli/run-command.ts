@@ -1,0 +1,64 @@
+/** `fdscan run --close-fds [--keep 3,5] -- CMD`: start CMD with only 0, 1, 2 and the kept descriptors. */
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import { UsageError } from '../errors.js';
+import { markAllCloseOnExec } from '../close-fds.js';
+import { EXIT_ERROR } from './exit-codes.js';
+
+const EXIT_NOT_FOUND = 127;
+const EXIT_NOT_EXECUTABLE = 126;
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+interface RunArgs {
+  closeFds?: boolean;
+  keep?: string[];
+  '--'?: Array<string | number>;
+}
+
+export const runCommand = {
+  command: 'run',
+  describe: 'Run a command; with --close-fds it receives only stdin, stdout, stderr and --keep descriptors',
+  builder: (yargs: Argv) =>
+    yargs
+      .option('close-fds', { type: 'boolean', default: false, describe: 'Mark every other descriptor close-on-exec first (close_range, or fcntl per fd)' })
+      .option('keep', { type: 'string', array: true, describe: 'Descriptors to pass on as well, comma-separated: --keep 3,5' })
+      .example('$0 run --close-fds -- ./server', 'Start ./server without anything the shell leaked to fdscan')
+      .example('$0 run --close-fds --keep 3 -- ./worker', 'Pass fd 3 on, nothing else')
+      .epilogue("Exit status: CMD's own (128+N when a signal N killed it), 127 when CMD is not found, 126 when it cannot\n" +
+        'be executed, 2 on bad usage. SIGINT, SIGTERM and SIGHUP sent to fdscan are forwarded to CMD.'),
+  handler: (argv: ArgumentsCamelCase<RunArgs>) => runRun(argv),
+};
+
+/** `--keep 3,5 --keep 7` as [3, 5, 7]. */
+export function parseKeep(values: string[] | undefined): number[] {
+  return (values ?? []).flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter(Boolean).map((v) => {
+    if (!/^\d+$/.test(v)) throw new UsageError(`--keep takes descriptor numbers such as 3,5, not '${v}'`);
+    return Number(v);
+  });
+}
+
+async function runRun(argv: RunArgs): Promise<void> {
+  const command = (argv['--'] ?? []).map(String);
+  if (command.length === 0) throw new UsageError('run needs a command: fdscan run --close-fds -- CMD [ARGS...]');
+  const keep = parseKeep(argv.keep);
+  if (keep.length > 0 && !argv.closeFds) throw new UsageError('--keep only makes sense with --close-fds');
+  if (argv.closeFds) markAllCloseOnExec({ keep });
+  const child = spawn(command[0]!, command.slice(1), { stdio: 'inherit' });
+  const forwarders = FORWARDED.map((signal) => {
+    const listener = (): void => { child.kill(signal); };
+    process.on(signal, listener);
+    return [signal, listener] as const;
+  });
+  try {
+    process.exitCode = await new Promise<number>((resolve) => {
+      child.once('error', (error: NodeJS.ErrnoException) => {
+        process.stderr.write(`fdscan: cannot run ${command[0]}: ${error.code ?? error.message}\n`);
+        resolve(error.code === 'ENOENT' ? EXIT_NOT_FOUND : error.code === 'EACCES' ? EXIT_NOT_EXECUTABLE : EXIT_ERROR);
+      });
+      child.once('exit', (code, signal) => resolve(signal ? 128 + constants.signals[signal] : (code ?? EXIT_ERROR)));
+    });
+  } finally {
+    for (const [signal, listener] of forwarders) process.off(signal, listener);
+  }
+}

@@ -1,0 +1,50 @@
+/** The versioned JSON document of `fdscan inherit-diff -- CMD`. */
+import type { TraceResult, TracedDescriptor } from '../trace/trace-result.js';
+
+export const INHERIT_DIFF_SCHEMA = 'fdscan/inherit-diff@1';
+
+/** One exec of the tree, as the JSON document lists it. */
+export interface InheritDiffExec {
+  /** Index of the process in `tree` (stable when pids are reused). */
+  process: number;
+  pid: number;
+  ppid: number;
+  argv: string[];
+  exe: string;
+  /** Every descriptor the new program received, 0, 1 and 2 included, each with its lineage. */
+  inherited: TracedDescriptor[];
+  sampled?: boolean;
+  error?: string;
+}
+
+/**
+ * `{"schema":"fdscan/inherit-diff@1","command":[...],"exitCode":N,"method","warnings",
+ * "processes":[one entry per exec, in order],"tree":[every process: id,pid,ppid,parent,createdBy,exit],
+ * "ambient":[fdscan's own table]}`.
+ */
+export function inheritDiffDocument(trace: TraceResult): Record<string, unknown> {
+  const execs: Array<InheritDiffExec & { seq: number }> = [];
+  for (const p of trace.processes) {
+    for (const exec of p.execs) {
+      execs.push({
+        seq: exec.seq, process: p.id, pid: p.pid, ppid: p.ppid, argv: exec.argv, exe: exec.exe, inherited: exec.received,
+        ...(exec.sampled ? { sampled: true } : {}), ...(exec.error ? { error: exec.error } : {}),
+      });
+    }
+  }
+  execs.sort((a, b) => a.seq - b.seq);
+  return {
+    schema: INHERIT_DIFF_SCHEMA,
+    command: trace.command,
+    exitCode: trace.exitCode,
+    ...(trace.signal ? { signal: trace.signal } : {}),
+    method: trace.method,
+    warnings: trace.warnings,
+    processes: execs.map(({ seq: _seq, ...exec }) => exec),
+    tree: trace.processes.map((p) => ({
+      id: p.id, pid: p.pid, ppid: p.ppid, ...(p.parent !== undefined ? { parent: p.parent } : {}), createdBy: p.createdBy,
+      execs: p.execs.length, ...(p.exit ? { exit: { status: p.exit.status, signal: p.exit.signal } } : {}),
+    })),
+    ambient: trace.ambient,
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * `inheritDiff(spawnOptions)`: what would a child started with these child_process options receive
+ * from this process? Starts fdscan's probe child, `/bin/sh -c 'kill -STOP $$'` (a shell that opens
+ * nothing and stops itself right after its exec), with the caller's options, reads its table while it
+ * is stopped, matches it against the caller's own (kcmp where permitted), then lets it exit.
+ */
+import { spawn, type SpawnOptions, type StdioOptions } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Descriptor } from '../probe-contract.js';
+import { FdscanError, UnsupportedPlatform } from '../errors.js';
+import { readProcStat } from '../../probes/linux/process-info.js';
+import { diffProcessPair } from './pair-diff.js';
+
+const PROBE_SCRIPT = 'kill -STOP $$';
+const STOP_WAIT_MS = 10_000;
+
+/** A descriptor the probe child received, and the caller's descriptor it is a copy of, if any. */
+export interface ReceivedDescriptor extends Descriptor {
+  parentFd?: number;
+  match?: 'kcmp' | 'identity';
+}
+
+/** What the probe child received. */
+export interface InheritDiffResult {
+  pid: number;
+  /** Everything the child held right after its exec, 0, 1 and 2 included. */
+  received: ReceivedDescriptor[];
+  /** Received descriptors above 2 that `stdio` did not ask for: copies of the caller's that leaked. */
+  leaked: ReceivedDescriptor[];
+  warnings: string[];
+}
+
+/** Spawn the probe child with `options` (command and `shell` are fdscan's) and report what it received. */
+export async function inheritDiff(options: SpawnOptions = {}): Promise<InheritDiffResult> {
+  if (process.platform !== 'linux') throw new UnsupportedPlatform(process.platform);
+  const child = spawn('/bin/sh', ['-c', PROBE_SCRIPT], { ...options, shell: false, detached: options.detached ?? false });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const failed = new Promise<never>((_, reject) => child.once('error', (error) => reject(new FdscanError('ESPAWN', `probe child: ${error.message}`, { cause: error }))));
+  try {
+    const pid = await Promise.race([waitUntilStopped(child.pid), failed]);
+    const diff = diffProcessPair(process.pid, pid);
+    const received: ReceivedDescriptor[] = [
+      ...diff.shared.map(({ parentFd, match, ...d }) => ({ ...d, parentFd, match })),
+      ...diff.childOnly,
+    ].sort((a, b) => a.fd - b.fd);
+    const asked = explicitDescriptors(options.stdio);
+    return {
+      pid,
+      received,
+      leaked: received.filter((d) => d.fd > 2 && d.parentFd !== undefined && !asked.has(d.fd)),
+      warnings: diff.warnings,
+    };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    child.stdin?.destroy();
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+  }
+}
+
+async function waitUntilStopped(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return new Promise<number>(() => {}); // spawn failed: 'error' follows
+  const deadline = Date.now() + STOP_WAIT_MS;
+  while (Date.now() < deadline) {
+    const stat = readProcStat(pid);
+    if (!stat || stat.state === 'Z') throw new FdscanError('ESPAWN', 'probe child exited before it could be read');
+    if (stat.state === 'T') return pid;
+    await sleep(1);
+  }
+  throw new FdscanError('ESPAWN', `probe child ${pid} did not stop within ${STOP_WAIT_MS} ms`);
+}
+
+/** Child descriptor numbers above 2 that `stdio` sets up on purpose. */
+function explicitDescriptors(stdio: StdioOptions | undefined): Set<number> {
+  const asked = new Set<number>();
+  if (!Array.isArray(stdio)) return asked;
+  stdio.forEach((entry, fd) => {
+    if (fd > 2 && entry !== 'ignore' && entry !== undefined && entry !== null) asked.add(fd);
+  });
+  return asked;
+}

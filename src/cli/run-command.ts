@@ -4,6 +4,7 @@ import { constants } from 'node:os';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { UsageError } from '../errors.js';
 import { markAllCloseOnExec } from '../close-fds.js';
+import { withBlockingStdio } from '../stdio-mode.js';
 import { EXIT_ERROR } from './exit-codes.js';
 
 const EXIT_NOT_FOUND = 127;
@@ -44,6 +45,10 @@ async function runRun(argv: RunArgs): Promise<void> {
   const keep = parseKeep(argv.keep);
   if (keep.length > 0 && !argv.closeFds) throw new UsageError('--keep only makes sense with --close-fds');
   if (argv.closeFds) markAllCloseOnExec({ keep });
+  await withBlockingStdio(() => runChild(command));
+}
+
+async function runChild(command: string[]): Promise<void> {
   const child = spawn(command[0]!, command.slice(1), { stdio: 'inherit' });
   const forwarders = FORWARDED.map((signal) => {
     const listener = (): void => { child.kill(signal); };

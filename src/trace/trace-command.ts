@@ -5,6 +5,7 @@ import { delimiter, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { FdscanError, UnsupportedPlatform, UsageError } from '../errors.js';
 import { pidfdSendSignal } from '../../probes/linux/libc.js';
+import { withBlockingStdio } from '../stdio-mode.js';
 import type { TraceRequest, TracerMessage } from './tracer-worker.js';
 import type { TraceResult } from './trace-result.js';
 
@@ -27,7 +28,10 @@ export class CommandNotFound extends FdscanError {
   }
 }
 
-/** Trace `argv` and its whole process tree; resolves when every process of the tree has exited. */
+/**
+ * Trace `argv` and its whole process tree; resolves when every process of the tree has exited.
+ * The command shares this process's 0, 1 and 2 (O_NONBLOCK cleared on them meanwhile, see stdio-mode.ts).
+ */
 export async function traceCommand(argv: string[], options: TraceOptions = {}): Promise<TraceResult> {
   if (process.platform !== 'linux') throw new UnsupportedPlatform(process.platform);
   if (argv.length === 0) throw new UsageError('no command to trace');
@@ -50,7 +54,7 @@ export async function traceCommand(argv: string[], options: TraceOptions = {}): 
     return [signal, listener] as const;
   });
   try {
-    return await new Promise<TraceResult>((resolve, reject) => {
+    return await withBlockingStdio(() => new Promise<TraceResult>((resolve, reject) => {
       worker.on('message', (message: TracerMessage) => {
         switch (message.type) {
           case 'process':
@@ -72,7 +76,7 @@ export async function traceCommand(argv: string[], options: TraceOptions = {}): 
       });
       worker.once('error', (error) => reject(new FdscanError('ETRACE', `tracer thread failed: ${error.message}`, { cause: error })));
       worker.once('exit', (code) => reject(new FdscanError('ETRACE', `tracer thread ended (code ${code}) without a result`)));
-    });
+    }));
   } finally {
     for (const [signal, listener] of listeners) process.off(signal, listener);
     for (const pidfd of pidfds.values()) closeSync(pidfd);

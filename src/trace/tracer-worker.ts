@@ -60,6 +60,9 @@ function run(request: TraceRequest): TraceResult {
       'and tables are read after the exec, not at it',
     );
   }
+  if (request.method === 'sampling') {
+    recorder.warnings.push(`sampling /proc every ${request.samplingIntervalMs} ms as asked: processes shorter than that can be missed`);
+  }
   const status = runSamplingLoop(root, recorder, hooks, request.samplingIntervalMs);
   return recorder.result('sampling', exitCodeOf(status), status.signal);
 }

@@ -24,7 +24,14 @@ export function renderInheritDiff(trace: TraceResult, style: Style): string {
     const exit = p.exit?.status === undefined ? '' : `, exit ${p.exit.status}${p.exit.signal ? ` (${p.exit.signal})` : ''}`;
     const how = p.parent === undefined ? 'started by fdscan' : `${p.createdBy} of ${trace.processes[p.parent]!.pid}`;
     lines.push(`${indent}${paint(style, 'cyan', `pid ${p.pid}`)} (${how}${exit})${p.execs.length === 0 ? ', no exec' : ''}`);
+    const kids = children.get(p.id) ?? [];
+    // Children appear under the program that was running when they were created.
+    let next = 0;
+    const childrenBefore = (seq: number): void => {
+      while (next < kids.length && kids[next]!.seq < seq) visit(kids[next++]!, depth + 1);
+    };
     for (const exec of p.execs) {
+      childrenBefore(exec.seq);
       const extra = exec.received.filter((d) => !stdioOnly(d));
       const missing = [0, 1, 2].filter((fd) => !exec.received.some((d) => d.fd === fd));
       const note = extra.length === 0 ? 'received only 0, 1, 2' : `received 0, 1, 2 and ${extra.length} more`;
@@ -32,7 +39,7 @@ export function renderInheritDiff(trace: TraceResult, style: Style): string {
       if (exec.error) lines.push(`${indent}    ${paint(style, 'red', `error: ${exec.error}`)}`);
       for (const d of extra) lines.push(`${indent}    ${describeRow(d, trace, style)}`);
     }
-    for (const child of children.get(p.id) ?? []) visit(child, depth + 1);
+    childrenBefore(Number.POSITIVE_INFINITY);
   };
   const root = trace.processes[0];
   if (root) visit(root, 0);

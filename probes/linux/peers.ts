@@ -11,6 +11,8 @@ export class PeerIndex {
   private holders?: Map<string, PeerHolder[]>;
   private unixPeers?: Map<number, number>;
   private readonly ownNetNamespace = netNamespace('self');
+  // One stat of /proc/PID/ns/net per process, not one per unix socket.
+  private readonly namespaceByPid = new Map<number, number | undefined>();
 
   /** Holders of `kind:[inode]` other than (pid, fd). */
   holdersOf(kind: 'pipe' | 'socket', inode: number, except: { pid: number; fd: number }): PeerHolder[] {
@@ -20,7 +22,8 @@ export class PeerIndex {
 
   /** Inode of the peer of a connected unix socket, when `pid` shares fdscan's network namespace. */
   unixPeerOf(pid: number, inode: number): number | undefined {
-    if (netNamespace(String(pid)) !== this.ownNetNamespace) return undefined;
+    if (!this.namespaceByPid.has(pid)) this.namespaceByPid.set(pid, netNamespace(String(pid)));
+    if (this.namespaceByPid.get(pid) !== this.ownNetNamespace) return undefined;
     if (!this.unixPeers) {
       try {
         this.unixPeers = unixPeerInodes();

@@ -24,6 +24,8 @@ const ATTEMPTS = 3;
 export interface AuditContext {
   sockets: SocketResolver;
   peers?: PeerIndex;
+  /** Device of pipefs and sockfs, learnt from the first pipe and socket (one mount each per boot). */
+  pseudoDevices?: Map<'pipe' | 'socket', string>;
 }
 
 export function newAuditContext(options: ListOptions = {}): AuditContext {
@@ -118,7 +120,7 @@ function tryReadDescriptor(pid: number, fd: number, context: AuditContext): Atte
       const inode = Number(inner);
       if (info.ino !== undefined && info.ino !== inode) return { kind: 'changed', detail: `fdinfo inode ${info.ino}, link ${link}` };
       row.inode = inode;
-      row.device = deviceOf(info, fdPath);
+      row.device = deviceOf(kind, info, fdPath, context);
       if (kind === 'pipe') {
         row.type = 'FIFO';
         row.target = link;
@@ -208,11 +210,21 @@ function failedRead(fd: number, error: unknown): Attempt {
   return { kind: 'row', row: { fd, type: 'UNKNOWN', target: '', error: message } };
 }
 
-/** Pipes and sockets live on internal mounts; their device comes from a stat of the link. */
-function deviceOf(info: FdInfo, fdPath: string): string | undefined {
+/**
+ * Pipes and sockets live on internal mounts (pipefs, sockfs); their device comes from a stat of
+ * the link. Every pipe shares one device and every socket another, so one stat of each kind per
+ * audit is enough: the rest reuse it, saving a statx on most descriptors of busy processes.
+ */
+function deviceOf(kind: 'pipe' | 'socket', info: FdInfo, fdPath: string, context: AuditContext): string | undefined {
+  const known = context.pseudoDevices?.get(kind);
+  if (known !== undefined) return known;
   try {
     const stats = statSync(fdPath, { throwIfNoEntry: false });
-    if (stats && stats.ino === info.ino) return formatDevice(stats.dev);
+    if (stats && stats.ino === info.ino) {
+      const device = formatDevice(stats.dev);
+      (context.pseudoDevices ??= new Map()).set(kind, device);
+      return device;
+    }
   } catch { /* closed meanwhile */ }
   return undefined;
 }

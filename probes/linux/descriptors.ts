@@ -12,7 +12,7 @@ import type { Descriptor, DescriptorType, ListOptions, ProcessAudit } from '../.
 import { AccessDenied, NoSuchProcess, errnoOf } from '../../src/errors.js';
 import { parseFdInfo, type FdInfo } from './fdinfo.js';
 import { O_CLOEXEC, accessMode, decodeOpenFlags } from './open-flags.js';
-import { readProcText } from './procfs.js';
+import { readProcRecord } from './procfs.js';
 import { readArgv, readProcStat } from './process-info.js';
 import { SocketResolver, describeSocket } from './sockets.js';
 import { PeerIndex } from './peers.js';
@@ -97,7 +97,7 @@ function tryReadDescriptor(pid: number, fd: number, context: AuditContext): Atte
   let info: FdInfo;
   let linkBytes: Buffer;
   try {
-    info = parseFdInfo(readProcText(`/proc/${pid}/fdinfo/${fd}`));
+    info = parseFdInfo(readProcRecord(`/proc/${pid}/fdinfo/${fd}`));
     linkBytes = readlinkSync(fdPath, { encoding: 'buffer' });
   } catch (error) {
     return failedRead(fd, error);

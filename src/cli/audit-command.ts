@@ -8,7 +8,8 @@ import { auditDocument, auditSetDocument, type AuditFailure } from '../render/au
 import { styleFor } from '../render/style.js';
 import { EXIT_ERROR, EXIT_OK } from './exit-codes.js';
 
-interface AuditArgs {
+/** The audit command's arguments, as yargs (or the fast path) parses them. */
+export interface AuditArgs {
   pid?: Array<string | number>;
   all: boolean;
   json: boolean;
@@ -38,7 +39,8 @@ export const auditCommand = {
 // cli-table3 and its dependencies cost ~15 ms to load; JSON output never needs them.
 const loadTableRenderer = async () => (await import('../render/audit-table.js')).renderAuditTable;
 
-async function runAudit(argv: AuditArgs): Promise<void> {
+/** Run the audit; throws FdscanError on bad usage or an unreadable process. */
+export async function runAudit(argv: AuditArgs): Promise<void> {
   if (argv.all && argv.pid && argv.pid.length > 0) throw new UsageError('give pids or --all, not both');
   const options: AuditOptions = {
     peers: argv.peers,

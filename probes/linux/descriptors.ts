@@ -68,6 +68,7 @@ export function auditLinuxProcess(pid: number, context: AuditContext): ProcessAu
     const row = readDescriptor(pid, fd, context);
     if (row) audit.fds.push(row);
   }
+  if (context.peers) addPeers(audit, context.peers);
 
   const after = readProcStat(pid);
   if (!after || after.startTime !== before.startTime) {
@@ -124,8 +125,6 @@ function tryReadDescriptor(pid: number, fd: number, context: AuditContext): Atte
       if (kind === 'pipe') {
         row.type = 'FIFO';
         row.target = link;
-        const peers = context.peers?.holdersOf('pipe', inode, { pid, fd });
-        if (peers) row.peers = peers;
       } else {
         row.type = 'SOCK';
         describeSocketRow(row, pid, inode, context);
@@ -193,14 +192,33 @@ function isUnlinked(pid: number, linkBytes: Buffer, stats: Stats): boolean {
 function describeSocketRow(row: Descriptor, pid: number, inode: number, context: AuditContext): void {
   const info = context.sockets.resolve(pid, inode);
   row.socket = info ? { ...info } : { protocol: 'unknown' };
-  if (info?.protocol === 'unix' && context.peers) {
-    const peerInode = context.peers.unixPeerOf(pid, inode);
-    if (peerInode) {
-      row.socket.peerInode = peerInode;
-      row.peers = context.peers.holdersOf('socket', peerInode, { pid, fd: row.fd });
+  row.target = describeSocket(row.socket, inode);
+}
+
+/**
+ * Other holders of each pipe and connected unix socket, once all rows are read: the peer index
+ * then takes this process's links from its rows instead of reading them all a second time.
+ */
+function addPeers(audit: ProcessAudit, peers: PeerIndex): void {
+  const links: Array<[fd: number, link: string]> = [];
+  for (const row of audit.fds) {
+    if (row.type === 'FIFO' && row.target.startsWith('pipe:[')) links.push([row.fd, row.target]);
+    else if (row.type === 'SOCK' && row.inode !== undefined) links.push([row.fd, `socket:[${row.inode}]`]);
+  }
+  peers.provide(audit.pid, audit.command, links);
+  for (const row of audit.fds) {
+    if (row.inode === undefined) continue;
+    if (row.type === 'FIFO' && row.target.startsWith('pipe:[')) {
+      row.peers = peers.holdersOf('pipe', row.inode, { pid: audit.pid, fd: row.fd });
+    } else if (row.type === 'SOCK' && row.socket?.protocol === 'unix') {
+      const peerInode = peers.unixPeerOf(audit.pid, row.inode);
+      if (peerInode) {
+        row.socket.peerInode = peerInode;
+        row.peers = peers.holdersOf('socket', peerInode, { pid: audit.pid, fd: row.fd });
+        row.target = describeSocket(row.socket, row.inode);
+      }
     }
   }
-  row.target = describeSocket(row.socket, inode);
 }
 
 function failedRead(fd: number, error: unknown): Attempt {

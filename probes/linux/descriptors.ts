@@ -12,7 +12,7 @@ import type { Descriptor, DescriptorType, ListOptions, ProcessAudit } from '../.
 import { AccessDenied, NoSuchProcess, errnoOf } from '../../src/errors.js';
 import { parseFdInfo, type FdInfo } from './fdinfo.js';
 import { O_CLOEXEC, accessMode, decodeOpenFlags } from './open-flags.js';
-import { readProcText } from './procfs.js';
+import { readProcRecord } from './procfs.js';
 import { readArgv, readProcStat } from './process-info.js';
 import { SocketResolver, describeSocket } from './sockets.js';
 import { PeerIndex } from './peers.js';
@@ -24,6 +24,8 @@ const ATTEMPTS = 3;
 export interface AuditContext {
   sockets: SocketResolver;
   peers?: PeerIndex;
+  /** Device of pipefs and sockfs, learnt from the first pipe and socket (one mount each per boot). */
+  pseudoDevices?: Map<'pipe' | 'socket', string>;
 }
 
 export function newAuditContext(options: ListOptions = {}): AuditContext {
@@ -66,6 +68,7 @@ export function auditLinuxProcess(pid: number, context: AuditContext): ProcessAu
     const row = readDescriptor(pid, fd, context);
     if (row) audit.fds.push(row);
   }
+  if (context.peers) addPeers(audit, context.peers);
 
   const after = readProcStat(pid);
   if (!after || after.startTime !== before.startTime) {
@@ -95,7 +98,7 @@ function tryReadDescriptor(pid: number, fd: number, context: AuditContext): Atte
   let info: FdInfo;
   let linkBytes: Buffer;
   try {
-    info = parseFdInfo(readProcText(`/proc/${pid}/fdinfo/${fd}`));
+    info = parseFdInfo(readProcRecord(`/proc/${pid}/fdinfo/${fd}`));
     linkBytes = readlinkSync(fdPath, { encoding: 'buffer' });
   } catch (error) {
     return failedRead(fd, error);
@@ -118,12 +121,10 @@ function tryReadDescriptor(pid: number, fd: number, context: AuditContext): Atte
       const inode = Number(inner);
       if (info.ino !== undefined && info.ino !== inode) return { kind: 'changed', detail: `fdinfo inode ${info.ino}, link ${link}` };
       row.inode = inode;
-      row.device = deviceOf(info, fdPath);
+      row.device = deviceOf(kind, info, fdPath, context);
       if (kind === 'pipe') {
         row.type = 'FIFO';
         row.target = link;
-        const peers = context.peers?.holdersOf('pipe', inode, { pid, fd });
-        if (peers) row.peers = peers;
       } else {
         row.type = 'SOCK';
         describeSocketRow(row, pid, inode, context);
@@ -191,14 +192,33 @@ function isUnlinked(pid: number, linkBytes: Buffer, stats: Stats): boolean {
 function describeSocketRow(row: Descriptor, pid: number, inode: number, context: AuditContext): void {
   const info = context.sockets.resolve(pid, inode);
   row.socket = info ? { ...info } : { protocol: 'unknown' };
-  if (info?.protocol === 'unix' && context.peers) {
-    const peerInode = context.peers.unixPeerOf(pid, inode);
-    if (peerInode) {
-      row.socket.peerInode = peerInode;
-      row.peers = context.peers.holdersOf('socket', peerInode, { pid, fd: row.fd });
+  row.target = describeSocket(row.socket, inode);
+}
+
+/**
+ * Other holders of each pipe and connected unix socket, once all rows are read: the peer index
+ * then takes this process's links from its rows instead of reading them all a second time.
+ */
+function addPeers(audit: ProcessAudit, peers: PeerIndex): void {
+  const links: Array<[fd: number, link: string]> = [];
+  for (const row of audit.fds) {
+    if (row.type === 'FIFO' && row.target.startsWith('pipe:[')) links.push([row.fd, row.target]);
+    else if (row.type === 'SOCK' && row.inode !== undefined) links.push([row.fd, `socket:[${row.inode}]`]);
+  }
+  peers.provide(audit.pid, audit.command, links);
+  for (const row of audit.fds) {
+    if (row.inode === undefined) continue;
+    if (row.type === 'FIFO' && row.target.startsWith('pipe:[')) {
+      row.peers = peers.holdersOf('pipe', row.inode, { pid: audit.pid, fd: row.fd });
+    } else if (row.type === 'SOCK' && row.socket?.protocol === 'unix') {
+      const peerInode = peers.unixPeerOf(audit.pid, row.inode);
+      if (peerInode) {
+        row.socket.peerInode = peerInode;
+        row.peers = peers.holdersOf('socket', peerInode, { pid: audit.pid, fd: row.fd });
+        row.target = describeSocket(row.socket, row.inode);
+      }
     }
   }
-  row.target = describeSocket(row.socket, inode);
 }
 
 function failedRead(fd: number, error: unknown): Attempt {
@@ -208,11 +228,21 @@ function failedRead(fd: number, error: unknown): Attempt {
   return { kind: 'row', row: { fd, type: 'UNKNOWN', target: '', error: message } };
 }
 
-/** Pipes and sockets live on internal mounts; their device comes from a stat of the link. */
-function deviceOf(info: FdInfo, fdPath: string): string | undefined {
+/**
+ * Pipes and sockets live on internal mounts (pipefs, sockfs); their device comes from a stat of
+ * the link. Every pipe shares one device and every socket another, so one stat of each kind per
+ * audit is enough: the rest reuse it, saving a statx on most descriptors of busy processes.
+ */
+function deviceOf(kind: 'pipe' | 'socket', info: FdInfo, fdPath: string, context: AuditContext): string | undefined {
+  const known = context.pseudoDevices?.get(kind);
+  if (known !== undefined) return known;
   try {
     const stats = statSync(fdPath, { throwIfNoEntry: false });
-    if (stats && stats.ino === info.ino) return formatDevice(stats.dev);
+    if (stats && stats.ino === info.ino) {
+      const device = formatDevice(stats.dev);
+      (context.pseudoDevices ??= new Map()).set(kind, device);
+      return device;
+    }
   } catch { /* closed meanwhile */ }
   return undefined;
 }

@@ -11,6 +11,15 @@ export class PeerIndex {
   private holders?: Map<string, PeerHolder[]>;
   private unixPeers?: Map<number, number>;
   private readonly ownNetNamespace = netNamespace('self');
+  // One stat of /proc/PID/ns/net per process, not one per unix socket.
+  private readonly namespaceByPid = new Map<number, number | undefined>();
+  // Pipe and socket links of processes the audit has just read, taken as they are.
+  private readonly provided = new Map<number, { command: string; links: Array<[fd: number, link: string]> }>();
+
+  /** The pipe and socket links of `pid` as an audit read them; used if the index is not built yet. */
+  provide(pid: number, command: string, links: Array<[fd: number, link: string]>): void {
+    if (!this.holders) this.provided.set(pid, { command, links });
+  }
 
   /** Holders of `kind:[inode]` other than (pid, fd). */
   holdersOf(kind: 'pipe' | 'socket', inode: number, except: { pid: number; fd: number }): PeerHolder[] {
@@ -20,7 +29,8 @@ export class PeerIndex {
 
   /** Inode of the peer of a connected unix socket, when `pid` shares fdscan's network namespace. */
   unixPeerOf(pid: number, inode: number): number | undefined {
-    if (netNamespace(String(pid)) !== this.ownNetNamespace) return undefined;
+    if (!this.namespaceByPid.has(pid)) this.namespaceByPid.set(pid, netNamespace(String(pid)));
+    if (this.namespaceByPid.get(pid) !== this.ownNetNamespace) return undefined;
     if (!this.unixPeers) {
       try {
         this.unixPeers = unixPeerInodes();
@@ -34,8 +44,18 @@ export class PeerIndex {
   private index(): Map<string, PeerHolder[]> {
     if (this.holders) return this.holders;
     const holders = new Map<string, PeerHolder[]>();
+    const add = (link: string, holder: PeerHolder): void => {
+      let list = holders.get(link);
+      if (!list) holders.set(link, (list = []));
+      list.push(holder);
+    };
     for (const pid of listLinuxPids()) {
       if (pid === process.pid) continue; // fdscan's own descriptors are not the user's
+      const known = this.provided.get(pid);
+      if (known) {
+        for (const [fd, link] of known.links) add(link, { pid, fd, command: known.command });
+        continue;
+      }
       let names: string[];
       try {
         names = readdirSync(`/proc/${pid}/fd`);
@@ -52,12 +72,11 @@ export class PeerIndex {
         }
         if (!link.startsWith('pipe:') && !link.startsWith('socket:')) continue;
         command ??= readProcStat(pid)?.command ?? '?';
-        let list = holders.get(link);
-        if (!list) holders.set(link, (list = []));
-        list.push({ pid, fd: Number(name), command });
+        add(link, { pid, fd: Number(name), command });
       }
     }
     this.holders = holders;
+    this.provided.clear();
     return holders;
   }
 }

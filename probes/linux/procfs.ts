@@ -8,6 +8,20 @@ let buffer = Buffer.allocUnsafe(64 * 1024);
 
 /** Read a whole /proc file as latin1 text (procfs text is ASCII; paths come from readlink). */
 export function readProcText(path: string): string {
+  return readWhole(path, false);
+}
+
+/**
+ * Like readProcText, for files the kernel prints as one record (fdinfo): the first read returns
+ * the whole record unless it fills the buffer, so a short read is the end and the read(2) that
+ * would return 0 is skipped, one syscall per descriptor. Files of many records (net/tcp) may
+ * return short reads before their end and must use readProcText.
+ */
+export function readProcRecord(path: string): string {
+  return readWhole(path, true);
+}
+
+function readWhole(path: string, shortReadIsEnd: boolean): string {
   const fd = openSync(path, constants.O_RDONLY) // libuv adds O_CLOEXEC itself;
   try {
     let length = 0;
@@ -17,9 +31,10 @@ export function readProcText(path: string): string {
         buffer.copy(bigger, 0, 0, length);
         buffer = bigger;
       }
-      const n = readSync(fd, buffer, length, buffer.length - length, null);
-      if (n === 0) break;
+      const room = buffer.length - length;
+      const n = readSync(fd, buffer, length, room, null);
       length += n;
+      if (n === 0 || (shortReadIsEnd && n < room)) break;
     }
     return buffer.toString('latin1', 0, length);
   } finally {

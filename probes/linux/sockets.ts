@@ -12,6 +12,8 @@ const INET_TABLES = ['tcp', 'tcp6', 'udp', 'udp6', 'raw', 'raw6', 'udplite', 'ud
 /** Resolves socket inodes of processes, caching one table set per network namespace. */
 export class SocketResolver {
   private readonly tablesByNamespace = new Map<string, { table: SocketTable; reloaded: boolean }>();
+  // One stat of /proc/PID/ns/net per process, not one per socket: thousands of sockets share it.
+  private readonly namespaceByPid = new Map<number, string>();
   readonly problems: string[] = [];
 
   /** The socket with `inode` as seen from `pid`'s network namespace, or undefined if unknown. */
@@ -32,11 +34,16 @@ export class SocketResolver {
   }
 
   private namespaceKey(pid: number): string {
-    try {
-      return String(statSync(`/proc/${pid}/ns/net`).ino);
-    } catch {
-      return `pid:${pid}`; // unreadable namespace link: keep this process's tables to itself
+    let key = this.namespaceByPid.get(pid);
+    if (key === undefined) {
+      try {
+        key = String(statSync(`/proc/${pid}/ns/net`).ino);
+      } catch {
+        key = `pid:${pid}`; // unreadable namespace link: keep this process's tables to itself
+      }
+      this.namespaceByPid.set(pid, key);
     }
+    return key;
   }
 
   private load(pid: number): SocketTable {

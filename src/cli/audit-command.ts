@@ -4,12 +4,12 @@ import { auditAllProcesses, auditProcesses, type AuditOptions } from '../audit.j
 import type { ProcessAudit } from '../probe-contract.js';
 import { UsageError } from '../errors.js';
 import { invokingProcess } from '../invoker.js';
-import { renderAuditTable } from '../render/audit-table.js';
 import { auditDocument, auditSetDocument, type AuditFailure } from '../render/audit-json.js';
 import { styleFor } from '../render/style.js';
 import { EXIT_ERROR, EXIT_OK } from './exit-codes.js';
 
-interface AuditArgs {
+/** The audit command's arguments, as yargs (or the fast path) parses them. */
+export interface AuditArgs {
   pid?: Array<string | number>;
   all: boolean;
   json: boolean;
@@ -36,7 +36,11 @@ export const auditCommand = {
   handler: (argv: ArgumentsCamelCase<AuditArgs>) => runAudit(argv),
 };
 
-function runAudit(argv: AuditArgs): void {
+// cli-table3 and its dependencies cost ~15 ms to load; JSON output never needs them.
+const loadTableRenderer = async () => (await import('../render/audit-table.js')).renderAuditTable;
+
+/** Run the audit; throws FdscanError on bad usage or an unreadable process. */
+export async function runAudit(argv: AuditArgs): Promise<void> {
   if (argv.all && argv.pid && argv.pid.length > 0) throw new UsageError('give pids or --all, not both');
   const options: AuditOptions = {
     peers: argv.peers,
@@ -50,6 +54,7 @@ function runAudit(argv: AuditArgs): void {
     if (argv.json) {
       write(JSON.stringify({ ...auditSetDocument(machine.audits, failures), unreadable: machine.accessDenied.length }));
     } else {
+      const renderAuditTable = await loadTableRenderer();
       write(machine.audits.map((a) => renderAuditTable(a, style)).join('\n\n'));
       write(`\n${machine.audits.length} processes audited, ${machine.accessDenied.length} not readable by this user, ${machine.vanished.length} exited meanwhile`);
     }
@@ -67,6 +72,7 @@ function runAudit(argv: AuditArgs): void {
   if (argv.json) {
     write(JSON.stringify(pids.length === 1 && audits[0] ? auditDocument(audits[0]) : auditSetDocument(audits, failures)));
   } else if (audits.length > 0) {
+    const renderAuditTable = await loadTableRenderer();
     write(audits.map((a) => renderAuditTable(a, style)).join('\n\n'));
   }
   for (const failure of failures) process.stderr.write(`fdscan: ${failure.message}\n`);

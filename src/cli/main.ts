@@ -1,10 +1,10 @@
 /** The fdscan command line: one yargs parser, one module per command. */
-import yargs from 'yargs';
 import { FdscanError } from '../errors.js';
-import { auditCommand } from './audit-command.js';
+import { auditCommand, runAudit } from './audit-command.js';
 import { inheritDiffCommand } from './inherit-diff-command.js';
 import { runCommand } from './run-command.js';
 import { EXIT_ERROR } from './exit-codes.js';
+import { simpleAuditArgs } from './fast-path.js';
 
 const EPILOGUE = `Exit status:
   0  clean: the audit ran (or the gate found nothing)
@@ -17,6 +17,23 @@ Inheritable means close-on-exec is clear (Linux, macOS) or HANDLE_FLAG_INHERIT i
 
 /** Parse argv and run the chosen command; sets process.exitCode, never calls process.exit. */
 export async function main(args: string[]): Promise<void> {
+  try {
+    // `fdscan PID --json` and the like skip yargs: ~100 ms of start-up (see fast-path.ts).
+    const simple = simpleAuditArgs(args);
+    if (simple) await runAudit(simple);
+    else await parseWithYargs(args);
+  } catch (error) {
+    if (error instanceof FdscanError) {
+      process.stderr.write(`fdscan: ${error.message}\n${error.code === 'EUSAGE' ? "Try 'fdscan --help'.\n" : ''}`);
+      process.exitCode = EXIT_ERROR;
+      return;
+    }
+    throw error;
+  }
+}
+
+async function parseWithYargs(args: string[]): Promise<void> {
+  const { default: yargs } = await import('yargs');
   const parser = yargs(args)
     .scriptName('fdscan')
     .usage('fdscan: file-descriptor diagnostics\n\nUsage: $0 [pid..] [options]')
@@ -36,14 +53,5 @@ export async function main(args: string[]): Promise<void> {
     .fail((message, error) => {
       throw error ?? new FdscanError('EUSAGE', message);
     });
-  try {
-    await parser.parseAsync();
-  } catch (error) {
-    if (error instanceof FdscanError) {
-      process.stderr.write(`fdscan: ${error.message}\n${error.code === 'EUSAGE' ? "Try 'fdscan --help'.\n" : ''}`);
-      process.exitCode = EXIT_ERROR;
-      return;
-    }
-    throw error;
-  }
+  await parser.parseAsync();
 }

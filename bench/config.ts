@@ -1,0 +1,65 @@
+/** The bench's options, from flags (`npm run bench -- --quick`) and FDSCAN_BENCH_* variables. */
+
+export interface BenchConfig {
+  quick: boolean;
+  /** Timed runs per cell (after `warmup` untimed ones). */
+  runs: number;
+  warmup: number;
+  /** Descriptor counts of the holder. */
+  sizes: number[];
+  /** How many times the tracing script execs `true`. */
+  execs: number;
+  /** Runs of the slow rows (whole machine, tracing). */
+  slowRuns: number;
+  /** Where to write the JSON results; undefined: do not write. */
+  out?: string;
+}
+
+const USAGE = `Usage: npm run bench -- [--quick] [--runs N] [--sizes 1000,10000,19000] [--execs N] [--out FILE | --no-write]
+  --quick     smoke run: 3 runs, 1,000 descriptors, 50 execs, results not written
+  --runs N    timed runs per cell (default 15, or FDSCAN_BENCH_RUNS)
+  --sizes     descriptor counts of the holder process (default 1000,10000,19000, or FDSCAN_BENCH_SIZES)
+  --execs N   execs of true in the tracing script (default 500)
+  --out FILE  where the JSON goes (default bench/results.json; quick mode writes nothing unless given)`;
+
+/** Parse argv; throws with the usage text on a bad flag. */
+export function parseConfig(args: string[], env: NodeJS.ProcessEnv, defaultOut: string): BenchConfig {
+  const quick = args.includes('--quick');
+  const config: BenchConfig = {
+    quick,
+    runs: quick ? 3 : positive(env.FDSCAN_BENCH_RUNS ?? '15', 'FDSCAN_BENCH_RUNS'),
+    warmup: 1,
+    sizes: quick ? [1000] : sizes(env.FDSCAN_BENCH_SIZES ?? '1000,10000,19000'),
+    execs: quick ? 50 : 500,
+    slowRuns: quick ? 1 : 5,
+    out: quick ? undefined : defaultOut,
+  };
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i]!;
+    const value = (): string => {
+      const next = args[++i];
+      if (next === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+      return next;
+    };
+    if (flag === '--quick') continue;
+    else if (flag === '--runs') config.runs = positive(value(), flag);
+    else if (flag === '--sizes') config.sizes = sizes(value());
+    else if (flag === '--execs') config.execs = positive(value(), flag);
+    else if (flag === '--out') config.out = value();
+    else if (flag === '--no-write') config.out = undefined;
+    else if (flag === '--help' || flag === '-h') throw new Error(USAGE);
+    else throw new Error(`unknown flag ${flag}\n${USAGE}`);
+  }
+  if (!quick) config.slowRuns = Math.max(3, Math.ceil(config.runs / 3));
+  return config;
+}
+
+function positive(text: string, name: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}: expected a positive integer, got '${text}'`);
+  return n;
+}
+
+function sizes(text: string): number[] {
+  return text.split(',').map((s) => positive(s.trim(), '--sizes'));
+}

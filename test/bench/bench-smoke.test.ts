@@ -1,0 +1,33 @@
+/** The bench builds its C helpers and runs end to end in quick mode. Timings are never asserted. */
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildNativeTools, findCompiler, repoRoot } from '../../bench/native.js';
+
+const skip = process.platform !== 'linux';
+const noCompiler = skip || findCompiler() === undefined;
+
+(noCompiler ? test.skip : test)('the holder, C floor and measure programs compile', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fdscan-bench-test-'));
+  try {
+    const tools = buildNativeTools(dir);
+    t.deepEqual(tools.notes, []);
+    t.truthy(tools.floor && tools.measure && tools.holder);
+    const sample = spawnSync(tools.measure!, [tools.floor!, String(process.pid)], { encoding: 'utf8' });
+    const result = JSON.parse(sample.stdout) as { wallNs: number; maxRssKb: number; status: number };
+    t.is(result.status, 0);
+    t.true(result.wallNs > 0 && result.maxRssKb > 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+(skip ? test.skip : test)('npm run bench -- --quick runs end to end', (t) => {
+  const run = spawnSync(process.execPath, [join(repoRoot, 'dist', 'bench', 'run.js'), '--quick', '--runs', '1', '--no-write'], { encoding: 'utf8' });
+  t.is(run.status, 0, run.stderr);
+  t.regex(run.stdout, /fdscan PID --json/);
+  t.regex(run.stdout, /Targets \(issue 6\)/);
+  t.regex(run.stdout, /results not written/);
+});

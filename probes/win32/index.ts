@@ -16,6 +16,7 @@
  */
 import type { Probe, ProcessAudit } from '../../src/probe-contract.js';
 import { auditWin32Process, openTarget } from './handles.js';
+import { readHandleTable } from './handle-table.js';
 import { getProcessHandleCount, lastError } from './kernel32.js';
 import { listWin32Pids, win32ProcessInfo } from './process-info.js';
 import { AccessDenied } from '../../src/errors.js';
@@ -52,7 +53,8 @@ const win32Probe: Probe = {
     try {
       const count: [number] = [0];
       if (!getProcessHandleCount(target.process, count)) throw new AccessDenied(pid, `GetProcessHandleCount: error ${lastError()}`);
-      return count[0];
+      // A live process always holds handles; wine 8 answers 0, so count the handle table instead.
+      return count[0] > 0 ? count[0] : readHandleTable(pid, target.process).entries.length;
     } finally {
       target.close();
     }

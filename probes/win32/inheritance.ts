@@ -1,0 +1,59 @@
+/**
+ * Handle inheritance on Windows: the remedy (make this process's handles non-inheritable) and the
+ * inherit diff (which of a parent's handles a child really received).
+ */
+import type { Descriptor, ProcessAudit } from '../../src/probe-contract.js';
+import { readHandleTable } from './handle-table.js';
+import { HANDLE_FLAG_INHERIT, getCurrentProcess, getHandleInformation, lastError, setHandleInformation } from './kernel32.js';
+
+export interface NonInheritableResult {
+  /** Handles whose HANDLE_FLAG_INHERIT was set and is now clear. */
+  cleared: number[];
+  /** Handles whose flag could not be cleared, with the Win32 error. */
+  failed: Array<{ handle: number; error: number }>;
+}
+
+/**
+ * Windows' markAllCloseOnExec(): clear HANDLE_FLAG_INHERIT on every handle of this process, so a
+ * child started later with bInheritHandles (as node's child_process does) receives none of them
+ * except the stdio handles it is given explicitly (libuv duplicates those at spawn time).
+ */
+export function markAllHandlesNonInheritable(): NonInheritableResult {
+  const result: NonInheritableResult = { cleared: [], failed: [] };
+  const { entries } = readHandleTable(process.pid, getCurrentProcess());
+  for (const entry of entries) {
+    const handle = BigInt(entry.handle);
+    const flags: [number] = [0];
+    // The live flag, not the snapshot's attributes: another thread may have changed it.
+    if (!getHandleInformation(handle, flags) || (flags[0] & HANDLE_FLAG_INHERIT) === 0) continue;
+    if (setHandleInformation(handle, HANDLE_FLAG_INHERIT, 0)) result.cleared.push(entry.handle);
+    else result.failed.push({ handle: entry.handle, error: lastError() });
+  }
+  return result;
+}
+
+export interface InheritDiff {
+  /** Parent handles marked inheritable that the child holds with the same value and type. */
+  inherited: Descriptor[];
+  /** Parent handles marked inheritable that the child does not hold (closed by it, or not passed). */
+  notReceived: Descriptor[];
+}
+
+/**
+ * Which handles a child inherited: a handle value present in the parent with OBJ_INHERIT and in the
+ * child with the same object type (values are per process; inheritance keeps them identical).
+ * `parent` is a snapshot taken just before the child started; `child` is what the child reported
+ * of itself (e.g. report-handles.js).
+ */
+export function inheritedHandles(parent: ProcessAudit | Descriptor[], child: ProcessAudit | Descriptor[]): InheritDiff {
+  const parentRows = Array.isArray(parent) ? parent : parent.fds;
+  const childRows = new Map((Array.isArray(child) ? child : child.fds).map((row) => [row.fd, row]));
+  const diff: InheritDiff = { inherited: [], notReceived: [] };
+  for (const row of parentRows) {
+    if (row.inheritable !== true) continue;
+    const there = childRows.get(row.fd);
+    if (there && there.type === row.type) diff.inherited.push(row);
+    else diff.notReceived.push(row);
+  }
+  return diff;
+}

@@ -1,0 +1,89 @@
+/**
+ * kernel32.dll functions fdscan calls, each prototype explicit, bound on first call (so importing
+ * this module on Linux or macOS is harmless). koffi keeps the thread's last-error value between
+ * calls, so `lastError()` right after a failed call returns that call's error.
+ */
+import type * as Koffi from 'koffi';
+import { koffi, winTypes, type Handle } from './types.js';
+
+type Bound = (...args: unknown[]) => unknown;
+let kernel32: Koffi.LibraryHandle | undefined;
+const bound = new Map<string, Bound>();
+
+function fn(prototype: string): Bound {
+  let f = bound.get(prototype);
+  if (!f) {
+    if (!kernel32) {
+      winTypes();
+      kernel32 = koffi().load('kernel32.dll');
+    }
+    f = kernel32.func(prototype) as Bound;
+    bound.set(prototype, f);
+  }
+  return f;
+}
+
+export const DUPLICATE_SAME_ACCESS = 0x2;
+export const HANDLE_FLAG_INHERIT = 0x1;
+export const PROCESS_DUP_HANDLE = 0x40;
+export const PROCESS_QUERY_INFORMATION = 0x400;
+export const PROCESS_QUERY_LIMITED_INFORMATION = 0x1000;
+export const TH32CS_SNAPPROCESS = 0x2;
+export const FILE_TYPE_UNKNOWN = 0, FILE_TYPE_DISK = 1, FILE_TYPE_CHAR = 2, FILE_TYPE_PIPE = 3;
+export const FILE_ATTRIBUTE_DIRECTORY = 0x10;
+export const ERROR_ACCESS_DENIED = 5;
+export const ERROR_INVALID_HANDLE = 6;
+export const ERROR_INVALID_PARAMETER = 87;
+export const ERROR_NO_MORE_FILES = 18;
+export const INVALID_HANDLE_VALUE: Handle = (1n << BigInt(8 * (process.arch === 'ia32' ? 4 : 8))) - 1n;
+
+/** GetLastError of the previous kernel32 call; call it right after the failing call. */
+export const lastError = (): number => fn('DWORD __stdcall GetLastError()')() as number;
+
+export const getCurrentProcess = (): Handle => fn('HANDLE __stdcall GetCurrentProcess()')() as Handle;
+export const getCurrentProcessId = (): number => fn('DWORD __stdcall GetCurrentProcessId()')() as number;
+export const openProcess = (access: number, inherit: boolean, pid: number): Handle | null =>
+  fn('HANDLE __stdcall OpenProcess(DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwProcessId)')(access, inherit ? 1 : 0, pid) as Handle | null;
+export const closeHandle = (handle: Handle): boolean => (fn('BOOL __stdcall CloseHandle(HANDLE hObject)')(handle) as number) !== 0;
+
+/** DuplicateHandle into `target`; the copy is written to `out[0]`. */
+export const duplicateHandle = (source: Handle, handle: Handle, target: Handle, out: [Handle | null], access: number, inherit: boolean, options: number): boolean =>
+  (fn('BOOL __stdcall DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle, HANDLE hTargetProcessHandle, _Out_ HANDLE *lpTargetHandle, DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwOptions)')(
+    source, handle, target, out, access, inherit ? 1 : 0, options) as number) !== 0;
+
+export const getHandleInformation = (handle: Handle, flags: [number]): boolean =>
+  (fn('BOOL __stdcall GetHandleInformation(HANDLE hObject, _Out_ DWORD *lpdwFlags)')(handle, flags) as number) !== 0;
+export const setHandleInformation = (handle: Handle, mask: number, flags: number): boolean =>
+  (fn('BOOL __stdcall SetHandleInformation(HANDLE hObject, DWORD dwMask, DWORD dwFlags)')(handle, mask, flags) as number) !== 0;
+export const getProcessHandleCount = (process: Handle, count: [number]): boolean =>
+  (fn('BOOL __stdcall GetProcessHandleCount(HANDLE hProcess, _Out_ DWORD *pdwHandleCount)')(process, count) as number) !== 0;
+export const getProcessId = (process: Handle): number => fn('DWORD __stdcall GetProcessId(HANDLE Process)')(process) as number;
+export const getThreadId = (thread: Handle): number => fn('DWORD __stdcall GetThreadId(HANDLE Thread)')(thread) as number;
+
+/** GetFileType asks the I/O manager for the device type only: it never waits on the file's lock. */
+export const getFileType = (file: Handle): number => fn('DWORD __stdcall GetFileType(HANDLE hFile)')(file) as number;
+/** Can block on a synchronous file with a pending read: call it from the name helper only. */
+export const getFinalPathNameByHandleW = (file: Handle, into: Buffer, flags: number): number =>
+  fn('DWORD __stdcall GetFinalPathNameByHandleW(HANDLE hFile, _Out_ void *lpszFilePath, DWORD cchFilePath, DWORD dwFlags)')(file, into, into.length / 2, flags) as number;
+export const getFileInformationByHandle = (file: Handle, into: Record<string, unknown>): boolean =>
+  (fn('BOOL __stdcall GetFileInformationByHandle(HANDLE hFile, _Out_ BY_HANDLE_FILE_INFORMATION *lpFileInformation)')(file, into) as number) !== 0;
+
+export const createToolhelp32Snapshot = (flags: number, pid: number): Handle =>
+  fn('HANDLE __stdcall CreateToolhelp32Snapshot(DWORD dwFlags, DWORD th32ProcessID)')(flags, pid) as Handle;
+export const process32FirstW = (snapshot: Handle, entry: Record<string, unknown>): boolean =>
+  (fn('BOOL __stdcall Process32FirstW(HANDLE hSnapshot, _Inout_ PROCESSENTRY32W *lppe)')(snapshot, entry) as number) !== 0;
+export const process32NextW = (snapshot: Handle, entry: Record<string, unknown>): boolean =>
+  (fn('BOOL __stdcall Process32NextW(HANDLE hSnapshot, _Inout_ PROCESSENTRY32W *lppe)')(snapshot, entry) as number) !== 0;
+
+/** Objects the tests and fixtures create: events and anonymous pipes, inheritable or not. */
+export const createEventW = (attributes: Record<string, unknown> | null, manualReset: boolean, initialState: boolean, name: string | null): Handle | null =>
+  fn('HANDLE __stdcall CreateEventW(SECURITY_ATTRIBUTES *lpEventAttributes, BOOL bManualReset, BOOL bInitialState, const char16_t *lpName)')(
+    attributes, manualReset ? 1 : 0, initialState ? 1 : 0, name) as Handle | null;
+export const createPipe = (read: [Handle | null], write: [Handle | null], attributes: Record<string, unknown> | null, size: number): boolean =>
+  (fn('BOOL __stdcall CreatePipe(_Out_ HANDLE *hReadPipe, _Out_ HANDLE *hWritePipe, SECURITY_ATTRIBUTES *lpPipeAttributes, DWORD nSize)')(
+    read, write, attributes, size) as number) !== 0;
+
+/** SECURITY_ATTRIBUTES asking for an inheritable (or not) handle. */
+export function securityAttributes(inheritable: boolean): Record<string, unknown> {
+  return { nLength: koffi().sizeof(winTypes().SECURITY_ATTRIBUTES!), lpSecurityDescriptor: null, bInheritHandle: inheritable ? 1 : 0 };
+}

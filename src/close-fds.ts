@@ -9,6 +9,7 @@
 import { readdirSync } from 'node:fs';
 import { errno, closeRange, fcntlInt } from '../probes/linux/libc.js';
 import { FdscanError, UnsupportedPlatform } from './errors.js';
+import { markAllHandlesNonInheritable } from '../probes/win32/inheritance.js';
 import { osErrorName } from './trace/wait-status.js';
 
 const CLOSE_RANGE_CLOEXEC = 1 << 2;
@@ -25,7 +26,7 @@ export interface CloseOnExecOptions {
 
 /** What was done. */
 export interface CloseOnExecResult {
-  method: 'close_range' | 'fcntl';
+  method: 'close_range' | 'fcntl' | 'SetHandleInformation';
   /** Descriptors left inheritable: 0, 1, 2 and the kept ones that are open. */
   inheritable: number[];
 }
@@ -36,6 +37,14 @@ export function markAllCloseOnExec(options: CloseOnExecOptions = {}): CloseOnExe
     if (!Number.isInteger(fd) || fd < 0) throw new FdscanError('EUSAGE', `not a descriptor number: ${fd}`);
   }
   if (process.platform === 'linux') return markLinux(options.keep ?? []);
+  if (process.platform === 'win32') {
+    // Windows: clear HANDLE_FLAG_INHERIT; stdio reaches a child through STARTUPINFO anyway.
+    const result = markAllHandlesNonInheritable(options.keep ?? []);
+    if (result.failed.length > 0) {
+      throw new FdscanError('ESETHANDLE', `could not clear HANDLE_FLAG_INHERIT on ${result.failed.length} handle(s): ${result.failed.map((f) => `${f.handle} (error ${f.error})`).join(', ')}`);
+    }
+    return { method: 'SetHandleInformation', inheritable: [...(options.keep ?? [])] };
+  }
   throw new UnsupportedPlatform(process.platform);
 }
 

@@ -18,10 +18,11 @@ export interface NonInheritableResult {
  * child started later with bInheritHandles (as node's child_process does) receives none of them
  * except the stdio handles it is given explicitly (libuv duplicates those at spawn time).
  */
-export function markAllHandlesNonInheritable(): NonInheritableResult {
+export function markAllHandlesNonInheritable(keep: readonly number[] = []): NonInheritableResult {
   const result: NonInheritableResult = { cleared: [], failed: [] };
   const { entries } = readHandleTable(process.pid, getCurrentProcess());
   for (const entry of entries) {
+    if (keep.includes(Number(entry.handle))) continue;
     const handle = BigInt(entry.handle);
     const flags: [number] = [0];
     // The live flag, not the snapshot's attributes: another thread may have changed it.

@@ -13,7 +13,7 @@ export interface AuditArgs {
   pid?: Array<string | number>;
   all: boolean;
   json: boolean;
-  type?: string[];
+  type?: string | string[];
   inheritable: boolean;
   peers: boolean;
 }
@@ -26,7 +26,7 @@ export const auditCommand = {
       .positional('pid', { describe: 'Process id(s) to audit (default: the shell or program that ran fdscan)', type: 'string', array: true })
       .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'Audit every process this user can read (unreadable ones are counted)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print JSON (schema fdscan/audit@1, or fdscan/audit-set@1 for several processes)' })
-      .option('type', { alias: 't', type: 'string', array: true, describe: 'Only these types, comma-separated: REG,DIR,FIFO,CHR,BLK,LNK,SOCK,eventfd,...' })
+      .option('type', { alias: 't', type: 'string', requiresArg: true, describe: 'Only these types, comma-separated: REG,DIR,FIFO,CHR,BLK,LNK,SOCK,eventfd,...' })
       .option('inheritable', { alias: 'i', type: 'boolean', default: false, describe: 'Only descriptors a child started with exec would receive (close-on-exec clear)' })
       .option('peers', { type: 'boolean', default: true, describe: 'Name the other holders of pipes and unix sockets (--no-peers skips the scan of all processes)' })
       .example('$0', 'Audit the shell you are typing in')
@@ -45,7 +45,7 @@ export async function runAudit(argv: AuditArgs): Promise<void> {
   const options: AuditOptions = {
     peers: argv.peers,
     inheritableOnly: argv.inheritable,
-    types: argv.type?.flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean),
+    types: argv.type === undefined ? undefined : [argv.type].flat().flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean),
   };
   const style = styleFor(process.stdout);
   if (argv.all) {

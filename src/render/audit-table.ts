@@ -20,7 +20,15 @@ export function renderAuditTable(audit: ProcessAudit, style: Style): string {
 }
 
 function renderRows(rows: Descriptor[], style: Style): string {
-  const fixed = [6, 10, 6, 9, 10];
+  const cells = rows.map((row) => [
+    String(row.fd),
+    row.type,
+    row.access ?? '?',
+    row.inheritable === undefined ? '?' : row.inheritable ? 'yes' : '-',
+    row.offset === undefined ? '' : String(row.offset),
+  ]);
+  // Short columns as wide as their widest cell; the target takes the rest of the terminal.
+  const fixed = HEAD.slice(0, 5).map((head, i) => Math.max(head.length, ...cells.map((c) => c[i]!.length)) + 2);
   const table = new Table({
     head: HEAD,
     style: { head: style.color ? ['bold'] : [], border: style.color ? ['grey'] : [], compact: true },
@@ -29,16 +37,10 @@ function renderRows(rows: Descriptor[], style: Style): string {
       ? { colWidths: [...fixed, Math.max(20, style.width - fixed.reduce((a, b) => a + b, 0) - HEAD.length - 1)], wordWrap: true, wrapOnWordBoundary: false }
       : {}),
   });
-  for (const row of rows) {
-    table.push([
-      String(row.fd),
-      row.type,
-      row.access ?? '?',
-      row.inheritable === undefined ? '?' : row.inheritable ? paint(style, 'yellow', 'yes') : '-',
-      row.offset === undefined ? '' : String(row.offset),
-      targetText(row, style),
-    ]);
-  }
+  rows.forEach((row, i) => {
+    const [fd, type, access, inherit, offset] = cells[i]!;
+    table.push([fd, type, access, inherit === 'yes' ? paint(style, 'yellow', inherit) : inherit, offset, targetText(row, style)]);
+  });
   return table.toString();
 }
 

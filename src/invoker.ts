@@ -12,8 +12,8 @@ export function isWrapperProcess(info: ProcessInfo): boolean {
     const script = basename(argv[1] ?? '');
     return /^(npm|npx)(-cli\.js)?$/.test(script) || script === 'npm-cli.js' || script === 'npx-cli.js';
   }
-  // npm runs a bin through `sh -c 'fdscan ...'`.
-  if (/^(sh|dash|bash)$/.test(program) && argv[1] === '-c') return /(^|[\s/])fdscan(\s|$)/.test(argv[2] ?? '');
+  // npm runs a bin through `sh -c "'fdscan' ..."` (the name quoted, or a path to it).
+  if (/^(sh|dash|bash)$/.test(program) && argv[1] === '-c') return /^['"]?(\S*\/)?fdscan['"]?(\s|$)/.test(argv[2] ?? '');
   return false;
 }
 

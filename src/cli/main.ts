@@ -4,6 +4,7 @@ import { auditCommand, runAudit } from './audit-command.js';
 import { inheritDiffCommand } from './inherit-diff-command.js';
 import { runCommand } from './run-command.js';
 import { gateCommand } from './gate-command.js';
+import { lifecycleCommand } from './lifecycle-command.js';
 import { EXIT_ERROR } from './exit-codes.js';
 import { simpleAuditArgs } from './fast-path.js';
 
@@ -42,6 +43,7 @@ async function parseWithYargs(args: string[]): Promise<void> {
     .command(inheritDiffCommand)
     .command(runCommand)
     .command(gateCommand)
+    .command(lifecycleCommand)
     // Everything after -- is the wrapped command's, never fdscan's options.
     .parserConfiguration({ 'populate--': true })
     .epilogue(EPILOGUE)

@@ -36,10 +36,10 @@ export const gateCommand = {
       .option('config', { type: 'string', describe: 'Allow list from FILE ({"allow": [...]}) instead of ./fdscan.config.json or package.json "fdscan"' })
       .example('$0 gate -- npm test', 'Fail the build when a test leaks a descriptor into a child program')
       .example('$0 gate --allow SOCK --allow "/tmp/*.lock" --junit fdscan.xml -- ./smoke.sh', 'With an allow list and a JUnit report')
-      .epilogue('Fails when (1) an exec anywhere in the tree receives a descriptor beyond 0, 1, 2 that was opened inside the\n' +
-        'tree, or (2) a process re-executes itself and holds more descriptors at each exec. Descriptors fdscan itself\n' +
-        'received are reported as ambient, never blamed. GitHub Actions ::error lines are added when GITHUB_ACTIONS=true.\n' +
-        "Exit status: CMD's own when it failed (128+N for signal N, 127 not found); 1 when CMD passed but the gate found\n" +
+      .epilogue('Fails when (1) an exec anywhere in the tree receives a descriptor beyond 0, 1, 2 that was opened inside the ' +
+        'tree, or (2) a process re-executes itself and holds more descriptors at each exec. Descriptors fdscan itself ' +
+        'received are reported as ambient, never blamed. GitHub Actions ::error lines are added when GITHUB_ACTIONS=true.' +
+        "\n\nExit status: CMD's own when it failed (128+N for signal N, 127 not found); 1 when CMD passed but the gate found " +
         'leaks; 2 on bad usage or when tracing failed; 0 otherwise.'),
   handler: (argv: ArgumentsCamelCase<GateArgs>) => runGate(argv),
 };

@@ -20,8 +20,8 @@ export const lifecycleCommand = {
       .option('json', { type: 'boolean', default: false, describe: 'Print the steps as JSON (schema fdscan/lifecycle@1)' })
       .option('input', { type: 'string', describe: 'Text written to CMD\'s stdin (default: one line)' })
       .example('$0 lifecycle -- cat', 'Watch the three pipes appear at spawn and close after communicate')
-      .epilogue("The report (stdout) lists fdscan's own table after each step, diffed against the step before, and CMD's\n" +
-        'table as read from /proc soon after it started. Exit status: 1 when a descriptor outlived the step that should\n' +
+      .epilogue("The report (stdout) lists fdscan's own table after each step, diffed against the step before, and CMD's " +
+        'table as read from /proc soon after it started.\n\nExit status: 1 when a descriptor outlived the step that should ' +
         "have closed it; CMD's own when it failed; 2 on bad usage; 0 otherwise."),
   handler: (argv: ArgumentsCamelCase<LifecycleArgs>) => runLifecycleCommand(argv),
 };

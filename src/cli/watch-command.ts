@@ -22,7 +22,7 @@ export const watchCommand = {
       .option('count', { type: 'number', describe: 'Stop after N samples (default: until Ctrl-C or the process exits)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print only the summary, as JSON (schema fdscan/watch@1)' })
       .example('$0 watch 1234 --interval 5s', 'One line per sample; Ctrl-C prints the summary')
-      .epilogue('An exec is seen as a change of argv between two samples. Exit status: 0 when the watch ran (it reports,\n' +
+      .epilogue('An exec is seen as a change of argv between two samples.\n\nExit status: 0 when the watch ran (it reports, ' +
         'it does not judge); 2 when the process does not exist or cannot be read at the start, or on bad usage.'),
   handler: (argv: ArgumentsCamelCase<WatchArgs>) => runWatch(argv),
 };

@@ -83,10 +83,14 @@ linux('GitHub Actions annotations when GITHUB_ACTIONS=true', (t) => {
 
 linux('the same program without the leak passes', (t) => {
   withTempDir((dir) => {
-    const result = runCli(['gate', '--', python, join(fixturesDir, 'leak-log-to-grandchild.py'), dir, 'clean']);
+    const junit = join(dir, 'gate.xml');
+    const result = runCli(['gate', '--junit', junit, '--', python, join(fixturesDir, 'leak-log-to-grandchild.py'), dir, 'clean']);
     t.is(result.code, 0, result.stderr);
     t.regex(result.stderr, /fdscan gate: passed/);
     t.notRegex(result.stderr, /leak /);
+    const xml = readFileSync(junit, 'utf8');
+    t.is(xml.match(/<testcase /g)?.length, 1);
+    t.false(xml.includes('<failure'));
   });
 });
 

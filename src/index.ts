@@ -28,3 +28,7 @@ export type { GateVerdict, GateFinding, InheritedLeak, ReexecGrowth, GateProcess
 export { parseAllow } from './gate/allow-list.js';
 export type { AllowRule } from './gate/allow-list.js';
 export { gateDocument, GATE_SCHEMA } from './render/gate-report.js';
+export { runLifecycle } from './lifecycle/popen-lifecycle.js';
+export type { LifecycleResult, LifecycleStep, LifecycleStepName, OutlivedDescriptor } from './lifecycle/popen-lifecycle.js';
+export { watchProcess } from './lifecycle/watch-process.js';
+export type { WatchOptions, WatchSample, WatchSummary } from './lifecycle/watch-process.js';

@@ -21,3 +21,14 @@ export type { InheritDiffResult, ReceivedDescriptor } from './trace/inherit-prob
 export { markAllCloseOnExec } from './close-fds.js';
 export type { CloseOnExecOptions, CloseOnExecResult } from './close-fds.js';
 export { inheritDiffDocument, INHERIT_DIFF_SCHEMA } from './render/inherit-diff-json.js';
+export { trackDescriptors, assertNoDescriptorLeaks, renderTrackResult, DescriptorLeakError } from './gate/track-descriptors.js';
+export type { TrackOptions, TrackResult, TrackedRun } from './gate/track-descriptors.js';
+export { judgeTrace } from './gate/gate-analysis.js';
+export type { GateVerdict, GateFinding, InheritedLeak, ReexecGrowth, GateProcess } from './gate/gate-analysis.js';
+export { parseAllow } from './gate/allow-list.js';
+export type { AllowRule } from './gate/allow-list.js';
+export { gateDocument, GATE_SCHEMA } from './render/gate-report.js';
+export { runLifecycle } from './lifecycle/popen-lifecycle.js';
+export type { LifecycleResult, LifecycleStep, LifecycleStepName, OutlivedDescriptor } from './lifecycle/popen-lifecycle.js';
+export { watchProcess } from './lifecycle/watch-process.js';
+export type { WatchOptions, WatchSample, WatchSummary } from './lifecycle/watch-process.js';

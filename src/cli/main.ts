@@ -3,6 +3,9 @@ import { FdscanError } from '../errors.js';
 import { auditCommand, runAudit } from './audit-command.js';
 import { inheritDiffCommand } from './inherit-diff-command.js';
 import { runCommand } from './run-command.js';
+import { gateCommand } from './gate-command.js';
+import { lifecycleCommand } from './lifecycle-command.js';
+import { watchCommand } from './watch-command.js';
 import { EXIT_ERROR } from './exit-codes.js';
 import { simpleAuditArgs } from './fast-path.js';
 
@@ -40,6 +43,9 @@ async function parseWithYargs(args: string[]): Promise<void> {
     .command(auditCommand)
     .command(inheritDiffCommand)
     .command(runCommand)
+    .command(gateCommand)
+    .command(lifecycleCommand)
+    .command(watchCommand)
     // Everything after -- is the wrapped command's, never fdscan's options.
     .parserConfiguration({ 'populate--': true })
     .epilogue(EPILOGUE)

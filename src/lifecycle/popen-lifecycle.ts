@@ -1,0 +1,160 @@
+/**
+ * The Popen lifecycle experiment, run in this process: open a file, spawn a command with piped
+ * stdio, communicate, wait, release the child object, close the file; this process's descriptor
+ * table after each step, and every descriptor that outlived the step that should have closed it.
+ *
+ * Why a warm-up spawn first: the first child a Node process starts with piped stdio makes the runtime
+ * open descriptors it keeps for the life of the process (libuv's SIGCHLD signal pipe, a /dev/null
+ * seen on Node 20). They are the runtime's, not the lifecycle's.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { constants } from 'node:os';
+import type { Descriptor } from '../probe-contract.js';
+import { listDescriptors } from '../audit.js';
+import { errnoOf, FdscanError } from '../errors.js';
+import { findExecutable } from '../trace/trace-command.js';
+
+export type LifecycleStepName = 'start' | 'open-file' | 'spawn' | 'communicate' | 'wait' | 'release' | 'close-file';
+
+/** The table after one step, against the step before. */
+export interface LifecycleStep {
+  step: LifecycleStepName;
+  /** What the step did, in words. */
+  action: string;
+  fds: Descriptor[];
+  opened: Descriptor[];
+  closed: Descriptor[];
+}
+
+/** A descriptor still open after the step that should have closed it. */
+export interface OutlivedDescriptor {
+  descriptor: Descriptor;
+  openedAt: LifecycleStepName;
+  shouldCloseAt: LifecycleStepName;
+}
+
+export interface LifecycleResult {
+  command: string[];
+  pid: number;
+  childPid?: number;
+  steps: LifecycleStep[];
+  /** The child's own table, read from /proc soon after it started (after its exec). */
+  child?: { fds: Descriptor[]; error?: string };
+  /** Child descriptors beyond 0, 1, 2; `fromFdscan` when the same object was in fdscan's table at start (ambient). */
+  childExtra: Array<Descriptor & { fromFdscan: boolean }>;
+  outlived: OutlivedDescriptor[];
+  stdoutBytes: number;
+  stderrBytes: number;
+  /** The child's exit status, shell convention. */
+  exitCode: number;
+}
+
+/** When each step's new descriptors must be gone. */
+const CLOSES: Partial<Record<LifecycleStepName, LifecycleStepName>> = {
+  'open-file': 'close-file',
+  spawn: 'communicate',
+  communicate: 'close-file',
+  wait: 'close-file',
+  release: 'close-file',
+};
+
+/** Run the lifecycle experiment with `command`, writing `input` to its stdin. */
+export async function runLifecycle(command: string[], input = 'hello from fdscan lifecycle\n'): Promise<LifecycleResult> {
+  if (command.length === 0) throw new FdscanError('EUSAGE', 'lifecycle needs a command');
+  findExecutable(command[0]!, process.env.PATH);
+  await warmUp();
+  const steps: LifecycleStep[] = [];
+  const record = (step: LifecycleStepName, action: string): void => {
+    const fds = listDescriptors(process.pid, { peers: false }).fds;
+    const previous = steps[steps.length - 1]?.fds ?? [];
+    const before = new Set(previous.map(key));
+    const now = new Set(fds.map(key));
+    steps.push({ step, action, fds, opened: fds.filter((d) => !before.has(key(d))), closed: previous.filter((d) => !now.has(key(d))) });
+  };
+  record('start', 'nothing yet');
+  const dir = mkdtempSync(join(tmpdir(), 'fdscan-lifecycle-'));
+  const file = openSync(join(dir, 'scratch.txt'), 'w+');
+  let fileOpen = true;
+  const result: Partial<LifecycleResult> = {};
+  try {
+    record('open-file', `opened ${join(dir, 'scratch.txt')} as fd ${file}`);
+    let child: ChildProcess | undefined = spawn(command[0]!, command.slice(1), { stdio: 'pipe' });
+    await new Promise<void>((resolve, reject) => {
+      child!.once('spawn', resolve);
+      child!.once('error', (error) => reject(new FdscanError('ESPAWN', `cannot run ${command[0]}: ${errnoOf(error) ?? error.message}`, { cause: error })));
+    });
+    const childPid = child.pid!;
+    let childView: LifecycleResult['child'];
+    try {
+      childView = { fds: listDescriptors(childPid, { peers: false }).fds };
+    } catch (error) {
+      childView = { fds: [], error: error instanceof Error ? error.message : String(error) };
+    }
+    const exited = new Promise<number>((resolve) => child!.once('exit', (code, signal) => resolve(signal ? 128 + constants.signals[signal] : (code ?? 0))));
+    record('spawn', `spawned ${command[0]} (pid ${childPid}) with stdin, stdout and stderr piped`);
+    let stdoutBytes = 0;
+    let stderrBytes = 0;
+    child.stdout!.on('data', (chunk: Buffer) => { stdoutBytes += chunk.length; });
+    child.stderr!.on('data', (chunk: Buffer) => { stderrBytes += chunk.length; });
+    const closed = (stream: NodeJS.EventEmitter): Promise<void> => new Promise((resolve) => stream.once('close', () => resolve()));
+    const streamsClosed = Promise.all([closed(child.stdin!), closed(child.stdout!), closed(child.stderr!)]);
+    child.stdin!.on('error', () => { /* EPIPE: the command did not read its input; the step still closes the pipe */ });
+    child.stdin!.end(input);
+    await streamsClosed;
+    record('communicate', `wrote ${Buffer.byteLength(input)} bytes, closed stdin, read stdout (${stdoutBytes} bytes) and stderr (${stderrBytes} bytes) to the end`);
+    const exitCode = await exited;
+    record('wait', `reaped pid ${childPid}: exit status ${exitCode}`);
+    child.removeAllListeners();
+    child = undefined;
+    record('release', 'dropped the ChildProcess object');
+    closeSync(file);
+    fileOpen = false;
+    record('close-file', `closed fd ${file}`);
+    Object.assign(result, { childPid, child: childView, stdoutBytes, stderrBytes, exitCode });
+  } finally {
+    if (fileOpen) closeSync(file);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return {
+    command, pid: process.pid, ...result, steps,
+    childExtra: (result.child?.fds ?? []).filter((d) => d.fd > 2).map((d) => ({ ...d, fromFdscan: steps[0]!.fds.some((s) => sameObject(s, d)) })),
+    outlived: outlivedIn(steps),
+  } as LifecycleResult;
+}
+
+/** Every descriptor opened at a step and still open after the step that should have closed it. */
+function outlivedIn(steps: LifecycleStep[]): OutlivedDescriptor[] {
+  const outlived: OutlivedDescriptor[] = [];
+  for (const step of steps) {
+    const due = CLOSES[step.step];
+    if (!due) continue;
+    const after = steps.find((s) => s.step === due);
+    if (!after) continue;
+    const still = new Set(after.fds.map(key));
+    for (const d of step.opened) if (still.has(key(d))) outlived.push({ descriptor: d, openedAt: step.step, shouldCloseAt: due });
+  }
+  return outlived;
+}
+
+function sameObject(a: Descriptor, b: Descriptor): boolean {
+  return a.inode !== undefined && a.inode === b.inode && a.device === b.device && a.type === b.type;
+}
+
+function key(d: Descriptor): string {
+  return `${d.fd}:${d.type}:${d.device ?? ''}:${d.inode ?? d.target}`;
+}
+
+/** Start and reap one child with piped stdio so the runtime's process-lifetime descriptors exist before the first snapshot. */
+async function warmUp(): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const child = spawn(process.execPath, ['-e', ''], { stdio: 'pipe' });
+    child.stdin.end();
+    child.stdout.resume();
+    child.stderr.resume();
+    child.once('close', () => resolve());
+    child.once('error', () => resolve());
+  });
+}

@@ -1,0 +1,115 @@
+/**
+ * Sampling a live process: its descriptor count over time, the descriptors that appeared and stayed,
+ * and execs of the same pid (seen as a change of argv between two samples: an exec that keeps the
+ * same argv is invisible to sampling).
+ */
+import type { Descriptor } from '../probe-contract.js';
+import { listDescriptors } from '../audit.js';
+import { NoSuchProcess } from '../errors.js';
+
+/** One reading of the process. */
+export interface WatchSample {
+  index: number;
+  /** Milliseconds since the first sample. */
+  elapsedMs: number;
+  count: number;
+  argv: string[];
+  /** argv differs from the sample before: the pid exec'd. */
+  exec: boolean;
+  opened: Descriptor[];
+  closed: Descriptor[];
+}
+
+export interface WatchSummary {
+  pid: number;
+  samples: number;
+  /** Descriptor count per sample. */
+  counts: number[];
+  /** Last count minus first. */
+  growth: number;
+  /** Descriptors absent from the first sample, present in at least two samples and in the last one. */
+  stayed: Array<Descriptor & { firstSeen: number }>;
+  /** Samples at which argv changed: the pid exec'd a new program. */
+  execs: Array<{ sample: number; argv: string[] }>;
+  /** Why the watch ended: `count`, `interrupted` (SIGINT), `exited` (the process is gone). */
+  ended: 'count' | 'interrupted' | 'exited';
+}
+
+export interface WatchOptions {
+  intervalMs?: number;
+  /** Stop after this many samples (default: until stopped or the process exits). */
+  count?: number;
+  onSample?: (sample: WatchSample) => void;
+  /** Resolves, or aborts, to stop the watch early. */
+  signal?: AbortSignal;
+}
+
+/** Sample `pid` every `intervalMs` until `count` samples, the abort signal, or its exit. */
+export async function watchProcess(pid: number, options: WatchOptions = {}): Promise<WatchSummary> {
+  const interval = options.intervalMs ?? 1000;
+  const start = Date.now();
+  const counts: number[] = [];
+  const execs: WatchSummary['execs'] = [];
+  const firstSeen = new Map<string, { d: Descriptor; at: number }>();
+  let first: Set<string> | undefined;
+  let previous: Descriptor[] = [];
+  let previousArgv: string[] | undefined;
+  let current = new Set<string>();
+  let ended: WatchSummary['ended'] = 'count';
+  for (let index = 0; options.count === undefined || index < options.count; index++) {
+    if (options.signal?.aborted) { ended = 'interrupted'; break; }
+    let audit;
+    try {
+      audit = listDescriptors(pid, { peers: false });
+    } catch (error) {
+      // The first reading's error is the caller's (no such process); later, the process has exited.
+      if (error instanceof NoSuchProcess && index > 0) { ended = 'exited'; break; }
+      throw error;
+    }
+    const argv = audit.argv ?? [audit.command];
+    const exec = previousArgv !== undefined && argv.join('\0') !== previousArgv.join('\0');
+    if (exec) execs.push({ sample: index, argv });
+    previousArgv = argv;
+    current = new Set(audit.fds.map(key));
+    const before = new Set(previous.map(key));
+    for (const d of audit.fds) if (!firstSeen.has(key(d))) firstSeen.set(key(d), { d, at: index });
+    first ??= new Set(current);
+    counts.push(audit.fds.length);
+    options.onSample?.({
+      index, elapsedMs: Date.now() - start, count: audit.fds.length, argv, exec,
+      opened: index === 0 ? [] : audit.fds.filter((d) => !before.has(key(d))),
+      closed: previous.filter((d) => !current.has(key(d))),
+    });
+    previous = audit.fds;
+    if (options.count !== undefined && index + 1 >= options.count) break;
+    if (!(await sleep(interval, options.signal))) { ended = 'interrupted'; break; }
+  }
+  const last = counts.length - 1;
+  const stayed = [...firstSeen.entries()]
+    .filter(([k, { at }]) => !first!.has(k) && current.has(k) && at < last)
+    .map(([k, { d, at }]) => ({ ...(previous.find((p) => key(p) === k) ?? d), firstSeen: at }));
+  return { pid, samples: counts.length, counts, growth: counts.length > 0 ? counts[last]! - counts[0]! : 0, stayed, execs, ended };
+}
+
+/** Wait `ms`; false when `signal` aborted first. */
+function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) { resolve(false); return; }
+    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(true); }, ms);
+    const onAbort = (): void => { clearTimeout(timer); resolve(false); };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function key(d: Descriptor): string {
+  return `${d.fd}:${d.type}:${d.device ?? ''}:${d.inode ?? d.target}`;
+}
+
+/** `1s`, `200ms`, `0.5s`, `2m`, or a bare number of seconds, in milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!match) return undefined;
+  const value = Number(match[1]);
+  const ms = match[2] === 'ms' ? value : match[2] === 'm' ? value * 60_000 : value * 1000;
+  return ms > 0 ? ms : undefined;
+}

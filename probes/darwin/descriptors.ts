@@ -9,6 +9,7 @@ import {
   EBADF, EPERM, EACCES, ESRCH, PROC_ALL_PIDS, PROC_FP_CLEXEC, PROC_PIDFDKQUEUEINFO, PROC_PIDFDPIPEINFO, PROC_PIDFDSOCKETINFO,
   PROC_PIDFDVNODEPATHINFO, PROC_PIDLISTFDS, PROC_PIDT_SHORTBSDINFO, PROX_FDTYPE, errno, procListPids, procPidFdInfo, procPidInfo,
 } from './libproc.js';
+import { typeFromMode } from '../file-mode.js';
 
 /** Types lsof gives the descriptor kinds that carry no further detail here. */
 const OTHER_KINDS: Record<number, DescriptorType> = {
@@ -201,19 +202,6 @@ function unixPath(buffer: Buffer, at: number): string {
   return (end === -1 ? raw : raw.subarray(0, end)).toString('utf8');
 }
 
-/** lsof's type names from st_mode (the same bits as Linux). */
-function typeFromMode(mode: number): DescriptorType {
-  switch (mode & 0o170000) {
-    case 0o100000: return 'REG';
-    case 0o040000: return 'DIR';
-    case 0o010000: return 'FIFO';
-    case 0o020000: return 'CHR';
-    case 0o060000: return 'BLK';
-    case 0o120000: return 'LNK';
-    case 0o140000: return 'SOCK';
-    default: return 'UNKNOWN';
-  }
-}
 
 /** A 32-bit macOS dev_t: major in the top byte, minor in the low 24 bits. */
 export function formatDevice(dev: number): string {

@@ -3,30 +3,17 @@
  * this module elsewhere is harmless). They return a byte count, 0 or -1 on failure with errno set;
  * `errno()` right after the call reads it.
  */
-import type * as Koffi from 'koffi';
-import { darwinTypes, koffi } from './types.js';
+import { koffi, lazyLibrary } from '../native-library.js';
+import { darwinTypes } from './types.js';
 
-type Bound = (...args: unknown[]) => number;
-let libproc: Koffi.LibraryHandle | undefined;
-const bound = new Map<string, Bound>();
-
-function fn(prototype: string): Bound {
-  let f = bound.get(prototype);
-  if (!f) {
-    if (!libproc) {
-      darwinTypes();
-      // libproc lives in libSystem (in the dyld shared cache); libproc.dylib is its usual name.
-      try {
-        libproc = koffi().load('/usr/lib/libproc.dylib');
-      } catch {
-        libproc = koffi().load('/usr/lib/libSystem.B.dylib');
-      }
-    }
-    f = libproc.func(prototype) as Bound;
-    bound.set(prototype, f);
+// libproc lives in libSystem (in the dyld shared cache); libproc.dylib is its usual name.
+const fn = lazyLibrary<number>((k) => {
+  try {
+    return k.load('/usr/lib/libproc.dylib');
+  } catch {
+    return k.load('/usr/lib/libSystem.B.dylib');
   }
-  return f;
-}
+}, darwinTypes);
 
 export const PROC_ALL_PIDS = 1;
 export const PROC_PIDLISTFDS = 1;

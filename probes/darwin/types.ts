@@ -2,17 +2,12 @@
  * The structs of xnu's <sys/proc_info.h> that fdscan reads, declared for koffi once, with their
  * sizes asserted against the values the header's *_SIZE macros have on 64-bit macOS (x86_64 and
  * arm64 share them). Declared lazily: importing this module on another OS loads nothing.
- * Written from the header's text; never yet run against a real Mac (see docs-snippets/platforms.md).
+ * Written from the header's text; never yet run against a real Mac (see README.md, Platforms).
  */
-import { createRequire } from 'node:module';
 import type * as Koffi from 'koffi';
+import { koffi } from '../native-library.js';
 
-const require = createRequire(import.meta.url);
-
-/** The koffi module, loaded on first use. */
-export function koffi(): typeof Koffi {
-  return require('koffi') as typeof Koffi;
-}
+export { koffi };
 
 /** sizeof() of each struct on 64-bit macOS, as libproc callers (lsof, psutil) rely on. */
 export const DOCUMENTED_SIZES: Record<string, number> = {

@@ -16,6 +16,7 @@ import { readProcRecord } from './procfs.js';
 import { readArgv, readProcStat } from './process-info.js';
 import { SocketResolver, describeSocket } from './sockets.js';
 import { PeerIndex } from './peers.js';
+import { typeFromMode } from '../file-mode.js';
 
 const DELETED_SUFFIX = ' (deleted)';
 const ATTEMPTS = 3;
@@ -260,19 +261,6 @@ function anonType(name: string): DescriptorType {
   return name === '' ? 'anon' : name;
 }
 
-/** lsof's type names from st_mode. */
-export function typeFromMode(mode: number): DescriptorType {
-  switch (mode & 0o170000) {
-    case 0o100000: return 'REG';
-    case 0o040000: return 'DIR';
-    case 0o010000: return 'FIFO';
-    case 0o020000: return 'CHR';
-    case 0o060000: return 'BLK';
-    case 0o120000: return 'LNK';
-    case 0o140000: return 'SOCK';
-    default: return 'UNKNOWN';
-  }
-}
 
 /** Linux dev_t (new encoding) as `major:minor`. */
 export function formatDevice(dev: number): string {

@@ -3,40 +3,20 @@
  * return type explicit. Bound lazily: importing this module loads nothing until a call is made,
  * and an audit that /proc can answer alone never loads koffi.
  */
-import { createRequire } from 'node:module';
-import type * as Koffi from 'koffi';
+import { koffi, lazyLibrary } from '../native-library.js';
 
-const require = createRequire(import.meta.url);
+export { koffi };
 
-/** The koffi module, loaded on first use (koffi's native binary costs start-up time). */
-export function koffi(): typeof Koffi {
-  return require('koffi') as typeof Koffi;
-}
-
-// Function pointers are created once, on first call of each.
-type Bound = (...args: unknown[]) => number;
-let libc: Koffi.LibraryHandle | undefined;
-const bound = new Map<string, Bound>();
-
-function fn(prototype: string): Bound {
-  let f = bound.get(prototype);
-  if (!f) {
-    const k = koffi();
-    if (!libc) {
-      // Type aliases used by the prototypes below, declared once.
-      k.alias('pid_t', 'int32_t');
-      k.alias('ssize_t', 'intptr_t');
-      // posix_spawn_file_actions_t and posix_spawnattr_t are opaque to fdscan: passed as
-      // pointers to buffers of SPAWN_STRUCT_BYTES (larger than glibc's 80 and 336 bytes).
-      k.alias('spawn_actions_ptr', 'void *');
-      k.alias('spawn_attr_ptr', 'void *');
-      libc = k.load('libc.so.6');
-    }
-    f = libc.func(prototype) as Bound;
-    bound.set(prototype, f);
-  }
-  return f;
-}
+const fn = lazyLibrary<number>((k) => k.load('libc.so.6'), () => {
+  const k = koffi();
+  // Type aliases used by the prototypes below, declared once.
+  k.alias('pid_t', 'int32_t');
+  k.alias('ssize_t', 'intptr_t');
+  // posix_spawn_file_actions_t and posix_spawnattr_t are opaque to fdscan: passed as
+  // pointers to buffers of SPAWN_STRUCT_BYTES (larger than glibc's 80 and 336 bytes).
+  k.alias('spawn_actions_ptr', 'void *');
+  k.alias('spawn_attr_ptr', 'void *');
+});
 
 /** errno of the last failed call, read right after it. */
 export function errno(): number {

@@ -3,25 +3,10 @@
  * this module on Linux or macOS is harmless). koffi keeps the thread's last-error value between
  * calls, so `lastError()` right after a failed call returns that call's error.
  */
-import type * as Koffi from 'koffi';
-import { koffi, winTypes, type Handle } from './types.js';
+import { koffi, lazyLibrary } from '../native-library.js';
+import { winTypes, type Handle } from './types.js';
 
-type Bound = (...args: unknown[]) => unknown;
-let kernel32: Koffi.LibraryHandle | undefined;
-const bound = new Map<string, Bound>();
-
-function fn(prototype: string): Bound {
-  let f = bound.get(prototype);
-  if (!f) {
-    if (!kernel32) {
-      winTypes();
-      kernel32 = koffi().load('kernel32.dll');
-    }
-    f = kernel32.func(prototype) as Bound;
-    bound.set(prototype, f);
-  }
-  return f;
-}
+const fn = lazyLibrary((k) => k.load('kernel32.dll'), winTypes);
 
 export const DUPLICATE_SAME_ACCESS = 0x2;
 export const HANDLE_FLAG_INHERIT = 0x1;

@@ -2,25 +2,10 @@
  * ntdll.dll functions fdscan calls (the native API: handle tables and object queries), each
  * prototype explicit, bound on first call. They return an NTSTATUS; no last-error is involved.
  */
-import type * as Koffi from 'koffi';
-import { koffi, winTypes, type Handle } from './types.js';
+import { koffi, lazyLibrary } from '../native-library.js';
+import { winTypes, type Handle } from './types.js';
 
-type Bound = (...args: unknown[]) => unknown;
-let ntdll: Koffi.LibraryHandle | undefined;
-const bound = new Map<string, Bound>();
-
-function fn(prototype: string): Bound {
-  let f = bound.get(prototype);
-  if (!f) {
-    if (!ntdll) {
-      winTypes();
-      ntdll = koffi().load('ntdll.dll');
-    }
-    f = ntdll.func(prototype) as Bound;
-    bound.set(prototype, f);
-  }
-  return f;
-}
+const fn = lazyLibrary((k) => k.load('ntdll.dll'), winTypes);
 
 export const STATUS_SUCCESS = 0;
 export const STATUS_NOT_IMPLEMENTED = 0xc0000002;

@@ -6,15 +6,10 @@
  * Linux or macOS loads nothing. A HANDLE is a pointer-sized opaque pointer (a BigInt in koffi 3),
  * never an int: a 64-bit handle squeezed into 32 bits is the crash fdscan's seeds began with.
  */
-import { createRequire } from 'node:module';
 import type * as Koffi from 'koffi';
+import { koffi } from '../native-library.js';
 
-const require = createRequire(import.meta.url);
-
-/** The koffi module, loaded on first use. */
-export function koffi(): typeof Koffi {
-  return require('koffi') as typeof Koffi;
-}
+export { koffi };
 
 /** A Windows handle as koffi 3 passes it: a pointer-sized BigInt. */
 export type Handle = bigint;

@@ -3,25 +3,10 @@
  * its addresses. Bound on first call; only the name helper process uses them, because on a
  * synchronous pipe with a pending read they can block like any other query of that file.
  */
-import type * as Koffi from 'koffi';
-import { koffi, winTypes } from './types.js';
+import { koffi, lazyLibrary } from '../native-library.js';
+import { winTypes } from './types.js';
 
-type Bound = (...args: unknown[]) => unknown;
-let ws2: Koffi.LibraryHandle | undefined;
-const bound = new Map<string, Bound>();
-
-function fn(prototype: string): Bound {
-  let f = bound.get(prototype);
-  if (!f) {
-    if (!ws2) {
-      winTypes();
-      ws2 = koffi().load('ws2_32.dll');
-    }
-    f = ws2.func(prototype) as Bound;
-    bound.set(prototype, f);
-  }
-  return f;
-}
+const fn = lazyLibrary((k) => k.load('ws2_32.dll'), winTypes);
 
 export const SOL_SOCKET = 0xffff;
 export const SO_TYPE = 0x1008;

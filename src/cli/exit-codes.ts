@@ -4,3 +4,5 @@ export const EXIT_OK = 0;
 export const EXIT_FINDING = 1;
 /** Bad usage, or a process that could not be read. */
 export const EXIT_ERROR = 2;
+/** The wrapped command does not exist (as a shell says). */
+export const EXIT_NOT_FOUND = 127;

@@ -6,14 +6,12 @@
 import { writeFileSync } from 'node:fs';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { UsageError } from '../errors.js';
-import { traceCommand, CommandNotFound } from '../trace/trace-command.js';
 import { loadAllowConfig, parseAllow } from '../gate/allow-list.js';
 import { judgeTrace } from '../gate/gate-analysis.js';
 import { gateDocument, renderGateText, renderGithubAnnotations, renderJunit } from '../render/gate-report.js';
-import { styleFor } from '../render/style.js';
+import { reportStyle, traceWrapped, writeReport } from './traced-command.js';
 import { EXIT_FINDING, EXIT_OK } from './exit-codes.js';
 
-const EXIT_NOT_FOUND = 127;
 
 interface GateArgs {
   allow?: string[];
@@ -49,23 +47,13 @@ async function runGate(argv: GateArgs): Promise<void> {
   if (command.length === 0) throw new UsageError('gate needs a command: fdscan gate [--allow SPEC]... -- CMD [ARGS...]');
   const config = loadAllowConfig(process.cwd(), argv.config);
   const rules = parseAllow([...(argv.allow ?? []).flatMap((a) => String(a)), ...config.specs]);
-  let trace;
-  try {
-    trace = await traceCommand(command, { forwardSignals: ['SIGINT', 'SIGTERM', 'SIGHUP'] });
-  } catch (error) {
-    if (error instanceof CommandNotFound) {
-      process.stderr.write(`fdscan: ${error.message}\n`);
-      process.exitCode = EXIT_NOT_FOUND;
-      return;
-    }
-    throw error;
-  }
+  const trace = await traceWrapped(command);
+  if (!trace) return;
   const verdict = judgeTrace(trace, rules);
   const report = argv.json
     ? `${JSON.stringify(gateDocument(trace, verdict))}\n`
-    : renderGateText(trace, verdict, argv.output ? { color: false } : styleFor(process.stderr));
-  if (argv.output) writeFileSync(argv.output, report);
-  else process.stderr.write(report);
+    : renderGateText(trace, verdict, reportStyle(argv.output));
+  writeReport(argv.output, report);
   if (argv.junit) writeFileSync(argv.junit, renderJunit(trace, verdict));
   if (process.env.GITHUB_ACTIONS === 'true') process.stderr.write(renderGithubAnnotations(verdict));
   process.exitCode = trace.exitCode !== 0 ? trace.exitCode : verdict.findings.length > 0 ? EXIT_FINDING : EXIT_OK;

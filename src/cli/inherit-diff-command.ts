@@ -6,10 +6,9 @@
  * `fdscan inherit-diff PARENT_PID CHILD_PID`: which of the child's descriptors share an open file
  * description with the parent's; printed on stdout.
  */
-import { writeFileSync } from 'node:fs';
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { UsageError } from '../errors.js';
-import { traceCommand, CommandNotFound } from '../trace/trace-command.js';
+import { reportStyle, traceWrapped, writeReport } from './traced-command.js';
 import { diffProcessPair, type PairDiff } from '../trace/pair-diff.js';
 import { inheritDiffDocument } from '../render/inherit-diff-json.js';
 import { renderInheritDiff } from '../render/inherit-diff-text.js';
@@ -18,7 +17,6 @@ import { parsePid } from './audit-command.js';
 import { EXIT_OK } from './exit-codes.js';
 
 /** Status a shell gives a command it cannot find. */
-const EXIT_NOT_FOUND = 127;
 
 interface InheritDiffArgs {
   pids?: Array<string | number>;
@@ -57,21 +55,10 @@ async function runInheritDiff(argv: InheritDiffArgs): Promise<void> {
     process.exitCode = EXIT_OK;
     return;
   }
-  let trace;
-  try {
-    trace = await traceCommand(command, { method: argv.sample ? 'sampling' : 'auto', forwardSignals: ['SIGINT', 'SIGTERM', 'SIGHUP'] });
-  } catch (error) {
-    if (error instanceof CommandNotFound) {
-      process.stderr.write(`fdscan: ${error.message}\n`);
-      process.exitCode = EXIT_NOT_FOUND;
-      return;
-    }
-    throw error;
-  }
-  const style: Style = argv.output ? { color: false } : styleFor(process.stderr);
-  const report = argv.json ? `${JSON.stringify(inheritDiffDocument(trace))}\n` : renderInheritDiff(trace, style);
-  if (argv.output) writeFileSync(argv.output, report);
-  else process.stderr.write(report);
+  const trace = await traceWrapped(command, argv.sample ? 'sampling' : 'auto');
+  if (!trace) return;
+  const report = argv.json ? `${JSON.stringify(inheritDiffDocument(trace))}\n` : renderInheritDiff(trace, reportStyle(argv.output));
+  writeReport(argv.output, report);
   process.exitCode = trace.exitCode;
 }
 

@@ -5,9 +5,8 @@ import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { UsageError } from '../errors.js';
 import { markAllCloseOnExec } from '../close-fds.js';
 import { withBlockingStdio } from '../stdio-mode.js';
-import { EXIT_ERROR } from './exit-codes.js';
+import { EXIT_ERROR, EXIT_NOT_FOUND } from './exit-codes.js';
 
-const EXIT_NOT_FOUND = 127;
 const EXIT_NOT_EXECUTABLE = 126;
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 

@@ -1,0 +1,29 @@
+/** What the commands that wrap a traced CMD share: running it, and where their report goes. */
+import { writeFileSync } from 'node:fs';
+import { traceCommand, CommandNotFound } from '../trace/trace-command.js';
+import type { TraceResult } from '../trace/trace-result.js';
+import { styleFor, type Style } from '../render/style.js';
+import { EXIT_NOT_FOUND } from './exit-codes.js';
+
+/** Trace CMD with fdscan's signals forwarded; undefined (exit 127 set) when CMD does not exist. */
+export async function traceWrapped(command: string[], method: 'auto' | 'sampling' = 'auto'): Promise<TraceResult | undefined> {
+  try {
+    return await traceCommand(command, { method, forwardSignals: ['SIGINT', 'SIGTERM', 'SIGHUP'] });
+  } catch (error) {
+    if (!(error instanceof CommandNotFound)) throw error;
+    process.stderr.write(`fdscan: ${error.message}\n`);
+    process.exitCode = EXIT_NOT_FOUND;
+    return undefined;
+  }
+}
+
+/** The style of a report: plain in a file, the terminal's on stderr (stdout belongs to CMD). */
+export function reportStyle(output: string | undefined): Style {
+  return output ? { color: false } : styleFor(process.stderr);
+}
+
+/** Write a report to `output`, or to stderr. */
+export function writeReport(output: string | undefined, report: string): void {
+  if (output) writeFileSync(output, report);
+  else process.stderr.write(report);
+}

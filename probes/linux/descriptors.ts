@@ -71,7 +71,10 @@ export function auditLinuxProcess(pid: number, context: AuditContext): ProcessAu
   if (context.peers) addPeers(audit, context.peers);
 
   const after = readProcStat(pid);
-  if (!after || after.startTime !== before.startTime) {
+  // An exited process whose parent has not reaped it yet is a zombie with the same start time:
+  // its descriptors were closed under the scan all the same.
+  const exited = !after || after.startTime !== before.startTime || (after.state === 'Z' && before.state !== 'Z');
+  if (exited) {
     if (audit.fds.length === 0) throw new NoSuchProcess(pid);
     audit.incomplete = true;
     audit.errors.push(`process ${pid} exited while it was read; descriptors may be missing`);

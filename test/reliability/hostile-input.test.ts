@@ -8,7 +8,7 @@ import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { ParseError } from '../../src/errors.js';
 import { parseFdInfo } from '../../probes/linux/fdinfo.js';
-import { parseInetTable, parseNetlinkTable, parsePacketTable, parseUnixTable } from '../../probes/linux/net-tables.js';
+import { decodeInetAddress, parseInetTable, parseNetlinkTable, parsePacketTable, parseUnixTable } from '../../probes/linux/net-tables.js';
 import { parseProcStat } from '../../probes/linux/process-info.js';
 import { runCli } from '../helpers/cli.js';
 import { startFixture } from '../helpers/fixture.js';
@@ -138,6 +138,12 @@ test('inet addresses decode: IPv4 and IPv6 in kernel byte order', (t) => {
     const line = `   0: ${hex}:${port.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 77 2 0000000000000000`;
     return parseInetTable(`header\n${line}\n`, 'udp').get(77)?.local === `${bytes.join('.')}:${port}`;
   }), { numRuns: RUNS });
+});
+
+test('an inet address of another length than 8 or 32 hex digits is a ParseError, not NaN', (t) => {
+  for (const field of ['ABC:0050', '0100007F01:0050', '0000000000000000000000000100000:0016']) {
+    t.throws(() => decodeInetAddress(field, 'tcp'), { instanceOf: ParseError }, field);
+  }
 });
 
 test('unix table keeps paths with spaces and marks listeners', (t) => {

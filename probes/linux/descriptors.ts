@@ -72,7 +72,10 @@ export function auditLinuxProcess(pid: number, context: AuditContext): ProcessAu
   if (context.peers) addPeers(audit, context.peers);
 
   const after = readProcStat(pid);
-  if (!after || after.startTime !== before.startTime) {
+  // An exited process whose parent has not reaped it yet is a zombie with the same start time:
+  // its descriptors were closed under the scan all the same.
+  const exited = !after || after.startTime !== before.startTime || (after.state === 'Z' && before.state !== 'Z');
+  if (exited) {
     if (audit.fds.length === 0) throw new NoSuchProcess(pid);
     audit.incomplete = true;
     audit.errors.push(`process ${pid} exited while it was read; descriptors may be missing`);
@@ -85,7 +88,9 @@ export function auditLinuxProcess(pid: number, context: AuditContext): ProcessAu
 export function readDescriptor(pid: number, fd: number, context: AuditContext): Descriptor | undefined {
   let lastMismatch = '';
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const result = tryReadDescriptor(pid, fd, context);
+    // The last attempt trusts a link that names another object: a path over-mounted since the
+    // open looks so every time, a race only rarely twice in a row.
+    const result = tryReadDescriptor(pid, fd, context, attempt < ATTEMPTS - 1);
     if (result === undefined || result.kind === 'row') return result?.row;
     lastMismatch = result.detail;
   }
@@ -94,7 +99,7 @@ export function readDescriptor(pid: number, fd: number, context: AuditContext): 
 
 type Attempt = { kind: 'row'; row: Descriptor } | { kind: 'changed'; detail: string } | undefined;
 
-function tryReadDescriptor(pid: number, fd: number, context: AuditContext): Attempt {
+function tryReadDescriptor(pid: number, fd: number, context: AuditContext, verifyPath: boolean): Attempt {
   const fdPath = `/proc/${pid}/fd/${fd}`;
   let info: FdInfo;
   let linkBytes: Buffer;
@@ -150,6 +155,11 @@ function tryReadDescriptor(pid: number, fd: number, context: AuditContext): Atte
     if (info.ino !== undefined && info.ino !== stats.ino) {
       return { kind: 'changed', detail: `fdinfo inode ${info.ino}, stat inode ${stats.ino}` };
     }
+    // fdinfo and stat may both see file X while the link read between them saw Y, when the number
+    // was reused twice meanwhile (dup2 in a loop does it): the path must name the object too.
+    if (verifyPath && !namesObject(pid, linkBytes, stats)) {
+      return { kind: 'changed', detail: `link ${JSON.stringify(linkBytes.toString('utf8'))} names another file than inode ${stats.ino}` };
+    }
     row.type = typeFromMode(stats.mode);
     row.device = formatDevice(stats.dev);
     row.inode = stats.ino;
@@ -173,6 +183,22 @@ function setPathTarget(row: Descriptor, pid: number, linkBytes: Buffer, stats: S
     row.type = 'memfd';
     row.target = row.target.slice(1);
     delete row.deleted; // a memfd never had a name to lose
+  }
+}
+
+/**
+ * Whether a path link names the object `stats` describes. Not checkable (true): links that are not
+ * absolute paths (net:[...]), names marked " (deleted)" (isUnlinked checks those), paths this user
+ * cannot look up.
+ */
+function namesObject(pid: number, linkBytes: Buffer, stats: Stats): boolean {
+  if (linkBytes[0] !== 0x2f) return true;
+  if (linkBytes.length > DELETED_SUFFIX.length && linkBytes.subarray(-DELETED_SUFFIX.length).toString('latin1') === DELETED_SUFFIX) return true;
+  try {
+    const named = lstatSync(Buffer.concat([Buffer.from(`/proc/${pid}/root`), linkBytes]), { throwIfNoEntry: false });
+    return named === undefined || (named.ino === stats.ino && named.dev === stats.dev);
+  } catch {
+    return true;
   }
 }
 

@@ -109,7 +109,8 @@ export function decodeInetAddress(field: string, protocol: string): string {
   const colon = field.indexOf(':');
   const hex = field.slice(0, colon);
   const port = Number.parseInt(field.slice(colon + 1), 16);
-  if (colon === -1 || !/^[0-9A-Fa-f]+$/.test(hex) || Number.isNaN(port)) {
+  // 8 hex digits (IPv4) or 32 (IPv6): another length would decode to NaN bytes, not fail.
+  if (colon === -1 || !/^(?:[0-9A-Fa-f]{8}|[0-9A-Fa-f]{32})$/.test(hex) || Number.isNaN(port)) {
     throw new ParseError(`/proc/net/${protocol}`, `bad address ${JSON.stringify(field)}`);
   }
   const bytes: number[] = [];

@@ -56,7 +56,8 @@ export function seize(pid: number): string | undefined {
 
 /** Hooks the worker gives the loop: tell the main thread about processes as they come and go. */
 export interface LoopHooks {
-  onProcess(pid: number): void;
+  /** A new process; `parent` is given when it is reported at its parent's fork event (both stopped). */
+  onProcess(pid: number, parent?: number): void;
   onExit(pid: number): void;
 }
 
@@ -123,7 +124,7 @@ export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: Loop
         } else {
           const kind = state.event === EVENT_FORK ? 'fork' : state.event === EVENT_VFORK ? 'vfork' : 'clone';
           recorder.fork(threads.get(pid) ?? pid, child, kind);
-          hooks.onProcess(child);
+          hooks.onProcess(child, pid);
         }
         if (heldNew.delete(child)) resume(child);
         else awaitingFirstStop.add(child);

@@ -42,23 +42,33 @@ export async function traceCommand(argv: string[], options: TraceOptions = {}): 
     env: Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`),
     method: options.method ?? 'auto',
     samplingIntervalMs: options.samplingIntervalMs ?? 10,
+    forwardedSignals: new SharedArrayBuffer(65 * 4),
   };
-  const worker = new Worker(new URL('./tracer-worker.js', import.meta.url), { workerData: request });
   const pidfds = new Map<number, number>();
+  // Counted before sending: a process the tracer reports later gets what it missed (see the
+  // worker's onProcess); the root, reported first, gets every signal forwarded before it.
+  const forwarded = new Int32Array(request.forwardedSignals);
   const forward = (signal: NodeJS.Signals): void => {
+    Atomics.add(forwarded, constants.signals[signal], 1);
     for (const pidfd of pidfds.values()) pidfdSendSignal(pidfd, constants.signals[signal]);
   };
+  // Listeners first: the tracer thread spawns the command as soon as it starts.
   const listeners = (options.forwardSignals ?? []).map((signal) => {
     const listener = (): void => forward(signal);
     process.on(signal, listener);
     return [signal, listener] as const;
   });
+  const worker = new Worker(new URL('./tracer-worker.js', import.meta.url), { workerData: request });
   try {
     return await withBlockingStdio(() => new Promise<TraceResult>((resolve, reject) => {
       worker.on('message', (message: TracerMessage) => {
         switch (message.type) {
           case 'process':
-            if (message.pidfd >= 0) pidfds.set(message.pid, message.pidfd);
+            if (message.pidfd < 0) break;
+            pidfds.set(message.pid, message.pidfd);
+            for (let signo = 1; signo < forwarded.length; signo++) {
+              if (Atomics.load(forwarded, signo) > (message.forwardedSeen?.[signo] ?? 0)) pidfdSendSignal(message.pidfd, signo);
+            }
             break;
           case 'exit': {
             const pidfd = pidfds.get(message.pid);

@@ -6,7 +6,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { FdscanError } from '../errors.js';
-import { pidfdOpen } from '../../probes/linux/libc.js';
+import { readFileSync } from 'node:fs';
+import { kill, pidfdOpen } from '../../probes/linux/libc.js';
 import { spawnStopped } from './spawn-stopped.js';
 import { runPtraceLoop, seize } from './ptrace-tracer.js';
 import { runSamplingLoop } from './sampling-tracer.js';
@@ -19,11 +20,13 @@ export interface TraceRequest {
   env: string[];
   method: 'auto' | 'ptrace' | 'sampling';
   samplingIntervalMs: number;
+  /** Int32 per signal number: how many times the main thread has forwarded it to the tree. */
+  forwardedSignals: SharedArrayBuffer;
 }
 
 /** Messages this worker posts. */
 export type TracerMessage =
-  | { type: 'process'; pid: number; pidfd: number }
+  | { type: 'process'; pid: number; pidfd: number; forwardedSeen?: number[] }
   | { type: 'exit'; pid: number }
   | { type: 'result'; result: TraceResult }
   | { type: 'error'; code: string; message: string };
@@ -38,9 +41,24 @@ function run(request: TraceRequest): TraceResult {
   const recorder = new TraceRecorder(request.argv, process.pid);
   const root = spawnStopped(request.argv, request.env);
   recorder.addRoot(root);
+  const forwarded = new Int32Array(request.forwardedSignals);
   const hooks = {
     // A tracee is stopped (or not yet reaped) here, so its pid cannot have been reused yet.
-    onProcess: (pid: number) => post({ type: 'process', pid, pidfd: pidfdOpen(pid, PIDFD_FLAGS) }),
+    onProcess: (pid: number, parent?: number) => {
+      if (pid === root) {
+        // The main thread sends the root every signal forwarded so far: none could reach it yet.
+        post({ type: 'process', pid, pidfd: pidfdOpen(pid, PIDFD_FLAGS) });
+        return;
+      }
+      // A signal forwarded while the main thread does not know this child yet must still reach
+      // it. Counts seen now: the main thread sends the child whatever it forwards after this. A
+      // forwarded signal still pending in the stopped parent was sent after the fork: copy it.
+      const forwardedSeen = Array.from(forwarded);
+      if (parent !== undefined) {
+        for (const signo of pendingSignals(parent)) if (forwarded[signo]! > 0) kill(pid, signo);
+      }
+      post({ type: 'process', pid, pidfd: pidfdOpen(pid, PIDFD_FLAGS), forwardedSeen });
+    },
     onExit: (pid: number) => post({ type: 'exit', pid }),
   };
   hooks.onProcess(root);
@@ -65,6 +83,24 @@ function run(request: TraceRequest): TraceResult {
   }
   const status = runSamplingLoop(root, recorder, hooks, request.samplingIntervalMs);
   return recorder.result('sampling', exitCodeOf(status), status.signal);
+}
+
+/** Signals pending for a process (SigPnd of the thread and ShdPnd of the group, /proc/PID/status). */
+function pendingSignals(pid: number): number[] {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'latin1');
+  } catch {
+    return [];
+  }
+  let mask = 0n;
+  for (const key of ['SigPnd', 'ShdPnd']) {
+    const match = new RegExp(`^${key}:\\s*([0-9a-f]+)`, 'm').exec(status);
+    if (match) mask |= BigInt(`0x${match[1]}`);
+  }
+  const signals: number[] = [];
+  for (let signo = 1; signo <= 64; signo++) if ((mask >> BigInt(signo - 1)) & 1n) signals.push(signo);
+  return signals;
 }
 
 function exitCodeOf(status: { code?: number; signal?: number }): number {

@@ -125,3 +125,14 @@ export interface Probe {
   /** Pids of every process this probe can see. */
   listPids(): number[];
 }
+
+/** listDescriptorsOfMany for a probe that shares nothing between pids: each pid's audit or error. */
+export function auditEach(pids: number[], audit: (pid: number) => ProcessAudit): Array<ProcessAudit | Error> {
+  return pids.map((pid) => {
+    try {
+      return audit(pid);
+    } catch (error) {
+      return error as Error;
+    }
+  });
+}

@@ -10,7 +10,7 @@
  * Races: a descriptor closed between the list and its query (EBADF) is skipped; a process that
  * exits mid-scan makes the audit `incomplete`.
  */
-import type { Probe, ProcessAudit } from '../../src/probe-contract.js';
+import { auditEach, type Probe, type ProcessAudit } from '../../src/probe-contract.js';
 import { auditDarwinProcess, darwinProcessInfo, listDarwinPids, listFds } from './descriptors.js';
 
 const darwinProbe: Probe = {
@@ -30,13 +30,7 @@ const darwinProbe: Probe = {
     return auditDarwinProcess(pid);
   },
   listDescriptorsOfMany(pids: number[]): Array<ProcessAudit | Error> {
-    return pids.map((pid) => {
-      try {
-        return auditDarwinProcess(pid);
-      } catch (error) {
-        return error as Error;
-      }
-    });
+    return auditEach(pids, auditDarwinProcess);
   },
   countDescriptors(pid: number): number {
     return listFds(pid).length;

@@ -10,7 +10,7 @@
  * a process that exits mid-scan gives NoSuchProcess or an audit marked incomplete.
  */
 import { readdirSync, statSync } from 'node:fs';
-import type { ListOptions, Probe, ProcessAudit } from '../../src/probe-contract.js';
+import { auditEach, type ListOptions, type Probe, type ProcessAudit } from '../../src/probe-contract.js';
 import { AccessDenied, NoSuchProcess, errnoOf } from '../../src/errors.js';
 import { auditLinuxProcess, newAuditContext, type AuditContext } from './descriptors.js';
 import { linuxProcessInfo, listLinuxPids } from './process-info.js';
@@ -34,13 +34,7 @@ const linuxProbe: Probe = {
   listDescriptorsOfMany(pids: number[], options?: ListOptions): Array<ProcessAudit | Error> {
     // One context: socket tables and the peer index are read once for all pids.
     const context: AuditContext = newAuditContext(options);
-    return pids.map((pid) => {
-      try {
-        return auditLinuxProcess(pid, context);
-      } catch (error) {
-        return error as Error;
-      }
-    });
+    return auditEach(pids, (pid) => auditLinuxProcess(pid, context));
   },
   countDescriptors(pid: number): number {
     const dir = `/proc/${pid}/fd`;

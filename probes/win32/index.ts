@@ -14,7 +14,7 @@
  * Races: a handle closed between the table and DuplicateHandle is skipped; a process that exits
  * mid-scan makes the audit `incomplete`; a name query that hangs becomes a row with an error.
  */
-import type { Probe, ProcessAudit } from '../../src/probe-contract.js';
+import { auditEach, type Probe, type ProcessAudit } from '../../src/probe-contract.js';
 import { auditWin32Process, openTarget } from './handles.js';
 import { readHandleTable } from './handle-table.js';
 import { getProcessHandleCount, lastError } from './kernel32.js';
@@ -40,13 +40,7 @@ const win32Probe: Probe = {
     return auditWin32Process(pid);
   },
   listDescriptorsOfMany(pids: number[]): Array<ProcessAudit | Error> {
-    return pids.map((pid) => {
-      try {
-        return auditWin32Process(pid);
-      } catch (error) {
-        return error as Error;
-      }
-    });
+    return auditEach(pids, auditWin32Process);
   },
   countDescriptors(pid: number): number {
     const target = openTarget(pid);

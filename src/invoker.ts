@@ -7,7 +7,9 @@ import type { ProcessInfo } from './probe-contract.js';
 export function isWrapperProcess(info: ProcessInfo): boolean {
   const argv = info.argv;
   const program = basename(argv[0] ?? info.command);
-  if (program === 'npm' || program === 'npx' || info.command === 'npm exec' || info.command === 'npx') return true;
+  // npm renames its process: comm "npm exec fdscan", argv[0] "npm exec fdscan --json   ".
+  const npmTitle = /^(npm|npx)(\s|$)/;
+  if (npmTitle.test(program) || npmTitle.test(info.command) || npmTitle.test(argv[0] ?? '')) return true;
   if (/^node(js)?(\d+)?$/.test(program) || info.command === 'node') {
     const script = basename(argv[1] ?? '');
     return /^(npm|npx)(-cli\.js)?$/.test(script) || script === 'npm-cli.js' || script === 'npx-cli.js';

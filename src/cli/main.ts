@@ -1,11 +1,6 @@
 /** The fdscan command line: one yargs parser, one module per command. */
 import { FdscanError } from '../errors.js';
 import { auditCommand, runAudit } from './audit-command.js';
-import { inheritDiffCommand } from './inherit-diff-command.js';
-import { runCommand } from './run-command.js';
-import { gateCommand } from './gate-command.js';
-import { lifecycleCommand } from './lifecycle-command.js';
-import { watchCommand } from './watch-command.js';
 import { EXIT_ERROR } from './exit-codes.js';
 import { simpleAuditArgs } from './fast-path.js';
 
@@ -36,7 +31,16 @@ export async function main(args: string[]): Promise<void> {
 }
 
 async function parseWithYargs(args: string[]): Promise<void> {
-  const { default: yargs } = await import('yargs');
+  // The tracing commands and yargs load only here: the audit fast path never needs them.
+  const [{ default: yargs }, { inheritDiffCommand }, { runCommand }, { gateCommand }, { lifecycleCommand }, { watchCommand }] =
+    await Promise.all([
+      import('yargs'),
+      import('./inherit-diff-command.js'),
+      import('./run-command.js'),
+      import('./gate-command.js'),
+      import('./lifecycle-command.js'),
+      import('./watch-command.js'),
+    ]);
   const parser = yargs(args)
     .scriptName('fdscan')
     .usage('fdscan: file-descriptor diagnostics\n\nUsage: $0 [pid..] [options]')

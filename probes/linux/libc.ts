@@ -94,6 +94,14 @@ export function kcmp(pid1: number, pid2: number, type: number, idx1: number, idx
   const number = syscallNumber('kcmp');
   return number === undefined ? undefined : syscall5(number, pid1, pid2, type, idx1, idx2);
 }
+/**
+ * kcmp(KCMP_FILE): do `fd1` of `pid1` and `fd2` of `pid2` name the same open file description?
+ * undefined when the kernel cannot tell (no syscall number, EPERM, a descriptor or process gone).
+ */
+export function sameOpenFile(pid1: number, fd1: number, pid2: number, fd2: number): boolean | undefined {
+  const r = kcmp(pid1, pid2, 0 /* KCMP_FILE */, fd1, fd2);
+  return r === undefined || r < 0 ? undefined : r === 0;
+}
 export const pidfdOpen = (pid: number, flags: number): number => syscall5(syscallNumber('pidfd_open')!, pid, flags, 0, 0, 0);
 export const pidfdSendSignal = (pidfd: number, signal: number): number =>
   syscall5(syscallNumber('pidfd_send_signal')!, pidfd, signal, 0, 0, 0);

@@ -1,6 +1,6 @@
 /** Matches a freshly read descriptor table against the table a process had before (see trace-result.ts). */
 import type { Descriptor } from '../probe-contract.js';
-import type { DescriptorSource, ProcessRef, TracedDescriptor } from './trace-result.js';
+import type { ProcessRef, TracedDescriptor } from './trace-result.js';
 
 /** The object a descriptor refers to: device+inode+type, or the target when there is no inode. */
 export function identityOf(descriptor: Descriptor): string {
@@ -9,33 +9,85 @@ export function identityOf(descriptor: Descriptor): string {
 }
 
 /**
+ * Tells open file descriptions apart where device+inode cannot (two opens of one file, eventfds
+ * sharing the anonymous inode): kcmp against a process that holds the candidate.
+ */
+export interface DescriptionCheck {
+  /** Is `fd` of `pid` the same open file description as `otherFd` of `otherPid`? undefined: cannot tell. */
+  same(pid: number, fd: number, otherPid: number, otherFd: number): boolean | undefined;
+  /** The tracing process: it holds every ambient descriptor for the whole trace. */
+  tracerPid: number;
+  /** The tracing process's descriptors with this identity (see identityOf). */
+  ambientFds(identity: string): readonly number[];
+}
+
+/** true if any witness says same, false if every witness says different, else undefined. */
+function anyOf(verdicts: Array<boolean | undefined>): boolean | undefined {
+  if (verdicts.includes(true)) return true;
+  return verdicts.length > 0 && verdicts.every((v) => v === false) ? false : undefined;
+}
+
+/**
  * Give each descriptor of `fresh` its lineage from `before` (the process's previous table).
- * Same object at the same number first, then at another number (a dup); otherwise `self` opened it.
- * `confirm(fd, source)` may check a `parent`/`ambient` link with kcmp: true, false or undefined (cannot tell).
+ * Candidates are the same object (identityOf) at the same number first, then at other numbers (a
+ * dup); none: `self` opened it. With a `check`, an ambient candidate counts only if the tracer's own
+ * descriptor is the same open file description (it is held all along, so a "no" is final), and a
+ * parent's only if kcmp confirms it, else it stays a guess (`match: identity`): the parent may
+ * have replaced its own descriptor since.
  */
 export function resolveTable(
   fresh: Descriptor[],
   before: readonly TracedDescriptor[],
   self: ProcessRef,
-  confirm?: (fd: number, source: DescriptorSource) => boolean | undefined,
+  check?: DescriptionCheck,
 ): TracedDescriptor[] {
-  const byFd = new Map(before.map((d) => [d.fd, d]));
-  const byIdentity = new Map<string, TracedDescriptor>();
-  for (const d of before) if (!byIdentity.has(identityOf(d))) byIdentity.set(identityOf(d), d);
+  const byIdentity = new Map<string, TracedDescriptor[]>();
+  for (const d of before) {
+    const list = byIdentity.get(identityOf(d));
+    if (list) list.push(d);
+    else byIdentity.set(identityOf(d), [d]);
+  }
   return fresh.map((d) => {
     const key = identityOf(d);
-    const same = byFd.get(d.fd);
-    const known = same && identityOf(same) === key ? same : d.error ? undefined : byIdentity.get(key);
-    if (!known) return { ...d, via: 'self', firstHolder: { ...self } };
-    const row: TracedDescriptor = { ...d, via: known.via, firstHolder: { ...known.firstHolder } };
-    if (known.ambient) row.ambient = true;
-    if (known.from) {
-      row.from = { ...known.from };
-      const verdict = confirm?.(d.fd, known.from);
-      if (verdict !== undefined) row.from.match = verdict ? 'kcmp' : 'identity';
+    // A row whose target could not be read matches only at its own number.
+    const candidates = (byIdentity.get(key) ?? []).filter((c) => c.fd === d.fd || !d.error);
+    candidates.sort((a, b) => Number(b.fd === d.fd) - Number(a.fd === d.fd));
+    let chosen: TracedDescriptor | undefined;
+    let best = Number.NEGATIVE_INFINITY;
+    let confirmed = false;
+    for (const c of candidates) {
+      const score = check ? scoreCandidate(d, key, c, self, check) : 0;
+      if (score > best) { chosen = c; best = score; confirmed = score === CONFIRMED; }
+      if (!check || score === CONFIRMED) break;
     }
+    if (!chosen) return { ...d, via: 'self', firstHolder: { ...self } };
+    const row: TracedDescriptor = { ...d, via: chosen.via, firstHolder: { ...chosen.firstHolder } };
+    if (chosen.ambient) row.ambient = true;
+    if (chosen.from) row.from = { ...chosen.from, ...(check ? { match: confirmed ? 'kcmp' : 'identity' } : {}) };
     return row;
   });
+}
+
+const CONFIRMED = 2;
+const AMBIENT_CONFIRMED = 1;
+const UNKNOWN = 0;
+const DOUBTFUL = -1;
+
+/**
+ * How well candidate `c` explains `d`: CONFIRMED (kcmp: same description as its source), AMBIENT_CONFIRMED
+ * (same as the tracer's), UNKNOWN, DOUBTFUL (the process's own earlier row, or the parent's
+ * descriptor is now another description); -Infinity: certainly not (ambient, and the tracer says no).
+ */
+function scoreCandidate(d: Descriptor, key: string, c: TracedDescriptor, self: ProcessRef, check: DescriptionCheck): number {
+  if (c.via === 'self') return DOUBTFUL;
+  const fromSource = c.from ? check.same(self.pid, d.fd, c.from.pid, c.from.fd) : undefined;
+  if (fromSource === true) return CONFIRMED;
+  if (c.ambient) {
+    const tracer = anyOf(check.ambientFds(key).map((fd) => check.same(self.pid, d.fd, check.tracerPid, fd)));
+    if (tracer === false) return Number.NEGATIVE_INFINITY;
+    if (tracer === true) return AMBIENT_CONFIRMED;
+  }
+  return fromSource === false ? DOUBTFUL : UNKNOWN;
 }
 
 /** The table a child starts with: a copy of its parent's, each descriptor now `via: parent`. */

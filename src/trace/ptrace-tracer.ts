@@ -17,10 +17,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { errno, kcmp, kill, ptrace, waitpid } from '../../probes/linux/libc.js';
+import { errno, kill, ptrace, waitpid } from '../../probes/linux/libc.js';
 import { decodeWaitStatus, osErrorName } from './wait-status.js';
 import type { TraceRecorder } from './trace-recorder.js';
-import type { DescriptorSource } from './trace-result.js';
 
 const PTRACE_CONT = 7;
 const PTRACE_GETEVENTMSG = 0x4201;
@@ -42,7 +41,6 @@ const WALL = 0x40000000;
 const WNOTHREAD = 0x20000000;
 const EINTR = 4;
 const ECHILD = 10;
-const KCMP_FILE = 0;
 const SIG = constants.signals;
 const JOB_CONTROL_STOPS = new Set<number>([SIG.SIGSTOP, SIG.SIGTSTP, SIG.SIGTTIN, SIG.SIGTTOU]);
 
@@ -84,10 +82,6 @@ export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: Loop
     eventMessage.fill(0);
     ptrace(PTRACE_GETEVENTMSG, pid, 0, eventMessage);
     return Number(eventMessage.readBigUInt64LE(0));
-  };
-  const confirm = (pid: number, fd: number, source: DescriptorSource): boolean | undefined => {
-    const r = kcmp(pid, source.pid, KCMP_FILE, fd, source.fd);
-    return r === undefined || r < 0 ? undefined : r === 0;
   };
 
   // The stub stopped itself (group-stop). Once seized, SIGCONT ends the stop; the tracer then sees
@@ -134,7 +128,7 @@ export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: Loop
       case EVENT_EXEC: {
         // After exec the process has one thread, whose id is the group id `pid`.
         for (const [tid, tgid] of threads) if (tgid === pid) threads.delete(tid);
-        recorder.exec(pid, { confirm });
+        recorder.exec(pid);
         resume(pid);
         break;
       }

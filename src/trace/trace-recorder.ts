@@ -9,8 +9,9 @@ import type { Descriptor } from '../probe-contract.js';
 import { errnoOf } from '../errors.js';
 import { newAuditContext, readDescriptor, type AuditContext } from '../../probes/linux/descriptors.js';
 import { readArgv } from '../../probes/linux/process-info.js';
-import { ambientTable, inheritAtFork, resolveTable } from './lineage.js';
-import type { DescriptorSource, ProcessExit, TraceEvent, TracedDescriptor, TracedProcess, TraceResult } from './trace-result.js';
+import { sameOpenFile } from '../../probes/linux/libc.js';
+import { ambientTable, identityOf, inheritAtFork, resolveTable, type DescriptionCheck } from './lineage.js';
+import type { ProcessExit, TraceEvent, TracedDescriptor, TracedProcess, TraceResult } from './trace-result.js';
 
 /** A table read from /proc: the rows, and what went wrong if it is not complete. */
 export interface TableRead {
@@ -58,12 +59,17 @@ export class TraceRecorder {
   readonly ambient: Descriptor[];
   private readonly live = new Map<number, LiveProcess>();
   private readonly context = newAuditContext({ peers: false });
+  /** kcmp, to tell two opens of one file apart (lineage.ts). */
+  private readonly check: DescriptionCheck;
   private seq = 0;
 
   constructor(readonly command: string[], readonly tracerPid: number) {
     const own = readTable(tracerPid, this.context);
     this.ambient = own.rows;
     if (own.error) this.warnings.push(`fdscan's own table: ${own.error}`);
+    const ambientFds = new Map<string, number[]>();
+    for (const d of own.rows) ambientFds.set(identityOf(d), [...(ambientFds.get(identityOf(d)) ?? []), d.fd]);
+    this.check = { same: sameOpenFile, tracerPid, ambientFds: (identity) => ambientFds.get(identity) ?? [] };
   }
 
   /** The root, just started by the tracer: its table is a copy of the tracer's. */
@@ -86,7 +92,7 @@ export class TraceRecorder {
     const parent = this.live.get(parentPid);
     if (!parent) return undefined;
     const read = readTable(parentPid, this.context);
-    parent.table = resolveTable(read.rows, parent.table, { process: parent.record.id, pid: parentPid });
+    parent.table = resolveTable(read.rows, parent.table, { process: parent.record.id, pid: parentPid }, this.check);
     const record = this.newProcess(childPid, parentPid, parent.record.id, kind);
     this.live.set(childPid, { record, table: inheritAtFork(parent.table, { process: parent.record.id, pid: parentPid }) });
     if (read.error) this.warnings.push(`pid ${parentPid} at fork: ${read.error}`);
@@ -94,12 +100,11 @@ export class TraceRecorder {
   }
 
   /** `pid` just exec'd (it is stopped): record exactly what the new program received. */
-  exec(pid: number, options: { sampled?: boolean; confirm?: (pid: number, fd: number, source: DescriptorSource) => boolean | undefined } = {}): void {
+  exec(pid: number, options: { sampled?: boolean } = {}): void {
     const process = this.live.get(pid);
     if (!process) return;
     const read = readTable(pid, this.context);
-    const confirm = options.confirm && ((fd: number, source: DescriptorSource) => options.confirm!(pid, fd, source));
-    process.table = resolveTable(read.rows, process.table, { process: process.record.id, pid }, confirm);
+    process.table = resolveTable(read.rows, process.table, { process: process.record.id, pid }, this.check);
     let exe = '';
     try { exe = readlinkSync(`/proc/${pid}/exe`); } catch (error) { exe = `(unreadable: ${errnoOf(error) ?? 'error'})`; }
     const seq = this.nextSeq();
@@ -120,7 +125,7 @@ export class TraceRecorder {
     if (!process) return;
     const read = readTable(pid, this.context);
     if (read.error) return;
-    process.table = resolveTable(read.rows, process.table, { process: process.record.id, pid });
+    process.table = resolveTable(read.rows, process.table, { process: process.record.id, pid }, this.check);
     process.record.exit = { seq: -1, held: process.table };
   }
 

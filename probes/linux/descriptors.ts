@@ -73,8 +73,10 @@ export function auditLinuxProcess(pid: number, context: AuditContext): ProcessAu
 
   const after = readProcStat(pid);
   // An exited process whose parent has not reaped it yet is a zombie with the same start time:
-  // its descriptors were closed under the scan all the same.
-  const exited = !after || after.startTime !== before.startTime || (after.state === 'Z' && before.state !== 'Z');
+  // its descriptors were closed under the scan all the same. Before it is a zombie, a process in
+  // exit() has already dropped its table (PF_EXITING): /proc/PID/fd then lists nothing, no error.
+  const exited = !after || after.startTime !== before.startTime || (after.state === 'Z' && before.state !== 'Z')
+    || (after.exiting && after.state !== 'Z');
   if (exited) {
     if (audit.fds.length === 0) throw new NoSuchProcess(pid);
     audit.incomplete = true;

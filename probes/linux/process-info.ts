@@ -10,7 +10,15 @@ export interface ProcStat {
   ppid: number;
   /** Start time in clock ticks since boot: with the pid, names one process for good. */
   startTime: number;
+  /**
+   * PF_EXITING is set in the kernel flags: the process is in exit(), its descriptor table may
+   * already be gone while it is not yet a zombie.
+   */
+  exiting: boolean;
 }
+
+/** PF_EXITING in include/linux/sched.h, field 9 (`flags`) of /proc/PID/stat. */
+const PF_EXITING = 0x4;
 
 /** Parse /proc/PID/stat; the command sits in parentheses and may itself hold ')' or spaces. */
 export function parseProcStat(text: string): ProcStat {
@@ -19,11 +27,12 @@ export function parseProcStat(text: string): ProcStat {
   if (open === -1 || close < open) throw new ParseError('/proc/PID/stat', JSON.stringify(text.slice(0, 80)));
   const rest = text.slice(close + 2).split(' ');
   const ppid = Number(rest[1]);
+  const flags = Number(rest[6]);
   const startTime = Number(rest[19]);
-  if (!rest[0] || Number.isNaN(ppid) || Number.isNaN(startTime)) {
+  if (!rest[0] || Number.isNaN(ppid) || Number.isNaN(flags) || Number.isNaN(startTime)) {
     throw new ParseError('/proc/PID/stat', JSON.stringify(text.slice(0, 80)));
   }
-  return { command: text.slice(open + 1, close), state: rest[0], ppid, startTime };
+  return { command: text.slice(open + 1, close), state: rest[0], ppid, startTime, exiting: (flags & PF_EXITING) !== 0 };
 }
 
 /** /proc/PID/stat of a live process, or undefined when it is gone. */

@@ -128,6 +128,13 @@ test('parseProcStat round-trips any command name, even with ) ( spaces and newli
   t.pass();
 });
 
+test('parseProcStat reads PF_EXITING from the kernel flags (field 9)', (t) => {
+  t.false(parseProcStat(SAMPLES.stat).exiting); // 4194560 = 0x400100: PF_RANDOMIZE | PF_FORKNOEXEC
+  t.true(parseProcStat(SAMPLES.stat.replace(' 4194560 ', ' 4194564 ')).exiting);
+  const own = real('/proc/self/stat');
+  if (own) t.false(parseProcStat(own).exiting);
+});
+
 test('inet addresses decode: IPv4 and IPv6 in kernel byte order', (t) => {
   const v4 = parseInetTable(SAMPLES.tcp, 'tcp');
   t.deepEqual(v4.get(31337), { protocol: 'tcp', local: '127.0.0.1:8080', state: 'LISTEN' });

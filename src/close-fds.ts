@@ -8,9 +8,8 @@
  */
 import { readdirSync } from 'node:fs';
 import { errno, closeRange, fcntlInt } from '../probes/linux/libc.js';
-import { FdscanError, UnsupportedPlatform } from './errors.js';
+import { FdscanError, UnsupportedPlatform, osErrorName } from './errors.js';
 import { markAllHandlesNonInheritable } from '../probes/win32/inheritance.js';
-import { osErrorName } from './trace/wait-status.js';
 
 const CLOSE_RANGE_CLOEXEC = 1 << 2;
 const F_GETFD = 1;

@@ -1,4 +1,5 @@
 /** Typed errors of fdscan, each with a stable `code` that scripts may test. */
+import { constants } from 'node:os';
 
 /** Base class: every error fdscan throws on purpose is one of these. */
 export class FdscanError extends Error {
@@ -47,6 +48,13 @@ export class UsageError extends FdscanError {
   constructor(message: string) {
     super('EUSAGE', message);
   }
+}
+
+const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, value]) => [value, name]));
+
+/** `EPERM` for 1, and so on; the number as text when unknown. */
+export function osErrorName(errno: number): string {
+  return ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
 }
 
 /** Narrow an unknown error to a Node system error with `code`. */

@@ -7,12 +7,12 @@
  * vanishes mid-read is skipped; a process that exits mid-scan makes the audit `incomplete`.
  */
 import { isUtf8 } from 'node:buffer';
-import { lstatSync, readdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import type { Descriptor, DescriptorType, ListOptions, ProcessAudit } from '../../src/probe-contract.js';
 import { AccessDenied, NoSuchProcess, errnoOf } from '../../src/errors.js';
 import { parseFdInfo, type FdInfo } from './fdinfo.js';
 import { O_CLOEXEC, accessMode, decodeOpenFlags } from './open-flags.js';
-import { readProcRecord } from './procfs.js';
+import { formatDevice, openDescriptorFiles, type DescriptorFiles, type FileIdentity } from './descriptor-files.js';
 import { readArgv, readProcStat } from './process-info.js';
 import { SocketResolver, describeSocket } from './sockets.js';
 import { PeerIndex } from './peers.js';
@@ -38,9 +38,9 @@ export function auditLinuxProcess(pid: number, context: AuditContext): ProcessAu
   const before = readProcStat(pid);
   if (!before) throw new NoSuchProcess(pid);
   const base = `/proc/${pid}`;
-  let names: string[];
+  let files: DescriptorFiles | undefined;
   try {
-    names = readdirSync(`${base}/fd`);
+    files = openDescriptorFiles(pid);
   } catch (error) {
     const code = errnoOf(error);
     if (code === 'EACCES' || code === 'EPERM') {
@@ -48,9 +48,7 @@ export function auditLinuxProcess(pid: number, context: AuditContext): ProcessAu
       try { owner = ` (uid ${statSync(base).uid})`; } catch { /* gone meanwhile */ }
       throw new AccessDenied(pid, `permission denied; root or the process's own user${owner} can read it`, { cause: error });
     }
-    if (!readProcStat(pid)) throw new NoSuchProcess(pid, { cause: error });
-    if (before.state === 'Z') names = [];
-    else throw new NoSuchProcess(pid, { cause: error });
+    if (!readProcStat(pid) || before.state !== 'Z') throw new NoSuchProcess(pid, { cause: error });
   }
   const audit: ProcessAudit = {
     pid,
@@ -64,10 +62,10 @@ export function auditLinuxProcess(pid: number, context: AuditContext): ProcessAu
   try { audit.uid = statSync(base).uid; } catch { /* gone: noticed below */ }
   if (before.state === 'Z') audit.zombie = true;
 
-  const fds = names.map(Number).sort((a, b) => a - b);
-  for (const fd of fds) {
-    const row = readDescriptor(pid, fd, context);
-    if (row) audit.fds.push(row);
+  if (files) {
+    const table = readAll(files, context);
+    audit.fds = table.rows;
+    if (table.error) audit.errors.push(table.error);
   }
   if (context.peers) addPeers(audit, context.peers);
 
@@ -86,13 +84,46 @@ export function auditLinuxProcess(pid: number, context: AuditContext): ProcessAu
   return audit;
 }
 
+/** A table read from /proc: the rows, and what went wrong if it is not complete. */
+export interface TableRead {
+  rows: Descriptor[];
+  error?: string;
+}
+
+/** Every descriptor of `pid`. Exact only while the process is stopped; otherwise each row is still one object. */
+export function readDescriptors(pid: number, context: AuditContext): TableRead {
+  let files: DescriptorFiles;
+  try {
+    files = openDescriptorFiles(pid);
+  } catch (error) {
+    return { rows: [], error: `cannot list /proc/${pid}/fd: ${errnoOf(error) ?? (error as Error).message}` };
+  }
+  return readAll(files, context);
+}
+
+/** Every descriptor `files` lists; closes `files`. */
+function readAll(files: DescriptorFiles, context: AuditContext): TableRead {
+  try {
+    const rows: Descriptor[] = [];
+    for (const fd of files.list()) {
+      const row = readDescriptor(files, fd, context);
+      if (row) rows.push(row);
+    }
+    return { rows };
+  } catch (error) {
+    return { rows: [], error: `cannot list /proc/${files.pid}/fd: ${errnoOf(error) ?? (error as Error).message}` };
+  } finally {
+    files.close();
+  }
+}
+
 /** One descriptor, or undefined when it closed while being read. */
-export function readDescriptor(pid: number, fd: number, context: AuditContext): Descriptor | undefined {
+function readDescriptor(files: DescriptorFiles, fd: number, context: AuditContext): Descriptor | undefined {
   let lastMismatch = '';
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     // The last attempt trusts a link that names another object: a path over-mounted since the
     // open looks so every time, a race only rarely twice in a row.
-    const result = tryReadDescriptor(pid, fd, context, attempt < ATTEMPTS - 1);
+    const result = tryReadDescriptor(files, fd, context, attempt < ATTEMPTS - 1);
     if (result === undefined || result.kind === 'row') return result?.row;
     lastMismatch = result.detail;
   }
@@ -101,13 +132,12 @@ export function readDescriptor(pid: number, fd: number, context: AuditContext): 
 
 type Attempt = { kind: 'row'; row: Descriptor } | { kind: 'changed'; detail: string } | undefined;
 
-function tryReadDescriptor(pid: number, fd: number, context: AuditContext, verifyPath: boolean): Attempt {
-  const fdPath = `/proc/${pid}/fd/${fd}`;
+function tryReadDescriptor(files: DescriptorFiles, fd: number, context: AuditContext, verifyPath: boolean): Attempt {
   let info: FdInfo;
   let linkBytes: Buffer;
   try {
-    info = parseFdInfo(readProcRecord(`/proc/${pid}/fdinfo/${fd}`));
-    linkBytes = readlinkSync(fdPath, { encoding: 'buffer' });
+    info = parseFdInfo(files.fdinfo(fd));
+    linkBytes = files.link(fd);
   } catch (error) {
     return failedRead(fd, error);
   }
@@ -129,13 +159,13 @@ function tryReadDescriptor(pid: number, fd: number, context: AuditContext, verif
       const inode = Number(inner);
       if (info.ino !== undefined && info.ino !== inode) return { kind: 'changed', detail: `fdinfo inode ${info.ino}, link ${link}` };
       row.inode = inode;
-      row.device = deviceOf(kind, info, fdPath, context);
+      row.device = deviceOf(kind, info, files, fd, context);
       if (kind === 'pipe') {
         row.type = 'FIFO';
         row.target = link;
       } else {
         row.type = 'SOCK';
-        describeSocketRow(row, pid, inode, context);
+        describeSocketRow(row, files.pid, inode, context);
       }
     } else {
       row.type = anonType(inner);
@@ -146,9 +176,9 @@ function tryReadDescriptor(pid: number, fd: number, context: AuditContext, verif
   }
 
   // A path (or nsfs name such as net:[4026531840]): stat follows the magic link to the object.
-  let stats: Stats | undefined;
+  let stats: FileIdentity | undefined;
   try {
-    stats = statSync(fdPath, { throwIfNoEntry: false });
+    stats = files.stat(fd);
   } catch (error) {
     row.error = `stat: ${errnoOf(error) ?? (error as Error).message}`;
   }
@@ -159,23 +189,23 @@ function tryReadDescriptor(pid: number, fd: number, context: AuditContext, verif
     }
     // fdinfo and stat may both see file X while the link read between them saw Y, when the number
     // was reused twice meanwhile (dup2 in a loop does it): the path must name the object too.
-    if (verifyPath && !namesObject(pid, linkBytes, stats)) {
+    if (verifyPath && !namesObject(files, linkBytes, stats)) {
       return { kind: 'changed', detail: `link ${JSON.stringify(linkBytes.toString('utf8'))} names another file than inode ${stats.ino}` };
     }
     row.type = typeFromMode(stats.mode);
-    row.device = formatDevice(stats.dev);
+    row.device = stats.dev;
     row.inode = stats.ino;
-    if (row.type === 'CHR' || row.type === 'BLK') row.rdev = formatDevice(stats.rdev);
+    if (row.type === 'CHR' || row.type === 'BLK') row.rdev = stats.rdev;
   }
-  setPathTarget(row, pid, linkBytes, stats);
+  setPathTarget(row, files, linkBytes, stats);
   return { kind: 'row', row };
 }
 
 /** Target, deleted mark and raw bytes of a path-like link. */
-function setPathTarget(row: Descriptor, pid: number, linkBytes: Buffer, stats: Stats | undefined): void {
+function setPathTarget(row: Descriptor, files: DescriptorFiles, linkBytes: Buffer, stats: FileIdentity | undefined): void {
   let bytes = linkBytes;
   const hasSuffix = bytes.length > DELETED_SUFFIX.length && bytes.subarray(-DELETED_SUFFIX.length).toString('latin1') === DELETED_SUFFIX;
-  if (hasSuffix && stats && isUnlinked(pid, bytes, stats)) {
+  if (hasSuffix && stats && isUnlinked(files, bytes, stats)) {
     bytes = bytes.subarray(0, -DELETED_SUFFIX.length);
     row.deleted = true;
   }
@@ -193,11 +223,11 @@ function setPathTarget(row: Descriptor, pid: number, linkBytes: Buffer, stats: S
  * absolute paths (net:[...]), names marked " (deleted)" (isUnlinked checks those), paths this user
  * cannot look up.
  */
-function namesObject(pid: number, linkBytes: Buffer, stats: Stats): boolean {
+function namesObject(files: DescriptorFiles, linkBytes: Buffer, stats: FileIdentity): boolean {
   if (linkBytes[0] !== 0x2f) return true;
   if (linkBytes.length > DELETED_SUFFIX.length && linkBytes.subarray(-DELETED_SUFFIX.length).toString('latin1') === DELETED_SUFFIX) return true;
   try {
-    const named = lstatSync(Buffer.concat([Buffer.from(`/proc/${pid}/root`), linkBytes]), { throwIfNoEntry: false });
+    const named = files.lstatInRoot(linkBytes);
     return named === undefined || (named.ino === stats.ino && named.dev === stats.dev);
   } catch {
     return true;
@@ -208,11 +238,11 @@ function namesObject(pid: number, linkBytes: Buffer, stats: Stats): boolean {
  * The kernel appends " (deleted)" to the name of an unlinked file, but a file may really be
  * called that. Unlinked = no links left, or the suffixed name is not this file.
  */
-function isUnlinked(pid: number, linkBytes: Buffer, stats: Stats): boolean {
+function isUnlinked(files: DescriptorFiles, linkBytes: Buffer, stats: FileIdentity): boolean {
   if (stats.nlink === 0) return true;
   try {
-    const named = lstatSync(Buffer.concat([Buffer.from(`/proc/${pid}/root`), linkBytes]));
-    return named.ino !== stats.ino || named.dev !== stats.dev;
+    const named = files.lstatInRoot(linkBytes);
+    return named === undefined || named.ino !== stats.ino || named.dev !== stats.dev;
   } catch {
     return true;
   }
@@ -262,13 +292,13 @@ function failedRead(fd: number, error: unknown): Attempt {
  * the link. Every pipe shares one device and every socket another, so one stat of each kind per
  * audit is enough: the rest reuse it, saving a statx on most descriptors of busy processes.
  */
-function deviceOf(kind: 'pipe' | 'socket', info: FdInfo, fdPath: string, context: AuditContext): string | undefined {
+function deviceOf(kind: 'pipe' | 'socket', info: FdInfo, files: DescriptorFiles, fd: number, context: AuditContext): string | undefined {
   const known = context.pseudoDevices?.get(kind);
   if (known !== undefined) return known;
   try {
-    const stats = statSync(fdPath, { throwIfNoEntry: false });
+    const stats = files.stat(fd);
     if (stats && stats.ino === info.ino) {
-      const device = formatDevice(stats.dev);
+      const device = stats.dev;
       (context.pseudoDevices ??= new Map()).set(kind, device);
       return device;
     }
@@ -287,14 +317,4 @@ function anonType(name: string): DescriptorType {
   if (ANON_KINDS[name]) return ANON_KINDS[name];
   if (/^\d+$/.test(name)) return 'pidfd'; // pidfs names pidfds by inode on newer kernels
   return name === '' ? 'anon' : name;
-}
-
-
-/** Linux dev_t (new encoding) as `major:minor`. */
-export function formatDevice(dev: number): string {
-  const high = Math.floor(dev / 2 ** 32);
-  const low = dev >>> 0;
-  const major = ((low >>> 8) & 0xfff) | ((high & 0xfffff000) >>> 0);
-  const minor = (low & 0xff) | ((low >>> 12) & 0xfff00) | ((high & 0xfff) << 20);
-  return `${major}:${minor}`;
 }

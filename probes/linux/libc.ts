@@ -31,6 +31,21 @@ export const recv = (fd: number, into: Buffer, flags: number): number =>
   fn('ssize_t recv(int fd, _Out_ void *buf, size_t len, int flags)')(fd, into, into.length, flags);
 export const close = (fd: number): number => fn('int close(int fd)')(fd);
 
+// ---- Files relative to a directory descriptor: the /proc reader (descriptor-files.ts). ----
+
+export const openAt = (dirFd: number, path: string, flags: number): number =>
+  fn('int openat(int dirfd, const char *path, int flags)')(dirFd, path, flags);
+export const readInto = (fd: number, into: Buffer): number =>
+  fn('ssize_t read(int fd, _Out_ void *buf, size_t count)')(fd, into, into.length);
+export const readlinkAt = (dirFd: number, path: string, into: Buffer): number =>
+  fn('ssize_t readlinkat(int dirfd, const char *path, _Out_ void *buf, size_t size)')(dirFd, path, into, into.length);
+/** statx(2) into `into` (256 bytes, struct statx); `path` a string, or NUL-terminated bytes. */
+export function statx(dirFd: number, path: string | Buffer, flags: number, mask: number, into: Buffer): number {
+  return typeof path === 'string'
+    ? fn('int statx(int dirfd, const char *path, int flags, unsigned int mask, _Out_ void *statxbuf)')(dirFd, path, flags, mask, into)
+    : fn('int statx(int dirfd, const void *path, int flags, unsigned int mask, _Out_ void *statxbuf)')(dirFd, path, flags, mask, into);
+}
+
 // ---- Process control: the tracer (src/trace/), `run --close-fds` and `inherit-diff PID PID`. ----
 
 /** Room for glibc's posix_spawn_file_actions_t (80 bytes) or posix_spawnattr_t (336 bytes, x86_64/arm64). */

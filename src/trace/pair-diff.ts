@@ -8,7 +8,7 @@ import type { Descriptor } from '../probe-contract.js';
 import { errno, kcmp } from '../../probes/linux/libc.js';
 import { listDescriptors } from '../audit.js';
 import { identityOf } from './lineage.js';
-import { osErrorName } from './wait-status.js';
+import { osErrorName } from '../errors.js';
 
 const KCMP_FILE = 0;
 

@@ -19,8 +19,7 @@ import {
   posixSpawnFileActionsInit, posixSpawnattrDestroy, posixSpawnattrInit, posixSpawnattrSetflags,
   posixSpawnattrSetsigdefault, posixSpawnattrSetsigmask, waitpid,
 } from '../../probes/linux/libc.js';
-import { FdscanError } from '../errors.js';
-import { osErrorName } from './wait-status.js';
+import { FdscanError, osErrorName } from '../errors.js';
 
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;

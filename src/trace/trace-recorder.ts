@@ -3,36 +3,19 @@
  * process's last known table so every new table can be matched against it (lineage.ts).
  * Runs in the tracer worker; reads /proc synchronously while the process is stopped.
  */
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Descriptor } from '../probe-contract.js';
 import { errnoOf } from '../errors.js';
-import { newAuditContext, readDescriptor, type AuditContext } from '../../probes/linux/descriptors.js';
+import { newAuditContext, readDescriptors, type AuditContext, type TableRead } from '../../probes/linux/descriptors.js';
 import { readArgv } from '../../probes/linux/process-info.js';
 import { sameOpenFile } from '../../probes/linux/libc.js';
 import { ambientTable, identityOf, inheritAtFork, resolveTable, type DescriptionCheck } from './lineage.js';
 import type { ProcessExit, TraceEvent, TracedDescriptor, TracedProcess, TraceResult } from './trace-result.js';
 
-/** A table read from /proc: the rows, and what went wrong if it is not complete. */
-export interface TableRead {
-  rows: Descriptor[];
-  error?: string;
-}
-
 /** Every descriptor of `pid`, read now (the process should be stopped for an exact table). */
 export function readTable(pid: number, context: AuditContext): TableRead {
-  let names: string[];
-  try {
-    names = readdirSync(`/proc/${pid}/fd`);
-  } catch (error) {
-    return { rows: [], error: `cannot list /proc/${pid}/fd: ${errnoOf(error) ?? (error as Error).message}` };
-  }
-  const rows: Descriptor[] = [];
-  for (const fd of names.map(Number).sort((a, b) => a - b)) {
-    const row = readDescriptor(pid, fd, context);
-    if (row) rows.push(row);
-  }
-  return { rows };
+  return readDescriptors(pid, context);
 }
 
 /** Shell convention for a wait status: the code, or 128+N for a death by signal N. */

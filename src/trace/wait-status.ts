@@ -1,5 +1,5 @@
-/** Decoding of Linux wait(2) status words and errno numbers. */
-import { constants } from 'node:os';
+/** Decoding of Linux wait(2) status words. */
+export { osErrorName } from '../errors.js';
 
 /** What one wait status word says. */
 export type WaitStatus =
@@ -14,11 +14,4 @@ export function decodeWaitStatus(word: number): WaitStatus {
   if (low === 0) return { kind: 'exited', code: (word >> 8) & 0xff };
   if ((word & 0xff) === 0x7f) return { kind: 'stopped', signal: (word >> 8) & 0xff, event: (word >>> 16) & 0xffff };
   return { kind: 'killed', signal: low };
-}
-
-const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, value]) => [value, name]));
-
-/** `EPERM` for 1, and so on; the number as text when unknown. */
-export function osErrorName(errno: number): string {
-  return ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
 }

@@ -1,0 +1,202 @@
+/**
+ * The per-descriptor files of one process, /proc/PID/fd/N and /proc/PID/fdinfo/N, read relative to
+ * directory descriptors of /proc/PID/fd and /proc/PID/fdinfo through libc (openat, read,
+ * readlinkat, statx) with reused buffers. At 10,000 descriptors this is about a third faster than
+ * Node's fs, which walks the whole path on every call and allocates per call; where koffi or
+ * statx is missing, the same reads go through Node's fs.
+ *
+ * Errors are thrown as Node's fs throws them: an Error whose `code` is the errno name (ENOENT when
+ * the descriptor closed meanwhile).
+ */
+import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { osErrorName } from '../../src/errors.js';
+import { readProcRecord } from './procfs.js';
+import { close as closeFd, errno, openAt, readInto, readlinkAt, statx } from './libc.js';
+
+/** What fdscan needs of a stat: the object's identity and kind. */
+export interface FileIdentity {
+  mode: number;
+  ino: number;
+  nlink: number;
+  /** `major:minor` of the file system, and of the device itself for CHR/BLK. */
+  dev: string;
+  rdev: string;
+}
+
+export interface DescriptorFiles {
+  readonly pid: number;
+  /**
+   * The descriptor numbers, ascending. Listed after the reader's own descriptors are open, and
+   * without them when the process is this one: else the number of the listing's own directory
+   * descriptor, closed by then, could be reused by the reader and reported.
+   */
+  list(): number[];
+  /** Text of /proc/PID/fdinfo/N. */
+  fdinfo(fd: number): string;
+  /** Bytes of the /proc/PID/fd/N link. */
+  link(fd: number): Buffer;
+  /** stat of what /proc/PID/fd/N refers to (the magic link is followed); undefined: closed meanwhile. */
+  stat(fd: number): FileIdentity | undefined;
+  /** lstat of `path` as the process sees it (under /proc/PID/root); undefined: no such name. */
+  lstatInRoot(path: Buffer): FileIdentity | undefined;
+  /** Release the directory descriptors. */
+  close(): void;
+}
+
+const O_RDONLY = 0;
+const O_DIRECTORY = 0o200000;
+const O_CLOEXEC = 0o2000000;
+const AT_FDCWD = -100;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+const STATX_BASIC_STATS = 0x7ff;
+const ENOENT = 2;
+const PATH_MAX = 4096;
+
+// struct statx (include/uapi/linux/stat.h): the same layout on every architecture.
+const STATX_BYTES = 256;
+const STX_NLINK = 16;
+const STX_MODE = 28;
+const STX_INO = 32;
+const STX_RDEV_MAJOR = 128;
+const STX_RDEV_MINOR = 132;
+const STX_DEV_MAJOR = 136;
+const STX_DEV_MINOR = 140;
+
+let native: boolean | undefined;
+const text = Buffer.allocUnsafe(PATH_MAX);
+const linkBuffer = Buffer.allocUnsafe(PATH_MAX);
+const statBuffer = Buffer.alloc(STATX_BYTES);
+
+function errnoError(call: string, code = errno()): Error {
+  const name = osErrorName(code);
+  return Object.assign(new Error(`${call}: ${name}`), { code: name, errno: code });
+}
+
+/** The files of `pid`'s descriptors; throws as opening /proc/PID/fd would (ENOENT, EACCES). */
+export function openDescriptorFiles(pid: number): DescriptorFiles {
+  if (native === undefined) {
+    try {
+      native = statx(AT_FDCWD, '/', 0, STATX_BASIC_STATS, statBuffer) === 0;
+    } catch {
+      native = false; // koffi not loadable here, or a libc without statx
+    }
+  }
+  return native ? new LibcDescriptorFiles(pid) : new NodeDescriptorFiles(pid);
+}
+
+class LibcDescriptorFiles implements DescriptorFiles {
+  private readonly fdDir: number;
+  private readonly infoDir: number;
+
+  constructor(readonly pid: number) {
+    this.fdDir = openAt(AT_FDCWD, `/proc/${pid}/fd`, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (this.fdDir < 0) throw errnoError(`open /proc/${pid}/fd`);
+    this.infoDir = openAt(AT_FDCWD, `/proc/${pid}/fdinfo`, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (this.infoDir < 0) {
+      const error = errnoError(`open /proc/${pid}/fdinfo`);
+      closeFd(this.fdDir);
+      throw error;
+    }
+  }
+
+  list(): number[] {
+    return listDescriptorNumbers(this.pid, [this.fdDir, this.infoDir]);
+  }
+
+  fdinfo(fd: number): string {
+    const file = openAt(this.infoDir, String(fd), O_RDONLY | O_CLOEXEC);
+    if (file < 0) throw errnoError('open fdinfo');
+    try {
+      // fdinfo is one record: the first read returns it whole unless it fills the buffer.
+      const n = readInto(file, text);
+      if (n < 0) throw errnoError('read fdinfo');
+      if (n === text.length) return readProcRecord(`/proc/${this.pid}/fdinfo/${fd}`);
+      return text.toString('latin1', 0, n);
+    } finally {
+      closeFd(file);
+    }
+  }
+
+  link(fd: number): Buffer {
+    const n = readlinkAt(this.fdDir, String(fd), linkBuffer);
+    if (n < 0) throw errnoError('readlink');
+    // A full buffer may be a cut name: Node's readlink sizes its buffer itself.
+    if (n === linkBuffer.length) return readlinkSync(`/proc/${this.pid}/fd/${fd}`, { encoding: 'buffer' });
+    return Buffer.from(linkBuffer.subarray(0, n));
+  }
+
+  stat(fd: number): FileIdentity | undefined {
+    return this.statx(this.fdDir, String(fd), 0);
+  }
+
+  lstatInRoot(path: Buffer): FileIdentity | undefined {
+    return this.statx(AT_FDCWD, Buffer.concat([Buffer.from(`/proc/${this.pid}/root`), path, Buffer.of(0)]), AT_SYMLINK_NOFOLLOW);
+  }
+
+  close(): void {
+    closeFd(this.fdDir);
+    closeFd(this.infoDir);
+  }
+
+  private statx(dir: number, path: string | Buffer, flags: number): FileIdentity | undefined {
+    if (statx(dir, path, flags, STATX_BASIC_STATS, statBuffer) !== 0) {
+      const code = errno();
+      if (code === ENOENT) return undefined;
+      throw errnoError('statx', code);
+    }
+    return {
+      mode: statBuffer.readUInt16LE(STX_MODE),
+      ino: Number(statBuffer.readBigUInt64LE(STX_INO)),
+      nlink: statBuffer.readUInt32LE(STX_NLINK),
+      dev: `${statBuffer.readUInt32LE(STX_DEV_MAJOR)}:${statBuffer.readUInt32LE(STX_DEV_MINOR)}`,
+      rdev: `${statBuffer.readUInt32LE(STX_RDEV_MAJOR)}:${statBuffer.readUInt32LE(STX_RDEV_MINOR)}`,
+    };
+  }
+}
+
+/** The same reads through Node's fs, by full path. */
+class NodeDescriptorFiles implements DescriptorFiles {
+  constructor(readonly pid: number) {
+    closeSync(openSync(`/proc/${pid}/fd`, 'r')); // fail as the libc reader would
+  }
+
+  list(): number[] {
+    return listDescriptorNumbers(this.pid, []);
+  }
+
+  fdinfo(fd: number): string {
+    return readProcRecord(`/proc/${this.pid}/fdinfo/${fd}`);
+  }
+
+  link(fd: number): Buffer {
+    return readlinkSync(`/proc/${this.pid}/fd/${fd}`, { encoding: 'buffer' });
+  }
+
+  stat(fd: number): FileIdentity | undefined {
+    return identity(statSync(`/proc/${this.pid}/fd/${fd}`, { throwIfNoEntry: false }));
+  }
+
+  lstatInRoot(path: Buffer): FileIdentity | undefined {
+    return identity(lstatSync(Buffer.concat([Buffer.from(`/proc/${this.pid}/root`), path]), { throwIfNoEntry: false }));
+  }
+
+  close(): void {}
+}
+
+function listDescriptorNumbers(pid: number, own: number[]): number[] {
+  const self = pid === process.pid;
+  return readdirSync(`/proc/${pid}/fd`).map(Number).filter((fd) => !self || !own.includes(fd)).sort((a, b) => a - b);
+}
+
+function identity(stats: Stats | undefined): FileIdentity | undefined {
+  return stats && { mode: stats.mode, ino: stats.ino, nlink: stats.nlink, dev: formatDevice(stats.dev), rdev: formatDevice(stats.rdev) };
+}
+
+/** Linux dev_t (new encoding) as `major:minor`. */
+export function formatDevice(dev: number): string {
+  const high = Math.floor(dev / 2 ** 32);
+  const low = dev >>> 0;
+  const major = ((low >>> 8) & 0xfff) | ((high & 0xfffff000) >>> 0);
+  const minor = (low & 0xff) | ((low >>> 12) & 0xfff00) | ((high & 0xfff) << 20);
+  return `${major}:${minor}`;
+}

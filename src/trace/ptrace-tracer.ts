@@ -44,10 +44,13 @@ const ECHILD = 10;
 const SIG = constants.signals;
 const JOB_CONTROL_STOPS = new Set<number>([SIG.SIGSTOP, SIG.SIGTSTP, SIG.SIGTTIN, SIG.SIGTTOU]);
 
-/** Attach to the stopped stub; returns the errno name when ptrace is refused. */
-export function seize(pid: number): string | undefined {
+/**
+ * Attach to the stopped stub; returns the errno name when ptrace is refused. Without `exitStops`
+ * no process stops at its exit (no `exit.held`), one stop and one table read fewer per process.
+ */
+export function seize(pid: number, exitStops: boolean): string | undefined {
   const options = PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE
-    | PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL;
+    | (exitStops ? PTRACE_O_TRACEEXIT : 0) | PTRACE_O_EXITKILL;
   if (ptrace(PTRACE_SEIZE, pid, 0, options) === 0) return undefined;
   return osErrorName(errno());
 }

@@ -19,6 +19,11 @@ export interface TraceOptions {
   samplingIntervalMs?: number;
   /** Signals this process forwards to every live process of the tree while the trace runs. */
   forwardSignals?: NodeJS.Signals[];
+  /**
+   * Read each process's table as it exits (`exit.held`, default true). Costs a stop and a table
+   * read per process; the gate and inherit-diff never look at it.
+   */
+  exitTables?: boolean;
 }
 
 /** The command does not exist or is not executable (exit status 127, as a shell would). */
@@ -42,6 +47,7 @@ export async function traceCommand(argv: string[], options: TraceOptions = {}): 
     env: Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`),
     method: options.method ?? 'auto',
     samplingIntervalMs: options.samplingIntervalMs ?? 10,
+    exitTables: options.exitTables ?? true,
     forwardedSignals: new SharedArrayBuffer(65 * 4),
   };
   const pidfds = new Map<number, number>();

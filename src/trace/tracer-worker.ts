@@ -20,6 +20,8 @@ export interface TraceRequest {
   env: string[];
   method: 'auto' | 'ptrace' | 'sampling';
   samplingIntervalMs: number;
+  /** Stop every process at its exit to read its table (`exit.held`). */
+  exitTables: boolean;
   /** Int32 per signal number: how many times the main thread has forwarded it to the tree. */
   forwardedSignals: SharedArrayBuffer;
 }
@@ -63,7 +65,7 @@ function run(request: TraceRequest): TraceResult {
   };
   hooks.onProcess(root);
   if (request.method !== 'sampling') {
-    const refused = seize(root);
+    const refused = seize(root, request.exitTables);
     if (refused === undefined) {
       const status = runPtraceLoop(root, recorder, hooks);
       return recorder.result('ptrace', exitCodeOf(status), status.signal);

@@ -5,10 +5,13 @@ import type { TraceResult } from '../trace/trace-result.js';
 import { styleFor, type Style } from '../render/style.js';
 import { EXIT_NOT_FOUND } from './exit-codes.js';
 
-/** Trace CMD with fdscan's signals forwarded; undefined (exit 127 set) when CMD does not exist. */
+/**
+ * Trace CMD with fdscan's signals forwarded; undefined (exit 127 set) when CMD does not exist.
+ * No exit tables: neither the gate nor inherit-diff reports what a process held as it exited.
+ */
 export async function traceWrapped(command: string[], method: 'auto' | 'sampling' = 'auto'): Promise<TraceResult | undefined> {
   try {
-    return await traceCommand(command, { method, forwardSignals: ['SIGINT', 'SIGTERM', 'SIGHUP'] });
+    return await traceCommand(command, { method, forwardSignals: ['SIGINT', 'SIGTERM', 'SIGHUP'], exitTables: false });
   } catch (error) {
     if (!(error instanceof CommandNotFound)) throw error;
     process.stderr.write(`fdscan: ${error.message}\n`);

@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { FdscanError, UnsupportedPlatform, UsageError } from '../errors.js';
 import { pidfdSendSignal } from '../../probes/linux/libc.js';
 import { withBlockingStdio } from '../stdio-mode.js';
+import { ForwardingRegistry, newRegistryBuffer } from './forwarding-registry.js';
 import type { TraceRequest, TracerMessage } from './tracer-worker.js';
 import type { TraceResult } from './trace-result.js';
 
@@ -19,6 +20,11 @@ export interface TraceOptions {
   samplingIntervalMs?: number;
   /** Signals this process forwards to every live process of the tree while the trace runs. */
   forwardSignals?: NodeJS.Signals[];
+  /**
+   * Read each process's table as it exits (`exit.held`, default true). Costs a stop and a table
+   * read per process; the gate and inherit-diff never look at it.
+   */
+  exitTables?: boolean;
 }
 
 /** The command does not exist or is not executable (exit status 127, as a shell would). */
@@ -42,16 +48,13 @@ export async function traceCommand(argv: string[], options: TraceOptions = {}): 
     env: Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`),
     method: options.method ?? 'auto',
     samplingIntervalMs: options.samplingIntervalMs ?? 10,
-    forwardedSignals: new SharedArrayBuffer(65 * 4),
+    exitTables: options.exitTables ?? true,
+    registry: newRegistryBuffer(),
   };
-  const pidfds = new Map<number, number>();
-  // Counted before sending: a process the tracer reports later gets what it missed (see the
-  // worker's onProcess); the root, reported first, gets every signal forwarded before it.
-  const forwarded = new Int32Array(request.forwardedSignals);
-  const forward = (signal: NodeJS.Signals): void => {
-    Atomics.add(forwarded, constants.signals[signal], 1);
-    for (const pidfd of pidfds.values()) pidfdSendSignal(pidfd, constants.signals[signal]);
-  };
+  // The tracer thread registers every process (see the worker's onProcess); one it registers
+  // after this gets what it missed, the root every signal forwarded before it.
+  const registry = new ForwardingRegistry(request.registry);
+  const forward = (signal: NodeJS.Signals): void => registry.forward(constants.signals[signal], pidfdSendSignal);
   // Listeners first: the tracer thread spawns the command as soon as it starts.
   const listeners = (options.forwardSignals ?? []).map((signal) => {
     const listener = (): void => forward(signal);
@@ -63,19 +66,6 @@ export async function traceCommand(argv: string[], options: TraceOptions = {}): 
     return await withBlockingStdio(() => new Promise<TraceResult>((resolve, reject) => {
       worker.on('message', (message: TracerMessage) => {
         switch (message.type) {
-          case 'process':
-            if (message.pidfd < 0) break;
-            pidfds.set(message.pid, message.pidfd);
-            for (let signo = 1; signo < forwarded.length; signo++) {
-              if (Atomics.load(forwarded, signo) > (message.forwardedSeen?.[signo] ?? 0)) pidfdSendSignal(message.pidfd, signo);
-            }
-            break;
-          case 'exit': {
-            const pidfd = pidfds.get(message.pid);
-            pidfds.delete(message.pid);
-            if (pidfd !== undefined) closeSync(pidfd);
-            break;
-          }
           case 'result':
             resolve(message.result);
             break;
@@ -89,8 +79,9 @@ export async function traceCommand(argv: string[], options: TraceOptions = {}): 
     }));
   } finally {
     for (const [signal, listener] of listeners) process.off(signal, listener);
-    for (const pidfd of pidfds.values()) closeSync(pidfd);
     await worker.terminate();
+    // Left only when the tracer thread failed: it closes each as its process exits.
+    for (const pidfd of registry.remaining()) closeSync(pidfd);
   }
 }
 

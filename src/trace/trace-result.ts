@@ -76,7 +76,7 @@ export interface ProcessExit {
   status?: number;
   code?: number;
   signal?: NodeJS.Signals | string;
-  /** Its table just before it exited (ptrace only; absent when it could not be read). */
+  /** Its table just before it exited (ptrace with `exitTables` only; absent when it could not be read). */
   held?: TracedDescriptor[];
 }
 

@@ -1,17 +1,19 @@
 /**
  * The tracer thread. Every ptrace call of a trace happens here, synchronously: ptrace ties a
  * tracee to the one thread that attached it, and this thread also spawns the root so that it is
- * the root's parent. The main thread learns of processes through messages (with a pidfd each, so
- * that it can forward signals without ever hitting a reused pid) and receives the result at the end.
+ * the root's parent. It registers a pidfd for each process in the shared forwarding registry (so
+ * that the main thread can forward signals without ever hitting a reused pid, and without a
+ * message per process), and posts the result at the end.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { FdscanError } from '../errors.js';
 import { readFileSync } from 'node:fs';
-import { kill, pidfdOpen } from '../../probes/linux/libc.js';
+import { close, kill, pidfdOpen } from '../../probes/linux/libc.js';
 import { spawnStopped } from './spawn-stopped.js';
 import { runPtraceLoop, seize } from './ptrace-tracer.js';
 import { runSamplingLoop } from './sampling-tracer.js';
 import { TraceRecorder } from './trace-recorder.js';
+import { ForwardingRegistry } from './forwarding-registry.js';
 import type { TraceResult } from './trace-result.js';
 
 /** What the main thread asks for. */
@@ -20,14 +22,14 @@ export interface TraceRequest {
   env: string[];
   method: 'auto' | 'ptrace' | 'sampling';
   samplingIntervalMs: number;
-  /** Int32 per signal number: how many times the main thread has forwarded it to the tree. */
-  forwardedSignals: SharedArrayBuffer;
+  /** Stop every process at its exit to read its table (`exit.held`). */
+  exitTables: boolean;
+  /** The forwarding registry (forwarding-registry.ts): pidfds of live processes, signals forwarded. */
+  registry: SharedArrayBuffer;
 }
 
 /** Messages this worker posts. */
 export type TracerMessage =
-  | { type: 'process'; pid: number; pidfd: number; forwardedSeen?: number[] }
-  | { type: 'exit'; pid: number }
   | { type: 'result'; result: TraceResult }
   | { type: 'error'; code: string; message: string };
 
@@ -41,29 +43,36 @@ function run(request: TraceRequest): TraceResult {
   const recorder = new TraceRecorder(request.argv, process.pid);
   const root = spawnStopped(request.argv, request.env);
   recorder.addRoot(root);
-  const forwarded = new Int32Array(request.forwardedSignals);
+  const registry = new ForwardingRegistry(request.registry);
+  /** Registry slot of each live process. */
+  const slots = new Map<number, number>();
   const hooks = {
     // A tracee is stopped (or not yet reaped) here, so its pid cannot have been reused yet.
     onProcess: (pid: number, parent?: number) => {
-      if (pid === root) {
-        // The main thread sends the root every signal forwarded so far: none could reach it yet.
-        post({ type: 'process', pid, pidfd: pidfdOpen(pid, PIDFD_FLAGS) });
-        return;
-      }
-      // A signal forwarded while the main thread does not know this child yet must still reach
-      // it. Counts seen now: the main thread sends the child whatever it forwards after this. A
-      // forwarded signal still pending in the stopped parent was sent after the fork: copy it.
-      const forwardedSeen = Array.from(forwarded);
-      if (parent !== undefined) {
-        for (const signo of pendingSignals(parent)) if (forwarded[signo]! > 0) kill(pid, signo);
-      }
-      post({ type: 'process', pid, pidfd: pidfdOpen(pid, PIDFD_FLAGS), forwardedSeen });
+      const slot = registry.add(pidfdOpen(pid, PIDFD_FLAGS), () => {
+        // Signals forwarded before this process was registered. The root could not be reached
+        // yet: it gets every one. A child gets those still pending in its stopped parent: they
+        // were sent after the fork. Later ones reach it through its slot.
+        const forwarded = registry.forwardedSignals();
+        if (forwarded.length === 0) return;
+        if (pid === root) {
+          for (const signo of forwarded) kill(pid, signo);
+        } else if (parent !== undefined) {
+          for (const signo of pendingSignals(parent)) if (forwarded.includes(signo)) kill(pid, signo);
+        }
+      });
+      if (slot !== undefined) slots.set(pid, slot);
     },
-    onExit: (pid: number) => post({ type: 'exit', pid }),
+    onExit: (pid: number) => {
+      const slot = slots.get(pid);
+      if (slot === undefined) return;
+      slots.delete(pid);
+      close(registry.remove(slot));
+    },
   };
   hooks.onProcess(root);
   if (request.method !== 'sampling') {
-    const refused = seize(root);
+    const refused = seize(root, request.exitTables);
     if (refused === undefined) {
       const status = runPtraceLoop(root, recorder, hooks);
       return recorder.result('ptrace', exitCodeOf(status), status.signal);

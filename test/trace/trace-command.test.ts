@@ -104,6 +104,20 @@ linux('a descriptor opened in the tree is attributed to the process that opened 
   }
 });
 
+linux('exit tables: what each process held as it exited, unless turned off; execs recorded the same', async (t) => {
+  const command = ['sh', '-c', 'exec 5</etc/hostname; /bin/true; exit 2'];
+  const withTables = await traceCommand(command);
+  const without = await traceCommand(command, { exitTables: false });
+  t.true(withTables.processes[0]!.exit?.held?.some((d) => d.fd === 5 && d.target === '/etc/hostname'));
+  for (const p of without.processes) t.is(p.exit?.held, undefined, `pid ${p.pid}: no exit table`);
+  const summary = (trace: TraceResult) => trace.processes.map((p) => ({
+    execs: p.execs.map((e) => ({ exe: e.exe, received: e.received.map((d) => [d.fd, d.target, d.via, d.firstHolder.process]) })),
+    status: p.exit?.status,
+  }));
+  t.deepEqual(summary(without), summary(withTables));
+  t.is(without.exitCode, 2);
+});
+
 linux('sampling fallback sees a process that lives long enough and says it is inexact', async (t) => {
   const trace = await traceCommand(['sh', '-c', 'sleep 0.5; exit 4'], { method: 'sampling' });
   t.is(trace.method, 'sampling');

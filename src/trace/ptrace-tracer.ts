@@ -18,7 +18,8 @@
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { errno, kill, ptrace, waitpid } from '../../probes/linux/libc.js';
-import { decodeWaitStatus, osErrorName } from './wait-status.js';
+import { osErrorName } from '../errors.js';
+import { decodeWaitStatus } from './wait-status.js';
 import type { TraceRecorder } from './trace-recorder.js';
 
 const PTRACE_CONT = 7;

@@ -9,7 +9,8 @@ import { errno, kill, waitpid } from '../../probes/linux/libc.js';
 import { listLinuxPids, readArgv, readProcStat } from '../../probes/linux/process-info.js';
 import { readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
-import { decodeWaitStatus, osErrorName } from './wait-status.js';
+import { osErrorName } from '../errors.js';
+import { decodeWaitStatus } from './wait-status.js';
 import type { TraceRecorder } from './trace-recorder.js';
 import type { LoopHooks } from './ptrace-tracer.js';
 

@@ -1,5 +1,4 @@
 /** Decoding of Linux wait(2) status words. */
-export { osErrorName } from '../errors.js';
 
 /** What one wait status word says. */
 export type WaitStatus =

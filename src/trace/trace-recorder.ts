@@ -7,16 +7,11 @@ import { readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Descriptor } from '../probe-contract.js';
 import { errnoOf } from '../errors.js';
-import { newAuditContext, readDescriptors, type AuditContext, type TableRead } from '../../probes/linux/descriptors.js';
+import { newAuditContext, readDescriptors } from '../../probes/linux/descriptors.js';
 import { readArgv } from '../../probes/linux/process-info.js';
 import { sameOpenFile } from '../../probes/linux/libc.js';
 import { ambientTable, identityOf, inheritAtFork, resolveTable, type DescriptionCheck } from './lineage.js';
 import type { ProcessExit, TraceEvent, TracedDescriptor, TracedProcess, TraceResult } from './trace-result.js';
-
-/** Every descriptor of `pid`, read now (the process should be stopped for an exact table). */
-export function readTable(pid: number, context: AuditContext): TableRead {
-  return readDescriptors(pid, context);
-}
 
 /** Shell convention for a wait status: the code, or 128+N for a death by signal N. */
 export function shellStatus(code: number | undefined, signal: number | undefined): number {
@@ -47,7 +42,7 @@ export class TraceRecorder {
   private seq = 0;
 
   constructor(readonly command: string[], readonly tracerPid: number) {
-    const own = readTable(tracerPid, this.context);
+    const own = readDescriptors(tracerPid, this.context);
     this.ambient = own.rows;
     if (own.error) this.warnings.push(`fdscan's own table: ${own.error}`);
     const ambientFds = new Map<string, number[]>();
@@ -74,7 +69,7 @@ export class TraceRecorder {
   fork(parentPid: number, childPid: number, kind: 'fork' | 'vfork' | 'clone'): TracedProcess | undefined {
     const parent = this.live.get(parentPid);
     if (!parent) return undefined;
-    const read = readTable(parentPid, this.context);
+    const read = readDescriptors(parentPid, this.context);
     parent.table = resolveTable(read.rows, parent.table, { process: parent.record.id, pid: parentPid }, this.check);
     const record = this.newProcess(childPid, parentPid, parent.record.id, kind);
     this.live.set(childPid, { record, table: inheritAtFork(parent.table, { process: parent.record.id, pid: parentPid }) });
@@ -86,7 +81,7 @@ export class TraceRecorder {
   exec(pid: number, options: { sampled?: boolean } = {}): void {
     const process = this.live.get(pid);
     if (!process) return;
-    const read = readTable(pid, this.context);
+    const read = readDescriptors(pid, this.context);
     process.table = resolveTable(read.rows, process.table, { process: process.record.id, pid }, this.check);
     let exe = '';
     try { exe = readlinkSync(`/proc/${pid}/exe`); } catch (error) { exe = `(unreadable: ${errnoOf(error) ?? 'error'})`; }
@@ -106,7 +101,7 @@ export class TraceRecorder {
   exiting(pid: number): void {
     const process = this.live.get(pid);
     if (!process) return;
-    const read = readTable(pid, this.context);
+    const read = readDescriptors(pid, this.context);
     if (read.error) return;
     process.table = resolveTable(read.rows, process.table, { process: process.record.id, pid }, this.check);
     process.record.exit = { seq: -1, held: process.table };

@@ -96,7 +96,7 @@ export function readDescriptors(pid: number, context: AuditContext): TableRead {
   try {
     files = openDescriptorFiles(pid);
   } catch (error) {
-    return { rows: [], error: `cannot list /proc/${pid}/fd: ${errnoOf(error) ?? (error as Error).message}` };
+    return unlisted(pid, error);
   }
   return readAll(files, context);
 }
@@ -111,10 +111,14 @@ function readAll(files: DescriptorFiles, context: AuditContext): TableRead {
     }
     return { rows };
   } catch (error) {
-    return { rows: [], error: `cannot list /proc/${files.pid}/fd: ${errnoOf(error) ?? (error as Error).message}` };
+    return unlisted(files.pid, error);
   } finally {
     files.close();
   }
+}
+
+function unlisted(pid: number, error: unknown): TableRead {
+  return { rows: [], error: `cannot list /proc/${pid}/fd: ${errnoOf(error) ?? (error as Error).message}` };
 }
 
 /** One descriptor, or undefined when it closed while being read. */

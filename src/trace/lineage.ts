@@ -30,7 +30,7 @@ function anyOf(verdicts: Array<boolean | undefined>): boolean | undefined {
 /**
  * Give each descriptor of `fresh` its lineage from `before` (the process's previous table).
  * Candidates are the same object (identityOf) at the same number first, then at other numbers (a
- * dup); none: `self` opened it. With a `check`, an ambient candidate counts only if the tracer's own
+ * dup); none: `self` opened it. An ambient candidate counts only if the tracer's own
  * descriptor is the same open file description (it is held all along, so a "no" is final), and a
  * parent's only if kcmp confirms it, else it stays a guess (`match: identity`): the parent may
  * have replaced its own descriptor since.
@@ -39,7 +39,7 @@ export function resolveTable(
   fresh: Descriptor[],
   before: readonly TracedDescriptor[],
   self: ProcessRef,
-  check?: DescriptionCheck,
+  check: DescriptionCheck,
 ): TracedDescriptor[] {
   const byIdentity = new Map<string, TracedDescriptor[]>();
   for (const d of before) {
@@ -59,9 +59,9 @@ export function resolveTable(
       const atNumber = sameObject.find((c) => c.fd === d.fd);
       let best = Number.NEGATIVE_INFINITY;
       const consider = (c: TracedDescriptor): boolean => {
-        const score = check ? scoreCandidate(d, key, c, self, check) : 0;
+        const score = scoreCandidate(d, key, c, self, check);
         if (score > best) { chosen = c; best = score; confirmed = score === CONFIRMED; }
-        return !check || score === CONFIRMED;
+        return score === CONFIRMED;
       };
       if (!(atNumber && consider(atNumber)) && !d.error) {
         for (const c of sameObject) if (c !== atNumber && consider(c)) break;
@@ -71,7 +71,7 @@ export function resolveTable(
     const { via, firstHolder, ambient, from } = chosen as TracedDescriptor;
     const row = withLineage(d, via, firstHolder);
     if (ambient) row.ambient = true;
-    if (from) row.from = check ? { ...from, match: confirmed ? 'kcmp' : 'identity' } : { ...from };
+    if (from) row.from = { ...from, match: confirmed ? 'kcmp' : 'identity' };
     return row;
   });
 }

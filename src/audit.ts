@@ -1,7 +1,9 @@
 /** The audit API: every descriptor of one process, of several, or of every readable process. */
-import type { Descriptor, ListOptions, ProcessAudit } from './probe-contract.js';
-import { AccessDenied, FdscanError, NoSuchProcess } from './errors.js';
+import type { AuditOutcome, Descriptor, ListOptions, ProcessAudit } from './probe-contract.js';
+import { UsageError } from './errors.js';
 import { probeFor } from './probe.js';
+
+export type { AuditOutcome } from './probe-contract.js';
 
 export interface AuditOptions extends ListOptions {
   /** Keep only these types (REG, SOCK, eventfd, ...). */
@@ -10,47 +12,30 @@ export interface AuditOptions extends ListOptions {
   inheritableOnly?: boolean;
 }
 
-/** Every descriptor of `pid` (default: this process). Throws NoSuchProcess or AccessDenied. */
+/** Every descriptor of `pid` (default: this process). Throws NoSuchProcess, AccessDenied or OsError. */
 export function listDescriptors(pid: number = process.pid, options: AuditOptions = {}): ProcessAudit {
-  return filterAudit(probeFor().listDescriptors(pid, options), options);
+  return filterAudit(probeFor().listDescriptors(checkPid(pid), options), options);
 }
 
 /** Number of open descriptors of `pid`, without reading them. */
 export function countDescriptors(pid: number = process.pid): number {
-  return probeFor().countDescriptors(pid);
+  return probeFor().countDescriptors(checkPid(pid));
 }
 
-/** Result of auditing several processes: one audit or one typed error per pid, in order. */
-export type AuditResult = { pid: number; audit: ProcessAudit } | { pid: number; error: FdscanError };
-
-/** Audit several processes, sharing socket tables and the peer index between them. */
-export function auditProcesses(pids: number[], options: AuditOptions = {}): AuditResult[] {
-  return probeFor().listDescriptorsOfMany(pids, options).map((item, i) => {
-    const pid = pids[i]!;
-    if (item instanceof FdscanError) return { pid, error: item };
-    if (item instanceof Error) throw item; // a bug, not a finding: let it surface
-    return { pid, audit: filterAudit(item, options) };
-  });
+/**
+ * Audit several processes, sharing socket tables and the peer index between them: one outcome per
+ * pid, in order, an audit or the typed error that stopped it. A bug is thrown, never an outcome.
+ */
+export function auditProcesses(pids: number[], options: AuditOptions = {}): AuditOutcome[] {
+  if (!Array.isArray(pids)) throw new UsageError('auditProcesses: pids must be an array of process ids');
+  const outcomes = probeFor().listDescriptorsOfMany(pids.map(checkPid), options);
+  for (const outcome of outcomes) if (outcome.audit) outcome.audit = filterAudit(outcome.audit, options);
+  return outcomes;
 }
 
-export interface MachineAudit {
-  audits: ProcessAudit[];
-  /** Processes this user may not read. */
-  accessDenied: number[];
-  /** Processes that exited before they could be read. */
-  vanished: number[];
-}
-
-/** Every readable process of the machine; unreadable ones are counted, not fatal. */
-export function auditAllProcesses(options: AuditOptions = {}): MachineAudit {
-  const result: MachineAudit = { audits: [], accessDenied: [], vanished: [] };
-  for (const item of auditProcesses(probeFor().listPids(), options)) {
-    if ('audit' in item) result.audits.push(item.audit);
-    else if (item.error instanceof AccessDenied) result.accessDenied.push(item.pid);
-    else if (item.error instanceof NoSuchProcess) result.vanished.push(item.pid);
-    else throw item.error;
-  }
-  return result;
+/** Every process of the machine: one outcome per pid (unreadable and vanished ones are outcomes, not failures). */
+export function auditAllProcesses(options: AuditOptions = {}): AuditOutcome[] {
+  return auditProcesses(probeFor().listPids(), options);
 }
 
 /** Apply the type and inheritability filters to an audit. */
@@ -60,4 +45,12 @@ export function filterAudit(audit: ProcessAudit, options: AuditOptions): Process
   const keep = (row: Descriptor): boolean =>
     (!types || types.includes(row.type.toLowerCase())) && (!options.inheritableOnly || row.inheritable === true);
   return { ...audit, fds: audit.fds.filter(keep) };
+}
+
+/** A process id as the library takes it: a positive integer, else UsageError. */
+export function checkPid(pid: unknown): number {
+  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0 || pid > 2 ** 31 - 1) {
+    throw new UsageError(`not a process id: ${typeof pid === 'string' ? `'${pid}'` : String(pid)} (expected a positive integer)`);
+  }
+  return pid;
 }

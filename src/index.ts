@@ -1,11 +1,11 @@
 /** fdscan's public API. */
 export type {
   Descriptor, DescriptorType, AccessMode, SocketInfo, PeerHolder, ProcessAudit, ProcessInfo,
-  Probe, ProbeCapabilities, ListOptions,
+  Probe, ProbeCapabilities, ListOptions, CloseOnExecResult, ExecTracer, TraceRequest, TraceSession,
 } from './probe-contract.js';
-export { FdscanError, NoSuchProcess, AccessDenied, UnsupportedPlatform, ParseError, UsageError } from './errors.js';
+export { FdscanError, NoSuchProcess, AccessDenied, OsError, UnsupportedPlatform, ParseError, UsageError } from './errors.js';
 export { listDescriptors, countDescriptors, auditProcesses, auditAllProcesses, filterAudit } from './audit.js';
-export type { AuditOptions, AuditResult, MachineAudit } from './audit.js';
+export type { AuditOptions, AuditOutcome } from './audit.js';
 export { probeFor } from './probe.js';
 export { invokingProcess } from './invoker.js';
 export { traceCommand, CommandNotFound } from './trace/trace-command.js';
@@ -19,7 +19,7 @@ export type { PairDiff, SharedDescriptor } from './trace/pair-diff.js';
 export { inheritDiff } from './trace/inherit-probe.js';
 export type { InheritDiffResult, ReceivedDescriptor } from './trace/inherit-probe.js';
 export { markAllCloseOnExec } from './close-fds.js';
-export type { CloseOnExecOptions, CloseOnExecResult } from './close-fds.js';
+export type { CloseOnExecOptions } from './close-fds.js';
 export { inheritDiffDocument, INHERIT_DIFF_SCHEMA } from './render/inherit-diff-json.js';
 export { trackDescriptors, assertNoDescriptorLeaks, renderTrackResult, DescriptorLeakError } from './gate/track-descriptors.js';
 export type { TrackOptions, TrackResult, TrackedRun } from './gate/track-descriptors.js';

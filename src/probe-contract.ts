@@ -1,10 +1,31 @@
 /**
- * The probe contract: what every platform probe (probes/<platform>/) offers and what it returns.
+ * The probe contract: everything fdscan needs from an operating system, and the shapes it returns.
+ * `src/` reaches OS code only through `src/probe.ts`, which loads the one module of the running
+ * platform, `probes/<process.platform>/index.ts`, whose default export is a `Probe`.
  *
- * Unknown is not false: a field a platform cannot provide is left out of each row and declared
- * absent in the probe's `capabilities`. A descriptor that fails to read becomes a row with `error`;
- * a whole-process failure is a typed error (see errors.ts).
+ * Porting fdscan to a new platform (as lsof's dialects do, the same files in every folder):
+ * - `index.ts`        the Probe object: name, capabilities, and the members below.
+ * - `descriptors.ts`  listDescriptors / listDescriptorsOfMany / countDescriptors.
+ * - `process-info.ts` processInfo and listPids.
+ * - `inheritance.ts`  markAllNonInheritable: the remedy (close-on-exec, HANDLE_FLAG_INHERIT).
+ * - `tracer.ts`       the exec tracer, where the platform has one (Linux: ptrace).
+ * - one file per native library with its FFI declarations (libc.ts, kernel32.ts, libproc.ts ...),
+ *   bound lazily so that importing a probe on another OS loads nothing.
+ * Required: listDescriptors, listDescriptorsOfMany, countDescriptors, processInfo, listPids.
+ * Optional (declare `false` in `capabilities` and leave the member out): sameOpenFile,
+ * markAllNonInheritable, blockingStdio, tracer.
+ *
+ * Rules every probe keeps:
+ * - Unknown is not false: a field a platform cannot provide is left out of each row and declared
+ *   absent in `capabilities`.
+ * - A descriptor that fails to read becomes a row with `error`; a whole-process failure is a typed
+ *   error from src/errors.ts, mapped once at the probe's edge: the process gone -> NoSuchProcess,
+ *   EACCES/EPERM -> AccessDenied, anything else -> OsError naming the call and errno. Nothing
+ *   untyped escapes a probe except a bug.
+ * - Descriptor numbers are reused at once: a row must describe one object (check identity).
  */
+import type { TraceResult } from './trace/trace-result.js';
+import { FdscanError } from './errors.js';
 
 /** Descriptor classes as lsof names them, plus anonymous-inode kinds by name. */
 export type DescriptorType =
@@ -83,7 +104,12 @@ export interface ProcessAudit {
   errors: string[];
 }
 
-/** What a probe can tell; a field whose capability is false is never set in its rows. */
+/** One pid's result: its audit, or the typed error that stopped it. The one shape from probe to renderer. */
+export type AuditOutcome =
+  | { pid: number; audit: ProcessAudit; error?: undefined }
+  | { pid: number; error: FdscanError; audit?: undefined };
+
+/** What a probe can tell and do; a field whose capability is false is never set, a member never present. */
 export interface ProbeCapabilities {
   inheritable: boolean;
   offset: boolean;
@@ -94,6 +120,12 @@ export interface ProbeCapabilities {
   deleted: boolean;
   /** Whether every process of the machine can be listed. */
   allProcesses: boolean;
+  /** `sameOpenFile` is present. */
+  sameOpenFile: boolean;
+  /** `markAllNonInheritable` is present. */
+  remedy: boolean;
+  /** `tracer` is present. */
+  tracer: boolean;
 }
 
 export interface ListOptions {
@@ -108,31 +140,80 @@ export interface ProcessInfo {
   command: string;
   argv: string[];
   uid?: number;
+  /** Run state as ps shows it (R, S, D, T stopped, t traced, Z zombie), where the platform tells. */
+  state?: string;
 }
 
-/** The shape every probes/<platform>/ module exports as its default. */
+/** What `markAllNonInheritable` did. */
+export interface CloseOnExecResult {
+  method: 'close_range' | 'fcntl' | 'SetHandleInformation';
+  /** Descriptors left inheritable: 0, 1, 2 and the kept ones that are open. */
+  inheritable: number[];
+}
+
+/** A command to run under the exec tracer. */
+export interface TraceRequest {
+  argv: string[];
+  /** The command's environment as `NAME=value` strings. */
+  env: string[];
+  /** `auto`: the exact method, or sampling with a warning where it is refused. */
+  method: 'auto' | 'ptrace' | 'sampling';
+  samplingIntervalMs: number;
+  /** Stop every process at its exit to read its table (`exit.held`). */
+  exitTables: boolean;
+}
+
+/** A running trace. */
+export interface TraceSession {
+  /** Send signal `signo` to every live process of the traced tree (never to a reused pid). */
+  forward(signo: number): void;
+  /** Resolves once every process of the tree has exited. */
+  readonly result: Promise<TraceResult>;
+}
+
+/** Runs a command and records every fork, exec and exit of its tree with the descriptors each exec received. */
+export interface ExecTracer {
+  /** Start `request.argv` held stopped before its exec, attach, then let it run. */
+  trace(request: TraceRequest): TraceSession;
+}
+
+/** The shape every probes/<platform>/index.ts exports as its default. */
 export interface Probe {
   name: string;
   platform: NodeJS.Platform;
   capabilities: ProbeCapabilities;
-  /** Every descriptor of `pid`. Throws NoSuchProcess or AccessDenied for the whole process. */
+  /** Every descriptor of `pid`. Throws NoSuchProcess, AccessDenied or OsError for the whole process. */
   listDescriptors(pid: number, options?: ListOptions): ProcessAudit;
-  /** Several processes at once, sharing what can be shared; per pid an audit or the error. */
-  listDescriptorsOfMany(pids: number[], options?: ListOptions): Array<ProcessAudit | Error>;
+  /** Several processes at once, sharing what can be shared: one outcome per pid, in order. */
+  listDescriptorsOfMany(pids: number[], options?: ListOptions): AuditOutcome[];
   /** Number of open descriptors, as cheaply as the platform allows. */
   countDescriptors(pid: number): number;
   processInfo(pid: number): ProcessInfo;
   /** Pids of every process this probe can see. */
   listPids(): number[];
+  /**
+   * Do `fdA` of `pidA` and `fdB` of `pidB` name the same open file description (not merely the
+   * same file)? Throws a typed error when the kernel cannot tell (a descriptor gone, no permission).
+   */
+  sameOpenFile?(pidA: number, fdA: number, pidB: number, fdB: number): boolean;
+  /** Make every descriptor of this process non-inheritable except 0, 1, 2 and `keep`. */
+  markAllNonInheritable?(keep: readonly number[]): CloseOnExecResult;
+  /**
+   * Clear O_NONBLOCK on this process's 0, 1 and 2 where the runtime set it (it belongs to the open
+   * file description, which a child shares); returns the function that puts it back.
+   */
+  blockingStdio?(): () => void;
+  tracer?: ExecTracer;
 }
 
-/** listDescriptorsOfMany for a probe that shares nothing between pids: each pid's audit or error. */
-export function auditEach(pids: number[], audit: (pid: number) => ProcessAudit): Array<ProcessAudit | Error> {
+/** listDescriptorsOfMany for a probe that shares nothing between pids; a bug (not an FdscanError) is thrown. */
+export function auditEach(pids: number[], audit: (pid: number) => ProcessAudit): AuditOutcome[] {
   return pids.map((pid) => {
     try {
-      return audit(pid);
+      return { pid, audit: audit(pid) };
     } catch (error) {
-      return error as Error;
+      if (!(error instanceof FdscanError)) throw error;
+      return { pid, error };
     }
   });
 }

@@ -10,7 +10,7 @@
  * Races: a descriptor closed between the list and its query (EBADF) is skipped; a process that
  * exits mid-scan makes the audit `incomplete`.
  */
-import { auditEach, type Probe, type ProcessAudit } from '../../src/probe-contract.js';
+import { auditEach, type AuditOutcome, type Probe, type ProcessAudit } from '../../src/probe-contract.js';
 import { auditDarwinProcess, darwinProcessInfo, listDarwinPids, listFds } from './descriptors.js';
 
 const darwinProbe: Probe = {
@@ -25,11 +25,14 @@ const darwinProbe: Probe = {
     peers: false,
     deleted: false,
     allProcesses: true,
+    sameOpenFile: false,
+    remedy: false,
+    tracer: false,
   },
   listDescriptors(pid: number): ProcessAudit {
     return auditDarwinProcess(pid);
   },
-  listDescriptorsOfMany(pids: number[]): Array<ProcessAudit | Error> {
+  listDescriptorsOfMany(pids: number[]): AuditOutcome[] {
     return auditEach(pids, auditDarwinProcess);
   },
   countDescriptors(pid: number): number {

@@ -9,9 +9,12 @@
  * the descriptor closed meanwhile).
  */
 import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
-import { osErrorName } from '../../src/errors.js';
+import { constants as fsConstants } from 'node:fs';
+import { constants } from 'node:os';
+import { errnoError } from '../../src/errors.js';
 import { readProcRecord } from './procfs.js';
-import { close as closeFd, errno, openAt, readInto, readlinkAt, statx } from './libc.js';
+import { errno, linuxTypes } from './libc.js';
+import { close as closeFd, openAt, readInto, readlinkAt, statx } from './libc-files.js';
 
 /** What fdscan needs of a stat: the object's identity and kind. */
 export interface FileIdentity {
@@ -43,45 +46,36 @@ export interface DescriptorFiles {
   close(): void;
 }
 
-const O_RDONLY = 0;
-const O_DIRECTORY = 0o200000;
+const { O_RDONLY, O_DIRECTORY } = fsConstants;
+const { ENOENT } = constants.errno;
+/** Not in Node's fs.constants (asm-generic/fcntl.h); libuv adds it to its own opens. */
 const O_CLOEXEC = 0o2000000;
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const STATX_BASIC_STATS = 0x7ff;
-const ENOENT = 2;
 const PATH_MAX = 4096;
-
-// struct statx (include/uapi/linux/stat.h): the same layout on every architecture.
-const STATX_BYTES = 256;
-const STX_NLINK = 16;
-const STX_MODE = 28;
-const STX_INO = 32;
-const STX_RDEV_MAJOR = 128;
-const STX_RDEV_MINOR = 132;
-const STX_DEV_MAJOR = 136;
-const STX_DEV_MINOR = 140;
 
 let native: boolean | undefined;
 const text = Buffer.allocUnsafe(PATH_MAX);
 const linkBuffer = Buffer.allocUnsafe(PATH_MAX);
-const statBuffer = Buffer.alloc(STATX_BYTES);
+let statBuffer = Buffer.alloc(0);
 
-function errnoError(call: string, code = errno()): Error {
-  const name = osErrorName(code);
-  return Object.assign(new Error(`${call}: ${name}`), { code: name, errno: code });
-}
-
-/** The files of `pid`'s descriptors; throws as opening /proc/PID/fd would (ENOENT, EACCES). */
-export function openDescriptorFiles(pid: number): DescriptorFiles {
+/** Which reader the next openDescriptorFiles gives: libc when koffi and statx work here, else Node's fs. */
+export function descriptorReader(): 'libc' | 'node' {
   if (native === undefined) {
     try {
+      statBuffer = Buffer.alloc(linuxTypes().statx.size);
       native = statx(AT_FDCWD, '/', 0, STATX_BASIC_STATS, statBuffer) === 0;
     } catch {
       native = false; // koffi not loadable here, or a libc without statx
     }
   }
-  return native ? new LibcDescriptorFiles(pid) : new NodeDescriptorFiles(pid);
+  return native ? 'libc' : 'node';
+}
+
+/** The files of `pid`'s descriptors; throws as opening /proc/PID/fd would (ENOENT, EACCES). `reader` forces one (tests). */
+export function openDescriptorFiles(pid: number, reader = descriptorReader()): DescriptorFiles {
+  return reader === 'libc' ? new LibcDescriptorFiles(pid) : new NodeDescriptorFiles(pid);
 }
 
 class LibcDescriptorFiles implements DescriptorFiles {
@@ -90,10 +84,10 @@ class LibcDescriptorFiles implements DescriptorFiles {
 
   constructor(readonly pid: number) {
     this.fdDir = openAt(AT_FDCWD, `/proc/${pid}/fd`, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (this.fdDir < 0) throw errnoError(`open /proc/${pid}/fd`);
+    if (this.fdDir < 0) throw errnoError(`open /proc/${pid}/fd`, errno());
     this.infoDir = openAt(AT_FDCWD, `/proc/${pid}/fdinfo`, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (this.infoDir < 0) {
-      const error = errnoError(`open /proc/${pid}/fdinfo`);
+      const error = errnoError(`open /proc/${pid}/fdinfo`, errno());
       closeFd(this.fdDir);
       throw error;
     }
@@ -105,11 +99,11 @@ class LibcDescriptorFiles implements DescriptorFiles {
 
   fdinfo(fd: number): string {
     const file = openAt(this.infoDir, String(fd), O_RDONLY | O_CLOEXEC);
-    if (file < 0) throw errnoError('open fdinfo');
+    if (file < 0) throw errnoError('open fdinfo', errno());
     try {
       // fdinfo is one record: the first read returns it whole unless it fills the buffer.
       const n = readInto(file, text);
-      if (n < 0) throw errnoError('read fdinfo');
+      if (n < 0) throw errnoError('read fdinfo', errno());
       if (n === text.length) return readProcRecord(`/proc/${this.pid}/fdinfo/${fd}`);
       return text.toString('latin1', 0, n);
     } finally {
@@ -119,7 +113,7 @@ class LibcDescriptorFiles implements DescriptorFiles {
 
   link(fd: number): Buffer {
     const n = readlinkAt(this.fdDir, String(fd), linkBuffer);
-    if (n < 0) throw errnoError('readlink');
+    if (n < 0) throw errnoError('readlink', errno());
     // A full buffer may be a cut name: Node's readlink sizes its buffer itself.
     if (n === linkBuffer.length) return readlinkSync(`/proc/${this.pid}/fd/${fd}`, { encoding: 'buffer' });
     return Buffer.from(linkBuffer.subarray(0, n));
@@ -144,12 +138,13 @@ class LibcDescriptorFiles implements DescriptorFiles {
       if (code === ENOENT) return undefined;
       throw errnoError('statx', code);
     }
+    const at = linuxTypes().statx;
     return {
-      mode: statBuffer.readUInt16LE(STX_MODE),
-      ino: Number(statBuffer.readBigUInt64LE(STX_INO)),
-      nlink: statBuffer.readUInt32LE(STX_NLINK),
-      dev: `${statBuffer.readUInt32LE(STX_DEV_MAJOR)}:${statBuffer.readUInt32LE(STX_DEV_MINOR)}`,
-      rdev: `${statBuffer.readUInt32LE(STX_RDEV_MAJOR)}:${statBuffer.readUInt32LE(STX_RDEV_MINOR)}`,
+      mode: statBuffer.readUInt16LE(at.stx_mode),
+      ino: Number(statBuffer.readBigUInt64LE(at.stx_ino)),
+      nlink: statBuffer.readUInt32LE(at.stx_nlink),
+      dev: `${statBuffer.readUInt32LE(at.stx_dev_major)}:${statBuffer.readUInt32LE(at.stx_dev_minor)}`,
+      rdev: `${statBuffer.readUInt32LE(at.stx_rdev_major)}:${statBuffer.readUInt32LE(at.stx_rdev_minor)}`,
     };
   }
 }

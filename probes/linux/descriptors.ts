@@ -9,7 +9,8 @@
 import { isUtf8 } from 'node:buffer';
 import { readdirSync, statSync } from 'node:fs';
 import type { Descriptor, DescriptorType, ListOptions, ProcessAudit } from '../../src/probe-contract.js';
-import { AccessDenied, NoSuchProcess, errnoOf } from '../../src/errors.js';
+import type { TableRead } from '../../src/trace/trace-recorder.js';
+import { FdscanError, NoSuchProcess, errnoOf, osFailure } from '../../src/errors.js';
 import { parseFdInfo, type FdInfo } from './fdinfo.js';
 import { O_CLOEXEC, accessMode, decodeOpenFlags } from './open-flags.js';
 import { formatDevice, openDescriptorFiles, type DescriptorFiles, type FileIdentity } from './descriptor-files.js';
@@ -38,17 +39,19 @@ export function auditLinuxProcess(pid: number, context: AuditContext): ProcessAu
   const before = readProcStat(pid);
   if (!before) throw new NoSuchProcess(pid);
   const base = `/proc/${pid}`;
+  // Gone, replaced by another process with the same pid, or past the point of holding a table.
+  const gone = (): boolean => {
+    const now = readProcStat(pid);
+    return !now || now.startTime !== before.startTime || (now.exiting && now.state !== 'Z');
+  };
   let files: DescriptorFiles | undefined;
   try {
     files = openDescriptorFiles(pid);
   } catch (error) {
-    const code = errnoOf(error);
-    if (code === 'EACCES' || code === 'EPERM') {
-      let owner = '';
-      try { owner = ` (uid ${statSync(base).uid})`; } catch { /* gone meanwhile */ }
-      throw new AccessDenied(pid, `permission denied; root or the process's own user${owner} can read it`, { cause: error });
+    // A zombie has no table to open: its audit is an empty one, marked zombie.
+    if (!(before.state === 'Z' && errnoOf(error) === 'ENOENT' && !gone())) {
+      throw osFailure(error, pid, `open /proc/${pid}/fd`, gone, deniedDetail(pid));
     }
-    if (!readProcStat(pid) || before.state !== 'Z') throw new NoSuchProcess(pid, { cause: error });
   }
   const audit: ProcessAudit = {
     pid,
@@ -63,9 +66,11 @@ export function auditLinuxProcess(pid: number, context: AuditContext): ProcessAu
   if (before.state === 'Z') audit.zombie = true;
 
   if (files) {
-    const table = readAll(files, context);
-    audit.fds = table.rows;
-    if (table.error) audit.errors.push(table.error);
+    try {
+      audit.fds = readAll(files, context);
+    } catch (error) {
+      throw osFailure(error, pid, `read /proc/${pid}/fd`, gone, deniedDetail(pid));
+    }
   }
   if (context.peers) addPeers(audit, context.peers);
 
@@ -84,41 +89,39 @@ export function auditLinuxProcess(pid: number, context: AuditContext): ProcessAu
   return audit;
 }
 
-/** A table read from /proc: the rows, and what went wrong if it is not complete. */
-export interface TableRead {
-  rows: Descriptor[];
-  error?: string;
-}
-
-/** Every descriptor of `pid`. Exact only while the process is stopped; otherwise each row is still one object. */
+/**
+ * Every descriptor of `pid`, for the tracer: exact only while the process is stopped (otherwise
+ * each row is still one object). What stops the read is said in `error`, never thrown, except a bug.
+ */
 export function readDescriptors(pid: number, context: AuditContext): TableRead {
-  let files: DescriptorFiles;
   try {
-    files = openDescriptorFiles(pid);
+    return { rows: readAll(openDescriptorFiles(pid), context) };
   } catch (error) {
-    return unlisted(pid, error);
+    const code = errnoOf(error);
+    if (code === undefined && !(error instanceof FdscanError)) throw error;
+    return { rows: [], error: `cannot read /proc/${pid}/fd: ${code ?? (error as Error).message}` };
   }
-  return readAll(files, context);
 }
 
-/** Every descriptor `files` lists; closes `files`. */
-function readAll(files: DescriptorFiles, context: AuditContext): TableRead {
+/** Every descriptor `files` lists; closes `files`. Throws what stops the whole read (EMFILE, EACCES, ...). */
+function readAll(files: DescriptorFiles, context: AuditContext): Descriptor[] {
   try {
     const rows: Descriptor[] = [];
     for (const fd of files.list()) {
       const row = readDescriptor(files, fd, context);
       if (row) rows.push(row);
     }
-    return { rows };
-  } catch (error) {
-    return unlisted(files.pid, error);
+    return rows;
   } finally {
     files.close();
   }
 }
 
-function unlisted(pid: number, error: unknown): TableRead {
-  return { rows: [], error: `cannot list /proc/${pid}/fd: ${errnoOf(error) ?? (error as Error).message}` };
+/** The AccessDenied detail: who could read the process. */
+function deniedDetail(pid: number): string {
+  let owner = '';
+  try { owner = ` (uid ${statSync(`/proc/${pid}`).uid})`; } catch { /* gone meanwhile */ }
+  return `permission denied; root or the process's own user${owner} can read it`;
 }
 
 /** One descriptor, or undefined when it closed while being read. */
@@ -287,6 +290,9 @@ function addPeers(audit: ProcessAudit, peers: PeerIndex): void {
 function failedRead(fd: number, error: unknown): Attempt {
   const code = errnoOf(error);
   if (code === 'ENOENT' || code === 'ESRCH') return undefined; // closed meanwhile
+  // fdscan out of descriptors or memory: no row can be trusted, the whole read fails.
+  if (code === 'EMFILE' || code === 'ENFILE' || code === 'ENOMEM') throw error;
+  if (code === undefined && !(error instanceof FdscanError)) throw error; // a bug
   const message = code ?? (error as Error).message;
   return { kind: 'row', row: { fd, type: 'UNKNOWN', target: '', error: message } };
 }

@@ -1,5 +1,7 @@
 /**
- * The Linux probe: everything from /proc, no native code except NETLINK_SOCK_DIAG for unix peers.
+ * The Linux probe: descriptors from /proc (libc calls through koffi where they are faster, Node's fs
+ * otherwise), unix socket peers through NETLINK_SOCK_DIAG, kcmp for "same open file?", close_range
+ * or fcntl for the remedy, and the ptrace exec tracer.
  *
  * Calls: readdir /proc/PID/fd; per descriptor read /proc/PID/fdinfo/N, readlink and stat
  * /proc/PID/fd/N; /proc/PID/net/{tcp,tcp6,udp,udp6,raw,raw6,udplite,udplite6,icmp,icmp6,unix,
@@ -8,12 +10,17 @@
  * (ptrace access mode read); others raise AccessDenied.
  * Races: a descriptor closed mid-read is skipped; one reused mid-read is re-read (inode check);
  * a process that exits mid-scan gives NoSuchProcess or an audit marked incomplete.
+ * Errors are mapped once, here and in descriptors.ts, with src/errors.ts's osFailure.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { auditEach, type ListOptions, type Probe, type ProcessAudit } from '../../src/probe-contract.js';
-import { AccessDenied, NoSuchProcess, errnoOf } from '../../src/errors.js';
+import { auditEach, type AuditOutcome, type ListOptions, type Probe, type ProcessAudit } from '../../src/probe-contract.js';
+import { osFailure } from '../../src/errors.js';
 import { auditLinuxProcess, newAuditContext, type AuditContext } from './descriptors.js';
-import { linuxProcessInfo, listLinuxPids } from './process-info.js';
+import { markAllNonInheritable } from './inheritance.js';
+import { linuxProcessInfo, listLinuxPids, readProcStat } from './process-info.js';
+import { sameOpenFile } from './same-open-file.js';
+import { blockingStdio } from './stdio-mode.js';
+import { linuxTracer } from './tracer.js';
 
 const linuxProbe: Probe = {
   name: 'linux-procfs',
@@ -27,11 +34,14 @@ const linuxProbe: Probe = {
     peers: true,
     deleted: true,
     allProcesses: true,
+    sameOpenFile: true,
+    remedy: true,
+    tracer: true,
   },
   listDescriptors(pid: number, options?: ListOptions): ProcessAudit {
     return auditLinuxProcess(pid, newAuditContext(options));
   },
-  listDescriptorsOfMany(pids: number[], options?: ListOptions): Array<ProcessAudit | Error> {
+  listDescriptorsOfMany(pids: number[], options?: ListOptions): AuditOutcome[] {
     // One context: socket tables and the peer index are read once for all pids.
     const context: AuditContext = newAuditContext(options);
     return auditEach(pids, (pid) => auditLinuxProcess(pid, context));
@@ -44,13 +54,15 @@ const linuxProbe: Probe = {
       if (size > 0) return size;
       return readdirSync(dir).length;
     } catch (error) {
-      const code = errnoOf(error);
-      if (code === 'EACCES' || code === 'EPERM') throw new AccessDenied(pid, 'permission denied', { cause: error });
-      throw new NoSuchProcess(pid, { cause: error });
+      throw osFailure(error, pid, `read ${dir}`, () => readProcStat(pid) === undefined);
     }
   },
   processInfo: linuxProcessInfo,
   listPids: listLinuxPids,
+  sameOpenFile,
+  markAllNonInheritable: (keep) => markAllNonInheritable(keep),
+  blockingStdio,
+  tracer: linuxTracer,
 };
 
 export default linuxProbe;

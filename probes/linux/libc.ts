@@ -1,125 +1,89 @@
 /**
- * glibc/musl functions fdscan calls on Linux, declared through koffi with every argument and
- * return type explicit. Bound lazily: importing this module loads nothing until a call is made,
- * and an audit that /proc can answer alone never loads koffi.
+ * The C library on Linux (glibc or musl) through koffi: the library handle, every C type alias and
+ * struct fdscan passes to it (sizes and offsets asserted against the kernel's ABI when declared),
+ * and errno. Bound lazily: importing a module of this folder loads nothing until a call is made,
+ * and an audit that /proc and Node's fs can answer alone never loads koffi.
+ *
+ * The functions themselves are declared by concern, with every argument and return type explicit:
+ * libc-files.ts (the /proc reader and sock_diag) and libc-process.ts (spawning, waiting, ptrace,
+ * signals, close-on-exec).
  */
+import type * as Koffi from 'koffi';
 import { koffi, lazyLibrary } from '../native-library.js';
 
 export { koffi };
 
-const fn = lazyLibrary<number>((k) => k.load('libc.so.6'), () => {
-  const k = koffi();
-  // Type aliases used by the prototypes below, declared once.
+/** Offsets of the fields fdscan reads from a struct, by name, checked against the ABI at declaration. */
+export type Layout<K extends string> = { readonly size: number } & { readonly [F in K]: number };
+
+let types: LinuxTypes | undefined;
+
+interface LinuxTypes {
+  statx: Layout<'stx_nlink' | 'stx_mode' | 'stx_ino' | 'stx_rdev_major' | 'stx_rdev_minor' | 'stx_dev_major' | 'stx_dev_minor'>;
+  nlmsghdr: Layout<'nlmsg_len' | 'nlmsg_type' | 'nlmsg_flags'>;
+  unixDiagReq: Layout<'sdiag_family' | 'udiag_states' | 'udiag_show'>;
+  unixDiagMsg: Layout<'udiag_ino'>;
+  nlattr: Layout<'nla_len' | 'nla_type'>;
+}
+
+/** The struct layouts (declares them, and so loads koffi, on first use). */
+export function linuxTypes(): LinuxTypes {
+  return (types ??= declareTypes(koffi()));
+}
+
+function declareTypes(k: typeof Koffi): LinuxTypes {
   k.alias('pid_t', 'int32_t');
   k.alias('ssize_t', 'intptr_t');
-  // posix_spawn_file_actions_t and posix_spawnattr_t are opaque to fdscan: passed as
-  // pointers to buffers of SPAWN_STRUCT_BYTES (larger than glibc's 80 and 336 bytes).
+  // posix_spawn_file_actions_t and posix_spawnattr_t are opaque to fdscan: passed as pointers to
+  // buffers of SPAWN_STRUCT_BYTES (larger than glibc's 80 and 336 bytes).
   k.alias('spawn_actions_ptr', 'void *');
   k.alias('spawn_attr_ptr', 'void *');
-});
+  // include/uapi/linux/stat.h: the same layout on every architecture.
+  const timestamp = k.struct('statx_timestamp', { tv_sec: 'int64_t', tv_nsec: 'uint32_t', __reserved: 'int32_t' });
+  const statx = k.struct('statx', {
+    stx_mask: 'uint32_t', stx_blksize: 'uint32_t', stx_attributes: 'uint64_t',
+    stx_nlink: 'uint32_t', stx_uid: 'uint32_t', stx_gid: 'uint32_t', stx_mode: 'uint16_t', __spare0: 'uint16_t',
+    stx_ino: 'uint64_t', stx_size: 'uint64_t', stx_blocks: 'uint64_t', stx_attributes_mask: 'uint64_t',
+    stx_atime: timestamp, stx_btime: timestamp, stx_ctime: timestamp, stx_mtime: timestamp,
+    stx_rdev_major: 'uint32_t', stx_rdev_minor: 'uint32_t', stx_dev_major: 'uint32_t', stx_dev_minor: 'uint32_t',
+    stx_mnt_id: 'uint64_t', stx_dio_mem_align: 'uint32_t', stx_dio_offset_align: 'uint32_t', __spare3: 'uint64_t[12]',
+  });
+  // include/uapi/linux/netlink.h, sock_diag.h, unix_diag.h.
+  const nlmsghdr = k.struct('nlmsghdr', {
+    nlmsg_len: 'uint32_t', nlmsg_type: 'uint16_t', nlmsg_flags: 'uint16_t', nlmsg_seq: 'uint32_t', nlmsg_pid: 'uint32_t',
+  });
+  const unixDiagReq = k.struct('unix_diag_req', {
+    sdiag_family: 'uint8_t', sdiag_protocol: 'uint8_t', pad: 'uint16_t', udiag_states: 'uint32_t',
+    udiag_ino: 'uint32_t', udiag_show: 'uint32_t', udiag_cookie: 'uint32_t[2]',
+  });
+  const unixDiagMsg = k.struct('unix_diag_msg', {
+    udiag_family: 'uint8_t', udiag_type: 'uint8_t', udiag_state: 'uint8_t', pad: 'uint8_t',
+    udiag_ino: 'uint32_t', udiag_cookie: 'uint32_t[2]',
+  });
+  const nlattr = k.struct('nlattr', { nla_len: 'uint16_t', nla_type: 'uint16_t' });
+  return {
+    statx: layout(k, 'statx', statx, 256, { stx_nlink: 16, stx_mode: 28, stx_ino: 32, stx_rdev_major: 128, stx_rdev_minor: 132, stx_dev_major: 136, stx_dev_minor: 140 }),
+    nlmsghdr: layout(k, 'nlmsghdr', nlmsghdr, 16, { nlmsg_len: 0, nlmsg_type: 4, nlmsg_flags: 6 }),
+    unixDiagReq: layout(k, 'unix_diag_req', unixDiagReq, 24, { sdiag_family: 0, udiag_states: 4, udiag_show: 12 }),
+    unixDiagMsg: layout(k, 'unix_diag_msg', unixDiagMsg, 16, { udiag_ino: 4 }),
+    nlattr: layout(k, 'nlattr', nlattr, 4, { nla_len: 0, nla_type: 2 }),
+  };
+}
+
+/** The offsets koffi computed, asserted against the kernel's documented ones: a wrong declaration fails at load. */
+function layout<K extends string>(k: typeof Koffi, name: string, type: Koffi.TypeObject, size: number, offsets: Record<K, number>): Layout<K> {
+  if (k.sizeof(type) !== size) throw new Error(`fdscan linux types: struct ${name}: koffi says ${k.sizeof(type)} bytes, the ABI ${size}`);
+  for (const [field, offset] of Object.entries<number>(offsets)) {
+    const actual = k.offsetof(type, field);
+    if (actual !== offset) throw new Error(`fdscan linux types: struct ${name}: ${field} at ${actual}, the ABI says ${offset}`);
+  }
+  return { size, ...offsets } as Layout<K>;
+}
+
+/** Binds a libc function by its C prototype (types declared first), once. */
+export const libcFunction = lazyLibrary<number>((k) => k.load('libc.so.6'), () => { linuxTypes(); });
 
 /** errno of the last failed call, read right after it. */
 export function errno(): number {
   return koffi().errno();
 }
-
-export const socket = (domain: number, type: number, protocol: number): number =>
-  fn('int socket(int domain, int type, int protocol)')(domain, type, protocol);
-export const send = (fd: number, data: Buffer, flags: number): number =>
-  fn('ssize_t send(int fd, const void *buf, size_t len, int flags)')(fd, data, data.length, flags);
-export const recv = (fd: number, into: Buffer, flags: number): number =>
-  fn('ssize_t recv(int fd, _Out_ void *buf, size_t len, int flags)')(fd, into, into.length, flags);
-export const close = (fd: number): number => fn('int close(int fd)')(fd);
-
-// ---- Files relative to a directory descriptor: the /proc reader (descriptor-files.ts). ----
-
-export const openAt = (dirFd: number, path: string, flags: number): number =>
-  fn('int openat(int dirfd, const char *path, int flags)')(dirFd, path, flags);
-export const readInto = (fd: number, into: Buffer): number =>
-  fn('ssize_t read(int fd, _Out_ void *buf, size_t count)')(fd, into, into.length);
-export const readlinkAt = (dirFd: number, path: string, into: Buffer): number =>
-  fn('ssize_t readlinkat(int dirfd, const char *path, _Out_ void *buf, size_t size)')(dirFd, path, into, into.length);
-/** statx(2) into `into` (256 bytes, struct statx); `path` a string, or NUL-terminated bytes. */
-export function statx(dirFd: number, path: string | Buffer, flags: number, mask: number, into: Buffer): number {
-  return typeof path === 'string'
-    ? fn('int statx(int dirfd, const char *path, int flags, unsigned int mask, _Out_ void *statxbuf)')(dirFd, path, flags, mask, into)
-    : fn('int statx(int dirfd, const void *path, int flags, unsigned int mask, _Out_ void *statxbuf)')(dirFd, path, flags, mask, into);
-}
-
-// ---- Process control: the tracer (src/trace/), `run --close-fds` and `inherit-diff PID PID`. ----
-
-/** Room for glibc's posix_spawn_file_actions_t (80 bytes) or posix_spawnattr_t (336 bytes, x86_64/arm64). */
-export const SPAWN_STRUCT_BYTES = 512;
-
-export const posixSpawnFileActionsInit = (actions: Buffer): number =>
-  fn('int posix_spawn_file_actions_init(spawn_actions_ptr actions)')(actions);
-export const posixSpawnFileActionsAddDup2 = (actions: Buffer, fd: number, newFd: number): number =>
-  fn('int posix_spawn_file_actions_adddup2(spawn_actions_ptr actions, int fd, int newfd)')(actions, fd, newFd);
-export const posixSpawnFileActionsDestroy = (actions: Buffer): number =>
-  fn('int posix_spawn_file_actions_destroy(spawn_actions_ptr actions)')(actions);
-export const posixSpawnattrInit = (attr: Buffer): number => fn('int posix_spawnattr_init(spawn_attr_ptr attr)')(attr);
-export const posixSpawnattrSetflags = (attr: Buffer, flags: number): number =>
-  fn('int posix_spawnattr_setflags(spawn_attr_ptr attr, short flags)')(attr, flags);
-export const posixSpawnattrSetsigdefault = (attr: Buffer, set: Buffer): number =>
-  fn('int posix_spawnattr_setsigdefault(spawn_attr_ptr attr, const void *sigset)')(attr, set);
-export const posixSpawnattrSetsigmask = (attr: Buffer, set: Buffer): number =>
-  fn('int posix_spawnattr_setsigmask(spawn_attr_ptr attr, const void *sigset)')(attr, set);
-export const posixSpawnattrDestroy = (attr: Buffer): number => fn('int posix_spawnattr_destroy(spawn_attr_ptr attr)')(attr);
-/** posix_spawn; returns an error number (not -1/errno) and the pid in `pidOut[0]`. */
-export const posixSpawn = (pidOut: number[], path: string, actions: Buffer, attr: Buffer, argv: Array<string | null>, envp: Array<string | null>): number =>
-  fn('int posix_spawn(_Out_ pid_t *pid, const char *path, spawn_actions_ptr actions, spawn_attr_ptr attr, const char **argv, const char **envp)')(
-    pidOut, path, actions, attr, argv, envp);
-
-/** waitpid; the raw status word in `statusOut[0]`. */
-export const waitpid = (pid: number, statusOut: number[], options: number): number =>
-  fn('pid_t waitpid(pid_t pid, _Out_ int *status, int options)')(pid, statusOut, options);
-export const kill = (pid: number, signal: number): number => fn('int kill(pid_t pid, int sig)')(pid, signal);
-
-// ptrace, syscall and fcntl are variadic in glibc: koffi is told each extra argument's type.
-// `addr` and `data` are integers or a Buffer the kernel writes into (GETEVENTMSG).
-export function ptrace(request: number, pid: number, addr: number, data: number | Buffer): number {
-  const call = fn('long ptrace(int request, ...)');
-  return Buffer.isBuffer(data)
-    ? call(request, 'pid_t', pid, 'intptr_t', addr, 'void *', data)
-    : call(request, 'pid_t', pid, 'intptr_t', addr, 'intptr_t', data);
-}
-export const fcntlInt = (fd: number, command: number, argument: number): number =>
-  fn('int fcntl(int fd, int cmd, ...)')(fd, command, 'int', argument);
-
-/** Syscalls glibc 2.31 (Debian 11) has no wrapper for, by number; undefined where unknown. */
-const SYSCALLS: Record<string, Partial<Record<string, number>>> = {
-  // kcmp predates the unified numbering; the others are the same on every architecture.
-  kcmp: { x64: 312, arm64: 272, riscv64: 272, loong64: 272, ia32: 349, arm: 378 },
-  pidfd_send_signal: { all: 424 },
-  pidfd_open: { all: 434 },
-  close_range: { all: 436 },
-};
-
-function syscallNumber(name: keyof typeof SYSCALLS): number | undefined {
-  const table = SYSCALLS[name]!;
-  return table.all ?? table[process.arch];
-}
-
-function syscall5(number: number, a: number, b: number, c: number, d: number, e: number): number {
-  return fn('long syscall(long number, ...)')(number, 'intptr_t', a, 'intptr_t', b, 'intptr_t', c, 'intptr_t', d, 'intptr_t', e);
-}
-
-/** kcmp(2): 0 when the two resources are the same, -1 with errno on failure; undefined: no syscall number for this CPU. */
-export function kcmp(pid1: number, pid2: number, type: number, idx1: number, idx2: number): number | undefined {
-  const number = syscallNumber('kcmp');
-  return number === undefined ? undefined : syscall5(number, pid1, pid2, type, idx1, idx2);
-}
-/**
- * kcmp(KCMP_FILE): do `fd1` of `pid1` and `fd2` of `pid2` name the same open file description?
- * undefined when the kernel cannot tell (no syscall number, EPERM, a descriptor or process gone).
- */
-export function sameOpenFile(pid1: number, fd1: number, pid2: number, fd2: number): boolean | undefined {
-  const r = kcmp(pid1, pid2, 0 /* KCMP_FILE */, fd1, fd2);
-  return r === undefined || r < 0 ? undefined : r === 0;
-}
-export const pidfdOpen = (pid: number, flags: number): number => syscall5(syscallNumber('pidfd_open')!, pid, flags, 0, 0, 0);
-export const pidfdSendSignal = (pidfd: number, signal: number): number =>
-  syscall5(syscallNumber('pidfd_send_signal')!, pidfd, signal, 0, 0, 0);
-/** close_range(first, last, flags); `last` ~0U is passed as 0xffffffff. */
-export const closeRange = (first: number, last: number, flags: number): number =>
-  syscall5(syscallNumber('close_range')!, first, last, flags, 0, 0);

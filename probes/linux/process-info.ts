@@ -1,7 +1,7 @@
 /** Facts about a Linux process from /proc/PID/stat and /proc/PID/cmdline. */
 import { readdirSync, statSync } from 'node:fs';
 import type { ProcessInfo } from '../../src/probe-contract.js';
-import { NoSuchProcess, ParseError } from '../../src/errors.js';
+import { NoSuchProcess, ParseError, osFailure } from '../../src/errors.js';
 import { readProcText, tryReadProcText } from './procfs.js';
 
 export interface ProcStat {
@@ -57,16 +57,15 @@ function tryReadUtf8(path: string): string | undefined {
 
 /** Name, parent and owner of a process; NoSuchProcess when it does not exist. */
 export function linuxProcessInfo(pid: number): ProcessInfo {
-  let stat: ProcStat | undefined;
   let uid: number | undefined;
   try {
     uid = statSync(`/proc/${pid}`).uid;
-    stat = readProcStat(pid);
   } catch (error) {
-    throw new NoSuchProcess(pid, { cause: error });
+    throw osFailure(error, pid, `stat /proc/${pid}`, () => readProcStat(pid) === undefined);
   }
+  const stat = readProcStat(pid);
   if (!stat) throw new NoSuchProcess(pid);
-  return { pid, ppid: stat.ppid, command: stat.command, argv: readArgv(pid), uid };
+  return { pid, ppid: stat.ppid, command: stat.command, argv: readArgv(pid), uid, state: stat.state };
 }
 
 /** Every pid under /proc. */

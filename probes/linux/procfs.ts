@@ -3,6 +3,7 @@
  * buffer and plain read(2) calls are several times faster than fs.promises per file.
  */
 import { closeSync, openSync, readSync, constants } from 'node:fs';
+import { errnoOf } from '../../src/errors.js';
 
 let buffer = Buffer.allocUnsafe(64 * 1024);
 
@@ -42,11 +43,17 @@ function readWhole(path: string, shortReadIsEnd: boolean): string {
   }
 }
 
-/** Like readProcText, but undefined when the file is gone (the process or descriptor closed). */
+/**
+ * Like readProcText, but undefined when the file cannot be had (the process or descriptor gone, a
+ * table this kernel lacks, one this user may not read). fdscan itself out of descriptors or memory
+ * is thrown: it says nothing about the file.
+ */
 export function tryReadProcText(path: string): string | undefined {
   try {
     return readProcText(path);
-  } catch {
+  } catch (error) {
+    const code = errnoOf(error);
+    if (code === undefined || code === 'EMFILE' || code === 'ENFILE' || code === 'ENOMEM') throw error;
     return undefined;
   }
 }

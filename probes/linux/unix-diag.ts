@@ -3,7 +3,9 @@
  * /proc/net/unix does not say which socket is connected to which. Answers for fdscan's own
  * network namespace only; the caller skips processes in another one.
  */
-import * as libc from './libc.js';
+import { OsError } from '../../src/errors.js';
+import { errno, linuxTypes } from './libc.js';
+import { close, recv, send, socket } from './libc-files.js';
 
 const AF_NETLINK = 16;
 const AF_UNIX = 1;
@@ -17,32 +19,33 @@ const NLMSG_ERROR = 2;
 const NLMSG_DONE = 3;
 const UDIAG_SHOW_PEER = 0x4;
 const UNIX_DIAG_PEER = 2;
+/** struct nlmsghdr, unix_diag_req, unix_diag_msg and nlattr sizes (uapi headers, asserted in libc.ts). */
 const NLMSGHDR_SIZE = 16;
-const UNIX_DIAG_REQ_SIZE = 24;
 const UNIX_DIAG_MSG_SIZE = 16;
 
 /** Map of unix socket inode → inode of its connected peer, for this network namespace. */
 export function unixPeerInodes(): Map<number, number> {
+  const { nlmsghdr: header, unixDiagReq: req } = linuxTypes();
   const peers = new Map<number, number>();
-  const fd = libc.socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-  if (fd < 0) throw new Error(`socket(AF_NETLINK) failed: errno ${libc.errno()}`);
+  const fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  if (fd < 0) throw new OsError('socket(AF_NETLINK, NETLINK_SOCK_DIAG)', errno());
   try {
-    const request = Buffer.alloc(NLMSGHDR_SIZE + UNIX_DIAG_REQ_SIZE);
-    request.writeUInt32LE(request.length, 0); // nlmsg_len
-    request.writeUInt16LE(SOCK_DIAG_BY_FAMILY, 4); // nlmsg_type
-    request.writeUInt16LE(NLM_F_REQUEST | NLM_F_DUMP, 6); // nlmsg_flags
-    request.writeUInt8(AF_UNIX, NLMSGHDR_SIZE); // sdiag_family
-    request.writeUInt32LE(0xffffffff, NLMSGHDR_SIZE + 4); // udiag_states: all
-    request.writeUInt32LE(UDIAG_SHOW_PEER, NLMSGHDR_SIZE + 12); // udiag_show
-    if (libc.send(fd, request, 0) < 0) throw new Error(`send(sock_diag) failed: errno ${libc.errno()}`);
+    const request = Buffer.alloc(header.size + req.size);
+    request.writeUInt32LE(request.length, header.nlmsg_len);
+    request.writeUInt16LE(SOCK_DIAG_BY_FAMILY, header.nlmsg_type);
+    request.writeUInt16LE(NLM_F_REQUEST | NLM_F_DUMP, header.nlmsg_flags);
+    request.writeUInt8(AF_UNIX, header.size + req.sdiag_family);
+    request.writeUInt32LE(0xffffffff, header.size + req.udiag_states); // every state
+    request.writeUInt32LE(UDIAG_SHOW_PEER, header.size + req.udiag_show);
+    if (send(fd, request, 0) < 0) throw new OsError('send(sock_diag)', errno());
     const reply = Buffer.alloc(64 * 1024);
     for (;;) {
-      const n = libc.recv(fd, reply, 0);
-      if (n < 0) throw new Error(`recv(sock_diag) failed: errno ${libc.errno()}`);
+      const n = recv(fd, reply, 0);
+      if (n < 0) throw new OsError('recv(sock_diag)', errno());
       if (parseReply(reply.subarray(0, n), peers)) return peers;
     }
   } finally {
-    libc.close(fd);
+    close(fd);
   }
 }
 
@@ -54,7 +57,7 @@ export function parseReply(data: Buffer, peers: Map<number, number>): boolean {
     const type = data.readUInt16LE(offset + 4);
     if (length < NLMSGHDR_SIZE || offset + length > data.length) return true; // malformed: stop
     if (type === NLMSG_DONE) return true;
-    if (type === NLMSG_ERROR) throw new Error(`sock_diag error ${-data.readInt32LE(offset + NLMSGHDR_SIZE)}`);
+    if (type === NLMSG_ERROR) throw new OsError('sock_diag', -data.readInt32LE(offset + NLMSGHDR_SIZE));
     const message = offset + NLMSGHDR_SIZE;
     const inode = data.readUInt32LE(message + 4);
     let attribute = message + UNIX_DIAG_MSG_SIZE;

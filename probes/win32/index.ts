@@ -14,14 +14,13 @@
  * Races: a handle closed between the table and DuplicateHandle is skipped; a process that exits
  * mid-scan makes the audit `incomplete`; a name query that hangs becomes a row with an error.
  */
-import { auditEach, type Probe, type ProcessAudit } from '../../src/probe-contract.js';
+import { auditEach, type AuditOutcome, type Probe, type ProcessAudit } from '../../src/probe-contract.js';
 import { auditWin32Process, openTarget } from './handles.js';
 import { readHandleTable } from './handle-table.js';
 import { getProcessHandleCount, lastError } from './kernel32.js';
 import { listWin32Pids, win32ProcessInfo } from './process-info.js';
+import { markAllNonInheritable } from './inheritance.js';
 import { AccessDenied } from '../../src/errors.js';
-
-export { markAllHandlesNonInheritable, inheritedHandles } from './inheritance.js';
 
 const win32Probe: Probe = {
   name: 'win32-ntapi',
@@ -35,11 +34,14 @@ const win32Probe: Probe = {
     peers: false,
     deleted: false,
     allProcesses: true,
+    sameOpenFile: false,
+    remedy: true,
+    tracer: false,
   },
   listDescriptors(pid: number): ProcessAudit {
     return auditWin32Process(pid);
   },
-  listDescriptorsOfMany(pids: number[]): Array<ProcessAudit | Error> {
+  listDescriptorsOfMany(pids: number[]): AuditOutcome[] {
     return auditEach(pids, auditWin32Process);
   },
   countDescriptors(pid: number): number {
@@ -55,6 +57,7 @@ const win32Probe: Probe = {
   },
   processInfo: win32ProcessInfo,
   listPids: listWin32Pids,
+  markAllNonInheritable,
 };
 
 export default win32Probe;

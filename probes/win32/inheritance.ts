@@ -2,7 +2,8 @@
  * Handle inheritance on Windows: the remedy (make this process's handles non-inheritable) and the
  * inherit diff (which of a parent's handles a child really received).
  */
-import type { Descriptor, ProcessAudit } from '../../src/probe-contract.js';
+import type { CloseOnExecResult, Descriptor, ProcessAudit } from '../../src/probe-contract.js';
+import { FdscanError } from '../../src/errors.js';
 import { readHandleTable } from './handle-table.js';
 import { HANDLE_FLAG_INHERIT, getCurrentProcess, getHandleInformation, lastError, setHandleInformation } from './kernel32.js';
 
@@ -57,4 +58,14 @@ export function inheritedHandles(parent: ProcessAudit | Descriptor[], child: Pro
     else diff.notReceived.push(row);
   }
   return diff;
+}
+
+/** The probe's remedy: every handle non-inheritable but `keep`; a handle that refuses is a typed error. */
+export function markAllNonInheritable(keep: readonly number[]): CloseOnExecResult {
+  const result = markAllHandlesNonInheritable(keep);
+  if (result.failed.length > 0) {
+    throw new FdscanError('ESETHANDLE', `could not clear HANDLE_FLAG_INHERIT on ${result.failed.length} handle(s): ${result.failed.map((f) => `${f.handle} (error ${f.error})`).join(', ')}`);
+  }
+  // stdio reaches a child through STARTUPINFO anyway.
+  return { method: 'SetHandleInformation', inheritable: [...keep] };
 }

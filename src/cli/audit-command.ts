@@ -1,10 +1,9 @@
 /** `fdscan [pid...]`: audit processes and print a table or JSON. */
 import type { Argv, ArgumentsCamelCase } from 'yargs';
-import { auditAllProcesses, auditProcesses, type AuditOptions } from '../audit.js';
-import type { ProcessAudit } from '../probe-contract.js';
-import { UsageError } from '../errors.js';
+import { auditAllProcesses, auditProcesses, type AuditOptions, type AuditOutcome } from '../audit.js';
+import { AccessDenied, NoSuchProcess, UsageError } from '../errors.js';
 import { invokingProcess } from '../invoker.js';
-import { auditDocument, auditSetDocument, type AuditFailure } from '../render/audit-json.js';
+import { auditDocument, auditSetDocument } from '../render/audit-json.js';
 import { styleFor } from '../render/style.js';
 import { EXIT_ERROR, EXIT_OK } from './exit-codes.js';
 
@@ -48,34 +47,27 @@ export async function runAudit(argv: AuditArgs): Promise<void> {
     types: argv.type === undefined ? undefined : [argv.type].flat().flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean),
   };
   const style = styleFor(process.stdout);
-  if (argv.all) {
-    const machine = auditAllProcesses(options);
-    const failures: AuditFailure[] = machine.accessDenied.map((pid) => ({ pid, code: 'EACCESS_DENIED', message: 'permission denied' }));
-    if (argv.json) {
-      write(JSON.stringify({ ...auditSetDocument(machine.audits, failures), unreadable: machine.accessDenied.length }));
-    } else {
-      const renderAuditTable = await loadTableRenderer();
-      write(machine.audits.map((a) => renderAuditTable(a, style)).join('\n\n'));
-      write(`\n${machine.audits.length} processes audited, ${machine.accessDenied.length} not readable by this user, ${machine.vanished.length} exited meanwhile`);
-    }
-    process.exitCode = EXIT_OK;
-    return;
-  }
-  const pids = argv.pid && argv.pid.length > 0 ? argv.pid.map(parsePid) : [invokingProcess()];
-  const results = auditProcesses(pids, options);
-  const audits: ProcessAudit[] = [];
-  const failures: AuditFailure[] = [];
-  for (const result of results) {
-    if ('audit' in result) audits.push(result.audit);
-    else failures.push({ pid: result.pid, code: result.error.code, message: result.error.message });
-  }
+  const pids = argv.all ? undefined : argv.pid && argv.pid.length > 0 ? argv.pid.map(parsePid) : [invokingProcess()];
+  const outcomes = pids ? auditProcesses(pids, options) : auditAllProcesses(options);
+  const audits = outcomes.flatMap((o) => (o.audit ? [o.audit] : []));
+  // With --all, processes this user may not read and processes that exit meanwhile are expected.
+  const expected = (o: AuditOutcome): boolean => argv.all && (o.error instanceof AccessDenied || o.error instanceof NoSuchProcess);
+  const failures = outcomes.filter((o) => o.error && !expected(o));
   if (argv.json) {
-    write(JSON.stringify(pids.length === 1 && audits[0] ? auditDocument(audits[0]) : auditSetDocument(audits, failures)));
-  } else if (audits.length > 0) {
-    const renderAuditTable = await loadTableRenderer();
-    write(audits.map((a) => renderAuditTable(a, style)).join('\n\n'));
+    const document = pids?.length === 1 && audits[0] ? auditDocument(audits[0]) : auditSetDocument(outcomes);
+    if (argv.all) document.unreadable = outcomes.filter((o) => o.error instanceof AccessDenied).length;
+    write(JSON.stringify(document));
+  } else {
+    if (audits.length > 0) {
+      const renderAuditTable = await loadTableRenderer();
+      write(audits.map((a) => renderAuditTable(a, style)).join('\n\n'));
+    }
+    if (argv.all) {
+      const count = (error: typeof AccessDenied | typeof NoSuchProcess): number => outcomes.filter((o) => o.error instanceof error).length;
+      write(`\n${audits.length} processes audited, ${count(AccessDenied)} not readable by this user, ${count(NoSuchProcess)} exited meanwhile`);
+    }
   }
-  for (const failure of failures) process.stderr.write(`fdscan: ${failure.message}\n`);
+  for (const failure of failures) process.stderr.write(`fdscan: ${failure.error!.message}\n`);
   process.exitCode = failures.length > 0 ? EXIT_ERROR : EXIT_OK;
 }
 

@@ -1,13 +1,14 @@
 /** The fdscan command line: one yargs parser, one module per command. */
 import { FdscanError } from '../errors.js';
 import { auditCommand, runAudit } from './audit-command.js';
-import { EXIT_ERROR } from './exit-codes.js';
+import { EXIT_ERROR, EXIT_INTERNAL } from './exit-codes.js';
 import { simpleAuditArgs } from './fast-path.js';
 
 const EPILOGUE = `Exit status:
   0  clean: the audit ran (or the gate found nothing)
   1  the gate found a leak or an unexpected inheritance
   2  bad usage, or a process that does not exist or cannot be read
+  70 an internal error: a bug in fdscan (FDSCAN_DEBUG=1 prints its stack)
   A wrapped command's own non-zero exit passes through unchanged.
 
 Inheritable means close-on-exec is clear (Linux, macOS) or HANDLE_FLAG_INHERIT is set
@@ -15,19 +16,38 @@ Inheritable means close-on-exec is clear (Linux, macOS) or HANDLE_FLAG_INHERIT i
 
 /** Parse argv and run the chosen command; sets process.exitCode, never calls process.exit. */
 export async function main(args: string[]): Promise<void> {
+  // A bug thrown outside the command's promise (an event handler, a stream) is still one line;
+  // nothing is left to finish after it, so the process ends there.
+  process.once('uncaughtException', (error) => {
+    reportFailure(error);
+    process.exit();
+  });
   try {
     // `fdscan PID --json` and the like skip yargs: ~100 ms of start-up (see fast-path.ts).
     const simple = simpleAuditArgs(args);
     if (simple) await runAudit(simple);
     else await parseWithYargs(args);
   } catch (error) {
-    if (error instanceof FdscanError) {
-      process.stderr.write(`fdscan: ${error.message}\n${error.code === 'EUSAGE' ? "Try 'fdscan --help'.\n" : ''}`);
-      process.exitCode = EXIT_ERROR;
-      return;
-    }
-    throw error;
+    reportFailure(error);
   }
+}
+
+/**
+ * The one place an error becomes output: an FdscanError is one line and exit 2; anything else is a
+ * bug: one line asking for a report, exit 70, the stack only with FDSCAN_DEBUG=1.
+ */
+export function reportFailure(error: unknown): void {
+  const debug = process.env.FDSCAN_DEBUG === '1';
+  if (error instanceof FdscanError) {
+    process.stderr.write(`fdscan: ${error.message}\n${error.code === 'EUSAGE' ? "Try 'fdscan --help'.\n" : ''}`);
+    if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = EXIT_ERROR;
+    return;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`fdscan: internal error: ${message.split('\n')[0]} (a bug: please report it${debug ? '' : ', with FDSCAN_DEBUG=1 for the details'})\n`);
+  if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  process.exitCode = EXIT_INTERNAL;
 }
 
 async function parseWithYargs(args: string[]): Promise<void> {

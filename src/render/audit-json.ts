@@ -1,5 +1,5 @@
 /** The versioned JSON documents of the audit command. */
-import type { ProcessAudit } from '../probe-contract.js';
+import type { AuditOutcome, ProcessAudit } from '../probe-contract.js';
 
 export const AUDIT_SCHEMA = 'fdscan/audit@1';
 export const AUDIT_SET_SCHEMA = 'fdscan/audit-set@1';
@@ -9,13 +9,21 @@ export function auditDocument(audit: ProcessAudit): Record<string, unknown> {
   return { schema: AUDIT_SCHEMA, ...audit };
 }
 
+/** A pid that could not be audited, as the JSON documents list it. */
 export interface AuditFailure {
   pid: number;
+  /** The error's stable code: EACCESS_DENIED, ENOPROCESS (vanished during the scan), EOS, ... */
   code: string;
   message: string;
 }
 
-/** Several processes (several pids, or --all): audits plus per-pid failures. */
-export function auditSetDocument(audits: ProcessAudit[], failures: AuditFailure[]): Record<string, unknown> {
-  return { schema: AUDIT_SET_SCHEMA, processes: audits.map(auditDocument), failures };
+/** Several processes (several pids, or --all): every audit, and every pid that failed with its code. */
+export function auditSetDocument(outcomes: AuditOutcome[]): Record<string, unknown> {
+  const processes: Record<string, unknown>[] = [];
+  const failures: AuditFailure[] = [];
+  for (const o of outcomes) {
+    if (o.audit) processes.push(auditDocument(o.audit));
+    else failures.push({ pid: o.pid, code: o.error.code, message: o.error.message });
+  }
+  return { schema: AUDIT_SET_SCHEMA, processes, failures };
 }

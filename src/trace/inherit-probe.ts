@@ -7,8 +7,8 @@
 import { spawn, type SpawnOptions, type StdioOptions } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Descriptor } from '../probe-contract.js';
-import { FdscanError, UnsupportedPlatform } from '../errors.js';
-import { readProcStat } from '../../probes/linux/process-info.js';
+import { FdscanError, NoSuchProcess, UnsupportedPlatform } from '../errors.js';
+import { probeFor } from '../probe.js';
 import { diffProcessPair } from './pair-diff.js';
 
 const PROBE_SCRIPT = 'kill -STOP $$';
@@ -65,9 +65,14 @@ async function waitUntilStopped(pid: number | undefined): Promise<number> {
   if (pid === undefined) return new Promise<number>(() => {}); // spawn failed: 'error' follows
   const deadline = Date.now() + STOP_WAIT_MS;
   while (Date.now() < deadline) {
-    const stat = readProcStat(pid);
-    if (!stat || stat.state === 'Z') throw new FdscanError('ESPAWN', 'probe child exited before it could be read');
-    if (stat.state === 'T') return pid;
+    let state: string | undefined;
+    try {
+      state = probeFor().processInfo(pid).state;
+    } catch (error) {
+      if (!(error instanceof NoSuchProcess)) throw error;
+    }
+    if (state === undefined || state === 'Z') throw new FdscanError('ESPAWN', 'probe child exited before it could be read');
+    if (state === 'T') return pid;
     await sleep(1);
   }
   throw new FdscanError('ESPAWN', `probe child ${pid} did not stop within ${STOP_WAIT_MS} ms`);

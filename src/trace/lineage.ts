@@ -1,12 +1,7 @@
 /** Matches a freshly read descriptor table against the table a process had before (see trace-result.ts). */
 import type { Descriptor } from '../probe-contract.js';
+import { objectKey } from '../descriptor-identity.js';
 import type { ProcessRef, TracedDescriptor } from './trace-result.js';
-
-/** The object a descriptor refers to: device+inode+type, or the target when there is no inode. */
-export function identityOf(descriptor: Descriptor): string {
-  if (descriptor.inode !== undefined) return `${descriptor.type}|${descriptor.device ?? '?'}|${descriptor.inode}`;
-  return `${descriptor.type}|${descriptor.target}`;
-}
 
 /**
  * Tells open file descriptions apart where device+inode cannot (two opens of one file, eventfds
@@ -17,7 +12,7 @@ export interface DescriptionCheck {
   same(pid: number, fd: number, otherPid: number, otherFd: number): boolean | undefined;
   /** The tracing process: it holds every ambient descriptor for the whole trace. */
   tracerPid: number;
-  /** The tracing process's descriptors with this identity (see identityOf). */
+  /** The tracing process's descriptors with this identity (see objectKey). */
   ambientFds(identity: string): readonly number[];
 }
 
@@ -29,7 +24,7 @@ function anyOf(verdicts: Array<boolean | undefined>): boolean | undefined {
 
 /**
  * Give each descriptor of `fresh` its lineage from `before` (the process's previous table).
- * Candidates are the same object (identityOf) at the same number first, then at other numbers (a
+ * Candidates are the same object (objectKey) at the same number first, then at other numbers (a
  * dup); none: `self` opened it. An ambient candidate counts only if the tracer's own
  * descriptor is the same open file description (it is held all along, so a "no" is final), and a
  * parent's only if kcmp confirms it, else it stays a guess (`match: identity`): the parent may
@@ -43,13 +38,13 @@ export function resolveTable(
 ): TracedDescriptor[] {
   const byIdentity = new Map<string, TracedDescriptor[]>();
   for (const d of before) {
-    const key = identityOf(d);
+    const key = objectKey(d);
     const list = byIdentity.get(key);
     if (list) list.push(d);
     else byIdentity.set(key, [d]);
   }
   return fresh.map((d) => {
-    const key = identityOf(d);
+    const key = objectKey(d);
     const sameObject = byIdentity.get(key);
     let chosen: TracedDescriptor | undefined;
     let confirmed = false;

@@ -1,16 +1,15 @@
 /**
  * `fdscan inherit-diff PARENT CHILD`: which of a child's descriptors share an open file description
- * with a parent's. Candidates are found by object identity (device+inode+type), then kcmp(KCMP_FILE)
- * tells whether they are the very same open file description. kcmp needs ptrace-read access to both
- * processes (and a kernel with CONFIG_KCMP); without it the identity match is reported as a guess.
+ * with a parent's. Candidates are found by object identity (device+inode+type), then the probe's
+ * sameOpenFile (kcmp on Linux) tells whether they are the very same open file description. Without
+ * it (no permission, a kernel without CONFIG_KCMP, a platform without the call) the identity match is
+ * reported as a guess.
  */
 import type { Descriptor } from '../probe-contract.js';
-import { errno, kcmp } from '../../probes/linux/libc.js';
 import { listDescriptors } from '../audit.js';
-import { identityOf } from './lineage.js';
-import { osErrorName } from '../errors.js';
-
-const KCMP_FILE = 0;
+import { objectKey } from '../descriptor-identity.js';
+import { FdscanError } from '../errors.js';
+import { probeFor } from '../probe.js';
 
 /** A child descriptor that is (or may be) a copy of one of the parent's. */
 export interface SharedDescriptor extends Descriptor {
@@ -36,28 +35,33 @@ export interface PairDiff {
 export function diffProcessPair(parent: number, child: number): PairDiff {
   const parentRows = listDescriptors(parent, { peers: false }).fds;
   const childRows = listDescriptors(child, { peers: false }).fds;
+  const probe = probeFor();
   const candidates = new Map<string, Descriptor[]>();
   for (const d of parentRows) {
     if (d.error) continue;
-    const list = candidates.get(identityOf(d)) ?? [];
+    const list = candidates.get(objectKey(d)) ?? [];
     list.push(d);
-    candidates.set(identityOf(d), list);
+    candidates.set(objectKey(d), list);
   }
   const result: PairDiff = { parent, child, shared: [], childOnly: [], warnings: [] };
-  let refused: string | undefined;
+  let refused: string | undefined = probe.sameOpenFile ? undefined : `no kcmp on ${process.platform}`;
   for (const d of childRows) {
-    const options = d.error ? [] : (candidates.get(identityOf(d)) ?? []);
+    const options = d.error ? [] : (candidates.get(objectKey(d)) ?? []);
     // The same number first: the usual case of a descriptor inherited unchanged.
     options.sort((a, b) => Number(b.fd === d.fd) - Number(a.fd === d.fd));
     let match: SharedDescriptor | undefined;
     for (const p of options) {
-      const verdict = refused ? undefined : kcmp(child, parent, KCMP_FILE, d.fd, p.fd);
-      if (verdict === 0) { match = { ...d, parentFd: p.fd, match: 'kcmp' }; break; }
-      if (verdict === undefined || verdict < 0) {
-        refused ??= verdict === undefined ? `no kcmp syscall number for ${process.arch}` : osErrorName(errno());
-        match = { ...d, parentFd: p.fd, match: 'identity' };
-        break;
+      let same: boolean | undefined;
+      if (!refused) {
+        try {
+          same = probe.sameOpenFile!(child, d.fd, parent, p.fd);
+        } catch (error) {
+          if (!(error instanceof FdscanError)) throw error;
+          refused = error.message;
+        }
       }
+      if (same === true) { match = { ...d, parentFd: p.fd, match: 'kcmp' }; break; }
+      if (same === undefined) { match = { ...d, parentFd: p.fd, match: 'identity' }; break; }
     }
     if (match) result.shared.push(match);
     else result.childOnly.push(d);

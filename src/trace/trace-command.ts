@@ -1,13 +1,11 @@
-/** `traceCommand`: run a command under the exec tracer and return every process and what each exec received. */
-import { accessSync, closeSync, constants as fsConstants } from 'node:fs';
+/** `traceCommand`: run a command under the platform's exec tracer and return every process and what each exec received. */
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { constants } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { TraceRequest, TraceSession } from '../probe-contract.js';
 import { FdscanError, UnsupportedPlatform, UsageError } from '../errors.js';
-import { pidfdSendSignal } from '../../probes/linux/libc.js';
+import { probeFor } from '../probe.js';
 import { withBlockingStdio } from '../stdio-mode.js';
-import { ForwardingRegistry, newRegistryBuffer } from './forwarding-registry.js';
-import type { TraceRequest, TracerMessage } from './tracer-worker.js';
 import type { TraceResult } from './trace-result.js';
 
 /** How to run the traced command. */
@@ -39,7 +37,8 @@ export class CommandNotFound extends FdscanError {
  * The command shares this process's 0, 1 and 2 (O_NONBLOCK cleared on them meanwhile, see stdio-mode.ts).
  */
 export async function traceCommand(argv: string[], options: TraceOptions = {}): Promise<TraceResult> {
-  if (process.platform !== 'linux') throw new UnsupportedPlatform(process.platform);
+  const tracer = probeFor().tracer;
+  if (!tracer) throw new UnsupportedPlatform(process.platform, 'exec tracer');
   if (argv.length === 0) throw new UsageError('no command to trace');
   const env = options.env ?? process.env;
   findExecutable(argv[0]!, env.PATH);
@@ -49,40 +48,26 @@ export async function traceCommand(argv: string[], options: TraceOptions = {}): 
     method: options.method ?? 'auto',
     samplingIntervalMs: options.samplingIntervalMs ?? 10,
     exitTables: options.exitTables ?? true,
-    registry: newRegistryBuffer(),
   };
-  // The tracer thread registers every process (see the worker's onProcess); one it registers
-  // after this gets what it missed, the root every signal forwarded before it.
-  const registry = new ForwardingRegistry(request.registry);
-  const forward = (signal: NodeJS.Signals): void => registry.forward(constants.signals[signal], pidfdSendSignal);
-  // Listeners first: the tracer thread spawns the command as soon as it starts.
-  const listeners = (options.forwardSignals ?? []).map((signal) => {
-    const listener = (): void => forward(signal);
-    process.on(signal, listener);
-    return [signal, listener] as const;
+  return withBlockingStdio(async () => {
+    // Listeners first: the tracer starts the command at once. A listener runs on this thread's
+    // event loop, so never before `session` is set below. The tracer registers every process as it
+    // appears; one registered after a signal was forwarded gets what it missed.
+    let session: TraceSession | undefined;
+    const listeners = (options.forwardSignals ?? []).map((signal) => {
+      const listener = (): void => session?.forward(constants.signals[signal]);
+      process.on(signal, listener);
+      return [signal, listener] as const;
+    });
+    try {
+      session = tracer.trace(request);
+      return await session.result;
+    } catch (error) {
+      throw error instanceof FdscanError && error.code === 'ENOCOMMAND' ? new CommandNotFound(argv[0]!) : error;
+    } finally {
+      for (const [signal, listener] of listeners) process.off(signal, listener);
+    }
   });
-  const worker = new Worker(new URL('./tracer-worker.js', import.meta.url), { workerData: request });
-  try {
-    return await withBlockingStdio(() => new Promise<TraceResult>((resolve, reject) => {
-      worker.on('message', (message: TracerMessage) => {
-        switch (message.type) {
-          case 'result':
-            resolve(message.result);
-            break;
-          case 'error':
-            reject(message.code === 'ENOCOMMAND' ? new CommandNotFound(argv[0]!) : new FdscanError(message.code, message.message));
-            break;
-        }
-      });
-      worker.once('error', (error) => reject(new FdscanError('ETRACE', `tracer thread failed: ${error.message}`, { cause: error })));
-      worker.once('exit', (code) => reject(new FdscanError('ETRACE', `tracer thread ended (code ${code}) without a result`)));
-    }));
-  } finally {
-    for (const [signal, listener] of listeners) process.off(signal, listener);
-    await worker.terminate();
-    // Left only when the tracer thread failed: it closes each as its process exits.
-    for (const pidfd of registry.remaining()) closeSync(pidfd);
-  }
 }
 
 /** The path a shell would run for `command`, or CommandNotFound. */

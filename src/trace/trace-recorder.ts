@@ -1,27 +1,31 @@
 /**
  * Builds a TraceResult from the events a tracer sees (ptrace or sampling): keeps each live
  * process's last known table so every new table can be matched against it (lineage.ts).
- * Runs in the tracer worker; reads /proc synchronously while the process is stopped.
+ * Platform-neutral: a platform's tracer runs it (in its tracer thread) with a ProcessReader that
+ * reads tables while the traced process is stopped.
  */
-import { readlinkSync } from 'node:fs';
-import { constants } from 'node:os';
 import type { Descriptor } from '../probe-contract.js';
-import { errnoOf } from '../errors.js';
-import { newAuditContext, readDescriptors } from '../../probes/linux/descriptors.js';
-import { readArgv } from '../../probes/linux/process-info.js';
-import { sameOpenFile } from '../../probes/linux/libc.js';
-import { ambientTable, identityOf, inheritAtFork, resolveTable, type DescriptionCheck } from './lineage.js';
+import { shellStatus, signalName } from '../exit-status.js';
+import { objectKey } from '../descriptor-identity.js';
+import { ambientTable, inheritAtFork, resolveTable, type DescriptionCheck } from './lineage.js';
 import type { ProcessExit, TraceEvent, TracedDescriptor, TracedProcess, TraceResult } from './trace-result.js';
 
-/** Shell convention for a wait status: the code, or 128+N for a death by signal N. */
-export function shellStatus(code: number | undefined, signal: number | undefined): number {
-  return signal !== undefined ? 128 + signal : (code ?? 0);
+/** A process's table as the tracer read it: the rows, and what went wrong if it is not complete. */
+export interface TableRead {
+  rows: Descriptor[];
+  error?: string;
 }
 
-/** Name of signal number `n` (SIGTERM), or its number as text when Node does not know it. */
-export function signalName(n: number): string {
-  const entry = Object.entries(constants.signals).find(([, value]) => value === n);
-  return entry ? entry[0] : String(n);
+/** What the recorder needs to read of a (stopped) traced process, from the platform's tracer. */
+export interface ProcessReader {
+  table(pid: number): TableRead;
+  argv(pid: number): string[];
+  /** The program image's path; `(unreadable: EACCES)` and the like when it cannot be read. */
+  exe(pid: number): string;
+  /** kcmp: same open file description? undefined when the kernel cannot tell. */
+  sameOpenFile(pidA: number, fdA: number, pidB: number, fdB: number): boolean | undefined;
+  /** Problems met reading tables that concern no one process (socket tables that did not parse). */
+  problems(): string[];
 }
 
 interface LiveProcess {
@@ -36,18 +40,17 @@ export class TraceRecorder {
   readonly warnings: string[] = [];
   readonly ambient: Descriptor[];
   private readonly live = new Map<number, LiveProcess>();
-  private readonly context = newAuditContext({ peers: false });
   /** kcmp, to tell two opens of one file apart (lineage.ts). */
   private readonly check: DescriptionCheck;
   private seq = 0;
 
-  constructor(readonly command: string[], readonly tracerPid: number) {
-    const own = readDescriptors(tracerPid, this.context);
+  constructor(readonly command: string[], readonly tracerPid: number, private readonly reader: ProcessReader) {
+    const own = reader.table(tracerPid);
     this.ambient = own.rows;
     if (own.error) this.warnings.push(`fdscan's own table: ${own.error}`);
     const ambientFds = new Map<string, number[]>();
-    for (const d of own.rows) ambientFds.set(identityOf(d), [...(ambientFds.get(identityOf(d)) ?? []), d.fd]);
-    this.check = { same: sameOpenFile, tracerPid, ambientFds: (identity) => ambientFds.get(identity) ?? [] };
+    for (const d of own.rows) ambientFds.set(objectKey(d), [...(ambientFds.get(objectKey(d)) ?? []), d.fd]);
+    this.check = { same: reader.sameOpenFile, tracerPid, ambientFds: (identity) => ambientFds.get(identity) ?? [] };
   }
 
   /** The root, just started by the tracer: its table is a copy of the tracer's. */
@@ -69,7 +72,7 @@ export class TraceRecorder {
   fork(parentPid: number, childPid: number, kind: 'fork' | 'vfork' | 'clone'): TracedProcess | undefined {
     const parent = this.live.get(parentPid);
     if (!parent) return undefined;
-    const read = readDescriptors(parentPid, this.context);
+    const read = this.reader.table(parentPid);
     parent.table = resolveTable(read.rows, parent.table, { process: parent.record.id, pid: parentPid }, this.check);
     const record = this.newProcess(childPid, parentPid, parent.record.id, kind);
     this.live.set(childPid, { record, table: inheritAtFork(parent.table, { process: parent.record.id, pid: parentPid }) });
@@ -81,14 +84,13 @@ export class TraceRecorder {
   exec(pid: number, options: { sampled?: boolean } = {}): void {
     const process = this.live.get(pid);
     if (!process) return;
-    const read = readDescriptors(pid, this.context);
+    const read = this.reader.table(pid);
     process.table = resolveTable(read.rows, process.table, { process: process.record.id, pid }, this.check);
-    let exe = '';
-    try { exe = readlinkSync(`/proc/${pid}/exe`); } catch (error) { exe = `(unreadable: ${errnoOf(error) ?? 'error'})`; }
+    const exe = this.reader.exe(pid);
     const seq = this.nextSeq();
     process.record.execs.push({
       seq,
-      argv: readArgv(pid),
+      argv: this.reader.argv(pid),
       exe,
       received: process.table,
       ...(options.sampled ? { sampled: true } : {}),
@@ -101,7 +103,7 @@ export class TraceRecorder {
   exiting(pid: number): void {
     const process = this.live.get(pid);
     if (!process) return;
-    const read = readDescriptors(pid, this.context);
+    const read = this.reader.table(pid);
     if (read.error) return;
     process.table = resolveTable(read.rows, process.table, { process: process.record.id, pid }, this.check);
     process.record.exit = { seq: -1, held: process.table };
@@ -133,7 +135,7 @@ export class TraceRecorder {
       ambient: this.ambient,
       processes: this.processes,
       events: this.events,
-      warnings: [...this.warnings, ...this.context.sockets.problems],
+      warnings: [...this.warnings, ...this.reader.problems()],
     };
     if (signal !== undefined) result.signal = signalName(signal);
     return result;

@@ -30,7 +30,8 @@ const fingerprint = (row: Descriptor): string => `${row.fd} ${row.type} ${row.in
 function snapshot(): { rows: Map<Key, Descriptor>; tables: Map<number, string> } {
   const rows = new Map<Key, Descriptor>();
   const tables = new Map<number, string>();
-  for (const audit of auditAllProcesses({ peers: false }).audits) {
+  for (const { audit } of auditAllProcesses({ peers: false })) {
+    if (!audit) continue;
     if (audit.incomplete || audit.fds.some((row) => row.error)) continue;
     for (const row of audit.fds) rows.set(key(audit.pid, row.fd), row);
     tables.set(audit.pid, audit.fds.map(fingerprint).join('\n'));

@@ -5,33 +5,58 @@
  * that the main thread can forward signals without ever hitting a reused pid, and without a
  * message per process), and posts the result at the end.
  */
+import { readFileSync, readlinkSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { FdscanError } from '../errors.js';
-import { readFileSync } from 'node:fs';
-import { close, kill, pidfdOpen } from '../../probes/linux/libc.js';
+import type { TraceRequest } from '../../src/probe-contract.js';
+import { FdscanError, errnoOf, serializeError, type SerializedError } from '../../src/errors.js';
+import { shellStatus } from '../../src/exit-status.js';
+import { TraceRecorder, type ProcessReader } from '../../src/trace/trace-recorder.js';
+import type { TraceResult } from '../../src/trace/trace-result.js';
+import { newAuditContext, readDescriptors } from './descriptors.js';
+import { close } from './libc-files.js';
+import { kill, pidfdOpen } from './libc-process.js';
+import { readArgv } from './process-info.js';
+import { sameOpenFile } from './same-open-file.js';
 import { spawnStopped } from './spawn-stopped.js';
-import { runPtraceLoop, seize } from './ptrace-tracer.js';
-import { runSamplingLoop } from './sampling-tracer.js';
-import { TraceRecorder } from './trace-recorder.js';
+import { runPtraceLoop, seize } from './ptrace-loop.js';
+import { runSamplingLoop } from './sampling-loop.js';
 import { ForwardingRegistry } from './forwarding-registry.js';
-import type { TraceResult } from './trace-result.js';
 
-/** What the main thread asks for. */
-export interface TraceRequest {
-  argv: string[];
-  env: string[];
-  method: 'auto' | 'ptrace' | 'sampling';
-  samplingIntervalMs: number;
-  /** Stop every process at its exit to read its table (`exit.held`). */
-  exitTables: boolean;
+/** What the tracer (tracer.ts) hands this thread: the request and the shared forwarding registry. */
+export interface WorkerRequest extends TraceRequest {
   /** The forwarding registry (forwarding-registry.ts): pidfds of live processes, signals forwarded. */
   registry: SharedArrayBuffer;
 }
 
-/** Messages this worker posts. */
+/** Messages this worker posts; an error crosses as data and is rebuilt with its class. */
 export type TracerMessage =
   | { type: 'result'; result: TraceResult }
-  | { type: 'error'; code: string; message: string };
+  | { type: 'error'; error: SerializedError };
+
+/** Tables, argv and images of stopped tracees, read from /proc. */
+function procReader(): ProcessReader {
+  const context = newAuditContext({ peers: false });
+  return {
+    table: (pid) => readDescriptors(pid, context),
+    argv: readArgv,
+    exe: (pid) => {
+      try {
+        return readlinkSync(`/proc/${pid}/exe`);
+      } catch (error) {
+        return `(unreadable: ${errnoOf(error) ?? (error as Error).message})`;
+      }
+    },
+    sameOpenFile: (pidA, fdA, pidB, fdB) => {
+      try {
+        return sameOpenFile(pidA, fdA, pidB, fdB);
+      } catch (error) {
+        if (error instanceof FdscanError) return undefined;
+        throw error;
+      }
+    },
+    problems: () => context.sockets.problems.splice(0),
+  };
+}
 
 const PIDFD_FLAGS = 0;
 
@@ -39,8 +64,8 @@ function post(message: TracerMessage): void {
   parentPort!.postMessage(message);
 }
 
-function run(request: TraceRequest): TraceResult {
-  const recorder = new TraceRecorder(request.argv, process.pid);
+function run(request: WorkerRequest): TraceResult {
+  const recorder = new TraceRecorder(request.argv, process.pid, procReader());
   const root = spawnStopped(request.argv, request.env);
   recorder.addRoot(root);
   const registry = new ForwardingRegistry(request.registry);
@@ -75,7 +100,7 @@ function run(request: TraceRequest): TraceResult {
     const refused = seize(root, request.exitTables);
     if (refused === undefined) {
       const status = runPtraceLoop(root, recorder, hooks);
-      return recorder.result('ptrace', exitCodeOf(status), status.signal);
+      return recorder.result('ptrace', shellStatus(status.code, status.signal), status.signal);
     }
     if (request.method === 'ptrace') {
       process.kill(root, 'SIGKILL');
@@ -91,7 +116,7 @@ function run(request: TraceRequest): TraceResult {
     recorder.warnings.push(`sampling /proc every ${request.samplingIntervalMs} ms as asked: processes shorter than that can be missed`);
   }
   const status = runSamplingLoop(root, recorder, hooks, request.samplingIntervalMs);
-  return recorder.result('sampling', exitCodeOf(status), status.signal);
+  return recorder.result('sampling', shellStatus(status.code, status.signal), status.signal);
 }
 
 /** Signals pending for a process (SigPnd of the thread and ShdPnd of the group, /proc/PID/status). */
@@ -112,13 +137,8 @@ function pendingSignals(pid: number): number[] {
   return signals;
 }
 
-function exitCodeOf(status: { code?: number; signal?: number }): number {
-  return status.signal !== undefined ? 128 + status.signal : (status.code ?? 0);
-}
-
 try {
-  post({ type: 'result', result: run(workerData as TraceRequest) });
+  post({ type: 'result', result: run(workerData as WorkerRequest) });
 } catch (error) {
-  const code = error instanceof FdscanError ? error.code : 'ETRACE';
-  post({ type: 'error', code, message: (error as Error).message });
+  post({ type: 'error', error: serializeError(error) });
 }

@@ -14,17 +14,19 @@
  * (glibc's adddup2 of a descriptor onto itself clears FD_CLOEXEC). Signal dispositions Node set
  * (SIGPIPE ignored) are reset to default and the signal mask emptied, as child_process does.
  */
+import { constants } from 'node:os';
+import { FdscanError, osErrorName } from '../../src/errors.js';
+import { errno } from './libc.js';
 import {
-  SPAWN_STRUCT_BYTES, errno, posixSpawn, posixSpawnFileActionsAddDup2, posixSpawnFileActionsDestroy,
+  SPAWN_STRUCT_BYTES, posixSpawn, posixSpawnFileActionsAddDup2, posixSpawnFileActionsDestroy,
   posixSpawnFileActionsInit, posixSpawnattrDestroy, posixSpawnattrInit, posixSpawnattrSetflags,
   posixSpawnattrSetsigdefault, posixSpawnattrSetsigmask, waitpid,
-} from '../../probes/linux/libc.js';
-import { FdscanError, osErrorName } from '../errors.js';
+} from './libc-process.js';
 
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
 const WUNTRACED = 2;
-const EINTR = 4;
+const { EINTR } = constants.errno;
 /** glibc's sigset_t is 1024 bits. */
 const SIGSET_BYTES = 128;
 

@@ -17,10 +17,11 @@
  */
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
-import { errno, kill, ptrace, waitpid } from '../../probes/linux/libc.js';
-import { osErrorName } from '../errors.js';
+import { errno } from './libc.js';
+import { kill, ptrace, waitpid } from './libc-process.js';
+import { OsError, osErrorName } from '../../src/errors.js';
+import type { TraceRecorder } from '../../src/trace/trace-recorder.js';
 import { decodeWaitStatus } from './wait-status.js';
-import type { TraceRecorder } from './trace-recorder.js';
 
 const PTRACE_CONT = 7;
 const PTRACE_GETEVENTMSG = 0x4201;
@@ -40,8 +41,7 @@ const EVENT_EXIT = 6;
 const EVENT_STOP = 128;
 const WALL = 0x40000000;
 const WNOTHREAD = 0x20000000;
-const EINTR = 4;
-const ECHILD = 10;
+const { EINTR, ECHILD } = constants.errno;
 const SIG = constants.signals;
 const JOB_CONTROL_STOPS = new Set<number>([SIG.SIGSTOP, SIG.SIGTSTP, SIG.SIGTTIN, SIG.SIGTTOU]);
 
@@ -98,7 +98,7 @@ export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: Loop
       const code = errno();
       if (code === EINTR) continue;
       if (code === ECHILD) break;
-      throw new Error(`waitpid: ${osErrorName(code)}`);
+      throw new OsError('waitpid', code);
     }
     const state = decodeWaitStatus(status[0]!);
     if (state.kind !== 'stopped') {

@@ -5,17 +5,18 @@
  * grandchild's exit status is unknown. Descendants are found by parent pid, so orphans whose parent
  * exited are lost, and sampling ends when the root exits.
  */
-import { errno, kill, waitpid } from '../../probes/linux/libc.js';
-import { listLinuxPids, readArgv, readProcStat } from '../../probes/linux/process-info.js';
 import { readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
-import { osErrorName } from '../errors.js';
+import { OsError } from '../../src/errors.js';
+import type { TraceRecorder } from '../../src/trace/trace-recorder.js';
+import { errno } from './libc.js';
+import { kill, waitpid } from './libc-process.js';
+import { listLinuxPids, readArgv, readProcStat } from './process-info.js';
 import { decodeWaitStatus } from './wait-status.js';
-import type { TraceRecorder } from './trace-recorder.js';
-import type { LoopHooks } from './ptrace-tracer.js';
+import type { LoopHooks } from './ptrace-loop.js';
 
 const WNOHANG = 1;
-const EINTR = 4;
+const { EINTR } = constants.errno;
 
 interface Seen {
   startTime: number;
@@ -43,7 +44,7 @@ export function runSamplingLoop(root: number, recorder: TraceRecorder, hooks: Lo
       hooks.onExit(root);
       return result;
     }
-    if (r === -1 && errno() !== EINTR) throw new Error(`waitpid ${root}: ${osErrorName(errno())}`);
+    if (r === -1 && errno() !== EINTR) throw new OsError(`waitpid ${root}`, errno());
     Atomics.wait(sleeper, 0, 0, intervalMs);
   }
 }

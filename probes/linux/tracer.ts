@@ -1,0 +1,40 @@
+/**
+ * The Linux exec tracer: ptrace from a worker thread of its own (tracer-worker.ts), falling back to
+ * sampling /proc where ptrace is refused. Signals reach the traced tree through pidfds the tracer
+ * thread registers in shared memory (forwarding-registry.ts): never a reused pid, no message per process.
+ */
+import { closeSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import type { ExecTracer, TraceRequest, TraceSession } from '../../src/probe-contract.js';
+import { FdscanError, deserializeError } from '../../src/errors.js';
+import type { TraceResult } from '../../src/trace/trace-result.js';
+import { ForwardingRegistry, newRegistryBuffer } from './forwarding-registry.js';
+import { pidfdSendSignal } from './libc-process.js';
+import type { TracerMessage, WorkerRequest } from './tracer-worker.js';
+
+export const linuxTracer: ExecTracer = {
+  trace(request: TraceRequest): TraceSession {
+    const shared = newRegistryBuffer();
+    const registry = new ForwardingRegistry(shared);
+    const workerRequest: WorkerRequest = { ...request, registry: shared };
+    const worker = new Worker(new URL('./tracer-worker.js', import.meta.url), { workerData: workerRequest });
+    const finished = new Promise<TraceResult>((resolve, reject) => {
+      worker.on('message', (message: TracerMessage) => {
+        if (message.type === 'result') resolve(message.result);
+        else reject(deserializeError(message.error));
+      });
+      // An uncaught error in the tracer thread is a bug: it keeps its message and stack.
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new FdscanError('ETRACE', `tracer thread ended (code ${code}) without a result`)));
+    });
+    const result = finished.finally(async () => {
+      await worker.terminate();
+      // Left only when the tracer thread failed: it closes each as its process exits.
+      for (const pidfd of registry.remaining()) closeSync(pidfd);
+    });
+    return {
+      result,
+      forward: (signo) => registry.forward(signo, pidfdSendSignal),
+    };
+  },
+};

@@ -2,12 +2,13 @@
  * Reads every descriptor of a macOS process: proc_pidinfo(PROC_PIDLISTFDS), then per descriptor
  * the proc_pidfdinfo flavour of its type. A descriptor closed between the two (EBADF) is skipped.
  */
-import type { AccessMode, Descriptor, DescriptorType, ProcessAudit, ProcessInfo, SocketInfo } from '../../src/probe-contract.js';
-import { AccessDenied, NoSuchProcess } from '../../src/errors.js';
+import type { AccessMode, Descriptor, DescriptorType, ProcessAudit, SocketInfo } from '../../src/probe-contract.js';
+import { darwinProcessInfo, processError } from './process-info.js';
+import { formatIpv6 } from '../../src/net-address.js';
 import { koffi, darwinTypes, offsetOf } from './types.js';
 import {
-  EBADF, EPERM, EACCES, ESRCH, PROC_ALL_PIDS, PROC_FP_CLEXEC, PROC_PIDFDKQUEUEINFO, PROC_PIDFDPIPEINFO, PROC_PIDFDSOCKETINFO,
-  PROC_PIDFDVNODEPATHINFO, PROC_PIDLISTFDS, PROC_PIDT_SHORTBSDINFO, PROX_FDTYPE, errno, procListPids, procPidFdInfo, procPidInfo,
+  EBADF, ESRCH, PROC_FP_CLEXEC, PROC_PIDFDKQUEUEINFO, PROC_PIDFDPIPEINFO, PROC_PIDFDSOCKETINFO,
+  PROC_PIDFDVNODEPATHINFO, PROC_PIDLISTFDS, PROX_FDTYPE, errno, procPidFdInfo, procPidInfo,
 } from './libproc.js';
 import { typeFromMode } from '../file-mode.js';
 
@@ -32,33 +33,6 @@ const INI_IPV4 = 0x1;
 const SO_ACCEPTCONN = 0x2;
 const FREAD = 0x1, FWRITE = 0x2;
 const OPEN_FLAGS: Array<[number, string]> = [[0x4, 'O_NONBLOCK'], [0x8, 'O_APPEND'], [0x40, 'O_ASYNC'], [0x80, 'O_FSYNC']];
-
-/** Throw the typed error for a failed whole-process call. */
-function processError(pid: number, code: number, call: string): never {
-  if (code === EPERM || code === EACCES) throw new AccessDenied(pid, `${call}: permission denied; root or the process's own user can read it`);
-  throw new NoSuchProcess(pid);
-}
-
-/** Name, parent and owner of `pid` (PROC_PIDT_SHORTBSDINFO works for other users' processes). */
-export function darwinProcessInfo(pid: number): ProcessInfo {
-  const buffer = Buffer.alloc(koffi().sizeof(darwinTypes().proc_bsdshortinfo!));
-  const size = procPidInfo(pid, PROC_PIDT_SHORTBSDINFO, 0, buffer);
-  if (size <= 0) processError(pid, errno(), 'proc_pidinfo(PROC_PIDT_SHORTBSDINFO)');
-  const info = koffi().decode(buffer, darwinTypes().proc_bsdshortinfo!) as { pbsi_ppid: number; pbsi_comm: string; pbsi_uid: number };
-  return { pid, ppid: info.pbsi_ppid, command: info.pbsi_comm, argv: pid === process.pid ? [...process.argv] : [], uid: info.pbsi_uid };
-}
-
-export function listDarwinPids(): number[] {
-  const bytes = procListPids(PROC_ALL_PIDS, 0, null);
-  const buffer = Buffer.alloc(Math.max(bytes, 0) + 256 * 4);
-  const got = procListPids(PROC_ALL_PIDS, 0, buffer);
-  const pids: number[] = [];
-  for (let i = 0; i + 4 <= got; i += 4) {
-    const pid = buffer.readInt32LE(i);
-    if (pid > 0) pids.push(pid);
-  }
-  return pids.sort((a, b) => a - b);
-}
 
 /** The descriptor table: [fd, PROX_FDTYPE] pairs. */
 export function listFds(pid: number): Array<[number, number]> {
@@ -190,9 +164,7 @@ function describeSocket(row: Descriptor, buffer: Buffer): void {
 function inetAddress(buffer: Buffer, at: number, rawPort: number, v4: boolean): string {
   const port = ((rawPort & 0xff) << 8) | ((rawPort >> 8) & 0xff);
   if (v4) return `${[...buffer.subarray(at + 12, at + 16)].join('.')}:${port}`;
-  const groups: string[] = [];
-  for (let i = 0; i < 8; i++) groups.push(buffer.readUInt16BE(at + 2 * i).toString(16));
-  return `[${groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::').replace(/:{3,}/, '::')}]:${port}`;
+  return `[${formatIpv6(buffer.subarray(at, at + 16))}]:${port}`;
 }
 
 /** sun_path of a sockaddr_un (after sun_len and sun_family), '' when unbound. */

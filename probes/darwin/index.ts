@@ -11,7 +11,8 @@
  * exits mid-scan makes the audit `incomplete`.
  */
 import { auditEach, type AuditOutcome, type Probe, type ProcessAudit } from '../../src/probe-contract.js';
-import { auditDarwinProcess, darwinProcessInfo, listDarwinPids, listFds } from './descriptors.js';
+import { auditDarwinProcess, listFds } from './descriptors.js';
+import { darwinProcessInfo, listDarwinPids } from './process-info.js';
 
 const darwinProbe: Probe = {
   name: 'darwin-libproc',

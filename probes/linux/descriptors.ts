@@ -34,8 +34,22 @@ export function newAuditContext(options: ListOptions = {}): AuditContext {
   return { sockets: new SocketResolver(), peers: options.peers === false ? undefined : new PeerIndex() };
 }
 
-/** Audit one process. */
+/** Audit one process; every OS error leaves as NoSuchProcess, AccessDenied or OsError. */
 export function auditLinuxProcess(pid: number, context: AuditContext): ProcessAudit {
+  try {
+    return readProcess(pid, context);
+  } catch (error) {
+    throw osFailure(error, pid, `read /proc/${pid}`, () => {
+      try {
+        return readProcStat(pid) === undefined;
+      } catch {
+        return false;
+      }
+    });
+  }
+}
+
+function readProcess(pid: number, context: AuditContext): ProcessAudit {
   const before = readProcStat(pid);
   if (!before) throw new NoSuchProcess(pid);
   const base = `/proc/${pid}`;

@@ -4,6 +4,7 @@
  */
 import type { SocketInfo } from '../../src/probe-contract.js';
 import { ParseError } from '../../src/errors.js';
+import { formatIpv6 } from '../../src/net-address.js';
 
 const TCP_STATES = [
   '', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE',
@@ -120,26 +121,4 @@ export function decodeInetAddress(field: string, protocol: string): string {
   if (bytes.length === 4) return `${bytes.join('.')}:${port}`;
   if (bytes.length !== 16) throw new ParseError(`/proc/net/${protocol}`, `bad address length ${JSON.stringify(field)}`);
   return `[${formatIpv6(bytes)}]:${port}`;
-}
-
-function formatIpv6(bytes: number[]): string {
-  // IPv4-mapped addresses read best in dotted form.
-  if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
-    return `::ffff:${bytes.slice(12).join('.')}`;
-  }
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!);
-  // Compress the longest run of zero groups (RFC 5952).
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) { bestStart = i; bestLength = j - i; }
-    i = j;
-  }
-  const hexGroups = groups.map((g) => g.toString(16));
-  if (bestStart === -1) return hexGroups.join(':');
-  return `${hexGroups.slice(0, bestStart).join(':')}::${hexGroups.slice(bestStart + bestLength).join(':')}`;
 }

@@ -15,6 +15,7 @@ import {
   AF_INET, AF_INET6, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM, SOL_SOCKET, SO_ACCEPTCONN, SO_TYPE,
   getIntOption, socketAddress, startWinsock,
 } from './ws2_32.js';
+import { formatIpv6 } from '../../src/net-address.js';
 
 /** What the helper learned of one File handle. */
 export interface FileObjectFacts {
@@ -123,10 +124,7 @@ export function formatSockaddr(bytes: Buffer): string | undefined {
     return `${bytes[4]}.${bytes[5]}.${bytes[6]}.${bytes[7]}:${bytes.readUInt16BE(2)}`;
   }
   if (family === AF_INET6 && bytes.length >= 24) {
-    const groups: string[] = [];
-    for (let i = 0; i < 8; i++) groups.push(bytes.readUInt16BE(8 + 2 * i).toString(16));
-    const text = groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::').replace(/:{3,}/, '::');
-    return `[${text}]:${bytes.readUInt16BE(2)}`;
+    return `[${formatIpv6(bytes.subarray(8, 24))}]:${bytes.readUInt16BE(2)}`;
   }
   if (family === AF_UNIX) {
     const path = bytes.subarray(2);

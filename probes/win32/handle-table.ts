@@ -9,6 +9,7 @@ import {
   ProcessHandleInformation, STATUS_BUFFER_TOO_SMALL, STATUS_INFO_LENGTH_MISMATCH, STATUS_INVALID_INFO_CLASS,
   STATUS_NOT_IMPLEMENTED, SystemExtendedHandleInformation, ntQueryInformationProcess, ntQuerySystemInformation,
 } from './ntdll.js';
+import { OsError } from '../../src/errors.js';
 
 /** OBJ_INHERIT in HandleAttributes: CreateProcess with bInheritHandles passes the handle on. */
 export const OBJ_INHERIT = 0x2;
@@ -48,9 +49,9 @@ function growingQuery(initial: number, query: (into: Buffer, needed: [number]) =
 const hex = (status: number): string => `0x${status.toString(16).padStart(8, '0')}`;
 
 /** Why a read of the handle table failed, with the NTSTATUS. */
-export class HandleTableError extends Error {
-  constructor(readonly call: string, readonly status: number) {
-    super(`${call} failed with NTSTATUS ${hex(status)}`);
+export class HandleTableError extends OsError {
+  constructor(call: string, readonly status: number) {
+    super(call, `NTSTATUS ${hex(status)}`);
   }
 }
 

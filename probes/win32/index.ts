@@ -15,7 +15,7 @@
  * mid-scan makes the audit `incomplete`; a name query that hangs becomes a row with an error.
  */
 import { auditEach, type AuditOutcome, type Probe, type ProcessAudit } from '../../src/probe-contract.js';
-import { auditWin32Process, openTarget } from './handles.js';
+import { auditWin32Process, openTarget } from './descriptors.js';
 import { readHandleTable } from './handle-table.js';
 import { getProcessHandleCount, lastError } from './kernel32.js';
 import { listWin32Pids, win32ProcessInfo } from './process-info.js';

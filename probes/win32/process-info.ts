@@ -1,6 +1,6 @@
 /** Pids, names and parents of Windows processes from a Toolhelp32 snapshot. */
 import type { ProcessInfo } from '../../src/probe-contract.js';
-import { NoSuchProcess } from '../../src/errors.js';
+import { NoSuchProcess, OsError } from '../../src/errors.js';
 import { koffi, winTypes } from './types.js';
 import {
   INVALID_HANDLE_VALUE, TH32CS_SNAPPROCESS, closeHandle, createToolhelp32Snapshot, lastError, process32FirstW, process32NextW,
@@ -15,7 +15,7 @@ export interface ProcessEntry {
 /** Every process the snapshot shows (all of them: Toolhelp needs no rights on the processes). */
 export function processEntries(): ProcessEntry[] {
   const snapshot = createToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
-  if (snapshot === INVALID_HANDLE_VALUE) throw new Error(`CreateToolhelp32Snapshot: error ${lastError()}`);
+  if (snapshot === INVALID_HANDLE_VALUE) throw new OsError('CreateToolhelp32Snapshot', `Windows error ${lastError()}`);
   const entries: ProcessEntry[] = [];
   try {
     const entry: Record<string, unknown> = { dwSize: koffi().sizeof(winTypes().PROCESSENTRY32W!) };

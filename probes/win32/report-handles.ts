@@ -4,7 +4,7 @@
  * A file is the safer channel: it adds no pipe of its own to what is being reported.
  */
 import { writeFileSync, writeSync } from 'node:fs';
-import { auditWin32Process } from './handles.js';
+import { auditWin32Process } from './descriptors.js';
 import { auditDocument } from '../../src/render/audit-json.js';
 
 const text = `${JSON.stringify(auditDocument(auditWin32Process(process.pid)))}\n`;

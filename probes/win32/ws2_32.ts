@@ -5,6 +5,7 @@
  */
 import { koffi, lazyLibrary } from '../native-library.js';
 import { winTypes } from './types.js';
+import { OsError } from '../../src/errors.js';
 
 const fn = lazyLibrary((k) => k.load('ws2_32.dll'), winTypes);
 
@@ -22,7 +23,7 @@ export function startWinsock(): void {
   if (started) return;
   const data = Buffer.alloc(512); // WSADATA is 408 bytes on x64, 400 on x86
   const rc = fn('int __stdcall WSAStartup(WORD wVersionRequested, _Out_ void *lpWSAData)')(0x0202, data) as number;
-  if (rc !== 0) throw new Error(`WSAStartup failed: ${rc}`);
+  if (rc !== 0) throw new OsError('WSAStartup', `Windows error ${rc}`);
   started = true;
 }
 

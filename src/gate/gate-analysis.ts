@@ -5,6 +5,7 @@
 import type { Descriptor } from '../probe-contract.js';
 import type { ExecRecord, TraceResult, TracedDescriptor, TracedProcess } from '../trace/trace-result.js';
 import { allowedBy, type AllowRule } from './allow-list.js';
+import { descriptorKey } from '../descriptor-identity.js';
 
 /** A process of the tree, named for a report. */
 export interface GateProcess {
@@ -107,18 +108,14 @@ function reexecGrowth(trace: TraceResult, p: TracedProcess, chain: Set<number>, 
   const held = best.map((exec) => counted(exec).length);
   const leakedPerCycle = held.slice(1).map((n, i) => n - held[i]!);
   if (held[held.length - 1]! <= held[0]! || !leakedPerCycle.some((n) => n > 0)) return undefined;
-  const first = new Set(counted(best[0]!).map(identity));
+  const first = new Set(counted(best[0]!).map(descriptorKey));
   const last = best[best.length - 1]!;
   return {
     kind: 'reexec-growth', process: nameOf(trace, p, last.seq), exe: last.exe, held, leakedPerCycle,
-    descriptors: counted(last).filter((d) => !first.has(identity(d))),
+    descriptors: counted(last).filter((d) => !first.has(descriptorKey(d))),
   };
 }
 
-/** fd and object: a descriptor "the same" across two tables. */
-export function identity(d: Descriptor): string {
-  return `${d.fd}:${d.type}:${d.device ?? ''}:${d.inode ?? d.target}`;
-}
 
 /** The process with the argv of the program it was running at `seq` (its first program if later). */
 function nameOf(trace: TraceResult, p: TracedProcess, seq: number): GateProcess {

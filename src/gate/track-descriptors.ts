@@ -6,6 +6,7 @@
 import type { Descriptor } from '../probe-contract.js';
 import { FdscanError } from '../errors.js';
 import { listDescriptors } from '../audit.js';
+import { descriptorKey } from '../descriptor-identity.js';
 
 export interface TrackOptions {
   /** Counted runs (default 3). */
@@ -78,9 +79,4 @@ export function renderTrackResult(result: TrackResult, name?: string): string {
 
 function snapshot(): Descriptor[] {
   return listDescriptors(process.pid, { peers: false }).fds;
-}
-
-/** The same object at the same number: a descriptor closed and reopened elsewhere counts as new. */
-function descriptorKey(d: Descriptor): string {
-  return `${d.fd}:${d.type}:${d.device ?? ''}:${d.inode ?? d.target}`;
 }

@@ -11,9 +11,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { constants } from 'node:os';
 import type { Descriptor } from '../probe-contract.js';
 import { listDescriptors } from '../audit.js';
+import { descriptorKey as key, sameObject } from '../descriptor-identity.js';
+import { shellStatus } from '../exit-status.js';
 import { errnoOf, FdscanError } from '../errors.js';
 import { findExecutable } from '../trace/trace-command.js';
 
@@ -93,7 +94,7 @@ export async function runLifecycle(command: string[], input = 'hello from fdscan
     } catch (error) {
       childView = { fds: [], error: error instanceof Error ? error.message : String(error) };
     }
-    const exited = new Promise<number>((resolve) => child!.once('exit', (code, signal) => resolve(signal ? 128 + constants.signals[signal] : (code ?? 0))));
+    const exited = new Promise<number>((resolve) => child!.once('exit', (code, signal) => resolve(shellStatus(code, signal))));
     record('spawn', `spawned ${command[0]} (pid ${childPid}) with stdin, stdout and stderr piped`);
     let stdoutBytes = 0;
     let stderrBytes = 0;
@@ -139,13 +140,6 @@ function outlivedIn(steps: LifecycleStep[]): OutlivedDescriptor[] {
   return outlived;
 }
 
-function sameObject(a: Descriptor, b: Descriptor): boolean {
-  return a.inode !== undefined && a.inode === b.inode && a.device === b.device && a.type === b.type;
-}
-
-function key(d: Descriptor): string {
-  return `${d.fd}:${d.type}:${d.device ?? ''}:${d.inode ?? d.target}`;
-}
 
 /** Start and reap one child with piped stdio so the runtime's process-lifetime descriptors exist before the first snapshot. */
 async function warmUp(): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import type { Descriptor } from '../probe-contract.js';
 import { listDescriptors } from '../audit.js';
+import { descriptorKey as key } from '../descriptor-identity.js';
 import { NoSuchProcess } from '../errors.js';
 
 /** One reading of the process. */
@@ -101,9 +102,6 @@ function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
   });
 }
 
-function key(d: Descriptor): string {
-  return `${d.fd}:${d.type}:${d.device ?? ''}:${d.inode ?? d.target}`;
-}
 
 /** `1s`, `200ms`, `0.5s`, `2m`, or a bare number of seconds, in milliseconds. */
 export function parseDuration(text: string): number | undefined {

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listDescriptors, countDescriptors, type Descriptor, type ProcessAudit } from '../../../src/index.js';
-import { handleTableOf } from '../../../probes/win32/handles.js';
+import { handleTableOf } from '../../../probes/win32/descriptors.js';
 import { inheritedHandles, markAllHandlesNonInheritable } from '../../../probes/win32/inheritance.js';
 import * as kernel32 from '../../../probes/win32/kernel32.js';
 import { repoRoot, startFixture, type RunningFixture } from '../../helpers/fixture.js';

@@ -8,7 +8,7 @@
  * (file names, socket queries) runs in the name helper with a timeout (file-names.ts).
  */
 import type { AccessMode, Descriptor, ProcessAudit } from '../../src/probe-contract.js';
-import { AccessDenied, NoSuchProcess } from '../../src/errors.js';
+import { AccessDenied, NoSuchProcess, OsError } from '../../src/errors.js';
 import { readHandleTable, OBJ_INHERIT, type HandleEntry, type HandleTable } from './handle-table.js';
 import {
   DUPLICATE_SAME_ACCESS, ERROR_ACCESS_DENIED, ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, HANDLE_FLAG_INHERIT,
@@ -40,7 +40,7 @@ export function openTarget(pid: number): Target {
   if (!handle) {
     if (error === ERROR_INVALID_PARAMETER) throw new NoSuchProcess(pid);
     if (error === ERROR_ACCESS_DENIED) throw new AccessDenied(pid, 'OpenProcess(PROCESS_DUP_HANDLE) denied; run as the same user or elevated');
-    throw new AccessDenied(pid, `OpenProcess failed with error ${error}`);
+    throw new OsError(`OpenProcess(${pid})`, `Windows error ${error}`);
   }
   const process_ = handle;
   return { pid, self: false, process: process_, close: () => { closeHandle(process_); } };

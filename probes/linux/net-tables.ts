@@ -44,10 +44,27 @@ export function parseInetTable(text: string, protocol: string, into: SocketTable
   return into;
 }
 
-/** /proc/net/unix: the path is the rest of the line; abstract names start with @. */
+/** The start of a /proc/net/unix row: `Num: RefCount Protocol Flags Type St Inode`. */
+const UNIX_ROW = /^\s*[0-9a-fA-F]+: [0-9A-Fa-f]{8} [0-9A-Fa-f]{8} [0-9A-Fa-f]{8} [0-9A-Fa-f]{4} [0-9A-Fa-f]{2}\s+\d+(?: |$)/;
+
+/**
+ * /proc/net/unix: the path is the rest of the line; abstract names start with @. The kernel prints
+ * a bound path as it is, newlines included, so a line that does not start a row continues the path
+ * of the row before (a name chosen by anyone must not blind fdscan to every unix socket). A path
+ * that imitates a whole row cannot be told from one here; sock_diag's UNIX_DIAG_NAME could.
+ */
 export function parseUnixTable(text: string, into: SocketTable = new Map()): SocketTable {
-  forEachRow(text, 'unix', (fields, line) => {
-    if (fields.length < 7) throw new ParseError('/proc/net/unix', `short line ${JSON.stringify(line)}`);
+  const lines = text.split('\n');
+  if (lines.length === 0 || lines[0]!.trim() === '') throw new ParseError('/proc/net/unix', 'no header line');
+  let last: SocketInfo | undefined;
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (!UNIX_ROW.test(line)) {
+      if (last?.local !== undefined) last.local += `\n${line}`;
+      else if (line.trim() !== '') throw new ParseError('/proc/net/unix', `short line ${JSON.stringify(line)}`);
+      continue;
+    }
+    const fields = line.trim().split(/\s+/);
     const flags = Number.parseInt(fields[3]!, 16);
     const type = Number.parseInt(fields[4]!, 16);
     const st = Number.parseInt(fields[5]!, 16);
@@ -59,7 +76,10 @@ export function parseUnixTable(text: string, into: SocketTable = new Map()): Soc
     };
     if (fields.length > 7) info.local = pathAfterField(line, 7);
     into.set(inode, info);
-  });
+    last = info;
+  }
+  // The text ends with a newline: the last (empty) piece is no part of a path.
+  if (last?.local !== undefined && text.endsWith('\n') && last.local.endsWith('\n')) last.local = last.local.slice(0, -1);
   return into;
 }
 

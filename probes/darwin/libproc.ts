@@ -5,6 +5,7 @@
  */
 import { koffi, lazyLibrary } from '../native-library.js';
 import { darwinTypes } from './types.js';
+import { constants } from 'node:os';
 
 // libproc lives in libSystem (in the dyld shared cache); libproc.dylib is its usual name.
 const fn = lazyLibrary<number>((k) => {
@@ -24,7 +25,8 @@ export const PROC_PIDFDPIPEINFO = 6;
 export const PROC_PIDFDKQUEUEINFO = 7;
 export const PROC_FP_CLEXEC = 2;
 export const PROX_FDTYPE = { ATALK: 0, VNODE: 1, SOCKET: 2, PSHM: 3, PSEM: 4, KQUEUE: 5, PIPE: 6, FSEVENTS: 7, NETPOLICY: 9, CHANNEL: 10, NEXUS: 11 } as const;
-export const ESRCH = 3, EPERM = 1, EBADF = 9, EACCES = 13;
+/** errno values of the running system (the same numbers on macOS and Linux for these four). */
+export const { ESRCH, EPERM, EBADF, EACCES } = constants.errno;
 
 export const errno = (): number => koffi().errno();
 

@@ -1,30 +1,40 @@
-/** Decoding of the octal `flags:` field of /proc/PID/fdinfo/N (x86-64/arm64 generic values). */
+/**
+ * Decoding of the octal `flags:` field of /proc/PID/fdinfo/N. The kernel that prints it is the one
+ * fdscan runs on, so Node's fs.constants (this platform's headers) give most values; the few Node
+ * does not export are the architecture's own (asm-generic/fcntl.h, arm64 differs for O_LARGEFILE).
+ */
+import { constants } from 'node:fs';
 
+const {
+  O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC, O_APPEND, O_NONBLOCK, O_DSYNC, O_DIRECT, O_DIRECTORY, O_NOFOLLOW, O_NOATIME, O_SYNC,
+} = constants;
 /** Close-on-exec: set when the descriptor is NOT passed on through execve. */
 export const O_CLOEXEC = 0o2000000;
 export const O_PATH = 0o10000000;
 const O_ACCMODE = 0o3;
+const O_ASYNC = 0o20000;
+const O_LARGEFILE = process.arch === 'arm64' || process.arch === 'arm' ? 0o400000 : 0o100000;
+const O_TMPFILE = 0o20000000 | O_DIRECTORY;
 
-// Values from asm-generic/fcntl.h; O_LARGEFILE is 0o100000 on x86-64 and generic ABIs.
-const NAMED_FLAGS: ReadonlyArray<readonly [number, string]> = [
-  [0o100, 'O_CREAT'],
-  [0o200, 'O_EXCL'],
-  [0o400, 'O_NOCTTY'],
-  [0o1000, 'O_TRUNC'],
-  [0o2000, 'O_APPEND'],
-  [0o4000, 'O_NONBLOCK'],
-  [0o10000, 'O_DSYNC'],
-  [0o20000, 'O_ASYNC'],
-  [0o40000, 'O_DIRECT'],
-  [0o100000, 'O_LARGEFILE'],
-  [0o200000, 'O_DIRECTORY'],
-  [0o400000, 'O_NOFOLLOW'],
-  [0o1000000, 'O_NOATIME'],
+const NAMED_FLAGS: ReadonlyArray<readonly [number, string]> = ([
+  [O_CREAT, 'O_CREAT'],
+  [O_EXCL, 'O_EXCL'],
+  [O_NOCTTY, 'O_NOCTTY'],
+  [O_TRUNC, 'O_TRUNC'],
+  [O_APPEND, 'O_APPEND'],
+  [O_NONBLOCK, 'O_NONBLOCK'],
+  [O_DSYNC, 'O_DSYNC'],
+  [O_ASYNC, 'O_ASYNC'],
+  [O_DIRECT, 'O_DIRECT'],
+  [O_LARGEFILE, 'O_LARGEFILE'],
+  [O_DIRECTORY, 'O_DIRECTORY'],
+  [O_NOFOLLOW, 'O_NOFOLLOW'],
+  [O_NOATIME, 'O_NOATIME'],
   [O_CLOEXEC, 'O_CLOEXEC'],
-  [0o4010000, 'O_SYNC'],
+  [O_SYNC, 'O_SYNC'],
   [O_PATH, 'O_PATH'],
-  [0o20200000, 'O_TMPFILE'],
-];
+  [O_TMPFILE, 'O_TMPFILE'],
+] as Array<[number, string]>).sort((a, b) => a[0] - b[0]);
 
 /** Access mode from fdinfo flags: r, w, rw, or none for O_PATH. */
 export function accessMode(flags: number): 'r' | 'w' | 'rw' | 'none' {

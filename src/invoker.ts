@@ -1,6 +1,7 @@
 /** Finds the process a user ran fdscan from: the parent, skipping npm/npx and shim processes. */
 import { basename } from 'node:path';
 import { probeFor } from './probe.js';
+import { UsageError } from './errors.js';
 import type { ProcessInfo } from './probe-contract.js';
 
 /** True for processes that only run fdscan on someone's behalf (npm exec, npx, `sh -c fdscan`). */
@@ -22,6 +23,12 @@ export function isWrapperProcess(info: ProcessInfo): boolean {
 /** The pid fdscan should audit when given none: the first ancestor that is not a wrapper. */
 export function invokingProcess(start: number = process.ppid): number {
   const probe = probeFor();
+  // Reading fdscan's own facts first checks that the probe sees this process as it is (on Linux,
+  // that /proc is of this pid namespace) before any pid is trusted.
+  probe.processInfo(process.pid);
+  if (start <= 0) {
+    throw new UsageError(`fdscan was started by a process outside its pid namespace (it is pid ${process.pid} here): name the pid to audit`);
+  }
   let pid = start;
   for (let depth = 0; depth < 16 && pid > 1; depth++) {
     let info: ProcessInfo;

@@ -113,7 +113,11 @@ export function readDescriptors(pid: number, context: AuditContext): TableRead {
   } catch (error) {
     const code = errnoOf(error);
     if (code === undefined && !(error instanceof FdscanError)) throw error;
-    return { rows: [], error: `cannot read /proc/${pid}/fd: ${code ?? (error as Error).message}` };
+    // A traced program that becomes non-dumpable at its exec (mode 711, setuid, setgid, file
+    // capabilities) hides its table from everyone but root, its tracer included.
+    const why = code === 'EACCES' || code === 'EPERM' ? ' (the program is not dumpable: execute-only, setuid, setgid or with file capabilities; only root can read its table)'
+      : code === 'EMFILE' ? " (fdscan's own descriptor limit is reached)" : '';
+    return { rows: [], error: `cannot read /proc/${pid}/fd: ${code ?? (error as Error).message}${why}` };
   }
 }
 

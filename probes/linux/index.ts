@@ -20,6 +20,7 @@ import { markAllNonInheritable } from './inheritance.js';
 import { linuxProcessInfo, listLinuxPids, readProcStat } from './process-info.js';
 import { sameOpenFile } from './same-open-file.js';
 import { blockingStdio } from './stdio-mode.js';
+import { assertOwnProc } from './procfs.js';
 import { linuxTracer } from './tracer.js';
 
 const linuxProbe: Probe = {
@@ -39,14 +40,17 @@ const linuxProbe: Probe = {
     tracer: true,
   },
   listDescriptors(pid: number, options?: ListOptions): ProcessAudit {
+    assertOwnProc();
     return auditLinuxProcess(pid, newAuditContext(options));
   },
   listDescriptorsOfMany(pids: number[], options?: ListOptions): AuditOutcome[] {
+    assertOwnProc();
     // One context: socket tables and the peer index are read once for all pids.
     const context: AuditContext = newAuditContext(options);
     return auditEach(pids, (pid) => auditLinuxProcess(pid, context));
   },
   countDescriptors(pid: number): number {
+    assertOwnProc();
     const dir = `/proc/${pid}/fd`;
     try {
       // Since Linux 6.2 the size of the fd directory is the number of open descriptors.
@@ -57,12 +61,23 @@ const linuxProbe: Probe = {
       throw osFailure(error, pid, `read ${dir}`, () => readProcStat(pid) === undefined);
     }
   },
-  processInfo: linuxProcessInfo,
-  listPids: listLinuxPids,
+  processInfo: (pid) => {
+    assertOwnProc();
+    return linuxProcessInfo(pid);
+  },
+  listPids: () => {
+    assertOwnProc();
+    return listLinuxPids();
+  },
   sameOpenFile,
   markAllNonInheritable: (keep) => markAllNonInheritable(keep),
   blockingStdio,
-  tracer: linuxTracer,
+  tracer: {
+    trace: (request) => {
+      assertOwnProc();
+      return linuxTracer.trace(request);
+    },
+  },
 };
 
 export default linuxProbe;

@@ -2,8 +2,8 @@
  * Small synchronous readers for /proc. Sync on purpose: at thousands of descriptors, one reused
  * buffer and plain read(2) calls are several times faster than fs.promises per file.
  */
-import { closeSync, openSync, readSync, constants } from 'node:fs';
-import { errnoOf } from '../../src/errors.js';
+import { closeSync, openSync, readSync, readlinkSync, constants } from 'node:fs';
+import { FdscanError, errnoOf } from '../../src/errors.js';
 
 let buffer = Buffer.allocUnsafe(64 * 1024);
 
@@ -56,4 +56,25 @@ export function tryReadProcText(path: string): string | undefined {
     if (code === undefined || code === 'EMFILE' || code === 'ENFILE' || code === 'ENOMEM') throw error;
     return undefined;
   }
+}
+
+let procChecked = false;
+
+/**
+ * /proc must be of fdscan's own pid namespace: inside `unshare -fp` without a fresh proc mount it
+ * still shows the host's pids, so every pid fdscan names or is given would be another process.
+ * Checked once: /proc/self names fdscan's own pid only when the namespaces match.
+ */
+export function assertOwnProc(): void {
+  if (procChecked) return;
+  let seen: string;
+  try {
+    seen = readlinkSync('/proc/self');
+  } catch (error) {
+    throw new FdscanError('ENOPROC', `/proc is not usable here (${errnoOf(error) ?? (error as Error).message}): fdscan reads descriptors from procfs; mount it with 'mount -t proc proc /proc'`);
+  }
+  if (Number(seen) !== process.pid) {
+    throw new FdscanError('EPROCNS', `/proc belongs to another pid namespace (it calls fdscan pid ${seen}, fdscan's own pid is ${process.pid}): its pids are not this namespace's. Mount a /proc of this namespace, e.g. 'unshare --fork --pid --mount-proc', and run fdscan there`);
+  }
+  procChecked = true;
 }

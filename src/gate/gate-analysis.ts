@@ -14,6 +14,22 @@ export interface GateProcess {
   argv: string[];
 }
 
+/** The process that first held a descriptor, named by the program it ran then. */
+export interface GateOpener extends GateProcess {
+  /** That program's image (/proc/PID/exe), when known. */
+  exe?: string;
+  /** The program the same process ran when the descriptor was received, when it had exec'd since. */
+  execdSince?: string[];
+}
+
+/** An exec whose table could not be read: what it received is unknown, so the gate cannot pass it. */
+export interface UnverifiedExec {
+  receiver: GateProcess;
+  exe: string;
+  /** Why: `cannot read /proc/42/fd: EACCES (not dumpable: ...)`. */
+  reason: string;
+}
+
 /** A descriptor beyond 0, 1, 2 opened inside the tree and received by an exec. */
 export interface InheritedLeak {
   kind: 'inherited';
@@ -22,8 +38,8 @@ export interface InheritedLeak {
   target: string;
   /** The program that received it. */
   receiver: GateProcess;
-  /** The process that opened it (the first of the tree to hold it). */
-  opener: GateProcess;
+  /** The process that opened it (the first of the tree to hold it), named by the program that ran then. */
+  opener: GateOpener;
   descriptor: TracedDescriptor;
 }
 
@@ -49,18 +65,24 @@ export interface GateVerdict {
   ambient: Descriptor[];
   /** Descriptors that would have been findings but an allow rule matched: `spec` names it. */
   allowed: Array<{ fd: number; target: string; receiver: GateProcess; spec: string }>;
+  /** Execs whose tables could not be read: the gate fails closed on them unless told otherwise. */
+  unverified: UnverifiedExec[];
+  /** Set when the whole trace is inexact (the sampling fallback can miss execs entirely). */
+  inexact?: string;
 }
 
 const STDIO = 3;
 
 /** Judge a trace against the allow rules. */
 export function judgeTrace(trace: TraceResult, rules: AllowRule[]): GateVerdict {
-  const verdict: GateVerdict = { findings: [], ambient: [], allowed: [] };
+  const verdict: GateVerdict = { findings: [], ambient: [], allowed: [], unverified: [] };
+  if (trace.method !== 'ptrace') verdict.inexact = 'the tree was sampled, not traced: a process shorter than the sampling interval can be missed';
   const ambientSeen = new Set<string>();
   for (const p of trace.processes) {
     const chain = selfReexecChain(p);
     p.execs.forEach((exec, index) => {
       const receiver = nameOf(trace, p, exec.seq);
+      if (exec.error) verdict.unverified.push({ receiver, exe: exec.exe, reason: exec.error });
       for (const d of exec.received) {
         if (d.fd < STDIO) continue;
         if (d.ambient) {
@@ -74,7 +96,7 @@ export function judgeTrace(trace: TraceResult, rules: AllowRule[]): GateVerdict 
         if (index > 0 && chain.has(index) && d.firstHolder.process === p.id) continue;
         verdict.findings.push({
           kind: 'inherited', fd: d.fd, type: d.type, target: d.target, receiver,
-          opener: nameOf(trace, trace.processes[d.firstHolder.process]!, exec.seq), descriptor: d,
+          opener: openerOf(trace, d, exec.seq), descriptor: d,
         });
       }
     });
@@ -122,6 +144,16 @@ function nameOf(trace: TraceResult, p: TracedProcess, seq: number): GateProcess 
   const current = [...p.execs].reverse().find((e) => e.seq <= seq) ?? p.execs[0];
   const argv = current?.argv ?? (p.parent !== undefined ? nameOf(trace, trace.processes[p.parent]!, p.seq).argv : trace.command);
   return { process: p.id, pid: p.pid, argv };
+}
+
+/** Who opened `d`: the first holder with the program it ran then; and what that process ran at `seq`, if it exec'd since. */
+function openerOf(trace: TraceResult, d: TracedDescriptor, seq: number): GateOpener {
+  const holder = d.firstHolder;
+  const now = nameOf(trace, trace.processes[holder.process]!, seq);
+  if (!holder.image) return now;
+  const opener: GateOpener = { process: holder.process, pid: holder.pid, argv: holder.image.argv, exe: holder.image.exe };
+  if (now.argv.join('\0') !== holder.image.argv.join('\0')) opener.execdSince = now.argv;
+  return opener;
 }
 
 function stripLineage(d: TracedDescriptor): Descriptor {

@@ -1,7 +1,7 @@
 /** Matches a freshly read descriptor table against the table a process had before (see trace-result.ts). */
 import type { Descriptor } from '../probe-contract.js';
 import { objectKey } from '../descriptor-identity.js';
-import type { ProcessRef, TracedDescriptor } from './trace-result.js';
+import type { Holder, ProcessRef, TracedDescriptor } from './trace-result.js';
 
 /**
  * Tells open file descriptions apart where device+inode cannot (two opens of one file, eventfds
@@ -33,7 +33,7 @@ function anyOf(verdicts: Array<boolean | undefined>): boolean | undefined {
 export function resolveTable(
   fresh: Descriptor[],
   before: readonly TracedDescriptor[],
-  self: ProcessRef,
+  self: Holder,
   check: DescriptionCheck,
 ): TracedDescriptor[] {
   const byIdentity = new Map<string, TracedDescriptor[]>();
@@ -99,7 +99,7 @@ export function inheritAtFork(parentTable: readonly TracedDescriptor[], parent: 
     const row = Object.assign({}, d);
     row.via = 'parent';
     row.from = { process: parent.process, pid: parent.pid, fd: d.fd, match: 'identity' };
-    row.firstHolder = { process: d.firstHolder.process, pid: d.firstHolder.pid };
+    row.firstHolder = d.firstHolder;
     return row;
   });
 }
@@ -121,9 +121,9 @@ export function ambientTable(tracerTable: readonly Descriptor[], tracerPid: numb
  * spread; so in inheritAtFork and ambientTable) is several times faster in V8 than a spread with
  * extra properties, and this runs for every descriptor of every table of a trace.
  */
-function withLineage(d: Descriptor, via: TracedDescriptor['via'], firstHolder: ProcessRef): TracedDescriptor {
+function withLineage(d: Descriptor, via: TracedDescriptor['via'], firstHolder: Holder): TracedDescriptor {
   const row = Object.assign({}, d) as TracedDescriptor;
   row.via = via;
-  row.firstHolder = { process: firstHolder.process, pid: firstHolder.pid };
+  row.firstHolder = firstHolder.image ? { process: firstHolder.process, pid: firstHolder.pid, image: firstHolder.image } : { process: firstHolder.process, pid: firstHolder.pid };
   return row;
 }

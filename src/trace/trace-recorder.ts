@@ -8,7 +8,7 @@ import type { Descriptor } from '../probe-contract.js';
 import { shellStatus, signalName } from '../exit-status.js';
 import { objectKey } from '../descriptor-identity.js';
 import { ambientTable, inheritAtFork, resolveTable, type DescriptionCheck } from './lineage.js';
-import type { ProcessExit, TraceEvent, TracedDescriptor, TracedProcess, TraceResult } from './trace-result.js';
+import type { Holder, ProcessExit, ProgramImage, TraceEvent, TracedDescriptor, TracedProcess, TraceResult } from './trace-result.js';
 
 /** A process's table as the tracer read it: the rows, and what went wrong if it is not complete. */
 export interface TableRead {
@@ -31,6 +31,8 @@ export interface ProcessReader {
 interface LiveProcess {
   record: TracedProcess;
   table: TracedDescriptor[];
+  /** The program it runs now: its parent's until its first exec (undefined: fdscan's stub). */
+  image?: ProgramImage;
 }
 
 /** Accumulates processes and events; `live` is keyed by pid (a pid names one live process). */
@@ -73,9 +75,9 @@ export class TraceRecorder {
     const parent = this.live.get(parentPid);
     if (!parent) return undefined;
     const read = this.reader.table(parentPid);
-    parent.table = resolveTable(read.rows, parent.table, { process: parent.record.id, pid: parentPid }, this.check);
+    parent.table = resolveTable(read.rows, parent.table, holder(parent, parentPid), this.check);
     const record = this.newProcess(childPid, parentPid, parent.record.id, kind);
-    this.live.set(childPid, { record, table: inheritAtFork(parent.table, { process: parent.record.id, pid: parentPid }) });
+    this.live.set(childPid, { record, table: inheritAtFork(parent.table, { process: parent.record.id, pid: parentPid }), image: parent.image });
     if (read.error) this.warnings.push(`pid ${parentPid} at fork: ${read.error}`);
     return record;
   }
@@ -85,13 +87,15 @@ export class TraceRecorder {
     const process = this.live.get(pid);
     if (!process) return;
     const read = this.reader.table(pid);
-    process.table = resolveTable(read.rows, process.table, { process: process.record.id, pid }, this.check);
-    const exe = this.reader.exe(pid);
+    // What is new in the table now was opened by the program that ran before this exec.
+    process.table = resolveTable(read.rows, process.table, holder(process, pid), this.check);
+    const image: ProgramImage = { argv: this.reader.argv(pid), exe: this.reader.exe(pid) };
+    process.image = image;
     const seq = this.nextSeq();
     process.record.execs.push({
       seq,
-      argv: this.reader.argv(pid),
-      exe,
+      argv: image.argv,
+      exe: image.exe,
       received: process.table,
       ...(options.sampled ? { sampled: true } : {}),
       ...(read.error ? { error: read.error } : {}),
@@ -105,7 +109,7 @@ export class TraceRecorder {
     if (!process) return;
     const read = this.reader.table(pid);
     if (read.error) return;
-    process.table = resolveTable(read.rows, process.table, { process: process.record.id, pid }, this.check);
+    process.table = resolveTable(read.rows, process.table, holder(process, pid), this.check);
     process.record.exit = { seq: -1, held: process.table };
   }
 
@@ -153,4 +157,9 @@ export class TraceRecorder {
   private nextSeq(): number {
     return this.seq++;
   }
+}
+
+/** `process` as the holder of what is new in its table now: with the program it runs. */
+function holder(process: LiveProcess, pid: number): Holder {
+  return process.image ? { process: process.record.id, pid, image: process.image } : { process: process.record.id, pid };
 }

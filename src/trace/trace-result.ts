@@ -29,6 +29,18 @@ export interface ProcessRef {
   pid: number;
 }
 
+/** A program a process ran: what it was exec'd as, and its image (/proc/PID/exe). */
+export interface ProgramImage {
+  argv: string[];
+  exe: string;
+}
+
+/** The first holder of an open file: the process, and the program it was running when it first held it. */
+export interface Holder extends ProcessRef {
+  /** The program running in that process when the descriptor first appeared there (absent: fdscan's stub, before the root's first exec). */
+  image?: ProgramImage;
+}
+
 /** Where a descriptor was copied from. */
 export interface DescriptorSource {
   /** Index in `processes` of the parent; absent when it is the tracing process (ambient). */
@@ -48,8 +60,8 @@ export interface TracedDescriptor extends Descriptor {
   via: DescriptorVia;
   /** For `parent` and `ambient`: the descriptor it is a copy of. */
   from?: DescriptorSource;
-  /** The first process of the tree that held this open file (it opened it, or the root received it). */
-  firstHolder: ProcessRef;
+  /** The first process of the tree that held this open file (it opened it, or the root received it), and the program it ran then. */
+  firstHolder: Holder;
   /** The same object was in the tracing process's table when the trace began (fdscan's environment). */
   ambient?: boolean;
 }
@@ -65,7 +77,10 @@ export interface ExecRecord {
   received: TracedDescriptor[];
   /** Sampling mode: the table was read some time after the exec, not at it. */
   sampled?: boolean;
-  /** Set when the table could not be read completely. */
+  /**
+   * Set when the table could not be read (not dumpable, out of descriptors, ...): what this program
+   * received is unknown, and the gate counts it as unverified.
+   */
   error?: string;
 }
 

@@ -29,7 +29,7 @@ export const lifecycleCommand = {
 async function runLifecycleCommand(argv: LifecycleArgs): Promise<void> {
   const command = (argv['--'] ?? []).map(String);
   if (command.length === 0) throw new UsageError('lifecycle needs a command: fdscan lifecycle -- CMD [ARGS...]');
-  const result = await runLifecycle(command, argv.input);
+  const result = await runLifecycle(command, { input: argv.input });
   process.stdout.write(argv.json ? `${JSON.stringify({ schema: 'fdscan/lifecycle@1', ...result })}\n` : renderLifecycle(result, styleFor(process.stdout)));
   process.exitCode = result.outlived.length > 0 ? EXIT_FINDING : result.exitCode !== 0 ? result.exitCode : EXIT_OK;
 }

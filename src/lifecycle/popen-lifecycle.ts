@@ -15,7 +15,8 @@ import type { Descriptor } from '../probe-contract.js';
 import { listDescriptors } from '../audit.js';
 import { descriptorKey as key, sameObject } from '../descriptor-identity.js';
 import { shellStatus } from '../exit-status.js';
-import { errnoOf, FdscanError } from '../errors.js';
+import { errnoOf, FdscanError, UsageError } from '../errors.js';
+import { STOP_THEN_EXEC, waitUntilStopped } from '../stopped-child.js';
 import { findExecutable } from '../trace/trace-command.js';
 
 export type LifecycleStepName = 'start' | 'open-file' | 'spawn' | 'communicate' | 'wait' | 'release' | 'close-file';
@@ -42,7 +43,7 @@ export interface LifecycleResult {
   pid: number;
   childPid?: number;
   steps: LifecycleStep[];
-  /** The child's own table, read from /proc soon after it started (after its exec). */
+  /** Exactly what the child received at its exec: its table read while it was held stopped just before it. */
   child?: { fds: Descriptor[]; error?: string };
   /** Child descriptors beyond 0, 1, 2; `fromFdscan` when the same object was in fdscan's table at start (ambient). */
   childExtra: Array<Descriptor & { fromFdscan: boolean }>;
@@ -51,6 +52,16 @@ export interface LifecycleResult {
   stderrBytes: number;
   /** The child's exit status, shell convention. */
   exitCode: number;
+  /** Set when the run was stopped early (the abort signal's reason, e.g. SIGTERM): the steps seen so far. */
+  interrupted?: string;
+}
+
+/** How to run the experiment. */
+export interface LifecycleOptions {
+  /** Written to the child's stdin (default: one line). */
+  input?: string;
+  /** Aborting stops the child, removes the scratch folder and resolves with the steps seen so far. */
+  signal?: AbortSignal;
 }
 
 /** When each step's new descriptors must be gone. */
@@ -62,9 +73,12 @@ const CLOSES: Partial<Record<LifecycleStepName, LifecycleStepName>> = {
   release: 'close-file',
 };
 
-/** Run the lifecycle experiment with `command`, writing `input` to its stdin. */
-export async function runLifecycle(command: string[], input = 'hello from fdscan lifecycle\n'): Promise<LifecycleResult> {
-  if (command.length === 0) throw new FdscanError('EUSAGE', 'lifecycle needs a command');
+/** Run the lifecycle experiment with `command`, writing `options.input` to its stdin. */
+export async function runLifecycle(command: string[], options: LifecycleOptions = {}): Promise<LifecycleResult> {
+  if (!Array.isArray(command) || command.length === 0 || !command.every((a) => typeof a === 'string')) {
+    throw new UsageError('lifecycle needs a command: a non-empty array of strings');
+  }
+  const input = options.input ?? 'hello from fdscan lifecycle\n';
   findExecutable(command[0]!, process.env.PATH);
   await warmUp();
   const steps: LifecycleStep[] = [];
@@ -80,21 +94,36 @@ export async function runLifecycle(command: string[], input = 'hello from fdscan
   const file = openSync(join(dir, 'scratch.txt'), 'w+');
   let fileOpen = true;
   const result: Partial<LifecycleResult> = {};
+  let child: ChildProcess | undefined;
+  const onAbort = (): void => {
+    // The child may be held stopped: continue it so the signal can act.
+    child?.kill(options.signal?.reason as NodeJS.Signals ?? 'SIGTERM');
+    child?.kill('SIGCONT');
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     record('open-file', `opened ${join(dir, 'scratch.txt')} as fd ${file}`);
-    let child: ChildProcess | undefined = spawn(command[0]!, command.slice(1), { stdio: 'pipe' });
+    // Held stopped just before its exec, its table is exactly what the command will receive,
+    // however soon the command then exits or changes it.
+    child = spawn('/bin/sh', ['-c', STOP_THEN_EXEC, 'sh', ...command], { stdio: 'pipe' });
     await new Promise<void>((resolve, reject) => {
       child!.once('spawn', resolve);
       child!.once('error', (error) => reject(new FdscanError('ESPAWN', `cannot run ${command[0]}: ${errnoOf(error) ?? error.message}`, { cause: error })));
     });
     const childPid = child.pid!;
+    const exited = new Promise<number>((resolve) => child!.once('exit', (code, signal) => resolve(shellStatus(code, signal))));
     let childView: LifecycleResult['child'];
     try {
-      childView = { fds: listDescriptors(childPid, { peers: false }).fds };
+      await waitUntilStopped(childPid, command[0]!);
+      // What is close-on-exec now is closed by the exec: the command never holds it.
+      childView = { fds: listDescriptors(childPid, { peers: false }).fds.filter((d) => d.inheritable !== false) };
     } catch (error) {
-      childView = { fds: [], error: error instanceof Error ? error.message : String(error) };
+      if (!(error instanceof FdscanError)) throw error;
+      childView = { fds: [], error: error.message };
+    } finally {
+      child.kill('SIGCONT');
     }
-    const exited = new Promise<number>((resolve) => child!.once('exit', (code, signal) => resolve(shellStatus(code, signal))));
+    if (options.signal?.aborted) throw new Interrupted();
     record('spawn', `spawned ${command[0]} (pid ${childPid}) with stdin, stdout and stderr piped`);
     let stdoutBytes = 0;
     let stderrBytes = 0;
@@ -104,9 +133,10 @@ export async function runLifecycle(command: string[], input = 'hello from fdscan
     const streamsClosed = Promise.all([closed(child.stdin!), closed(child.stdout!), closed(child.stderr!)]);
     child.stdin!.on('error', () => { /* EPIPE: the command did not read its input; the step still closes the pipe */ });
     child.stdin!.end(input);
-    await streamsClosed;
+    await Promise.race([streamsClosed, aborted(options.signal)]);
     record('communicate', `wrote ${Buffer.byteLength(input)} bytes, closed stdin, read stdout (${stdoutBytes} bytes) and stderr (${stderrBytes} bytes) to the end`);
     const exitCode = await exited;
+    if (options.signal?.aborted) throw new Interrupted();
     record('wait', `reaped pid ${childPid}: exit status ${exitCode}`);
     child.removeAllListeners();
     child = undefined;
@@ -115,7 +145,13 @@ export async function runLifecycle(command: string[], input = 'hello from fdscan
     fileOpen = false;
     record('close-file', `closed fd ${file}`);
     Object.assign(result, { childPid, child: childView, stdoutBytes, stderrBytes, exitCode });
+  } catch (error) {
+    if (!(error instanceof Interrupted)) throw error;
+    // Stopped early: the child is gone (or going), the steps so far are the result.
+    if (child && child.exitCode === null && child.signalCode === null) await new Promise((resolve) => child!.once('exit', resolve));
+    Object.assign(result, { childPid: child?.pid, exitCode: shellStatus(child?.exitCode, child?.signalCode), stdoutBytes: 0, stderrBytes: 0, interrupted: String(options.signal?.reason ?? 'aborted') });
   } finally {
+    options.signal?.removeEventListener('abort', onAbort);
     if (fileOpen) closeSync(file);
     rmSync(dir, { recursive: true, force: true });
   }
@@ -124,6 +160,18 @@ export async function runLifecycle(command: string[], input = 'hello from fdscan
     childExtra: (result.child?.fds ?? []).filter((d) => d.fd > 2).map((d) => ({ ...d, fromFdscan: steps[0]!.fds.some((s) => sameObject(s, d)) })),
     outlived: outlivedIn(steps),
   } as LifecycleResult;
+}
+
+/** The run was aborted (options.signal). */
+class Interrupted extends Error {}
+
+/** Rejects with Interrupted once `signal` aborts; never settles without one. */
+function aborted(signal: AbortSignal | undefined): Promise<never> {
+  return new Promise((_, reject) => {
+    if (!signal) return;
+    if (signal.aborted) reject(new Interrupted());
+    else signal.addEventListener('abort', () => reject(new Interrupted()), { once: true });
+  });
 }
 
 /** Every descriptor opened at a step and still open after the step that should have closed it. */

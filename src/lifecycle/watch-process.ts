@@ -67,6 +67,12 @@ export async function watchProcess(pid: number, options: WatchOptions = {}): Pro
       if (error instanceof NoSuchProcess && index > 0) { ended = 'exited'; break; }
       throw error;
     }
+    // A zombie has exited: its empty table and argv are no sample (not an exec, not a drop to 0).
+    if (audit.zombie) {
+      if (index === 0) throw new NoSuchProcess(pid);
+      ended = 'exited';
+      break;
+    }
     const argv = audit.argv ?? [audit.command];
     const exec = previousArgv !== undefined && argv.join('\0') !== previousArgv.join('\0');
     if (exec) execs.push({ sample: index, argv });

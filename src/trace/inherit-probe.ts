@@ -5,14 +5,11 @@
  * is stopped, matches it against the caller's own (kcmp where permitted), then lets it exit.
  */
 import { spawn, type SpawnOptions, type StdioOptions } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Descriptor } from '../probe-contract.js';
-import { FdscanError, NoSuchProcess, UnsupportedPlatform } from '../errors.js';
-import { probeFor } from '../probe.js';
+import { FdscanError, UnsupportedPlatform } from '../errors.js';
+import { STOP_ONLY, waitUntilStopped } from '../stopped-child.js';
 import { diffProcessPair } from './pair-diff.js';
 
-const PROBE_SCRIPT = 'kill -STOP $$';
-const STOP_WAIT_MS = 10_000;
 
 /** A descriptor the probe child received, and the caller's descriptor it is a copy of, if any. */
 export interface ReceivedDescriptor extends Descriptor {
@@ -33,11 +30,13 @@ export interface InheritDiffResult {
 /** Spawn the probe child with `options` (command and `shell` are fdscan's) and report what it received. */
 export async function inheritDiff(options: SpawnOptions = {}): Promise<InheritDiffResult> {
   if (process.platform !== 'linux') throw new UnsupportedPlatform(process.platform);
-  const child = spawn('/bin/sh', ['-c', PROBE_SCRIPT], { ...options, shell: false, detached: options.detached ?? false });
+  const child = spawn('/bin/sh', ['-c', STOP_ONLY], { ...options, shell: false, detached: options.detached ?? false });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const failed = new Promise<never>((_, reject) => child.once('error', (error) => reject(new FdscanError('ESPAWN', `probe child: ${error.message}`, { cause: error }))));
   try {
-    const pid = await Promise.race([waitUntilStopped(child.pid), failed]);
+    if (child.pid === undefined) await failed; // spawn failed: 'error' follows
+    const pid = child.pid!;
+    await Promise.race([waitUntilStopped(pid, 'probe child'), failed]);
     const diff = diffProcessPair(process.pid, pid);
     const received: ReceivedDescriptor[] = [
       ...diff.shared.map(({ parentFd, match, ...d }) => ({ ...d, parentFd, match })),
@@ -59,23 +58,6 @@ export async function inheritDiff(options: SpawnOptions = {}): Promise<InheritDi
     child.stdout?.destroy();
     child.stderr?.destroy();
   }
-}
-
-async function waitUntilStopped(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return new Promise<number>(() => {}); // spawn failed: 'error' follows
-  const deadline = Date.now() + STOP_WAIT_MS;
-  while (Date.now() < deadline) {
-    let state: string | undefined;
-    try {
-      state = probeFor().processInfo(pid).state;
-    } catch (error) {
-      if (!(error instanceof NoSuchProcess)) throw error;
-    }
-    if (state === undefined || state === 'Z') throw new FdscanError('ESPAWN', 'probe child exited before it could be read');
-    if (state === 'T') return pid;
-    await sleep(1);
-  }
-  throw new FdscanError('ESPAWN', `probe child ${pid} did not stop within ${STOP_WAIT_MS} ms`);
 }
 
 /** Child descriptor numbers above 2 that `stdio` sets up on purpose. */

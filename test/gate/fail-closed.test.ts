@@ -1,0 +1,45 @@
+/**
+ * The gate fails closed: what it could not read is never a pass. Runs as a throwaway user (root
+ * can read every table), skipped visibly where one cannot be made.
+ */
+import test from 'ava';
+import { copyFileSync, chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createOtherUser, otherUserUnavailable, unreadableFor, type OtherUser } from '../helpers/other-user.js';
+
+const unavailable = otherUserUnavailable();
+const asUser = unavailable ? test.skip : test.serial;
+if (unavailable) test.skip(`fail-closed tests need another user: ${unavailable}`, () => {});
+let user: OtherUser | undefined;
+
+test.before(() => {
+  if (unavailable) return;
+  user = createOtherUser();
+  const blocked = unreadableFor(user);
+  if (blocked) throw new Error(`${blocked} is not readable by another user: a parent directory is not world-traversable`);
+});
+test.after.always(() => user?.remove());
+
+asUser('an execute-only program that receives a leaked descriptor is unverified: exit 2, never a pass', (t) => {
+  const u = user!;
+  // Mode 711: the user may run it but not read it, so its process is not dumpable.
+  const hidden = join(u.home, 'hidden-cat');
+  copyFileSync('/bin/cat', hidden);
+  chmodSync(hidden, 0o711);
+  const script = join(u.home, 'leak.sh');
+  writeFileSync(script, `exec 7>${join(u.home, 'app.log')}\n${hidden} /dev/null\nexit 0\n`);
+  const gate = u.fdscan(['gate', '--', 'sh', script]);
+  t.is(gate.code, 2, gate.stderr);
+  t.regex(gate.stderr, /unverified/i);
+  t.regex(gate.stderr, new RegExp(`${hidden}.*EACCES.*not dumpable`));
+  t.notRegex(gate.stderr, /\n\s+at /, 'no stack trace');
+  const json = u.fdscan(['gate', '--json', '--', 'sh', script]);
+  t.is(json.code, 2);
+  const document = JSON.parse(json.stderr) as { passed: boolean; unverified: Array<{ exe: string; reason: string }> };
+  t.false(document.passed);
+  t.true(document.unverified.some((e) => e.exe === hidden && /EACCES/.test(e.reason)), json.stderr);
+  // Asked for: the user tolerates what cannot be verified; it is still said.
+  const tolerated = u.fdscan(['gate', '--allow-unverified', '--', 'sh', script]);
+  t.is(tolerated.code, 0, tolerated.stderr);
+  t.regex(tolerated.stderr, /unverified/i, 'still said');
+});

@@ -1,0 +1,62 @@
+/** The lifecycle reads the child's table at its exec; watch ends on an exit or a zombie and keeps what stayed. */
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { runLifecycle, watchProcess } from '../../src/index.js';
+
+const linux = process.platform === 'linux' ? test.serial : test.skip;
+
+linux('lifecycle -- /bin/true twenty times: the child received 0, 1, 2 and only ambient descriptors, each time', async (t) => {
+  for (let i = 0; i < 20; i++) {
+    const result = await runLifecycle(['/bin/true']);
+    t.is(result.child?.error, undefined);
+    const fds = result.child!.fds.map((d) => d.fd);
+    t.deepEqual(fds.slice(0, 3), [0, 1, 2], `run ${i}: ${fds.join(',')}`);
+    t.deepEqual(result.childExtra.filter((d) => !d.fromFdscan), [], `run ${i}: nothing beyond the ambient ones`);
+    t.is(result.exitCode, 0);
+  }
+});
+
+linux('lifecycle: an abort stops the child, removes the scratch folder and returns the steps so far', async (t) => {
+  const controller = new AbortController();
+  const running = runLifecycle(['sleep', '30'], { signal: controller.signal });
+  setTimeout(() => controller.abort('SIGTERM'), 500);
+  const result = await running;
+  t.is(result.interrupted, 'SIGTERM');
+  t.is(result.exitCode, 143, 'the child died of SIGTERM');
+  t.true(result.steps.length >= 2);
+  const scratch = result.steps.find((s) => s.step === 'open-file')!.action.replace(/^opened (.*)\/scratch\.txt.*$/, '$1');
+  t.throws(() => mkdtempSync(join(scratch, 'x')), { code: 'ENOENT' }, 'the scratch folder is gone');
+});
+
+linux('watch: a process that becomes a zombie ends the watch as exited, and what appeared and stayed is kept', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fdscan-watch-'));
+  // The parent forks a child and never reaps it: the child's last state is a zombie.
+  const script = `
+import os, sys, time
+pid = os.fork()
+if pid == 0:
+    time.sleep(0.4)
+    f = open(os.path.join(sys.argv[1], 'stays.log'), 'w')
+    time.sleep(1.0)
+    os._exit(0)
+print(pid, flush=True)
+time.sleep(30)
+`;
+  const parent = spawn('python3', ['-c', script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const line = await createInterface({ input: parent.stdout! })[Symbol.asyncIterator]().next();
+    const child = Number(line.value);
+    const summary = await watchProcess(child, { intervalMs: 100 });
+    t.is(summary.ended, 'exited');
+    t.deepEqual(summary.execs, [], 'a zombie is no exec');
+    t.true(summary.counts.every((n) => n > 0), 'no sample of a zombie\'s empty table');
+    t.true(summary.stayed.some((d) => d.target === join(dir, 'stays.log')), JSON.stringify(summary.stayed));
+  } finally {
+    parent.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

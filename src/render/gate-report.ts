@@ -21,10 +21,12 @@ function proc(p: GateProcess): string {
 
 /** The summary printed on stderr. */
 export function renderGateText(trace: TraceResult, verdict: GateVerdict, style: Style): string {
-  const passed = verdict.findings.length === 0;
+  const passed = verdict.findings.length === 0 && verdict.unverified.length === 0 && !verdict.inexact;
   const lines = [paint(style, 'bold', `fdscan gate: ${passed ? paint(style, 'green', 'passed') : paint(style, 'red', `${verdict.findings.length} finding${verdict.findings.length === 1 ? '' : 's'}`)}` +
     ` (${trace.processes.length} processes, exit status ${trace.exitCode})`)];
   for (const warning of trace.warnings) lines.push(paint(style, 'yellow', `warning: ${warning}`));
+  if (verdict.inexact) lines.push(paint(style, 'red', `unverified: ${verdict.inexact}`));
+  for (const u of verdict.unverified) lines.push(`  ${paint(style, 'red', 'unverified')}  ${proc(u.receiver)} ${u.exe}: ${u.reason}`);
   for (const f of verdict.findings) lines.push(`  ${paint(style, 'red', f.kind === 'inherited' ? 'leak' : 'growth')}  ${describeFinding(f)}`);
   for (const a of verdict.allowed) lines.push(`  ${paint(style, 'dim', `allowed (${a.spec})  fd ${a.fd} ${a.target} to ${proc(a.receiver)}`)}`);
   for (const d of verdict.ambient) lines.push(`  ${paint(style, 'yellow', 'ambient')}  fd ${d.fd} ${d.type} ${d.target}: fdscan received it from its environment (not blamed)`);
@@ -40,7 +42,9 @@ export function renderGateText(trace: TraceResult, verdict: GateVerdict, style: 
 export function gateDocument(trace: TraceResult, verdict: GateVerdict): Record<string, unknown> {
   return {
     schema: GATE_SCHEMA,
-    passed: verdict.findings.length === 0,
+    passed: verdict.findings.length === 0 && verdict.unverified.length === 0 && !verdict.inexact,
+    unverified: verdict.unverified,
+    ...(verdict.inexact ? { inexact: verdict.inexact } : {}),
     command: trace.command,
     exitCode: trace.exitCode,
     method: trace.method,

@@ -14,6 +14,8 @@ const COUNTS = 2;
 const SIGNALS = 65;
 const SLOTS = COUNTS + SIGNALS;
 const FREE = -1;
+/** A slot holds a pidfd (>= 0), FREE, or a bare pid as -(pid + 2) when no pidfd could be spared. */
+const pidEntry = (pid: number): number => -(pid + 2);
 const MAX_BYTES = 64 * 1024 * 1024;
 
 /** A growable SharedArrayBuffer (ES2024, in Node 20; this project's TypeScript lib predates it). */
@@ -38,13 +40,17 @@ export class ForwardingRegistry {
     this.words = new Int32Array(buffer);
   }
 
-  /** Main thread: count `signo` as forwarded, then send it to every registered process. */
-  forward(signo: number, send: (pidfd: number, signo: number) => void): void {
+  /**
+   * Main thread: count `signo` as forwarded, then send it to every registered process: through its
+   * pidfd, or by pid for the few registered without one (see addPid).
+   */
+  forward(signo: number, send: (pidfd: number, signo: number) => void, sendToPid: (pid: number, signo: number) => void): void {
     Atomics.add(this.words, COUNTS + signo, 1);
     this.locked(() => {
       for (let i = SLOTS; i < SLOTS + this.words[USED]!; i++) {
-        const pidfd = this.words[i]!;
-        if (pidfd !== FREE) send(pidfd, signo);
+        const entry = this.words[i]!;
+        if (entry >= 0) send(entry, signo);
+        else if (entry !== FREE) sendToPid(-entry - 2, signo);
       }
     });
   }
@@ -72,19 +78,34 @@ export class ForwardingRegistry {
     });
   }
 
-  /** Tracer thread: the slot's process is gone; returns its pidfd for the caller to close. */
+  /**
+   * Tracer thread: register a process by pid when fdscan cannot spare a descriptor for its pidfd.
+   * The tracer reaps it, so its pid stays its own until the tracer removes the slot; a signal
+   * forwarded in the instant between the reap and the removal could reach a new process that
+   * got the same pid, which needs the pid space to wrap around in that instant.
+   */
+  addPid(pid: number, catchUp: () => void): number {
+    return this.locked(() => {
+      const slot = this.free.pop() ?? this.grow();
+      Atomics.store(this.words, SLOTS + slot, pidEntry(pid));
+      catchUp();
+      return slot;
+    });
+  }
+
+  /** Tracer thread: the slot's process is gone; returns its pidfd for the caller to close (-1: none). */
   remove(slot: number): number {
     return this.locked(() => {
-      const pidfd = Atomics.exchange(this.words, SLOTS + slot, FREE);
+      const entry = Atomics.exchange(this.words, SLOTS + slot, FREE);
       this.free.push(slot);
-      return pidfd;
+      return entry >= 0 ? entry : -1;
     });
   }
 
   /** Pidfds still registered (after the trace, when the tracer thread is gone). */
   remaining(): number[] {
     const pidfds: number[] = [];
-    for (let i = SLOTS; i < SLOTS + this.words[USED]!; i++) if (this.words[i] !== FREE) pidfds.push(this.words[i]!);
+    for (let i = SLOTS; i < SLOTS + this.words[USED]!; i++) if (this.words[i]! >= 0) pidfds.push(this.words[i]!);
     return pidfds;
   }
 

@@ -5,7 +5,7 @@
  * that the main thread can forward signals without ever hitting a reused pid, and without a
  * message per process), and posts the result at the end.
  */
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TraceRequest } from '../../src/probe-contract.js';
 import { FdscanError, errnoOf, serializeError, type SerializedError } from '../../src/errors.js';
@@ -71,10 +71,14 @@ function run(request: WorkerRequest): TraceResult {
   const registry = new ForwardingRegistry(request.registry);
   /** Registry slot of each live process. */
   const slots = new Map<number, number>();
+  // Pidfds are held only while descriptors to read tables remain: beyond that a process is
+  // registered by pid, so that a big tree under a low limit loses no table.
+  const spare = descriptorsToSpare();
+  let pidfds = 0;
   const hooks = {
     // A tracee is stopped (or not yet reaped) here, so its pid cannot have been reused yet.
     onProcess: (pid: number, parent?: number) => {
-      const slot = registry.add(pidfdOpen(pid, PIDFD_FLAGS), () => {
+      const catchUp = () => {
         // Signals forwarded before this process was registered. The root could not be reached
         // yet: it gets every one. A child gets those still pending in its stopped parent: they
         // were sent after the fork. Later ones reach it through its slot.
@@ -85,14 +89,21 @@ function run(request: WorkerRequest): TraceResult {
         } else if (parent !== undefined) {
           for (const signo of pendingSignals(parent)) if (forwarded.includes(signo)) kill(pid, signo);
         }
-      });
+      };
+      const pidfd = pidfds < spare ? pidfdOpen(pid, PIDFD_FLAGS) : -1;
+      if (pidfd >= 0) pidfds++;
+      const slot = pidfd >= 0 ? registry.add(pidfd, catchUp) : registry.addPid(pid, catchUp);
       if (slot !== undefined) slots.set(pid, slot);
     },
     onExit: (pid: number) => {
       const slot = slots.get(pid);
       if (slot === undefined) return;
       slots.delete(pid);
-      close(registry.remove(slot));
+      const pidfd = registry.remove(slot);
+      if (pidfd >= 0) {
+        close(pidfd);
+        pidfds--;
+      }
     },
   };
   hooks.onProcess(root);
@@ -117,6 +128,21 @@ function run(request: WorkerRequest): TraceResult {
   }
   const status = runSamplingLoop(root, recorder, hooks, request.samplingIntervalMs);
   return recorder.result('sampling', shellStatus(status.code, status.signal), status.signal);
+}
+
+/** Table reads need a few descriptors at a time (two directories and a file): keep 32 of the limit free. */
+const TABLE_READ_RESERVE = 32;
+
+/** How many pidfds this thread may hold: the soft descriptor limit less what is open now and the reserve. */
+function descriptorsToSpare(): number {
+  let soft = Number.POSITIVE_INFINITY;
+  try {
+    const line = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'latin1'));
+    if (line && line[1] !== 'unlimited') soft = Number(line[1]);
+  } catch { /* no limits file: no budget */ }
+  let open = 0;
+  try { open = readdirSync('/proc/self/fd').length; } catch { /* counted as none */ }
+  return Math.max(0, soft - open - TABLE_READ_RESERVE);
 }
 
 /** Signals pending for a process (SigPnd of the thread and ShdPnd of the group, /proc/PID/status). */

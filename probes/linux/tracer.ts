@@ -34,7 +34,9 @@ export const linuxTracer: ExecTracer = {
     });
     return {
       result,
-      forward: (signo) => registry.forward(signo, pidfdSendSignal),
+      forward: (signo) => registry.forward(signo, pidfdSendSignal, (pid, n) => {
+        try { process.kill(pid, n); } catch { /* gone meanwhile */ }
+      }),
     };
   },
 };

@@ -3,8 +3,11 @@
  * can read every table), skipped visibly where one cannot be made.
  */
 import test from 'ava';
-import { copyFileSync, chmodSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fdscanBin } from '../helpers/fixture.js';
 import { createOtherUser, otherUserUnavailable, unreadableFor, type OtherUser } from '../helpers/other-user.js';
 
 const unavailable = otherUserUnavailable();
@@ -42,4 +45,20 @@ asUser('an execute-only program that receives a leaked descriptor is unverified:
   const tolerated = u.fdscan(['gate', '--allow-unverified', '--', 'sh', script]);
   t.is(tolerated.code, 0, tolerated.stderr);
   t.regex(tolerated.stderr, /unverified/i, 'still said');
+});
+
+const linux = process.platform === 'linux' ? test : test.skip;
+
+linux('under ulimit -n 64 with 100 processes alive at once, every table is read: 100 leaks, none unverified', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fdscan-limit-'));
+  try {
+    const script = `exec 7>${join(dir, 'app.log')}; for i in $(seq 100); do sleep 1 & done; wait`;
+    const result = spawnSync('/bin/sh', ['-c', 'ulimit -n 64 && exec "$@"', 'sh', process.execPath, fdscanBin, 'gate', '--json', '--', 'sh', '-c', script], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    t.is(result.status, 1, result.stderr.slice(-500));
+    const document = JSON.parse(result.stderr) as { findings: Array<{ receiver: { argv: string[] } }>; unverified: unknown[] };
+    t.deepEqual(document.unverified, []);
+    t.is(document.findings.filter((f) => f.receiver.argv[0] === 'sleep').length, 100);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

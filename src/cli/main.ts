@@ -1,5 +1,5 @@
 /** The fdscan command line: one yargs parser, one module per command. */
-import { FdscanError } from '../errors.js';
+import { FdscanError, errnoOf } from '../errors.js';
 import { auditCommand, runAudit } from './audit-command.js';
 import { EXIT_ERROR, EXIT_INTERNAL } from './exit-codes.js';
 import { simpleAuditArgs } from './fast-path.js';
@@ -41,6 +41,16 @@ export function reportFailure(error: unknown): void {
   if (error instanceof FdscanError) {
     process.stderr.write(`fdscan: ${error.message}\n${error.code === 'EUSAGE' ? "Try 'fdscan --help'.\n" : ''}`);
     if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = EXIT_ERROR;
+    return;
+  }
+  const code = errnoOf(error);
+  if (code !== undefined) {
+    // A system call that failed outside a probe (loading a module, writing a report): the
+    // machine's condition, not a bug in fdscan.
+    const hint = code === 'EMFILE' ? ' (raise the descriptor limit: ulimit -n)' : code === 'ENOSPC' ? ' (no space left on the device)' : '';
+    process.stderr.write(`fdscan: ${(error as Error).message.split('\n')[0]}${hint}\n`);
+    if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     process.exitCode = EXIT_ERROR;
     return;
   }

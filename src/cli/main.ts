@@ -45,10 +45,12 @@ export function reportFailure(error: unknown): void {
     return;
   }
   const code = errnoOf(error);
+  // The reader of fdscan's output went away (`fdscan --all | head -1`): nothing more to say to anyone.
+  if (code === 'EPIPE') return;
   if (code !== undefined) {
     // A system call that failed outside a probe (loading a module, writing a report): the
     // machine's condition, not a bug in fdscan.
-    const hint = code === 'EMFILE' ? ' (raise the descriptor limit: ulimit -n)' : code === 'ENOSPC' ? ' (no space left on the device)' : '';
+    const hint = code === 'EMFILE' ? ' (raise the descriptor limit: ulimit -n)' : '';
     process.stderr.write(`fdscan: ${(error as Error).message.split('\n')[0]}${hint}\n`);
     if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     process.exitCode = EXIT_ERROR;

@@ -71,3 +71,8 @@ export const pidfdSendSignal = (pidfd: number, signal: number): number =>
 /** close_range(first, last, flags); `last` ~0U is passed as 0xffffffff. */
 export const closeRange = (first: number, last: number, flags: number): number =>
   syscall5(syscallNumber('close_range')!, first, last, flags, 0, 0);
+
+/** Whether `path` carries file capabilities (the security.capability extended attribute). */
+export function fileCapabilities(path: string): boolean {
+  return fn('ssize_t getxattr(const char *path, const char *name, _Out_ void *value, size_t size)')(path, 'security.capability', null, 0) > 0;
+}

@@ -5,7 +5,7 @@
  * that the main thread can forward signals without ever hitting a reused pid, and without a
  * message per process), and posts the result at the end.
  */
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { constants, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TraceRequest } from '../../src/probe-contract.js';
 import { FdscanError, errnoOf, serializeError, type SerializedError } from '../../src/errors.js';
@@ -14,7 +14,7 @@ import { TraceRecorder, type ProcessReader } from '../../src/trace/trace-recorde
 import type { TraceResult } from '../../src/trace/trace-result.js';
 import { newAuditContext, readDescriptors } from './descriptors.js';
 import { close } from './libc-files.js';
-import { kill, pidfdOpen } from './libc-process.js';
+import { fileCapabilities, kill, pidfdOpen } from './libc-process.js';
 import { readArgv } from './process-info.js';
 import { sameOpenFile } from './same-open-file.js';
 import { spawnStopped } from './spawn-stopped.js';
@@ -55,6 +55,7 @@ function procReader(): ProcessReader {
       }
     },
     problems: () => context.sockets.problems.splice(0),
+    droppedPrivilege: privilegedTracer() ? undefined : droppedPrivilege,
   };
 }
 
@@ -128,6 +129,30 @@ function run(request: WorkerRequest): TraceResult {
   }
   const status = runSamplingLoop(root, recorder, hooks, request.samplingIntervalMs);
   return recorder.result('sampling', shellStatus(status.code, status.signal), status.signal);
+}
+
+/** Set-user-ID and set-group-ID mode bits (<sys/stat.h>; not in Node's fs.constants). */
+const S_ISUID = 0o4000;
+const S_ISGID = 0o2000;
+
+/** Whether this process has CAP_SYS_PTRACE: then a traced setuid program keeps its privilege. */
+function privilegedTracer(): boolean {
+  const match = /^CapEff:\s*([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'latin1'));
+  return match !== null && ((BigInt(`0x${match[1]}`) >> 19n) & 1n) === 1n;
+}
+
+/** setuid, setgid or file capabilities of the program `pid` runs: what the kernel dropped because it is traced. */
+function droppedPrivilege(pid: number): string | undefined {
+  const exe = `/proc/${pid}/exe`;
+  let mode: number;
+  try {
+    mode = statSync(exe).mode;
+  } catch {
+    return undefined; // unreadable: the exec is unverified, said elsewhere
+  }
+  if (mode & S_ISUID) return 'setuid privilege';
+  if (mode & S_ISGID && mode & constants.S_IXGRP) return 'setgid privilege';
+  return fileCapabilities(exe) ? 'file capabilities' : undefined;
 }
 
 /** Table reads need a few descriptors at a time (two directories and a file): keep 32 of the limit free. */

@@ -26,6 +26,8 @@ export interface ProcessReader {
   sameOpenFile(pidA: number, fdA: number, pidB: number, fdB: number): boolean | undefined;
   /** Problems met reading tables that concern no one process (socket tables that did not parse). */
   problems(): string[];
+  /** What privilege the program just exec'd in `pid` was meant to have and did not get because it is traced, if any. */
+  droppedPrivilege?(pid: number): string | undefined;
 }
 
 interface LiveProcess {
@@ -91,6 +93,10 @@ export class TraceRecorder {
     process.table = resolveTable(read.rows, process.table, holder(process, pid), this.check);
     const image: ProgramImage = { argv: this.reader.argv(pid), exe: this.reader.exe(pid) };
     process.image = image;
+    const dropped = options.sampled ? undefined : this.reader.droppedPrivilege?.(pid);
+    if (dropped) {
+      this.warnings.push(`pid ${pid} ran ${image.exe} without its ${dropped}: the kernel ignores setuid, setgid and file capabilities of a traced program unless the tracer may trace privileged ones (root); it may fail or behave otherwise than untraced`);
+    }
     const seq = this.nextSeq();
     process.record.execs.push({
       seq,
@@ -98,6 +104,7 @@ export class TraceRecorder {
       exe: image.exe,
       received: process.table,
       ...(options.sampled ? { sampled: true } : {}),
+      ...(dropped ? { unprivileged: dropped } : {}),
       ...(read.error ? { error: read.error } : {}),
     });
     this.events.push({ seq, kind: 'exec', process: process.record.id, pid });

@@ -78,6 +78,11 @@ export interface ExecRecord {
   /** Sampling mode: the table was read some time after the exec, not at it. */
   sampled?: boolean;
   /**
+   * The program is setuid, setgid or has file capabilities, and the kernel ran it without that
+   * privilege because it was traced by a tracer that may not trace privileged programs.
+   */
+  unprivileged?: string;
+  /**
    * Set when the table could not be read (not dumpable, out of descriptors, ...): what this program
    * received is unknown, and the gate counts it as unverified.
    */

@@ -62,3 +62,17 @@ linux('under ulimit -n 64 with 100 processes alive at once, every table is read:
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+asUser('a setuid helper run by a non-root traced tree is named in a warning: it ran without its privilege', (t) => {
+  const u = user!;
+  const helper = join(u.home, 'setuid-id');
+  copyFileSync('/usr/bin/id', helper);
+  chmodSync(helper, 0o4755); // owned by root, who copied it
+  const result = u.fdscan(['inherit-diff', '--json', '--', helper, '-u']);
+  t.is(result.code, 0, result.stderr);
+  t.is(result.stdout.trim(), String(u.uid), 'traced, the setuid bit was ignored: it ran as the user');
+  const document = JSON.parse(result.stderr) as { warnings: string[] };
+  t.true(document.warnings.some((w) => w.includes(helper) && /without its setuid privilege/.test(w)), document.warnings.join('\n'));
+  const gate = u.fdscan(['gate', '--', helper]);
+  t.regex(gate.stderr, new RegExp(`warning: .*${helper} without its setuid privilege`));
+});

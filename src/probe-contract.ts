@@ -13,7 +13,7 @@
  *   bound lazily so that importing a probe on another OS loads nothing.
  * Required: listDescriptors, listDescriptorsOfMany, countDescriptors, processInfo, listPids.
  * Optional (declare `false` in `capabilities` and leave the member out): sameOpenFile,
- * markAllNonInheritable, blockingStdio, tracer.
+ * markAllNonInheritable, restoreReceived, blockingStdio, tracer.
  *
  * Rules every probe keeps:
  * - Unknown is not false: a field a platform cannot provide is left out of each row and declared
@@ -198,6 +198,12 @@ export interface Probe {
   sameOpenFile?(pidA: number, fdA: number, pidB: number, fdB: number): boolean;
   /** Make every descriptor of this process non-inheritable except 0, 1, 2 and `keep`. */
   markAllNonInheritable?(keep: readonly number[]): CloseOnExecResult;
+  /**
+   * Make inheritable again the descriptors this process received at its exec that its runtime
+   * marked close-on-exec at start-up (Node marks 0-15 and on), so that a wrapped command receives
+   * them as fdscan's caller gave them; returns their numbers.
+   */
+  restoreReceived?(): number[];
   /**
    * Clear O_NONBLOCK on this process's 0, 1 and 2 where the runtime set it (it belongs to the open
    * file description, which a child shares); returns the function that puts it back.

@@ -16,7 +16,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { auditEach, type AuditOutcome, type ListOptions, type Probe, type ProcessAudit } from '../../src/probe-contract.js';
 import { osFailure } from '../../src/errors.js';
 import { auditLinuxProcess, newAuditContext, type AuditContext } from './descriptors.js';
-import { markAllNonInheritable } from './inheritance.js';
+import { markAllNonInheritable, restoreReceived } from './inheritance.js';
 import { linuxProcessInfo, listLinuxPids, readProcStat } from './process-info.js';
 import { sameOpenFile } from './same-open-file.js';
 import { blockingStdio } from './stdio-mode.js';
@@ -71,6 +71,7 @@ const linuxProbe: Probe = {
   },
   sameOpenFile,
   markAllNonInheritable: (keep) => markAllNonInheritable(keep),
+  restoreReceived,
   blockingStdio,
   tracer: {
     trace: (request) => {

@@ -9,6 +9,7 @@ import type { CloseOnExecResult } from '../../src/probe-contract.js';
 import { OsError } from '../../src/errors.js';
 import { errno } from './libc.js';
 import { closeRange, fcntlInt } from './libc-process.js';
+import { receivedButMarked } from './received.js';
 
 const CLOSE_RANGE_CLOEXEC = 1 << 2;
 const F_GETFD = 1;
@@ -44,4 +45,11 @@ function setCloseOnExec(fd: number, on: boolean): boolean {
   const wanted = on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
   if (wanted !== flags && fcntlInt(fd, F_SETFD, wanted) === -1) throw new OsError(`fcntl(${fd}, F_SETFD)`, errno());
   return true;
+}
+
+/** Make inheritable again what this process received at its exec and Node marked close-on-exec (received.ts); returns them. */
+export function restoreReceived(): number[] {
+  const received = receivedButMarked();
+  for (const fd of received) setCloseOnExec(fd, false);
+  return received;
 }

@@ -99,3 +99,14 @@ test('a typed error is one line and exit 2, no stack', (t) => {
   t.is(result.code, 2);
   t.is(result.stderr, 'fdscan: no process with pid 2147483646\n');
 });
+
+linux('library functions validate their arguments: UsageError, not NoSuchProcess or a TypeError', async (t) => {
+  const { traceCommand, runLifecycle, countDescriptors: count } = await import('../src/index.js');
+  await t.throwsAsync(traceCommand('true' as unknown as string[]), { instanceOf: UsageError });
+  await t.throwsAsync(traceCommand([]), { instanceOf: UsageError });
+  await t.throwsAsync(traceCommand(['true', 5 as unknown as string]), { instanceOf: UsageError });
+  await t.throwsAsync(traceCommand(['true'], { forwardSignals: ['SIGNOPE' as NodeJS.Signals] }), { instanceOf: UsageError });
+  await t.throwsAsync(traceCommand(['true'], { forwardSignals: ['SIGKILL'] }), { instanceOf: UsageError });
+  await t.throwsAsync(runLifecycle([]), { instanceOf: UsageError });
+  t.throws(() => count(-4), { instanceOf: UsageError });
+});

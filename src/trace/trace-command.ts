@@ -37,9 +37,12 @@ export class CommandNotFound extends FdscanError {
  * The command shares this process's 0, 1 and 2 (O_NONBLOCK cleared on them meanwhile, see stdio-mode.ts).
  */
 export async function traceCommand(argv: string[], options: TraceOptions = {}): Promise<TraceResult> {
+  if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string')) {
+    throw new UsageError('traceCommand: argv must be a non-empty array of strings');
+  }
+  for (const signal of options.forwardSignals ?? []) checkForwardable(signal);
   const tracer = probeFor().tracer;
   if (!tracer) throw new UnsupportedPlatform(process.platform, 'exec tracer');
-  if (argv.length === 0) throw new UsageError('no command to trace');
   const env = options.env ?? process.env;
   findExecutable(argv[0]!, env.PATH);
   const request: TraceRequest = {
@@ -68,6 +71,12 @@ export async function traceCommand(argv: string[], options: TraceOptions = {}): 
       for (const [signal, listener] of listeners) process.off(signal, listener);
     }
   });
+}
+
+/** A signal this process can catch and forward: a known name, not SIGKILL or SIGSTOP. */
+function checkForwardable(signal: unknown): void {
+  if (typeof signal !== 'string' || !(signal in constants.signals)) throw new UsageError(`not a signal name: ${String(signal)}`);
+  if (signal === 'SIGKILL' || signal === 'SIGSTOP') throw new UsageError(`${signal} cannot be caught, so it cannot be forwarded`);
 }
 
 /** The path a shell would run for `command`, or CommandNotFound. */

@@ -7,8 +7,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SaxesParser } from 'saxes';
@@ -120,7 +119,7 @@ linuxSerial('watch: the sample lines (argv, opened files) and the summary escape
 });
 
 linux('lifecycle: the command line and the descriptors of each step escaped', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'fdscan-hostile-'));
+  const dir = scratchDir();
   // fdscan itself starts holding a file with a hostile name at 40: step 0 lists it, the child receives it.
   const extra = openSync(Buffer.concat([Buffer.from(`${dir}/ambient \u001b]0;X\u0007 `), Buffer.from([0xff, 0x0a]), Buffer.from('::warning::f')]), 'w');
   try {
@@ -133,30 +132,24 @@ linux('lifecycle: the command line and the descriptors of each step escaped', (t
     t.regex(result.stdout, /\n {6}fd 40 +REG +\S+ambient \\x1b\]0;X\\x07 \\xff\\n::warning::f {2}beyond 0, 1, 2: ambient/);
   } finally {
     closeSync(extra);
-    rmSync(dir, { recursive: true, force: true });
   }
 });
 
-function withTempDir<T>(body: (dir: string) => T): T {
-  const dir = mkdtempSync(join(tmpdir(), 'fdscan-hostile-'));
-  try {
-    return body(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+/** A fresh directory for a test's files, inside the fixture's work directory (removed with it). */
+function scratchDir(): string {
+  return mkdtempSync(join(fixture!.workdir, 'scratch-'));
 }
 
 /** The fixture's spawn mode: it opens every name and runs `sh` with hostile argv, which receives them all. */
 const spawnTree = (dir: string) => [python, join(fixturesDir, 'hold-hostile-names.py'), dir, 'spawn', '\u001b]0;T\u0007', 'x\ny'];
 
 linux('inherit-diff -- CMD: the exec lines (argv quoted) and received descriptors escaped', (t) => {
-  withTempDir((dir) => {
-    const result = runCli(['inherit-diff', '--', ...spawnTree(dir)]);
-    t.is(result.code, 0, result.stderr);
-    assertClean(t, result.stderr, 'inherit-diff');
-    assertShows(t, result.stderr, 'inherit-diff', [...SHOWN_FILES, "spawn $'\\x1b]0;T\\x07' $'x\\ny'",
-      "exec /bin/sh -c 'exit 0' $'\\x1b]0;X\\x07' $'\\x1b[2J' $'a\\nb' $'\\x01' $'\\ufffd\\ufffd' $'\\n::warning::argv' $'\\u009b' %0A::error::x:"]);
-  });
+  const dir = scratchDir();
+  const result = runCli(['inherit-diff', '--', ...spawnTree(dir)]);
+  t.is(result.code, 0, result.stderr);
+  assertClean(t, result.stderr, 'inherit-diff');
+  assertShows(t, result.stderr, 'inherit-diff', [...SHOWN_FILES, "spawn $'\\x1b]0;T\\x07' $'x\\ny'",
+    "exec /bin/sh -c 'exit 0' $'\\x1b]0;X\\x07' $'\\x1b[2J' $'a\\nb' $'\\x01' $'\\ufffd\\ufffd' $'\\n::warning::argv' $'\\u009b' %0A::error::x:"]);
 });
 
 /** What the Actions runner reads from a workflow command line: the command and the message, decoded. */
@@ -165,34 +158,33 @@ function decodeAnnotation(line: string): string {
 }
 
 linux('gate: the text report, GitHub annotations and JUnit XML hold whatever the names are', (t) => {
-  withTempDir((dir) => {
-    const junit = join(dir, 'gate.xml');
-    const result = runCli(['gate', '--junit', junit, '--', ...spawnTree(dir)], { env: { GITHUB_ACTIONS: 'true' } });
-    t.is(result.code, 1, result.stderr);
-    const findings = Number(/fdscan gate: (\d+) findings/.exec(result.stderr)?.[1]);
-    t.true(findings >= SHOWN_FILES.length, result.stderr);
-    // The only workflow commands are fdscan's own: one ::error per finding, each one line.
-    const annotation = /^::error title=fdscan gate::fd \d+ /;
-    assertClean(t, result.stderr, 'gate', annotation);
-    const annotations = result.stderr.split('\n').filter((line) => line.trimStart().startsWith('::'));
-    t.is(annotations.length, findings);
-    for (const line of annotations) {
-      t.regex(line, annotation);
-      // Decoded as the runner decodes it, a message holds no newline or control: names stay escaped.
-      t.false(RAW.test(decodeAnnotation(line)), line);
-    }
-    assertShows(t, result.stderr, 'gate', [...SHOWN_FILES.map((name) => `${name} leaked to /bin/sh -c 'exit 0' $'\\x1b]0;X\\x07'`), '%250A::error::pct']);
+  const dir = scratchDir();
+  const junit = join(dir, 'gate.xml');
+  const result = runCli(['gate', '--junit', junit, '--', ...spawnTree(dir)], { env: { GITHUB_ACTIONS: 'true' } });
+  t.is(result.code, 1, result.stderr);
+  const findings = Number(/fdscan gate: (\d+) findings/.exec(result.stderr)?.[1]);
+  t.true(findings >= SHOWN_FILES.length, result.stderr);
+  // The only workflow commands are fdscan's own: one ::error per finding, each one line.
+  const annotation = /^::error title=fdscan gate::fd \d+ /;
+  assertClean(t, result.stderr, 'gate', annotation);
+  const annotations = result.stderr.split('\n').filter((line) => line.trimStart().startsWith('::'));
+  t.is(annotations.length, findings);
+  for (const line of annotations) {
+    t.regex(line, annotation);
+    // Decoded as the runner decodes it, a message holds no newline or control: names stay escaped.
+    t.false(RAW.test(decodeAnnotation(line)), line);
+  }
+  assertShows(t, result.stderr, 'gate', [...SHOWN_FILES.map((name) => `${name} leaked to /bin/sh -c 'exit 0' $'\\x1b]0;X\\x07'`), '%250A::error::pct']);
 
-    const xml = readFileSync(junit, 'utf8');
-    const errors: string[] = [];
-    let failures = 0;
-    const parser = new SaxesParser();
-    parser.on('error', (error) => errors.push(error.message));
-    parser.on('opentag', (tag) => { if (tag.name === 'failure') failures++; });
-    parser.write(xml).close();
-    t.deepEqual(errors, [], xml.slice(0, 2000));
-    t.is(failures, findings);
-    assertClean(t, xml, 'junit');
-    t.true(xml.includes('bad utf8 \\xff\\xfe leaked to'), xml.slice(0, 2000));
-  });
+  const xml = readFileSync(junit, 'utf8');
+  const errors: string[] = [];
+  let failures = 0;
+  const parser = new SaxesParser();
+  parser.on('error', (error) => errors.push(error.message));
+  parser.on('opentag', (tag) => { if (tag.name === 'failure') failures++; });
+  parser.write(xml).close();
+  t.deepEqual(errors, [], xml.slice(0, 2000));
+  t.is(failures, findings);
+  assertClean(t, xml, 'junit');
+  t.true(xml.includes('bad utf8 \\xff\\xfe leaked to'), xml.slice(0, 2000));
 });

@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import { invokingProcess } from '../invoker.js';
 import { auditDocument, auditSetDocument, type AuditFailure } from '../render/audit-json.js';
 import { styleFor } from '../render/style.js';
-import { escapeText } from '../render/text.js';
+import { errorLine } from '../render/text.js';
 import { parsePid, type ArgsOf } from './arguments.js';
 import { EXIT_ERROR, EXIT_OK } from './exit-codes.js';
 
@@ -78,7 +78,7 @@ export async function runAudit(argv: AuditArgs): Promise<void> {
     const { renderAuditTable } = await loadTableRenderer();
     write(audits.map((a) => renderAuditTable(a, style)).join('\n\n'));
   }
-  for (const failure of failures) process.stderr.write(`fdscan: ${escapeText(failure.message)}\n`);
+  for (const failure of failures) process.stderr.write(errorLine(failure.message));
   process.exitCode = failures.length > 0 ? EXIT_ERROR : EXIT_OK;
 }
 

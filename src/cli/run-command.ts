@@ -5,6 +5,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../errors.js';
 import { markAllCloseOnExec } from '../close-fds.js';
 import { withBlockingStdio } from '../stdio-mode.js';
+import { errorLine } from '../render/text.js';
 import { parseKeep, wrappedCommand, type ArgsOf, type PassThrough } from './arguments.js';
 import { EXIT_ERROR, EXIT_NOT_FOUND } from './exit-codes.js';
 
@@ -48,7 +49,7 @@ async function runChild(command: string[]): Promise<void> {
   try {
     process.exitCode = await new Promise<number>((resolve) => {
       child.once('error', (error: NodeJS.ErrnoException) => {
-        process.stderr.write(`fdscan: cannot run ${command[0]}: ${error.code ?? error.message}\n`);
+        process.stderr.write(errorLine(`cannot run ${command[0]}: ${error.code ?? error.message}`));
         resolve(error.code === 'ENOENT' ? EXIT_NOT_FOUND : error.code === 'EACCES' ? EXIT_NOT_EXECUTABLE : EXIT_ERROR);
       });
       child.once('exit', (code, signal) => resolve(signal ? 128 + constants.signals[signal] : (code ?? EXIT_ERROR)));

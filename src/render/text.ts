@@ -145,3 +145,8 @@ function githubEncode(text: string, property: boolean): string {
   const encoded = text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(UNSAFE_BUT_BACKSLASH, escapeChar);
   return property ? encoded.replace(/:/g, '%3A').replace(/,/g, '%2C') : encoded;
 }
+
+/** The one line fdscan prints for a failure, `fdscan: MESSAGE`; the message may name a command or a path. */
+export function errorLine(message: string): string {
+  return `fdscan: ${escapeText(message)}\n`;
+}

@@ -188,3 +188,13 @@ linux('gate: the text report, GitHub annotations and JUnit XML hold whatever the
   assertClean(t, xml, 'junit');
   t.true(xml.includes('bad utf8 \\xff\\xfe leaked to'), xml.slice(0, 2000));
 });
+
+linux('a wrapped command that does not exist is named escaped in the one error line', (t) => {
+  for (const command of ['run', 'gate', 'inherit-diff']) {
+    const result = runCli([command, '--', 'fdscan-missing \u001b[2J\n::warning::x']);
+    t.is(result.code, 127, `${command}: ${result.stderr}`);
+    t.is(result.stderr.split('\n').length, 2, `${command}: one line: ${JSON.stringify(result.stderr)}`);
+    assertClean(t, result.stderr, command);
+    t.true(result.stderr.includes('fdscan-missing \\x1b[2J\\n::warning::x'), result.stderr);
+  }
+});

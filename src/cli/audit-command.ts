@@ -1,42 +1,44 @@
 /** `fdscan [pid...]`: audit processes and print a table or JSON. */
-import type { Argv, ArgumentsCamelCase } from 'yargs';
+import type { Argv, CommandModule, Options } from 'yargs';
 import { auditAllProcesses, auditProcesses, type AuditOptions, type AuditOutcome } from '../audit.js';
 import { AccessDenied, NoSuchProcess, UsageError } from '../errors.js';
 import { invokingProcess } from '../invoker.js';
 import { auditDocument, auditSetDocument } from '../render/audit-json.js';
 import { styleFor } from '../render/style.js';
+import { errorLine } from '../render/text.js';
+import { parsePid, type ArgsOf } from './arguments.js';
 import { EXIT_ERROR, EXIT_OK } from './exit-codes.js';
 
-/** The audit command's arguments, as yargs (or the fast path) parses them. */
-export interface AuditArgs {
-  pid?: Array<string | number>;
-  all: boolean;
-  json: boolean;
-  type?: string | string[];
-  inheritable: boolean;
-  peers: boolean;
-}
+/** The audit's flags: read by its yargs builder and by the yargs-free fast path (fast-path.ts). */
+export const AUDIT_OPTIONS = {
+  all: { alias: 'a', type: 'boolean', default: false, describe: 'Audit every process this user can read (unreadable ones are counted)' },
+  json: { type: 'boolean', default: false, describe: 'Print JSON (schema fdscan/audit@1, or fdscan/audit-set@1 for several processes)' },
+  type: { alias: 't', type: 'string', requiresArg: true, describe: 'Only these types, comma-separated: REG,DIR,FIFO,CHR,BLK,LNK,SOCK,eventfd,...' },
+  inheritable: { alias: 'i', type: 'boolean', default: false, describe: 'Only descriptors a child started with exec would receive (close-on-exec clear)' },
+  peers: { type: 'boolean', default: true, describe: 'Name the other holders of pipes and unix sockets (--no-peers skips the scan of all processes)' },
+} as const satisfies Record<string, Options>;
 
-export const auditCommand = {
+const auditBuilder = (yargs: Argv) =>
+  yargs
+    .positional('pid', { describe: 'Process id(s) to audit (default: the shell or program that ran fdscan)', type: 'string', array: true })
+    .options(AUDIT_OPTIONS)
+    .example('$0', 'Audit the shell you are typing in')
+    .example('$0 1234 --inheritable', 'Which descriptors would a child of 1234 inherit?')
+    .example('$0 1234 -t SOCK --json', 'Sockets of 1234, as JSON')
+    .example('$0 --all -i -t REG', 'Regular files that any process would leak to its children');
+
+/** The audit command's arguments, as yargs (or the fast path) parses them. */
+export type AuditArgs = ArgsOf<typeof auditBuilder>;
+
+export const auditCommand: CommandModule<{}, AuditArgs> = {
   command: '$0 [pid..]',
   describe: 'List every descriptor of a process: type, target, mode, offset and whether children inherit it',
-  builder: (yargs: Argv) =>
-    yargs
-      .positional('pid', { describe: 'Process id(s) to audit (default: the shell or program that ran fdscan)', type: 'string', array: true })
-      .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'Audit every process this user can read (unreadable ones are counted)' })
-      .option('json', { type: 'boolean', default: false, describe: 'Print JSON (schema fdscan/audit@1, or fdscan/audit-set@1 for several processes)' })
-      .option('type', { alias: 't', type: 'string', requiresArg: true, describe: 'Only these types, comma-separated: REG,DIR,FIFO,CHR,BLK,LNK,SOCK,eventfd,...' })
-      .option('inheritable', { alias: 'i', type: 'boolean', default: false, describe: 'Only descriptors a child started with exec would receive (close-on-exec clear)' })
-      .option('peers', { type: 'boolean', default: true, describe: 'Name the other holders of pipes and unix sockets (--no-peers skips the scan of all processes)' })
-      .example('$0', 'Audit the shell you are typing in')
-      .example('$0 1234 --inheritable', 'Which descriptors would a child of 1234 inherit?')
-      .example('$0 1234 -t SOCK --json', 'Sockets of 1234, as JSON')
-      .example('$0 --all -i -t REG', 'Regular files that any process would leak to its children'),
-  handler: (argv: ArgumentsCamelCase<AuditArgs>) => runAudit(argv),
+  builder: auditBuilder,
+  handler: (argv) => runAudit(argv),
 };
 
 // cli-table3 and its dependencies cost ~15 ms to load; JSON output never needs them.
-const loadTableRenderer = async () => (await import('../render/audit-table.js')).renderAuditTable;
+const loadTableRenderer = async () => await import('../render/audit-table.js');
 
 /** Run the audit; throws FdscanError on bad usage or an unreadable process. */
 export async function runAudit(argv: AuditArgs): Promise<void> {
@@ -44,6 +46,7 @@ export async function runAudit(argv: AuditArgs): Promise<void> {
   const options: AuditOptions = {
     peers: argv.peers,
     inheritableOnly: argv.inheritable,
+    // A repeated -t arrives as an array, whatever the option's declared type.
     types: argv.type === undefined ? undefined : [argv.type].flat().flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean),
   };
   const style = styleFor(process.stdout);
@@ -58,26 +61,15 @@ export async function runAudit(argv: AuditArgs): Promise<void> {
     if (argv.all) document.unreadable = outcomes.filter((o) => o.error instanceof AccessDenied).length;
     write(JSON.stringify(document));
   } else {
-    if (audits.length > 0) {
-      const renderAuditTable = await loadTableRenderer();
-      write(audits.map((a) => renderAuditTable(a, style)).join('\n\n'));
-    }
+    const { renderAuditTable, renderMachineSummary } = await loadTableRenderer();
+    if (audits.length > 0) write(audits.map((a) => renderAuditTable(a, style)).join('\n\n'));
     if (argv.all) {
       const count = (error: typeof AccessDenied | typeof NoSuchProcess): number => outcomes.filter((o) => o.error instanceof error).length;
-      write(`\n${audits.length} processes audited, ${count(AccessDenied)} not readable by this user, ${count(NoSuchProcess)} exited meanwhile`);
+      write(`\n${renderMachineSummary(audits.length, count(AccessDenied), count(NoSuchProcess))}`);
     }
   }
-  for (const failure of failures) process.stderr.write(`fdscan: ${failure.error!.message}\n`);
+  for (const failure of failures) process.stderr.write(errorLine(failure.error!.message));
   process.exitCode = failures.length > 0 ? EXIT_ERROR : EXIT_OK;
-}
-
-/** A pid argument: a positive integer, or a clear usage error. */
-export function parsePid(value: string | number): number {
-  const text = String(value).trim();
-  if (!/^\d+$/.test(text) || Number(text) <= 0 || Number(text) > 2 ** 31) {
-    throw new UsageError(`not a process id: '${text}' (expected a positive number such as 1234)`);
-  }
-  return Number(text);
 }
 
 function write(text: string): void {

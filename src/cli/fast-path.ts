@@ -1,27 +1,32 @@
 /**
- * The common audit invocations parsed without yargs: `fdscan [PID...] [--json] [--all|-a]
- * [--inheritable|-i] [--peers|--no-peers]`. Loading yargs costs ~100 ms of start-up (its ESM
- * modules and cliui's string-width), more than reading 1,000 descriptors. Anything else (help,
- * version, --type, other commands, unknown or combined flags) returns undefined and goes to yargs,
- * which stays the one place that defines and documents the flags; a test checks both agree.
+ * The common audit invocations parsed without yargs: `fdscan [PID...]` with any of the audit's
+ * boolean flags (`--json`, `--all`/`-a`, `--inheritable`/`-i`, `--no-peers`, ...). Loading yargs
+ * costs ~100 ms of start-up (its ESM modules and cliui's string-width), more than reading 1,000
+ * descriptors. The flags, their aliases, `--no-` forms and defaults come from AUDIT_OPTIONS, the
+ * table the yargs builder reads. Anything else (help, version, --type, other commands, unknown or
+ * combined flags, `--flag=value`) returns undefined and goes to yargs; a test checks both agree.
  */
-import type { AuditArgs } from './audit-command.js';
+import type { Options } from 'yargs';
+import { AUDIT_OPTIONS, type AuditArgs } from './audit-command.js';
 
-type BooleanFlag = 'all' | 'json' | 'inheritable' | 'peers';
+type Table = typeof AUDIT_OPTIONS;
+type BooleanFlag = { [K in keyof Table]: Table[K]['type'] extends 'boolean' ? K : never }[keyof Table];
 
-const FLAGS = new Map<string, [BooleanFlag, boolean]>([
-  ['--json', ['json', true]],
-  ['--all', ['all', true]],
-  ['-a', ['all', true]],
-  ['--inheritable', ['inheritable', true]],
-  ['-i', ['inheritable', true]],
-  ['--peers', ['peers', true]],
-  ['--no-peers', ['peers', false]],
-]);
+const BOOLEANS = (Object.keys(AUDIT_OPTIONS) as Array<keyof Table>)
+  .filter((name): name is BooleanFlag => AUDIT_OPTIONS[name].type === 'boolean');
+
+/** Each spelling yargs accepts for a boolean flag, with the value it sets. */
+const FLAGS = new Map<string, [BooleanFlag, boolean]>(BOOLEANS.flatMap((name) => {
+  const spellings: Array<[string, [BooleanFlag, boolean]]> = [[`--${name}`, [name, true]], [`--no-${name}`, [name, false]]];
+  for (const alias of [(AUDIT_OPTIONS[name] as Options).alias ?? []].flat()) {
+    spellings.push([alias.length === 1 ? `-${alias}` : `--${alias}`, [name, true]]);
+  }
+  return spellings;
+}));
 
 /** The audit arguments when `args` is one of the simple forms, else undefined (use yargs). */
 export function simpleAuditArgs(args: string[]): AuditArgs | undefined {
-  const parsed: AuditArgs = { all: false, json: false, inheritable: false, peers: true };
+  const parsed = Object.fromEntries(BOOLEANS.map((name) => [name, AUDIT_OPTIONS[name].default])) as Record<BooleanFlag, boolean>;
   const pids: string[] = [];
   for (const arg of args) {
     const flag = FLAGS.get(arg);
@@ -29,6 +34,5 @@ export function simpleAuditArgs(args: string[]): AuditArgs | undefined {
     else if (/^\d+$/.test(arg)) pids.push(arg);
     else return undefined;
   }
-  if (pids.length > 0) parsed.pid = pids;
-  return parsed;
+  return pids.length > 0 ? { ...parsed, pid: pids } : parsed;
 }

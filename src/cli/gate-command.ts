@@ -4,49 +4,44 @@
  * and stderr; the report goes to stderr after the tree has exited, or to `--output FILE`.
  */
 import { writeFileSync } from 'node:fs';
-import type { Argv, ArgumentsCamelCase } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../errors.js';
 import { loadAllowConfig, parseAllow } from '../gate/allow-list.js';
 import { judgeTrace } from '../gate/gate-analysis.js';
 import { gateDocument, renderGateText, renderGithubAnnotations, renderJunit } from '../render/gate-report.js';
 import { reportStyle, traceWrapped, writeReport } from './traced-command.js';
+import { wrappedCommand, type ArgsOf, type PassThrough } from './arguments.js';
 import { EXIT_ERROR, EXIT_FINDING, EXIT_OK } from './exit-codes.js';
 
+const gateBuilder = (yargs: Argv) =>
+  yargs
+    .option('allow', { type: 'string', array: true, describe: 'Let a descriptor through: a number (3), a type (SOCK), or a path glob (/tmp/*.log); fd:, type:, path: prefixes force the kind' })
+    .option('json', { type: 'boolean', default: false, describe: 'Report as JSON (schema fdscan/gate@1) instead of text' })
+    .option('output', { alias: 'o', type: 'string', describe: 'Write the report to FILE instead of stderr (stdout belongs to the command)' })
+    .option('junit', { type: 'string', describe: 'Also write JUnit XML to FILE: one failing testcase per finding' })
+    .option('allow-unverified', { type: 'boolean', default: false, describe: 'Pass even when some exec\'s table could not be read (a non-dumpable program) or the tree was only sampled; they are still reported' })
+    .option('config', { type: 'string', describe: 'Allow list from FILE ({"allow": [...]}) instead of ./fdscan.config.json or package.json "fdscan"' })
+    .example('$0 gate -- npm test', 'Fail the build when a test leaks a descriptor into a child program')
+    .example('$0 gate --allow SOCK --allow "/tmp/*.lock" --junit fdscan.xml -- ./smoke.sh', 'With an allow list and a JUnit report')
+    .epilogue('Fails when (1) an exec anywhere in the tree receives a descriptor beyond 0, 1, 2 that was opened inside the ' +
+      'tree, or (2) a process re-executes itself and holds more descriptors at each exec. Descriptors fdscan itself ' +
+      'received are reported as ambient, never blamed. An exec whose table could not be read (a non-dumpable ' +
+      'program: execute-only, setuid, setgid) is unverified: the gate exits 2 unless --allow-unverified. GitHub Actions ' +
+      '::error lines are added when GITHUB_ACTIONS=true.' +
+      "\n\nExit status: CMD's own when it failed (128+N for signal N, 127 not found); 1 when CMD passed but the gate found " +
+      'leaks; 2 on bad usage, when tracing failed, or when an exec was unverified; 0 otherwise.');
 
-interface GateArgs {
-  allow?: string[];
-  json: boolean;
-  output?: string;
-  junit?: string;
-  config?: string;
-  allowUnverified?: boolean;
-  '--'?: Array<string | number>;
-}
+type GateArgs = ArgsOf<typeof gateBuilder> & PassThrough;
 
-export const gateCommand = {
+export const gateCommand: CommandModule<{}, GateArgs> = {
   command: 'gate',
   describe: 'Run a command (a test suite, a smoke test) and fail when its process tree leaks descriptors',
-  builder: (yargs: Argv) =>
-    yargs
-      .option('allow', { type: 'string', array: true, describe: 'Let a descriptor through: a number (3), a type (SOCK), or a path glob (/tmp/*.log); fd:, type:, path: prefixes force the kind' })
-      .option('json', { type: 'boolean', default: false, describe: 'Report as JSON (schema fdscan/gate@1) instead of text' })
-      .option('output', { alias: 'o', type: 'string', describe: 'Write the report to FILE instead of stderr (stdout belongs to the command)' })
-      .option('junit', { type: 'string', describe: 'Also write JUnit XML to FILE: one failing testcase per finding' })
-      .option('allow-unverified', { type: 'boolean', default: false, describe: 'Pass even when some exec\'s table could not be read (a non-dumpable program) or the tree was only sampled; they are still reported' })
-      .option('config', { type: 'string', describe: 'Allow list from FILE ({"allow": [...]}) instead of ./fdscan.config.json or package.json "fdscan"' })
-      .example('$0 gate -- npm test', 'Fail the build when a test leaks a descriptor into a child program')
-      .example('$0 gate --allow SOCK --allow "/tmp/*.lock" --junit fdscan.xml -- ./smoke.sh', 'With an allow list and a JUnit report')
-      .epilogue('Fails when (1) an exec anywhere in the tree receives a descriptor beyond 0, 1, 2 that was opened inside the ' +
-        'tree, or (2) a process re-executes itself and holds more descriptors at each exec. Descriptors fdscan itself ' +
-        'received are reported as ambient, never blamed. An exec whose table could not be read (a non-dumpable ' +
-        'program: execute-only, setuid, setgid) is unverified: the gate exits 2 unless --allow-unverified. GitHub Actions ::error lines are added when GITHUB_ACTIONS=true.' +
-        "\n\nExit status: CMD's own when it failed (128+N for signal N, 127 not found); 1 when CMD passed but the gate found " +
-        'leaks; 2 on bad usage, when tracing failed, or when an exec was unverified; 0 otherwise.'),
-  handler: (argv: ArgumentsCamelCase<GateArgs>) => runGate(argv),
+  builder: gateBuilder,
+  handler: (argv) => runGate(argv),
 };
 
 async function runGate(argv: GateArgs): Promise<void> {
-  const command = (argv['--'] ?? []).map(String);
+  const command = wrappedCommand(argv);
   if (command.length === 0) throw new UsageError('gate needs a command: fdscan gate [--allow SPEC]... -- CMD [ARGS...]');
   const config = loadAllowConfig(process.cwd(), argv.config);
   const rules = parseAllow([...(argv.allow ?? []).flatMap((a) => String(a)), ...config.specs]);
@@ -59,6 +54,6 @@ async function runGate(argv: GateArgs): Promise<void> {
   writeReport(argv.output, report);
   if (argv.junit) writeFileSync(argv.junit, renderJunit(trace, verdict));
   if (process.env.GITHUB_ACTIONS === 'true') process.stderr.write(renderGithubAnnotations(verdict));
-  const unverified = !argv.allowUnverified && (verdict.unverified.length > 0 || verdict.inexact !== undefined);
+  const unverified = !argv['allow-unverified'] && (verdict.unverified.length > 0 || verdict.inexact !== undefined);
   process.exitCode = trace.exitCode !== 0 ? trace.exitCode : verdict.findings.length > 0 ? EXIT_FINDING : unverified ? EXIT_ERROR : EXIT_OK;
 }

@@ -1,5 +1,6 @@
 /** The fdscan command line: one yargs parser, one module per command. */
 import { FdscanError, errnoOf } from '../errors.js';
+import { errorLine } from '../render/text.js';
 import { auditCommand, runAudit } from './audit-command.js';
 import { EXIT_ERROR, EXIT_INTERNAL } from './exit-codes.js';
 import { simpleAuditArgs } from './fast-path.js';
@@ -39,7 +40,7 @@ export async function main(args: string[]): Promise<void> {
 export function reportFailure(error: unknown): void {
   const debug = process.env.FDSCAN_DEBUG === '1';
   if (error instanceof FdscanError) {
-    process.stderr.write(`fdscan: ${error.message}\n${error.code === 'EUSAGE' ? "Try 'fdscan --help'.\n" : ''}`);
+    process.stderr.write(`${errorLine(error.message)}${error.code === 'EUSAGE' ? "Try 'fdscan --help'.\n" : ''}`);
     if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
     process.exitCode = EXIT_ERROR;
     return;
@@ -51,13 +52,13 @@ export function reportFailure(error: unknown): void {
     // A system call that failed outside a probe (loading a module, writing a report): the
     // machine's condition, not a bug in fdscan.
     const hint = code === 'EMFILE' ? ' (raise the descriptor limit: ulimit -n)' : '';
-    process.stderr.write(`fdscan: ${(error as Error).message.split('\n')[0]}${hint}\n`);
+    process.stderr.write(errorLine(`${(error as Error).message}${hint}`));
     if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     process.exitCode = EXIT_ERROR;
     return;
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`fdscan: internal error: ${message.split('\n')[0]} (a bug: please report it${debug ? '' : ', with FDSCAN_DEBUG=1 for the details'})\n`);
+  process.stderr.write(errorLine(`internal error: ${message.split('\n')[0]} (a bug: please report it${debug ? '' : ', with FDSCAN_DEBUG=1 for the details'})`));
   if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   process.exitCode = EXIT_INTERNAL;
 }

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { traceCommand, CommandNotFound } from '../trace/trace-command.js';
 import type { TraceResult } from '../trace/trace-result.js';
 import { styleFor, type Style } from '../render/style.js';
+import { errorLine } from '../render/text.js';
 import { EXIT_NOT_FOUND } from './exit-codes.js';
 
 /**
@@ -14,7 +15,7 @@ export async function traceWrapped(command: string[], method: 'auto' | 'sampling
     return await traceCommand(command, { method, forwardSignals: ['SIGINT', 'SIGTERM', 'SIGHUP'], exitTables: false });
   } catch (error) {
     if (!(error instanceof CommandNotFound)) throw error;
-    process.stderr.write(`fdscan: ${error.message}\n`);
+    process.stderr.write(errorLine(error.message));
     process.exitCode = EXIT_NOT_FOUND;
     return undefined;
   }

@@ -1,10 +1,12 @@
 /**
  * What the gate may let through: `--allow SPEC` and the `allow` list of fdscan.config.json or of the
  * `"fdscan"` key of package.json. A SPEC is a descriptor number (`3`), a type (`SOCK`, `eventfd`),
- * or a path glob (`/tmp/*.log`, `**\/coverage/**`); `fd:`, `type:` and `path:` prefixes say which.
+ * or a path glob (`/tmp/*.log`, `/tmp/*.{log,lock}`, `**\/coverage/**`); `fd:`, `type:` and `path:`
+ * prefixes say which.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import picomatch from 'picomatch';
 import type { Descriptor } from '../probe-contract.js';
 import { UsageError } from '../errors.js';
 
@@ -16,7 +18,7 @@ export function parseAllow(specs: string[]): AllowRule[] {
   return specs.map((raw) => {
     const spec = String(raw).trim();
     const prefixed = /^(fd|type|path):(.*)$/.exec(spec);
-    const [kind, value] = prefixed ? [prefixed[1]!, prefixed[2]!] : [/^\d+$/.test(spec) ? 'fd' : /[/*?]/.test(spec) ? 'path' : 'type', spec];
+    const [kind, value] = prefixed ? [prefixed[1]!, prefixed[2]!] : [/^\d+$/.test(spec) ? 'fd' : /[/*?[{]/.test(spec) ? 'path' : 'type', spec];
     if (value === '') throw new UsageError(`empty --allow rule '${spec}'`);
     if (kind === 'fd') {
       if (!/^\d+$/.test(value)) throw new UsageError(`--allow fd:N takes a number, not '${value}'`);
@@ -34,21 +36,54 @@ export function allowedBy(rules: AllowRule[], d: Descriptor): AllowRule | undefi
 }
 
 /**
- * A glob as a RegExp: `*` any run of characters but `/`, `**` any run including `/`, `?` one
- * character but `/`. Own matcher because path.matchesGlob is experimental in Node 20.
+ * A glob as a RegExp, matched by picomatch: `*` any run of characters but `/`, `**` any run
+ * including `/`, `?` one character but `/`, `{a,b}` and `{1..3}` alternatives, `[ab]`, `[a-z]` and
+ * `[!ab]` one character of a class (never `/`), `\` makes the next character literal. Dotfiles
+ * match like other files. The rest is literal, as fdscan documented before picomatch: `!`,
+ * parentheses and `|` (targets hold `(deleted)`, `(LISTEN)`); a bracket holding `*`, so `pipe:[*]`
+ * matches every pipe (targets bracket inode numbers); and a `**` inside a path segment
+ * (`/srv/**.log`) still crosses directories, where picomatch would read it as `*`.
  */
 export function globToRegExp(glob: string): RegExp {
-  let source = '';
+  return picomatch.makeRe(asPicomatchGlob(glob), GLOB_OPTIONS);
+}
+
+// makeRe (unlike picomatch()) never guesses Windows separators: targets are matched as they are shown.
+const GLOB_OPTIONS: picomatch.PicomatchOptions = { dot: true, nonegate: true, noextglob: true };
+
+/** fdscan's glob in picomatch's syntax (see globToRegExp). */
+function asPicomatchGlob(glob: string): string {
+  let out = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!;
-    if (c === '*' && glob[i + 1] === '*') {
-      // `**/` also matches no directory at all.
-      if (glob[i + 2] === '/') { source += '(?:.*/)?'; i += 2; } else { source += '.*'; i += 1; }
-    } else if (c === '*') source += '[^/]*';
-    else if (c === '?') source += '[^/]';
-    else source += c.replace(/[\\^$.+()|{}[\]]/g, '\\$&');
+    if (c === '\\') {
+      out += glob.slice(i, i + 2);
+      i++;
+    } else if (c === '(' || c === ')' || c === '|' || c === ']') {
+      // A `]` that closes a class was consumed with it: any other is literal.
+      out += `\\${c}`;
+    } else if (c === '[') {
+      const close = glob.indexOf(']', i + 2);
+      const body = close === -1 ? '' : glob.slice(i + 1, close);
+      if (close === -1 || body.includes('/') || body.includes('*')) {
+        // Literal: what follows (a star of `[*]`) keeps its own meaning.
+        out += '\\[';
+      } else {
+        // picomatch negates a class with `^` only.
+        out += `[${body.replace(/^!/, '^')}]`;
+        i = close;
+      }
+    } else if (c === '*') {
+      let end = i;
+      while (glob[end + 1] === '*') end++;
+      const whole = end > i && (i === 0 || glob[i - 1] === '/') && (end + 1 === glob.length || glob[end + 1] === '/');
+      out += end === i ? '*' : whole ? '**' : '{*,*/**/*}';
+      i = end;
+    } else {
+      out += c;
+    }
   }
-  return new RegExp(`^${source}$`);
+  return out;
 }
 
 /** Allow specs from `configFile`, else from fdscan.config.json or package.json's "fdscan" key in `cwd`. */

@@ -7,6 +7,9 @@ import type { Descriptor } from '../probe-contract.js';
 import { FdscanError } from '../errors.js';
 import { listDescriptors } from '../audit.js';
 import { descriptorKey } from '../descriptor-identity.js';
+import { renderTrackResult } from '../render/track-text.js';
+
+export { renderTrackResult };
 
 export interface TrackOptions {
   /** Counted runs (default 3). */
@@ -66,15 +69,6 @@ export async function assertNoDescriptorLeaks(fn: () => unknown, options: TrackO
   const result = await trackDescriptors(fn, options);
   if (result.leaked) throw new DescriptorLeakError(result, options.name ?? (fn.name || undefined));
   return result;
-}
-
-/** `fn leaked [1, 1, 1] file descriptors` and one line per descriptor left open. */
-export function renderTrackResult(result: TrackResult, name?: string): string {
-  const lines = [`${name ?? 'the function'} leaked [${result.leakedPerRun.join(', ')}] file descriptors`];
-  for (const run of result.runs) {
-    for (const d of run.leaked) lines.push(`  run ${run.run}: fd ${d.fd} ${d.type} ${d.target}${d.inheritable ? ' (inheritable)' : ''}`);
-  }
-  return lines.join('\n');
 }
 
 function snapshot(): Descriptor[] {

@@ -2,6 +2,7 @@
 import Table from 'cli-table3';
 import type { Descriptor, ProcessAudit } from '../probe-contract.js';
 import { type Style, paint } from './style.js';
+import { descriptorTarget, escapeText } from './text.js';
 
 const HEAD = ['FD', 'TYPE', 'MODE', 'INHERIT', 'OFFSET', 'TARGET'];
 
@@ -9,20 +10,21 @@ const HEAD = ['FD', 'TYPE', 'MODE', 'INHERIT', 'OFFSET', 'TARGET'];
 export function renderAuditTable(audit: ProcessAudit, style: Style): string {
   const inheritable = audit.fds.filter((d) => d.inheritable === true).length;
   const argv = audit.argv && audit.argv.length > 0 ? audit.argv.join(' ') : audit.command;
+  // Cut before escaping, so a cut never falls inside an escape.
   const lines = [
-    `${paint(style, 'bold', `pid ${audit.pid}`)} ${audit.command}${argv !== audit.command ? `  ${paint(style, 'dim', truncate(argv, 120))}` : ''}`,
+    `${paint(style, 'bold', `pid ${audit.pid}`)} ${escapeText(audit.command)}${argv !== audit.command ? `  ${paint(style, 'dim', escapeText(truncate(argv, 120)))}` : ''}`,
     `${audit.fds.length} descriptor${audit.fds.length === 1 ? '' : 's'}, ${paint(style, inheritable ? 'yellow' : 'green', `${inheritable} inheritable`)}` +
       `${audit.zombie ? ' (zombie: it holds no descriptors)' : ''}${audit.incomplete ? paint(style, 'red', ' (incomplete: the process changed while being read)') : ''}`,
   ];
   if (audit.fds.length > 0) lines.push(renderRows(audit.fds, style));
-  for (const error of audit.errors) lines.push(paint(style, 'red', `warning: ${error}`));
+  for (const error of audit.errors) lines.push(paint(style, 'red', `warning: ${escapeText(error)}`));
   return lines.join('\n');
 }
 
 function renderRows(rows: Descriptor[], style: Style): string {
   const cells = rows.map((row) => [
     String(row.fd),
-    row.type,
+    escapeText(row.type),
     row.access ?? '?',
     row.inheritable === undefined ? '?' : row.inheritable ? 'yes' : '-',
     row.offset === undefined ? '' : String(row.offset),
@@ -46,21 +48,24 @@ function renderRows(rows: Descriptor[], style: Style): string {
 
 /** Target with its marks: deleted, peers, a read error. */
 export function targetText(row: Descriptor, style: Style): string {
-  let text = visible(row.target);
+  let text = descriptorTarget(row);
   if (row.deleted) text += paint(style, 'red', ' [deleted]');
   if (row.peers && row.peers.length > 0) {
-    const shown = row.peers.slice(0, 3).map((p) => `${p.pid}/${p.command}:${p.fd}`).join(', ');
+    const shown = row.peers.slice(0, 3).map((p) => `${p.pid}/${escapeText(p.command)}:${p.fd}`).join(', ');
     text += paint(style, 'dim', ` <-> ${shown}${row.peers.length > 3 ? ` +${row.peers.length - 3} more` : ''}`);
   }
-  if (row.error) text += paint(style, 'red', `${text ? ' ' : ''}(error: ${row.error})`);
+  if (row.error) text += paint(style, 'red', `${text ? ' ' : ''}(error: ${escapeText(row.error)})`);
   return text;
 }
 
-/** Control characters (a newline in a file name) escaped so one row stays one line. */
-export function visible(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+/** The line after the tables of `--all`. */
+export function renderMachineSummary(audited: number, unreadable: number, vanished: number): string {
+  return `${audited} processes audited, ${unreadable} not readable by this user, ${vanished} exited meanwhile`;
 }
 
+/** At most `max` characters, `…` marking a cut; a cut never splits a surrogate pair (that would print a lone half). */
 function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+  if (text.length <= max) return text;
+  const cut = /[\ud800-\udbff]/.test(text.charAt(max - 2)) ? max - 2 : max - 1;
+  return `${text.slice(0, cut)}…`;
 }

@@ -1,6 +1,7 @@
 /** The readable report of `fdscan inherit-diff -- CMD`: the process tree, what each exec received beyond 0, 1, 2. */
 import type { TraceResult, TracedDescriptor, TracedProcess } from '../trace/trace-result.js';
 import { paint, type Style } from './style.js';
+import { descriptorLine, escapeText, quoteArgv } from './text.js';
 
 const STDIO = 3;
 
@@ -17,7 +18,7 @@ export function renderInheritDiff(trace: TraceResult, style: Style): string {
   const execCount = trace.processes.reduce((n, p) => n + p.execs.length, 0);
   const how = trace.method === 'ptrace' ? 'ptrace: every exec recorded' : 'sampled /proc: short processes may be missing';
   lines.push(paint(style, 'bold', `fdscan inherit-diff: ${trace.processes.length} processes, ${execCount} execs (${how}); exit status ${trace.exitCode}`));
-  for (const warning of trace.warnings) lines.push(paint(style, 'yellow', `warning: ${warning}`));
+  for (const warning of trace.warnings) lines.push(paint(style, 'yellow', `warning: ${escapeText(warning)}`));
   const stdioOnly = (d: TracedDescriptor): boolean => d.fd < STDIO;
   const visit = (p: TracedProcess, depth: number): void => {
     const indent = '  '.repeat(depth);
@@ -36,7 +37,7 @@ export function renderInheritDiff(trace: TraceResult, style: Style): string {
       const missing = [0, 1, 2].filter((fd) => !exec.received.some((d) => d.fd === fd));
       const note = extra.length === 0 ? 'received only 0, 1, 2' : `received 0, 1, 2 and ${extra.length} more`;
       lines.push(`${indent}  exec ${quoteArgv(exec.argv)}: ${note}${missing.length > 0 ? `; ${missing.join(', ')} closed` : ''}${exec.sampled ? ' (sampled)' : ''}`);
-      if (exec.error) lines.push(`${indent}    ${paint(style, 'red', `error: ${exec.error}`)}`);
+      if (exec.error) lines.push(`${indent}    ${paint(style, 'red', `error: ${escapeText(exec.error)}`)}`);
       for (const d of extra) lines.push(`${indent}    ${describeRow(d, trace, style)}`);
     }
     childrenBefore(Number.POSITIVE_INFINITY);
@@ -48,8 +49,8 @@ export function renderInheritDiff(trace: TraceResult, style: Style): string {
 
 function describeRow(d: TracedDescriptor, trace: TraceResult, style: Style): string {
   const mark = d.ambient ? paint(style, 'yellow', 'a') : paint(style, 'red', '+');
-  const target = d.error ? `${d.target} (${d.error})` : d.target;
-  return `${mark} fd ${String(d.fd).padEnd(4)} ${d.type.padEnd(8)} ${target}  ${paint(style, 'dim', originOf(d, trace))}`;
+  const error = d.error ? ` (${escapeText(d.error)})` : '';
+  return `${mark} ${descriptorLine(d)}${error}  ${paint(style, 'dim', originOf(d, trace))}`;
 }
 
 /** Where a descriptor came from, in words. */
@@ -60,8 +61,4 @@ function originOf(d: TracedDescriptor, trace: TraceResult): string {
   const guess = d.from.match === 'identity' ? ', same file (not confirmed by kcmp)' : '';
   const source = d.from.process === undefined ? `fdscan (pid ${trace.tracerPid}) fd ${d.from.fd}` : `pid ${d.from.pid} fd ${d.from.fd}`;
   return `from ${source}${guess}; ${first}`;
-}
-
-function quoteArgv(argv: string[]): string {
-  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }

@@ -1,4 +1,8 @@
-/** Terminal styling: colour only on a TTY, never when NO_COLOR is set, always with FORCE_COLOR. */
+/**
+ * Terminal styling: colour only on a TTY, never when NO_COLOR is set, always with FORCE_COLOR.
+ * Renderers are pure functions of (data, Style); the decision is taken once, here, per stream.
+ */
+import { styleText } from 'node:util';
 
 export interface Style {
   color: boolean;
@@ -6,7 +10,12 @@ export interface Style {
   width?: number;
 }
 
-/** The style for a stream, from its TTY-ness and the environment. */
+/**
+ * The style for a stream, from its TTY-ness and the environment. Not `stream.hasColors()`: it
+ * answers differently for a TTY without TERM (no colour), an empty NO_COLOR (no colour), a
+ * FORCE_COLOR other than 1/2/3/true (no colour) and NODE_DISABLE_COLORS, and is absent on pipes;
+ * fdscan keeps the rule it documents.
+ */
 export function styleFor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): Style {
   const forced = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
   const color = forced || (stream.isTTY === true && !('NO_COLOR' in env && env.NO_COLOR !== '') && env.TERM !== 'dumb');
@@ -14,11 +23,12 @@ export function styleFor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = pr
   return { color, width };
 }
 
-const CODES = { bold: [1, 22], dim: [2, 22], yellow: [33, 39], red: [31, 39], green: [32, 39], cyan: [36, 39] } as const;
+export type Paint = 'bold' | 'dim' | 'yellow' | 'red' | 'green' | 'cyan';
 
-/** Wrap text in an ANSI style when colour is on. */
-export function paint(style: Style, name: keyof typeof CODES, text: string): string {
-  if (!style.color) return text;
-  const [open, close] = CODES[name];
-  return `\u001b[${open}m${text}\u001b[${close}m`;
+/**
+ * Wrap text in an ANSI style when colour is on. `validateStream: false`: styleText would otherwise
+ * decide again from process.stdout on Node 22 (and 20.18+), against the stream this Style is for.
+ */
+export function paint(style: Style, name: Paint, text: string): string {
+  return style.color ? styleText(name, text, { validateStream: false }) : text;
 }

@@ -1,7 +1,7 @@
 /** The yargs-free fast path parses the simple audit forms exactly as yargs does, and only those. */
 import test, { type ExecutionContext } from 'ava';
 import yargs from 'yargs';
-import { auditCommand, type AuditArgs } from '../../src/cli/audit-command.js';
+import { AUDIT_OPTIONS, auditCommand, type AuditArgs } from '../../src/cli/audit-command.js';
 import { simpleAuditArgs } from '../../src/cli/fast-path.js';
 
 /** What the audit handler would receive from yargs for `args`. */
@@ -13,8 +13,10 @@ function viaYargs(args: string[]): AuditArgs {
     .exitProcess(false)
     .fail((message) => { throw new Error(message); })
     .parseSync();
-  const { pid, all, json, inheritable, peers, type } = received!;
-  return { ...(pid === undefined ? {} : { pid: pid.map(String) }), all, json, inheritable, peers, ...(type === undefined ? {} : { type }) };
+  const { pid, type, ...rest } = received!;
+  // Only the table's own keys (yargs adds aliases, camel-case forms, `_` and `$0`).
+  const flags = Object.fromEntries(Object.keys(AUDIT_OPTIONS).filter((k) => k !== 'type').map((k) => [k, rest[k as keyof typeof rest]]));
+  return { ...(pid === undefined ? {} : { pid: pid.map(String) }), ...flags, ...(type === undefined ? {} : { type }) } as AuditArgs;
 }
 
 const agrees = test.macro({
@@ -27,6 +29,13 @@ const agrees = test.macro({
 for (const args of [[], ['1234'], ['1234', '--json'], ['--json', '1', '22'], ['--all', '--json'], ['-a'], ['-i', '99'],
   ['--inheritable', '--no-peers', '5'], ['--no-peers', '--peers', '5'], ['--peers', '--no-peers', '5'], ['--json', '--json', '7']]) {
   test(agrees, args);
+}
+
+// Every spelling of every boolean flag of the table, so a flag added there is checked here too.
+for (const [name, option] of Object.entries(AUDIT_OPTIONS)) {
+  if (option.type !== 'boolean') continue;
+  const aliases = 'alias' in option ? [option.alias] : [];
+  for (const spelling of [`--${name}`, `--no-${name}`, ...aliases.map((a) => `-${a}`)]) test(agrees, [spelling, '42']);
 }
 
 test('everything else is left to yargs', (t) => {

@@ -26,3 +26,42 @@ test('globs: * stays in a directory, ** crosses them, ? is one character, the re
   t.false(globToRegExp('/var/log/app/main+log').test('/var/log/app/mainnlog'));
   t.true(globToRegExp('pipe:[*]').test('pipe:[1234]'));
 });
+
+test('globs (picomatch): braces, ranges and classes', (t) => {
+  const lock = '/tmp/build.lock';
+  t.true(globToRegExp('/tmp/*.{log,lock}').test(lock));
+  t.true(globToRegExp('/tmp/*.{log,lock}').test('/tmp/x.log'));
+  t.false(globToRegExp('/tmp/*.{log,lock}').test('/tmp/x.txt'));
+  t.true(globToRegExp('/tmp/run-{1..3}.pid').test('/tmp/run-2.pid'));
+  t.false(globToRegExp('/tmp/run-{1..3}.pid').test('/tmp/run-4.pid'));
+  t.true(globToRegExp('/tmp/[bc]uild.lock').test(lock));
+  t.false(globToRegExp('/tmp/[ac]uild.lock').test(lock));
+  t.true(globToRegExp('/tmp/[a-c]uild.lock').test(lock));
+  t.true(globToRegExp('/tmp/[!ac]uild.lock').test(lock));
+  t.false(globToRegExp('/tmp/[!b]uild.lock').test(lock));
+  t.false(globToRegExp('/tmp/x[^a]y').test('/tmp/x/y'), 'a class never matches the separator');
+  t.true(globToRegExp('**/*.{log,lock}').test('/var/lib/app/db.lock'));
+  // The kind is told from the spec too: braces and brackets make a path glob.
+  t.deepEqual(parseAllow(['x.{log,lock}', 'x[12]']).map((r) => r.kind), ['path', 'path']);
+});
+
+test('globs: the documented ** crosses directories even inside a segment; dotfiles, !, () and \\ behave', (t) => {
+  t.true(globToRegExp('/var/**.log').test(log.target));
+  t.true(globToRegExp('/var/**.log').test('/var/x.log'));
+  t.false(globToRegExp('/var/**.log').test('/var/log/app/main.txt'));
+  t.true(globToRegExp('/var/log/a**/main.log').test(log.target));
+  t.true(globToRegExp('/var/***/main.log').test(log.target));
+  t.true(globToRegExp('/var/log/app/**/main.log').test(log.target), '**/ also matches no directory');
+  t.true(globToRegExp('/home/*/.cache/*').test('/home/me/.cache/.lock'), 'dotfiles match like other files');
+  t.true(globToRegExp('/tmp/!keep').test('/tmp/!keep'));
+  t.true(globToRegExp('/tmp/x (deleted)').test('/tmp/x (deleted)'));
+  t.false(globToRegExp('/tmp/x (deleted)').test('/tmp/x deleted'));
+  t.true(globToRegExp('/tmp/@(a)+(b)').test('/tmp/@(a)+(b)'));
+  t.true(globToRegExp('/tmp/a|b').test('/tmp/a|b'));
+  t.false(globToRegExp('/tmp/a|b').test('b'));
+  t.true(globToRegExp('/tmp/{a,b}(c)').test('/tmp/a(c)'));
+  t.true(globToRegExp('/tmp/a\\*').test('/tmp/a*'));
+  t.false(globToRegExp('/tmp/a\\*').test('/tmp/ab'));
+  t.true(globToRegExp('socket:[*]').test('socket:[42]'));
+  t.true(globToRegExp('tcp 127.0.0.1:*').test('tcp 127.0.0.1:8080 (LISTEN)'));
+});

@@ -1,0 +1,152 @@
+/**
+ * The one door through which text from the system (argv, comm, paths, socket names, peer commands,
+ * warnings that embed them) reaches a terminal, a log, a GitHub Actions annotation or XML. A name
+ * is data, never terminal input: like strace -x and lsof's safestrprt, whatever is not printable
+ * text is shown as an escape, and every escape reads back to exactly one string.
+ *
+ * - `\n` and `\t` as themselves; every other C0 control and DEL as `\xNN` (ESC is `\x1b`).
+ * - A backslash as `\\`, so a `\` in the output always starts an escape: a file really named
+ *   `a\nb` (backslash, n) reads `a\\nb`, one named `a`+newline+`b` reads `a\nb`.
+ * - Raw bytes that are not UTF-8 (a path's `targetBytes`) as `\xNN`, exactly those bytes, as lsof.
+ * - Code points that are not text as `\uNNNN`: the C1 controls U+0080-U+009F (so the byte 0x85 of
+ *   an invalid name, `\x85`, and the character U+0085, `\u0085`, stay told apart), lone surrogates,
+ *   U+FFFD (what UTF-8 decoding leaves of invalid bytes where the raw bytes are not kept, as in
+ *   argv), the non-characters U+FFFE and U+FFFF (not allowed in XML), the line and paragraph
+ *   separators U+2028/U+2029 and the bidirectional controls, which reorder what a terminal shows.
+ *
+ * JSON output never goes through here: it keeps the exact strings.
+ */
+import type { Descriptor } from '../probe-contract.js';
+
+// Everything escapeText rewrites, but the backslash (kept apart for quoteArgv, which quotes it instead).
+const NOT_TEXT = '\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028-\\u202e\\u2066-\\u2069\\ufffd-\\uffff';
+// Without the `u` flag the expression sees UTF-16 code units, so a lone surrogate is one match.
+const LONE_SURROGATE = '[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]';
+const UNSAFE = new RegExp(`[\\\\${NOT_TEXT}]|${LONE_SURROGATE}`, 'g');
+const UNSAFE_BUT_BACKSLASH = new RegExp(`[${NOT_TEXT}]|${LONE_SURROGATE}`, 'g');
+// XML 1.0 `Char` excludes most C0 controls, lone surrogates, U+FFFE and U+FFFF, even as references.
+const NOT_XML = new RegExp(`[\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\ufffe\\uffff]|${LONE_SURROGATE}`, 'g');
+
+/** The escape of one character (one UTF-16 code unit for a lone surrogate). */
+function escapeChar(c: string): string {
+  if (c === '\\') return '\\\\';
+  if (c === '\n') return '\\n';
+  if (c === '\t') return '\\t';
+  const code = c.charCodeAt(0);
+  return code < 0x80 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/** A string from the system, safe for a terminal, a log line or a CI annotation (see the header). */
+export function escapeText(text: string): string {
+  return text.replace(UNSAFE, escapeChar);
+}
+
+/** Raw bytes, such as a path that is not UTF-8: valid UTF-8 runs as escapeText shows them, other bytes as `\xNN`. */
+export function escapeBytes(bytes: Uint8Array): string {
+  let out = '';
+  let run = 0;
+  for (let i = 0; i < bytes.length;) {
+    const length = utf8SequenceLength(bytes, i);
+    if (length > 0) {
+      i += length;
+      continue;
+    }
+    out += escapeText(Buffer.from(bytes.subarray(run, i)).toString('utf8')) + `\\x${bytes[i]!.toString(16).padStart(2, '0')}`;
+    run = ++i;
+  }
+  return out + escapeText(Buffer.from(bytes.subarray(run)).toString('utf8'));
+}
+
+/** Length of the well-formed UTF-8 sequence at `i` (Unicode table 3-7), 0 when the byte there starts none. */
+function utf8SequenceLength(b: Uint8Array, i: number): number {
+  const c = b[i]!;
+  const within = (at: number, lo = 0x80, hi = 0xbf): boolean => at < b.length && b[at]! >= lo && b[at]! <= hi;
+  if (c < 0x80) return 1;
+  if (c >= 0xc2 && c <= 0xdf) return within(i + 1) ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) {
+    // No overlong forms (E0 80-9F) and no surrogates (ED A0-BF).
+    const ok = within(i + 1, c === 0xe0 ? 0xa0 : 0x80, c === 0xed ? 0x9f : 0xbf) && within(i + 2);
+    return ok ? 3 : 0;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    const ok = within(i + 1, c === 0xf0 ? 0x90 : 0x80, c === 0xf4 ? 0x8f : 0xbf) && within(i + 2) && within(i + 3);
+    return ok ? 4 : 0;
+  }
+  return 0;
+}
+
+/**
+ * A descriptor's target, escaped; from its raw bytes when the path was not UTF-8, so each invalid
+ * byte shows as `\xNN` instead of the U+FFFD that decoding left in `target`.
+ */
+export function descriptorTarget(d: Pick<Descriptor, 'target' | 'targetBytes'>): string {
+  if (d.targetBytes === undefined) return escapeText(d.target);
+  const bytes = Buffer.from(d.targetBytes, 'base64');
+  // The probe may show less than the link held (a memfd's target drops the leading "/"): use the
+  // bytes of what the target shows, or the target itself when they do not line up.
+  for (let skip = 0; skip <= Math.min(4, bytes.length); skip++) {
+    if (bytes.subarray(skip).toString('utf8') === d.target) return escapeBytes(bytes.subarray(skip));
+  }
+  return escapeText(d.target);
+}
+
+type Named = Pick<Descriptor, 'fd' | 'type' | 'target' | 'targetBytes'>;
+
+/** `fd 3    REG      /path`: number and type padded so rows line up, the target escaped. */
+export function descriptorLine(d: Named): string {
+  return `fd ${String(d.fd).padEnd(4)} ${escapeText(d.type).padEnd(8)} ${descriptorTarget(d)}`;
+}
+
+/** `fd 3 REG /path`, for a descriptor named within a sentence. */
+export function describeDescriptor(d: Named): string {
+  return `fd ${d.fd} ${escapeText(d.type)} ${descriptorTarget(d)}`;
+}
+
+const SHELL_PLAIN = /^[\w@%+=:,./-]+$/;
+
+/**
+ * A command line as a shell would take it back: plain words as they are, others in single quotes,
+ * and words holding what escapeText escapes in bash's `$'...'` with those escapes (GNU ls's
+ * shell-escape style), so a newline in an argument never starts a new line of output.
+ */
+export function quoteArgv(argv: readonly string[]): string {
+  return argv.map((arg) => {
+    if (SHELL_PLAIN.test(arg)) return arg;
+    // Inside '...' a backslash is literal to a shell: unambiguous without escaping it.
+    if (arg.search(UNSAFE_BUT_BACKSLASH) === -1) return `'${arg.replace(/'/g, `'\\''`)}'`;
+    return `$'${escapeText(arg).replace(/'/g, "\\'")}'`;
+  }).join(' ');
+}
+
+/**
+ * Rendered text for XML 1.0 (attribute values and element content): the markup characters as
+ * entities, and any character XML cannot hold at all shown as its escape, so the document stays
+ * well-formed even if a name reached here unescaped.
+ */
+export function xmlText(text: string): string {
+  return text.replace(NOT_XML, escapeChar).replace(/[&<>"]/g, (c) => XML_ENTITIES[c]!);
+}
+
+// Attributes are always written in double quotes: a `'` needs no entity.
+const XML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+
+/**
+ * One GitHub Actions workflow command line, such as `::error title=T::message`. The message is
+ * encoded as the Actions toolkit's escapeData does (`%`, CR, LF as `%25`, `%0D`, `%0A`), property
+ * values as its escapeProperty does (`:` and `,` too); any other control character is escaped, so
+ * no text can end the command or start another one.
+ */
+export function githubCommand(command: 'error' | 'warning' | 'notice', properties: Record<string, string>, message: string): string {
+  const props = Object.entries(properties).map(([key, value]) => `${key}=${githubEncode(value, true)}`).join(',');
+  return `::${command}${props ? ` ${props}` : ''}::${githubEncode(message, false)}\n`;
+}
+
+function githubEncode(text: string, property: boolean): string {
+  const encoded = text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(UNSAFE_BUT_BACKSLASH, escapeChar);
+  return property ? encoded.replace(/:/g, '%3A').replace(/,/g, '%2C') : encoded;
+}
+
+/** The one line fdscan prints for a failure, `fdscan: MESSAGE`; the message may name a command or a path. */
+export function errorLine(message: string): string {
+  return `fdscan: ${escapeText(message)}\n`;
+}

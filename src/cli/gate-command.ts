@@ -3,13 +3,13 @@
  * run CMD under the exec tracer and fail when its tree leaks descriptors. CMD owns stdin, stdout
  * and stderr; the report goes to stderr after the tree has exited, or to `--output FILE`.
  */
-import { writeFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../errors.js';
 import { loadAllowConfig, parseAllow } from '../gate/allow-list.js';
 import { judgeTrace } from '../gate/gate-analysis.js';
 import { gateDocument, renderGateText, renderGithubAnnotations, renderJunit } from '../render/gate-report.js';
-import { reportStyle, traceWrapped, writeReport } from './traced-command.js';
+import { reportSink, reportStyle, traceWrapped } from './traced-command.js';
+import { openReportFile, passOnReceived } from './wrapping.js';
 import { wrappedCommand, type ArgsOf, type PassThrough } from './arguments.js';
 import { EXIT_ERROR, EXIT_FINDING, EXIT_OK } from './exit-codes.js';
 
@@ -43,16 +43,20 @@ export const gateCommand: CommandModule<{}, GateArgs> = {
 async function runGate(argv: GateArgs): Promise<void> {
   const command = wrappedCommand(argv);
   if (command.length === 0) throw new UsageError('gate needs a command: fdscan gate [--allow SPEC]... -- CMD [ARGS...]');
+  // Everything that can refuse does so before CMD runs: the config, the rules, the report files.
   const config = loadAllowConfig(process.cwd(), argv.config);
   const rules = parseAllow([...(argv.allow ?? []).flatMap((a) => String(a)), ...config.specs]);
+  const writeReport = reportSink(argv.output);
+  const junit = argv.junit ? openReportFile(argv.junit, '--junit') : undefined;
+  passOnReceived();
   const trace = await traceWrapped(command);
   if (!trace) return;
   const verdict = judgeTrace(trace, rules);
   const report = argv.json
     ? `${JSON.stringify(gateDocument(trace, verdict))}\n`
     : renderGateText(trace, verdict, reportStyle(argv.output));
-  writeReport(argv.output, report);
-  if (argv.junit) writeFileSync(argv.junit, renderJunit(trace, verdict));
+  writeReport(report);
+  junit?.write(renderJunit(trace, verdict));
   if (process.env.GITHUB_ACTIONS === 'true') process.stderr.write(renderGithubAnnotations(verdict));
   const unverified = !argv['allow-unverified'] && (verdict.unverified.length > 0 || verdict.inexact !== undefined);
   process.exitCode = trace.exitCode !== 0 ? trace.exitCode : verdict.findings.length > 0 ? EXIT_FINDING : unverified ? EXIT_ERROR : EXIT_OK;

@@ -8,7 +8,8 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../errors.js';
-import { reportStyle, traceWrapped, writeReport } from './traced-command.js';
+import { reportSink, reportStyle, traceWrapped } from './traced-command.js';
+import { passOnReceived } from './wrapping.js';
 import { diffProcessPair } from '../trace/pair-diff.js';
 import { inheritDiffDocument } from '../render/inherit-diff-json.js';
 import { renderInheritDiff } from '../render/inherit-diff-text.js';
@@ -50,9 +51,11 @@ async function runInheritDiff(argv: InheritDiffArgs): Promise<void> {
     process.exitCode = EXIT_OK;
     return;
   }
+  const writeReport = reportSink(argv.output);
+  passOnReceived();
   const trace = await traceWrapped(command, argv.sample ? 'sampling' : 'auto');
   if (!trace) return;
   const report = argv.json ? `${JSON.stringify(inheritDiffDocument(trace))}\n` : renderInheritDiff(trace, reportStyle(argv.output));
-  writeReport(argv.output, report);
+  writeReport(report);
   process.exitCode = trace.exitCode;
 }

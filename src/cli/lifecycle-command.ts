@@ -6,6 +6,9 @@ import { renderLifecycle } from '../render/lifecycle-text.js';
 import { styleFor } from '../render/style.js';
 import { wrappedCommand, type ArgsOf, type PassThrough } from './arguments.js';
 import { EXIT_FINDING, EXIT_OK } from './exit-codes.js';
+import { shellStatus } from '../exit-status.js';
+
+const STOPPING_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
 const lifecycleBuilder = (yargs: Argv) =>
   yargs
@@ -28,7 +31,17 @@ export const lifecycleCommand: CommandModule<{}, LifecycleArgs> = {
 async function runLifecycleCommand(argv: LifecycleArgs): Promise<void> {
   const command = wrappedCommand(argv);
   if (command.length === 0) throw new UsageError('lifecycle needs a command: fdscan lifecycle -- CMD [ARGS...]');
-  const result = await runLifecycle(command, { input: argv.input });
+  // SIGINT or SIGTERM: stop the child, clean up, print what was seen, and die of it as a shell would say (128+N).
+  const controller = new AbortController();
+  const stop = (signal: NodeJS.Signals): void => controller.abort(signal);
+  for (const signal of STOPPING_SIGNALS) process.once(signal, stop);
+  let result;
+  try {
+    result = await runLifecycle(command, { input: argv.input, signal: controller.signal });
+  } finally {
+    for (const signal of STOPPING_SIGNALS) process.off(signal, stop);
+  }
   process.stdout.write(argv.json ? `${JSON.stringify({ schema: 'fdscan/lifecycle@1', ...result })}\n` : renderLifecycle(result, styleFor(process.stdout)));
-  process.exitCode = result.outlived.length > 0 ? EXIT_FINDING : result.exitCode !== 0 ? result.exitCode : EXIT_OK;
+  if (result.interrupted) process.exitCode = shellStatus(undefined, result.interrupted as NodeJS.Signals);
+  else process.exitCode = result.outlived.length > 0 ? EXIT_FINDING : result.exitCode !== 0 ? result.exitCode : EXIT_OK;
 }

@@ -19,6 +19,8 @@ Inheritable means close-on-exec is clear (Linux, macOS) or HANDLE_FLAG_INHERIT i
 export async function main(args: string[]): Promise<void> {
   // A bug thrown outside the command's promise (an event handler, a stream) is still one line;
   // nothing is left to finish after it, so the process ends there.
+  // Node opens its inspector on 127.0.0.1:9229 at SIGUSR1; fdscan may run as root: a listener stops that.
+  process.on('SIGUSR1', () => {});
   process.once('uncaughtException', (error) => {
     reportFailure(error);
     process.exit();

@@ -1,16 +1,17 @@
 /** `fdscan run --close-fds [--keep 3,5] -- CMD`: start CMD with only 0, 1, 2 and the kept descriptors. */
 import { spawn } from 'node:child_process';
-import { constants } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../errors.js';
 import { markAllCloseOnExec } from '../close-fds.js';
 import { withBlockingStdio } from '../stdio-mode.js';
 import { errorLine } from '../render/text.js';
+import { listDescriptors } from '../audit.js';
+import { shellStatus } from '../exit-status.js';
+import { FORWARDED_SIGNALS, passOnReceived } from './wrapping.js';
 import { parseKeep, wrappedCommand, type ArgsOf, type PassThrough } from './arguments.js';
 import { EXIT_ERROR, EXIT_NOT_FOUND } from './exit-codes.js';
 
 const EXIT_NOT_EXECUTABLE = 126;
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 const runBuilder = (yargs: Argv) =>
   yargs
@@ -19,7 +20,9 @@ const runBuilder = (yargs: Argv) =>
     .example('$0 run --close-fds -- ./server', 'Start ./server without anything the shell leaked to fdscan')
     .example('$0 run --close-fds --keep 3 -- ./worker', 'Pass fd 3 on, nothing else')
     .epilogue("Exit status: CMD's own (128+N when a signal N killed it), 127 when CMD is not found, 126 when it cannot\n" +
-      'be executed, 2 on bad usage. SIGINT, SIGTERM and SIGHUP sent to fdscan are forwarded to CMD.');
+      'be executed, 2 on bad usage. SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH sent to fdscan are\n' +
+      'forwarded to CMD. CMD receives every descriptor fdscan received, 3-15 included (Node marks those close-on-exec at\n' +
+      'start-up; fdscan gives them back), unless --close-fds.');
 
 type RunArgs = ArgsOf<typeof runBuilder> & PassThrough;
 
@@ -35,13 +38,22 @@ async function runRun(argv: RunArgs): Promise<void> {
   if (command.length === 0) throw new UsageError('run needs a command: fdscan run --close-fds -- CMD [ARGS...]');
   const keep = parseKeep(argv.keep);
   if (keep.length > 0 && !argv['close-fds']) throw new UsageError('--keep only makes sense with --close-fds');
-  if (argv['close-fds']) markAllCloseOnExec({ keep });
+  passOnReceived();
+  if (argv['close-fds']) {
+    // Only what fdscan itself received can be kept: its own descriptors (epoll, libuv's pipes) never.
+    const received = new Set(listDescriptors(process.pid, { peers: false }).fds.filter((d) => d.inheritable).map((d) => d.fd));
+    const foreign = keep.filter((fd) => !received.has(fd));
+    if (foreign.length > 0) {
+      throw new UsageError(`--keep ${foreign.join(',')}: fdscan did not receive ${foreign.length === 1 ? 'that descriptor' : 'those descriptors'} (it received ${[...received].sort((a, b) => a - b).join(', ')})`);
+    }
+    markAllCloseOnExec({ keep });
+  }
   await withBlockingStdio(() => runChild(command));
 }
 
 async function runChild(command: string[]): Promise<void> {
   const child = spawn(command[0]!, command.slice(1), { stdio: 'inherit' });
-  const forwarders = FORWARDED.map((signal) => {
+  const forwarders = FORWARDED_SIGNALS.map((signal) => {
     const listener = (): void => { child.kill(signal); };
     process.on(signal, listener);
     return [signal, listener] as const;
@@ -52,7 +64,7 @@ async function runChild(command: string[]): Promise<void> {
         process.stderr.write(errorLine(`cannot run ${command[0]}: ${error.code ?? error.message}`));
         resolve(error.code === 'ENOENT' ? EXIT_NOT_FOUND : error.code === 'EACCES' ? EXIT_NOT_EXECUTABLE : EXIT_ERROR);
       });
-      child.once('exit', (code, signal) => resolve(signal ? 128 + constants.signals[signal] : (code ?? EXIT_ERROR)));
+      child.once('exit', (code, signal) => resolve(code === null && signal === null ? EXIT_ERROR : shellStatus(code, signal)));
     });
   } finally {
     for (const [signal, listener] of forwarders) process.off(signal, listener);

@@ -1,10 +1,10 @@
 /** What the commands that wrap a traced CMD share: running it, and where their report goes. */
-import { writeFileSync } from 'node:fs';
 import { traceCommand, CommandNotFound } from '../trace/trace-command.js';
 import type { TraceResult } from '../trace/trace-result.js';
 import { styleFor, type Style } from '../render/style.js';
 import { errorLine } from '../render/text.js';
 import { EXIT_NOT_FOUND } from './exit-codes.js';
+import { FORWARDED_SIGNALS, openReportFile } from './wrapping.js';
 
 /**
  * Trace CMD with fdscan's signals forwarded; undefined (exit 127 set) when CMD does not exist.
@@ -12,7 +12,7 @@ import { EXIT_NOT_FOUND } from './exit-codes.js';
  */
 export async function traceWrapped(command: string[], method: 'auto' | 'sampling' = 'auto'): Promise<TraceResult | undefined> {
   try {
-    return await traceCommand(command, { method, forwardSignals: ['SIGINT', 'SIGTERM', 'SIGHUP'], exitTables: false });
+    return await traceCommand(command, { method, forwardSignals: [...FORWARDED_SIGNALS], exitTables: false });
   } catch (error) {
     if (!(error instanceof CommandNotFound)) throw error;
     process.stderr.write(errorLine(error.message));
@@ -26,8 +26,9 @@ export function reportStyle(output: string | undefined): Style {
   return output ? { color: false } : styleFor(process.stderr);
 }
 
-/** Write a report to `output`, or to stderr. */
-export function writeReport(output: string | undefined, report: string): void {
-  if (output) writeFileSync(output, report);
-  else process.stderr.write(report);
+/** Where a report goes: the file of `-o FILE`, opened now (before CMD runs), or stderr. */
+export function reportSink(output: string | undefined): (report: string) => void {
+  if (!output) return (report) => { process.stderr.write(report); };
+  const file = openReportFile(output, '-o');
+  return (report) => file.write(report);
 }

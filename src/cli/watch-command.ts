@@ -6,6 +6,8 @@ import { renderWatchSample, renderWatchSummary } from '../render/watch-text.js';
 import { parseDuration, parsePid, type ArgsOf } from './arguments.js';
 import { EXIT_OK } from './exit-codes.js';
 
+const ENDING_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 const watchBuilder = (yargs: Argv) =>
   yargs
     .positional('pid', { type: 'string', describe: 'The process to watch' })
@@ -29,9 +31,10 @@ async function runWatch(argv: WatchArgs): Promise<void> {
   const pid = parsePid(argv.pid ?? '');
   const intervalMs = parseDuration(argv.interval, '--interval');
   if (argv.count !== undefined && (!Number.isInteger(argv.count) || argv.count < 1)) throw new UsageError('--count takes a positive whole number');
+  // Ctrl-C, `kill`, `timeout` and a closed terminal all end the watch with its summary.
   const controller = new AbortController();
   const onInterrupt = (): void => controller.abort();
-  process.once('SIGINT', onInterrupt);
+  for (const signal of ENDING_SIGNALS) process.once(signal, onInterrupt);
   try {
     const summary = await watchProcess(pid, {
       intervalMs, count: argv.count, signal: controller.signal,
@@ -40,6 +43,6 @@ async function runWatch(argv: WatchArgs): Promise<void> {
     process.stdout.write(argv.json ? `${JSON.stringify({ schema: 'fdscan/watch@1', ...summary })}\n` : renderWatchSummary(summary));
     process.exitCode = EXIT_OK;
   } finally {
-    process.off('SIGINT', onInterrupt);
+    for (const signal of ENDING_SIGNALS) process.off(signal, onInterrupt);
   }
 }

@@ -14,7 +14,10 @@ export function renderWatchSample(s: WatchSample): string {
 /** The summary printed when the watch ends: counts, growth, execs, descriptors that appeared and stayed. */
 export function renderWatchSummary(s: WatchSummary): string {
   const why = { count: 'sample count reached', interrupted: 'interrupted', exited: 'the process exited' }[s.ended];
-  const lines = [`summary for pid ${s.pid} (${s.samples} samples, ${why}): count ${s.counts.join(' -> ')}; growth ${s.growth >= 0 ? '+' : ''}${s.growth}`];
+  // The whole series is in the JSON; the line stays short however long the watch ran.
+  const counts = s.counts.length === 0 ? 'no sample'
+    : `first ${s.counts[0]}, last ${s.counts[s.counts.length - 1]}, min ${Math.min(...s.counts)}, max ${Math.max(...s.counts)}`;
+  const lines = [`summary for pid ${s.pid} (${s.samples} sample${s.samples === 1 ? '' : 's'}, ${why}): ${counts}; growth ${s.growth >= 0 ? '+' : ''}${s.growth}`];
   for (const e of s.execs) lines.push(`  exec at sample ${e.sample}: ${escapeText(e.argv.join(' '))}`);
   if (s.stayed.length > 0) lines.push(`  ${s.stayed.length} descriptors appeared and stayed:`);
   for (const d of s.stayed) lines.push(`    ${descriptorLine(d)}  (since sample ${d.firstSeen})`);

@@ -1,11 +1,12 @@
 /** The lifecycle reads the child's table at its exec; watch ends on an exit or a zombie and keeps what stayed. */
 import test from 'ava';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { runLifecycle, watchProcess } from '../../src/index.js';
+import { fdscanBin } from '../helpers/fixture.js';
 
 const linux = process.platform === 'linux' ? test.serial : test.skip;
 
@@ -59,4 +60,34 @@ time.sleep(30)
     parent.kill();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+linux('timeout 3 fdscan watch PID --json: SIGTERM ends the watch with its summary, as Ctrl-C does', (t) => {
+  const result = spawnSync('timeout', ['--preserve-status', '3', process.execPath, fdscanBin, 'watch', String(process.pid), '--interval', '200ms', '--json'], { encoding: 'utf8' });
+  t.is(result.status, 0, result.stderr);
+  const summary = JSON.parse(result.stdout) as { schema: string; ended: string; samples: number; counts: number[] };
+  t.is(summary.schema, 'fdscan/watch@1');
+  t.is(summary.ended, 'interrupted');
+  t.true(summary.samples >= 5 && summary.counts.length === summary.samples);
+});
+
+linux('fdscan lifecycle killed by SIGTERM: the child is stopped, the scratch folder removed, the steps printed, exit 143', async (t) => {
+  const child = spawn(process.execPath, [fdscanBin, 'lifecycle', '--json', '--', 'sleep', '30'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout!.on('data', (chunk) => { stdout += String(chunk); });
+  let sleeper: number | undefined;
+  for (let i = 0; i < 100 && sleeper === undefined; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const found = spawnSync('pgrep', ['-P', String(child.pid), '-x', 'sleep'], { encoding: 'utf8' }).stdout.trim();
+    if (found) sleeper = Number(found);
+  }
+  t.truthy(sleeper, 'the lifecycle child started');
+  child.kill('SIGTERM');
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  t.is(code, 143);
+  const result = JSON.parse(stdout) as { interrupted: string; steps: Array<{ step: string; action: string }> };
+  t.is(result.interrupted, 'SIGTERM');
+  t.false(existsSync(`/proc/${sleeper}`), 'no child left');
+  const scratch = result.steps.find((s) => s.step === 'open-file')!.action.replace(/^opened (.*)\/scratch\.txt.*$/, '$1');
+  t.false(existsSync(scratch), 'no scratch folder left');
 });

@@ -1,0 +1,46 @@
+/**
+ * What every command that wraps CMD (run, gate, inherit-diff, lifecycle) does so that CMD behaves
+ * as it would without fdscan: the descriptors fdscan received are passed on as received, the
+ * signals a wrapper should pass on are forwarded, and reports go to files checked before CMD runs.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { UsageError, errnoOf } from '../errors.js';
+import { probeFor } from '../probe.js';
+
+/** Signals sent to fdscan that reach what it wraps. SIGUSR1 among them: it never opens Node's inspector. */
+export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
+/**
+ * Give back what Node took at start-up: descriptors fdscan received that Node marked
+ * close-on-exec become inheritable again, so CMD receives 3-15 (GNU make's jobserver, systemd's
+ * LISTEN_FDS) as fdscan's caller gave them. Returns the descriptors restored.
+ */
+export function passOnReceived(): number[] {
+  return probeFor().restoreReceived?.() ?? [];
+}
+
+/** A report file opened before CMD starts: an unusable path is a usage error, and CMD is not run. */
+export interface ReportFile {
+  write(text: string): void;
+}
+
+/** Open (create or truncate) `path` for a report now; `what` names the option in the error. */
+export function openReportFile(path: string, what: string): ReportFile {
+  let fd: number;
+  try {
+    fd = openSync(path, 'w');
+  } catch (error) {
+    const code = errnoOf(error);
+    if (code === undefined) throw error;
+    throw new UsageError(`${what} ${path}: cannot write there (${code === 'EISDIR' ? 'a directory' : code})`);
+  }
+  return {
+    write(text: string) {
+      try {
+        writeSync(fd, text);
+      } finally {
+        closeSync(fd);
+      }
+    },
+  };
+}

@@ -76,3 +76,18 @@ asUser('a setuid helper run by a non-root traced tree is named in a warning: it 
   const gate = u.fdscan(['gate', '--', helper]);
   t.regex(gate.stderr, new RegExp(`warning: .*${helper} without its setuid privilege`));
 });
+
+const asRoot = process.platform === 'linux' && process.getuid?.() === 0 ? test : test.skip;
+
+asRoot('in a pid namespace that still sees the host\'s /proc, gate and audit refuse (exit 2) instead of tracing nothing', (t) => {
+  const node = process.execPath;
+  for (const args of [['gate', '--', 'true'], ['--no-peers'], ['inherit-diff', '--', 'true']]) {
+    const result = spawnSync('unshare', ['--fork', '--pid', node, fdscanBin, ...args], { encoding: 'utf8' });
+    t.is(result.status, 2, `${args.join(' ')}: ${result.stderr}`);
+    t.regex(result.stderr, /^fdscan: \/proc belongs to another pid namespace[^\n]*--mount-proc[^\n]*\n$/);
+  }
+  // With a /proc of its own the same gate runs.
+  const mounted = spawnSync('unshare', ['--fork', '--pid', '--mount-proc', node, fdscanBin, 'gate', '--', 'true'], { encoding: 'utf8' });
+  t.is(mounted.status, 0, mounted.stderr);
+  t.regex(mounted.stderr, /fdscan gate: passed/);
+});

@@ -43,12 +43,13 @@ export const gateCommand: CommandModule<{}, GateArgs> = {
 async function runGate(argv: GateArgs): Promise<void> {
   const command = wrappedCommand(argv);
   if (command.length === 0) throw new UsageError('gate needs a command: fdscan gate [--allow SPEC]... -- CMD [ARGS...]');
+  // First, before fdscan opens anything that stays open (a report file would look received).
+  passOnReceived();
   // Everything that can refuse does so before CMD runs: the config, the rules, the report files.
   const config = loadAllowConfig(process.cwd(), argv.config);
   const rules = parseAllow([...(argv.allow ?? []).flatMap((a) => String(a)), ...config.specs]);
   const writeReport = reportSink(argv.output);
   const junit = argv.junit ? openReportFile(argv.junit, '--junit') : undefined;
-  passOnReceived();
   const trace = await traceWrapped(command);
   if (!trace) return;
   const verdict = judgeTrace(trace, rules);

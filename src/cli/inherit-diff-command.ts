@@ -51,8 +51,8 @@ async function runInheritDiff(argv: InheritDiffArgs): Promise<void> {
     process.exitCode = EXIT_OK;
     return;
   }
+  passOnReceived(); // before the report file is opened: it would look received
   const writeReport = reportSink(argv.output);
-  passOnReceived();
   const trace = await traceWrapped(command, argv.sample ? 'sampling' : 'auto');
   if (!trace) return;
   const report = argv.json ? `${JSON.stringify(inheritDiffDocument(trace))}\n` : renderInheritDiff(trace, reportStyle(argv.output));

@@ -7,6 +7,7 @@ import { styleFor } from '../render/style.js';
 import { wrappedCommand, type ArgsOf, type PassThrough } from './arguments.js';
 import { EXIT_FINDING, EXIT_OK } from './exit-codes.js';
 import { shellStatus } from '../exit-status.js';
+import { passOnReceived } from './wrapping.js';
 
 const STOPPING_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
@@ -31,6 +32,7 @@ export const lifecycleCommand: CommandModule<{}, LifecycleArgs> = {
 async function runLifecycleCommand(argv: LifecycleArgs): Promise<void> {
   const command = wrappedCommand(argv);
   if (command.length === 0) throw new UsageError('lifecycle needs a command: fdscan lifecycle -- CMD [ARGS...]');
+  passOnReceived();
   // SIGINT or SIGTERM: stop the child, clean up, print what was seen, and die of it as a shell would say (128+N).
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals): void => controller.abort(signal);

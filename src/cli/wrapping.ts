@@ -13,7 +13,8 @@ export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'
 /**
  * Give back what Node took at start-up: descriptors fdscan received that Node marked
  * close-on-exec become inheritable again, so CMD receives 3-15 (GNU make's jobserver, systemd's
- * LISTEN_FDS) as fdscan's caller gave them. Returns the descriptors restored.
+ * LISTEN_FDS) as fdscan's caller gave them. Returns the descriptors restored. Call it before
+ * fdscan opens anything that stays open: such a file would be taken for a received one.
  */
 export function passOnReceived(): number[] {
   return probeFor().restoreReceived?.() ?? [];

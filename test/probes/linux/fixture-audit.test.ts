@@ -1,7 +1,7 @@
 /** The Linux probe against a real process holding one descriptor of every kind. */
 import test from 'ava';
 import { readdirSync, readlinkSync } from 'node:fs';
-import { listDescriptors } from '../../../src/index.js';
+import { countDescriptors, listDescriptors, NoSuchProcess } from '../../../src/index.js';
 import { startFixture, type ManifestEntry, type RunningFixture } from '../../helpers/fixture.js';
 
 interface Manifest {
@@ -75,4 +75,13 @@ test.after.always(async () => {
   t.deepEqual(listDescriptors(fixture.pid, { inheritableOnly: true }).fds.map((d) => d.fd), inheritable);
   const inheritableSockets = listDescriptors(fixture.pid, { types: ['SOCK'], inheritableOnly: true }).fds.map((d) => d.fd);
   t.deepEqual(inheritableSockets, socketFds.filter((fd) => inheritable.includes(fd)));
+});
+
+(skip ? test.skip : test)('countDescriptors: the number the fixture holds, the length of /proc/PID/fd', (t) => {
+  // The fixture's own count (fcntl at start, then what it opened), including the sparse fd 1234.
+  const held = Object.keys(fixture.manifest.baseline).length + fixture.manifest.opened.length;
+  t.true(fixture.manifest.opened.some((o) => o.fd === 1234));
+  t.is(countDescriptors(fixture.pid), held);
+  t.is(countDescriptors(fixture.pid), readdirSync(`/proc/${fixture.pid}/fd`).length);
+  t.throws(() => countDescriptors(2147483647), { instanceOf: NoSuchProcess });
 });

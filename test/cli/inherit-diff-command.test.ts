@@ -6,7 +6,7 @@ import { mkdtempSync, openSync, readFileSync, rmSync, closeSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { runCli } from '../helpers/cli.js';
+import { runCli, stdioWith } from '../helpers/cli.js';
 import { fdscanBin } from '../helpers/fixture.js';
 
 const linux = process.platform === 'linux' ? test : test.skip;
@@ -17,11 +17,6 @@ interface Document {
   exitCode: number;
   processes: Array<{ process: number; pid: number; ppid: number; argv: string[]; exe: string; inherited: Array<{ fd: number; target: string; via?: string; ambient?: boolean; from?: { fd: number; match: string } }> }>;
   tree: Array<{ id: number; pid: number }>;
-}
-
-/** stdio for spawn: pipes for 1 and 2 (and 0 if asked), `fd` at child descriptor `at`, nothing in between. */
-function stdioWith(at: number, fd: number, stdin: 'ignore' | 'pipe' = 'ignore'): Array<'ignore' | 'pipe' | number> {
-  return [stdin, 'pipe', 'pipe', ...Array<'ignore'>(at - 3).fill('ignore'), fd];
 }
 
 function withTempDir<T>(body: (dir: string) => T): T {

@@ -3,7 +3,7 @@ import test from 'ava';
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../helpers/cli.js';
+import { runCli, stdioWith } from '../helpers/cli.js';
 
 const linux = process.platform === 'linux' ? test : test.skip;
 
@@ -26,7 +26,7 @@ linux('the three stdio pipes appear at spawn and close after communicate; the fi
   const ambient = openSync(join(dir, 'ambient.txt'), 'w');
   let result;
   try {
-    result = runCli(['lifecycle', '--json', '--input', 'twelve bytes', '--', 'cat'], { stdio: ['ignore', 'pipe', 'pipe', ...Array<'ignore'>(37).fill('ignore'), ambient] });
+    result = runCli(['lifecycle', '--json', '--input', 'twelve bytes', '--', 'cat'], { stdio: stdioWith(40, ambient) });
   } finally {
     closeSync(ambient);
     rmSync(dir, { recursive: true, force: true });

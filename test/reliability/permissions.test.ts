@@ -59,6 +59,7 @@ test.before(() => {
   if (blocked) throw new Error(`${blocked} is not readable by ${name} although its mode bits allow it`);
   workdir = mkdtempSync(join(tmpdir(), 'fdscan-perm-'));
   chmodSync(workdir, 0o755);
+  if (!readableAs(user, workdir)) throw new Error(`${workdir} (mode 0755) is out of ${name}'s reach: a folder above it is not world-traversable`);
 });
 
 test.after.always(() => {

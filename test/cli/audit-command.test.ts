@@ -61,9 +61,13 @@ linuxTest('--json: schema, process fields and the opened descriptors', (t) => {
 linuxTest('--type and --inheritable filter rows; the pid may follow the option', (t) => {
   const result = runCli(['-t', 'REG,DIR', String(fixture.pid), '--inheritable', '--json', '--no-peers']);
   t.is(result.code, 0, result.stderr);
-  const fds = JSON.parse(result.stdout).fds as Array<{ type: string; inheritable: boolean }>;
-  t.true(fds.length > 0);
+  const fds = JSON.parse(result.stdout).fds as Array<{ fd: number; type: string; inheritable: boolean }>;
   t.true(fds.every((d) => (d.type === 'REG' || d.type === 'DIR') && d.inheritable));
+  // Of the fixture's own descriptors, exactly the inheritable files and folders its manifest names.
+  const opened = new Set(fixture.manifest.opened.map((o) => o.fd));
+  const expected = fixture.manifest.opened.filter((o) => (o.type === 'REG' || o.type === 'DIR') && o.inheritable).map((o) => o.fd);
+  t.true(expected.length >= 2, 'the fixture holds inheritable files');
+  t.deepEqual(fds.filter((d) => opened.has(d.fd)).map((d) => d.fd), expected.sort((a, b) => a - b));
 });
 
 linuxTest('several pids: one report each; one bad pid fails the run with exit 2', (t) => {

@@ -6,7 +6,7 @@ import { mkdtempSync, openSync, readFileSync, rmSync, closeSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { runCli } from '../helpers/cli.js';
+import { runCli, stdioWith } from '../helpers/cli.js';
 import { fdscanBin } from '../helpers/fixture.js';
 
 const linux = process.platform === 'linux' ? test : test.skip;
@@ -17,11 +17,6 @@ interface Document {
   exitCode: number;
   processes: Array<{ process: number; pid: number; ppid: number; argv: string[]; exe: string; inherited: Array<{ fd: number; target: string; via?: string; ambient?: boolean; from?: { fd: number; match: string } }> }>;
   tree: Array<{ id: number; pid: number }>;
-}
-
-/** stdio for spawn: pipes for 0-2, `fd` at child descriptor `at`, nothing in between. */
-function stdioWith(at: number, fd: number): Array<'ignore' | 'pipe' | number> {
-  return ['ignore', 'pipe', 'pipe', ...Array<'ignore'>(at - 3).fill('ignore'), fd];
 }
 
 function withTempDir<T>(body: (dir: string) => T): T {
@@ -45,13 +40,25 @@ linux('exit statuses pass through, a signal death as 128+N', (t) => {
 });
 
 linux('several MB of binary stdin reach stdout byte for byte; the report goes to stderr', (t) => {
-  const input = randomBytes(6 * 1024 * 1024);
-  const result = spawnSync(process.execPath, [fdscanBin, 'inherit-diff', '--', 'cat'], { input, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } });
-  t.is(result.status, 0);
-  t.true(Buffer.compare(result.stdout, input) === 0, `stdout differs: ${result.stdout.length} bytes for ${input.length}`);
-  // Beyond 0, 1, 2, cat receives whatever fdscan itself was started with (none on a clean runner).
-  t.regex(result.stderr.toString(), /exec cat: received (only 0, 1, 2|0, 1, 2 and \d+ more)\n/);
-  t.notRegex(result.stderr.toString(), /missing/);
+  withTempDir((dir) => {
+    // fdscan starts with an inheritable file at 40: cat must be reported as receiving it, with 0, 1, 2.
+    const extra = openSync(join(dir, 'ambient.txt'), 'w');
+    try {
+      const input = randomBytes(6 * 1024 * 1024);
+      const result = spawnSync(process.execPath, [fdscanBin, 'inherit-diff', '--', 'cat'], {
+        input, stdio: stdioWith(40, extra, 'pipe'), maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' },
+      });
+      t.is(result.status, 0);
+      t.true(Buffer.compare(result.stdout, input) === 0, `stdout differs: ${result.stdout.length} bytes for ${input.length}`);
+      const report = result.stderr.toString();
+      // "; N closed" would follow the count if cat lacked one of 0, 1, 2.
+      t.regex(report, /exec cat: received 0, 1, 2 and [1-9]\d* more\n/, report);
+      const rows = report.slice(report.indexOf('exec cat:')).split('\n').filter((l) => /^\s+[a+] fd/.test(l));
+      t.true(rows.some((l) => /^\s+a fd 40 +REG +\S+ambient\.txt .*ambient/.test(l)), report);
+    } finally {
+      closeSync(extra);
+    }
+  });
 });
 
 linux('--json --output writes the documented document; stdout stays the command\'s', (t) => {

@@ -1,6 +1,9 @@
 /** `fdscan lifecycle`: the Popen steps on the current platform, with fdscan's real table after each. */
 import test from 'ava';
-import { runCli } from '../helpers/cli.js';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli, stdioWith } from '../helpers/cli.js';
 
 const linux = process.platform === 'linux' ? test : test.skip;
 
@@ -17,7 +20,17 @@ interface LifecycleDocument {
 }
 
 linux('the three stdio pipes appear at spawn and close after communicate; the file at close; no leaks', (t) => {
-  const result = runCli(['lifecycle', '--json', '--input', 'twelve bytes', '--', 'cat']);
+  // fdscan starts with an inheritable file at 40 (Node marks only 0-15 close-on-exec at start-up),
+  // so the child holds one descriptor beyond 0, 1, 2 that came from fdscan's environment.
+  const dir = mkdtempSync(join(tmpdir(), 'fdscan-lifecycle-'));
+  const ambient = openSync(join(dir, 'ambient.txt'), 'w');
+  let result;
+  try {
+    result = runCli(['lifecycle', '--json', '--input', 'twelve bytes', '--', 'cat'], { stdio: stdioWith(40, ambient) });
+  } finally {
+    closeSync(ambient);
+    rmSync(dir, { recursive: true, force: true });
+  }
   t.is(result.code, 0, result.stderr);
   const doc = JSON.parse(result.stdout) as LifecycleDocument;
   t.is(doc.schema, 'fdscan/lifecycle@1');
@@ -37,6 +50,7 @@ linux('the three stdio pipes appear at spawn and close after communicate; the fi
   t.is(doc.stdoutBytes, 12);
   // The child's own view: 0, 1, 2 are the other ends of the pipes; anything more came from fdscan's environment.
   t.deepEqual(doc.child.fds.filter((d) => d.fd <= 2).map((d) => d.fd), [0, 1, 2]);
+  t.true(doc.childExtra.some((d) => d.fd === 40 && d.target.endsWith('/ambient.txt')), JSON.stringify(doc.childExtra));
   for (const d of doc.childExtra) t.true(d.fromFdscan, `child fd ${d.fd} ${d.target}`);
 });
 

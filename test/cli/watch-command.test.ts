@@ -63,6 +63,38 @@ linux('an exec of the same pid is reported, the growth continues across it, Ctrl
   }
 });
 
+/** `fdscan ARGS`, without blocking this process, so that it reaps the watched child when it exits. */
+async function runCliAsync(args: string[]): Promise<{ code: number | null; stdout: string }> {
+  const child = spawn(process.execPath, [fdscanBin, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NO_COLOR: '1' } });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+  const code = await new Promise<number | null>((resolve) => child.once('close', (status) => resolve(status)));
+  return { code, stdout };
+}
+
+for (const json of [false, true]) {
+  linux(`without --count, the watch ends by itself when the process exits, exit 0${json ? ' (--json)' : ''}`, async (t) => {
+    // A child of this process: it is reaped as soon as it exits, since nothing here blocks.
+    const watched = spawn('sleep', ['0.8'], { stdio: 'ignore' });
+    const gone = new Promise((resolve) => watched.once('exit', resolve));
+    try {
+      const result = await runCliAsync(['watch', String(watched.pid), '--interval', '100ms', ...(json ? ['--json'] : [])]);
+      t.is(result.code, 0);
+      if (json) {
+        const doc = JSON.parse(result.stdout) as WatchDocument;
+        t.is(doc.ended, 'exited');
+        t.is(doc.pid, watched.pid!);
+        t.true(doc.counts.length >= 2, doc.counts.join(' '));
+      } else {
+        t.regex(result.stdout, new RegExp(`^summary for pid ${watched.pid} \\(\\d+ samples, the process exited\\): count `, 'm'), result.stdout);
+      }
+    } finally {
+      watched.kill('SIGKILL');
+      await gone;
+    }
+  });
+}
+
 linux('usage errors and a missing process are 2', (t) => {
   t.is(runCli(['watch', '1', '--interval', 'soon']).code, 2);
   t.is(runCli(['watch', '999999999', '--count', '1']).code, 2);

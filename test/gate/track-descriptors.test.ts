@@ -24,6 +24,7 @@ serial('a function that leaves one file open per call: [1, 1, 1], each named', a
   const result = await trackDescriptors(leakOne, { repeat: 3 });
   t.true(result.leaked);
   t.deepEqual(result.leakedPerRun, [1, 1, 1]);
+  t.is(result.runs.length, 3);
   for (const run of result.runs) {
     t.is(run.leaked[0]!.type, 'REG');
     t.regex(run.leaked[0]!.target, /leak-\d+\.txt$/);

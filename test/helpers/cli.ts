@@ -18,3 +18,8 @@ export function runCli(args: string[], options: SpawnSyncOptions = {}): CliResul
   });
   return { code: result.status, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
+
+/** stdio for spawn: pipes for 1 and 2 (and 0 if asked), `fd` at child descriptor `at`, nothing in between. */
+export function stdioWith(at: number, fd: number, stdin: 'ignore' | 'pipe' = 'ignore'): Array<'ignore' | 'pipe' | number> {
+  return [stdin, 'pipe', 'pipe', ...Array<'ignore'>(at - 3).fill('ignore'), fd];
+}

@@ -1,6 +1,7 @@
 /** The Linux probe against a real process holding one descriptor of every kind. */
 import test from 'ava';
-import { listDescriptors } from '../../../src/index.js';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { countDescriptors, listDescriptors, NoSuchProcess } from '../../../src/index.js';
 import { startFixture, type ManifestEntry, type RunningFixture } from '../../helpers/fixture.js';
 
 interface Manifest {
@@ -57,14 +58,30 @@ test.after.always(async () => {
 });
 
 (skip ? test.skip : test)('filters by type and by inheritability', (t) => {
-  const sockets = listDescriptors(fixture.pid, { types: ['sock'] });
-  const full = listDescriptors(fixture.pid);
-  // Node's stdio pipes to the fixture are socket pairs too: compare with the unfiltered audit.
-  t.deepEqual(sockets.fds.map((d) => d.fd), full.fds.filter((d) => d.type === 'SOCK').map((d) => d.fd));
-  for (const want of fixture.manifest.opened.filter((o) => o.type === 'SOCK')) t.true(sockets.fds.some((d) => d.fd === want.fd));
-  const inheritable = listDescriptors(fixture.pid, { inheritableOnly: true });
-  t.true(inheritable.fds.every((d) => d.inheritable));
-  const expected = fixture.manifest.opened.filter((o) => o.inheritable).map((o) => o.fd);
-  for (const fd of expected) t.true(inheritable.fds.some((d) => d.fd === fd), `inheritable fd ${fd}`);
-  t.false(inheritable.fds.some((d) => fixture.manifest.opened.some((o) => o.fd === d.fd && !o.inheritable)));
+  // The expected rows come from outside fdscan: sockets from the kernel's /proc/PID/fd links
+  // (Node's stdio pipes to the fixture are socket pairs too), inheritability from the fixture's own
+  // fcntl(F_GETFD) at start (baseline) and what it set on each descriptor it opened.
+  const byNumber = (a: number, b: number) => a - b;
+  const fdDir = `/proc/${fixture.pid}/fd`;
+  const socketFds = readdirSync(fdDir).map(Number).filter((fd) => readlinkSync(`${fdDir}/${fd}`).startsWith('socket:[')).sort(byNumber);
+  const opened = fixture.manifest.opened;
+  t.true(opened.filter((o) => o.type === 'SOCK').every((o) => socketFds.includes(o.fd)), `socket links ${socketFds.join(',')}`);
+  t.deepEqual(listDescriptors(fixture.pid, { types: ['sock'] }).fds.map((d) => d.fd), socketFds);
+  const inheritable = [
+    ...Object.entries(fixture.manifest.baseline).filter(([, yes]) => yes).map(([fd]) => Number(fd)),
+    ...opened.filter((o) => o.inheritable).map((o) => o.fd),
+  ].sort(byNumber);
+  t.true(inheritable.length > 0 && inheritable.length < opened.length + Object.keys(fixture.manifest.baseline).length, 'some inheritable, some not');
+  t.deepEqual(listDescriptors(fixture.pid, { inheritableOnly: true }).fds.map((d) => d.fd), inheritable);
+  const inheritableSockets = listDescriptors(fixture.pid, { types: ['SOCK'], inheritableOnly: true }).fds.map((d) => d.fd);
+  t.deepEqual(inheritableSockets, socketFds.filter((fd) => inheritable.includes(fd)));
+});
+
+(skip ? test.skip : test)('countDescriptors: the number the fixture holds, the length of /proc/PID/fd', (t) => {
+  // The fixture's own count (fcntl at start, then what it opened), including the sparse fd 1234.
+  const held = Object.keys(fixture.manifest.baseline).length + fixture.manifest.opened.length;
+  t.true(fixture.manifest.opened.some((o) => o.fd === 1234));
+  t.is(countDescriptors(fixture.pid), held);
+  t.is(countDescriptors(fixture.pid), readdirSync(`/proc/${fixture.pid}/fd`).length);
+  t.throws(() => countDescriptors(2147483647), { instanceOf: NoSuchProcess });
 });

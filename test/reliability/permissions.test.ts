@@ -137,9 +137,8 @@ function rootOwnedPids(): Set<number> {
   return pids;
 }
 
-// --all --json is to list in `failures` every process it could not read, root's as EACCESS_DENIED
-// and those that exited during the scan as ENOPROCESS. Today it leaves the second kind out (it
-// only counts them in the text output), so this test fails, as ava expects, until that change lands.
+// --all --json lists in `failures` every process it could not read, root's as EACCESS_DENIED and
+// those that exited during the scan as ENOPROCESS (before, it left the second kind out).
 (skipReason ? test.serial.skip : test.serial)(title('--all --json lists every process it could not read: root\'s as EACCESS_DENIED, vanished ones as ENOPROCESS'), async (t) => {
   const churn = spawn(PYTHON, [join(fixturesDir, 'churn-processes.py'), workdir!], {
     uid: user!.uid, gid: user!.gid, cwd: workdir, stdio: ['pipe', 'pipe', 'inherit'],

@@ -1,11 +1,10 @@
 /** `fdscan gate`, run as a user would, on Python programs that leak and ones that do not. */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
-import { fdscanBin, fixturesDir } from '../helpers/fixture.js';
+import { fdscanBin, fixturesDir, withTempDir } from '../helpers/fixture.js';
 
 const linux = process.platform === 'linux' ? test : test.skip;
 
@@ -22,15 +21,6 @@ interface GateDocument {
     held?: number[]; leakedPerCycle?: number[]; descriptors?: Array<{ fd: number; target: string }> }>;
   allowed: Array<{ fd: number; spec: string }>;
   ambient: Array<{ fd: number; target: string }>;
-}
-
-function withTempDir<T>(body: (dir: string) => T): T {
-  const dir = mkdtempSync(join(tmpdir(), 'fdscan-gate-'));
-  try {
-    return body(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 linux('a log file leaked to a shell and its short-lived child fails the gate with 1, naming file and receivers', (t) => {

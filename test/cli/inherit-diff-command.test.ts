@@ -2,12 +2,11 @@
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, openSync, readFileSync, rmSync, closeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { openSync, readFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { runCli, stdioWith } from '../helpers/cli.js';
-import { fdscanBin } from '../helpers/fixture.js';
+import { fdscanBin, withTempDir } from '../helpers/fixture.js';
 
 const linux = process.platform === 'linux' ? test : test.skip;
 
@@ -17,15 +16,6 @@ interface Document {
   exitCode: number;
   processes: Array<{ process: number; pid: number; ppid: number; argv: string[]; exe: string; inherited: Array<{ fd: number; target: string; via?: string; ambient?: boolean; from?: { fd: number; match: string } }> }>;
   tree: Array<{ id: number; pid: number }>;
-}
-
-function withTempDir<T>(body: (dir: string) => T): T {
-  const dir = mkdtempSync(join(tmpdir(), 'fdscan-cli-'));
-  try {
-    return body(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 linux('exit statuses pass through, a signal death as 128+N', (t) => {

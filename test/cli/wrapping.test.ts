@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fdscanBin } from '../helpers/fixture.js';
+import { fdscanBin, withTempDir } from '../helpers/fixture.js';
 
 const linux = process.platform === 'linux' ? test : test.skip;
 const env = { ...process.env, NODE: process.execPath, FDSCAN: fdscanBin, NO_COLOR: '1' };
@@ -20,17 +20,8 @@ function bash(script: string, options: { cwd?: string; timeout?: number } = {}):
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-function withDir<T>(body: (dir: string) => T): T {
-  const dir = mkdtempSync(join(tmpdir(), 'fdscan-wrap-'));
-  try {
-    return body(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 for (const wrapper of ['run', 'gate', 'inherit-diff']) {
-  linux(`fdscan ${wrapper}: CMD receives 7, 12 and 20 that fdscan received (Node marked 7 and 12 close-on-exec)`, (t) => withDir((dir) => {
+  linux(`fdscan ${wrapper}: CMD receives 7, 12 and 20 that fdscan received (Node marked 7 and 12 close-on-exec)`, (t) => withTempDir((dir) => {
     const file = join(dir, 'f');
     writeFileSync(file, 'x');
     const listing = join(dir, 'fds');
@@ -42,7 +33,7 @@ for (const wrapper of ['run', 'gate', 'inherit-diff']) {
   }));
 }
 
-linux('make -j4 with a rule `+fdscan run -- $(MAKE) -C sub`: the jobserver reaches the sub-make, no warning', (t) => withDir((dir) => {
+linux('make -j4 with a rule `+fdscan run -- $(MAKE) -C sub`: the jobserver reaches the sub-make, no warning', (t) => withTempDir((dir) => {
   mkdirSync(join(dir, 'sub'));
   writeFileSync(join(dir, 'Makefile'), 'all:\n\t+"$(NODE)" "$(FDSCAN)" run -- $(MAKE) -C sub\n');
   writeFileSync(join(dir, 'sub', 'Makefile'), 'all: a b c d\na b c d:\n\t@sleep 0.1\n');
@@ -86,7 +77,7 @@ linux('SIGUSR1 sent to fdscan reaches CMD, and fdscan never opens an inspector p
   }
 });
 
-linux('gate -o DIR, --junit in a place that cannot be written: exit 2 at once, CMD not started, no stack trace', (t) => withDir((dir) => {
+linux('gate -o DIR, --junit in a place that cannot be written: exit 2 at once, CMD not started, no stack trace', (t) => withTempDir((dir) => {
   const marker = join(dir, 'ran');
   for (const args of [['-o', dir], ['--junit', '/proc/1/no-such-dir/x.xml'], ['--config', join(dir, 'missing.json')]]) {
     const result = bash(`"$NODE" "$FDSCAN" gate ${args.map((a) => `'${a}'`).join(' ')} -- touch "${marker}"`);

@@ -1,6 +1,7 @@
 /** `fdscan watch` on a process that opens a file every 100 ms, across an exec of the same pid. */
 import test from 'ava';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { runCli } from '../helpers/cli.js';
 import { fdscanBin, startFixture } from '../helpers/fixture.js';
@@ -64,34 +65,45 @@ linux('an exec of the same pid is reported, the growth continues across it, Ctrl
 });
 
 /** `fdscan ARGS`, without blocking this process, so that it reaps the watched child when it exits. */
-async function runCliAsync(args: string[]): Promise<{ code: number | null; stdout: string }> {
-  const child = spawn(process.execPath, [fdscanBin, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NO_COLOR: '1' } });
+/**
+ * `fdscan watch` of a process that the test ends once fdscan is sampling it: no duration to guess
+ * on a loaded machine. Sampling has begun when fdscan printed a sample (text) or loaded its native
+ * reader, koffi, which its first read does (JSON prints nothing before the end).
+ */
+async function watchUntilEnded(json: boolean): Promise<{ code: number | null; stdout: string; pid: number }> {
+  const watched = spawn('sleep', ['600'], { stdio: 'ignore' });
+  const gone = new Promise((resolve) => watched.once('exit', resolve));
+  const child = spawn(process.execPath, [fdscanBin, 'watch', String(watched.pid), '--interval', '100ms', ...(json ? ['--json'] : [])], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NO_COLOR: '1' } });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-  const code = await new Promise<number | null>((resolve) => child.once('close', (status) => resolve(status)));
-  return { code, stdout };
+  const closed = new Promise<number | null>((resolve) => child.once('close', (status) => resolve(status)));
+  const sampling = (): boolean => json ? readMaps(child.pid!).includes('koffi') : /^sample 1 /m.test(stdout);
+  for (let i = 0; i < 600 && !sampling(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  await new Promise((resolve) => setTimeout(resolve, 300)); // a few more samples
+  watched.kill('SIGKILL');
+  await gone;
+  return { code: await closed, stdout, pid: watched.pid! };
+}
+
+function readMaps(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/maps`, 'latin1');
+  } catch {
+    return '';
+  }
 }
 
 for (const json of [false, true]) {
   linux(`without --count, the watch ends by itself when the process exits, exit 0${json ? ' (--json)' : ''}`, async (t) => {
-    // A child of this process: it is reaped as soon as it exits, since nothing here blocks.
-    // Long enough that fdscan starts before it ends even on a loaded machine.
-    const watched = spawn('sleep', ['3'], { stdio: 'ignore' });
-    const gone = new Promise((resolve) => watched.once('exit', resolve));
-    try {
-      const result = await runCliAsync(['watch', String(watched.pid), '--interval', '100ms', ...(json ? ['--json'] : [])]);
-      t.is(result.code, 0);
-      if (json) {
-        const doc = JSON.parse(result.stdout) as WatchDocument;
-        t.is(doc.ended, 'exited');
-        t.is(doc.pid, watched.pid!);
-        t.true(doc.counts.length >= 2, doc.counts.join(' '));
-      } else {
-        t.regex(result.stdout, new RegExp(`^summary for pid ${watched.pid} \\(\\d+ samples, the process exited\\): first \\d+, last \\d+, min \\d+, max \\d+`, 'm'), result.stdout);
-      }
-    } finally {
-      watched.kill('SIGKILL');
-      await gone;
+    const result = await watchUntilEnded(json);
+    t.is(result.code, 0);
+    if (json) {
+      const doc = JSON.parse(result.stdout) as WatchDocument;
+      t.is(doc.ended, 'exited');
+      t.is(doc.pid, result.pid);
+      t.true(doc.counts.length >= 2, doc.counts.join(' '));
+    } else {
+      t.regex(result.stdout, new RegExp(`^summary for pid ${result.pid} \\(\\d+ samples, the process exited\\): first \\d+, last \\d+, min \\d+, max \\d+`, 'm'), result.stdout);
     }
   });
 }

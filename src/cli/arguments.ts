@@ -5,7 +5,6 @@
  */
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
-import { parseDuration as durationMs } from '../lifecycle/watch-process.js';
 
 /** Keys whose type admits undefined become optional: an option without a default may be absent. */
 type OptionalWhenUndefined<T> =
@@ -42,12 +41,11 @@ export function parseKeep(values: Array<string | number> | undefined): number[] 
   });
 }
 
-/**
- * `1s`, `200ms`, `0.5s`, `2m` as milliseconds, or a usage error naming `option`. The grammar
- * itself is lifecycle/watch-process.ts's parseDuration, which returns undefined on bad input.
- */
+/** `1s`, `200ms`, `0.5s`, `2m`, or a bare number of seconds, as milliseconds; else a usage error naming `option`. */
 export function parseDuration(value: string | number, option: string): number {
-  const ms = durationMs(String(value));
-  if (ms === undefined) throw new UsageError(`${option} takes a duration such as 1s or 200ms, not '${value}'`);
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(String(value).trim());
+  const amount = match ? Number(match[1]) : 0;
+  const ms = match?.[2] === 'ms' ? amount : match?.[2] === 'm' ? amount * 60_000 : amount * 1000;
+  if (!(ms > 0)) throw new UsageError(`${option} takes a duration such as 1s or 200ms, not '${value}'`);
   return ms;
 }

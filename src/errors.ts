@@ -7,7 +7,12 @@
  * NoSuchProcess, EACCES/EPERM is AccessDenied, anything else an OsError naming the call and errno,
  * never disguised as "no such process".
  */
-import { getSystemErrorName } from 'node:util';
+import { createRequire } from 'node:module';
+
+// node:util is required, not imported: an ES import of it evaluates every export, and one of them
+// opens process.stderr, which makes Node open /dev/null before a wrapping command has listed the
+// descriptors it received (src/cli/wrapping.ts).
+const util = (): typeof import('node:util') => createRequire(import.meta.url)('node:util') as typeof import('node:util');
 
 /** Base class: every error fdscan throws on purpose is one of these. */
 export class FdscanError extends Error {
@@ -84,7 +89,7 @@ const ERRNO_HINTS: Record<string, string> = {
 export function osErrorName(errno: number): string {
   try {
     // libuv's convention: negative numbers are errnos.
-    return getSystemErrorName(-Math.abs(errno));
+    return util().getSystemErrorName(-Math.abs(errno));
   } catch {
     return `errno ${errno}`;
   }

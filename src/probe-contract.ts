@@ -204,6 +204,8 @@ export interface Probe {
    * them as fdscan's caller gave them; returns their numbers.
    */
   restoreReceived?(): number[];
+  /** Take the list restoreReceived works from now, before fdscan opens anything (a CLI calls it first). */
+  noteReceived?(): void;
   /**
    * Clear O_NONBLOCK on this process's 0, 1 and 2 where the runtime set it (it belongs to the open
    * file description, which a child shares); returns the function that puts it back.

@@ -17,6 +17,7 @@ import { auditEach, type AuditOutcome, type ListOptions, type Probe, type Proces
 import { osFailure } from '../../src/errors.js';
 import { auditLinuxProcess, newAuditContext, type AuditContext } from './descriptors.js';
 import { markAllNonInheritable, restoreReceived } from './inheritance.js';
+import { noteReceived } from './received.js';
 import { linuxProcessInfo, listLinuxPids, readProcStat } from './process-info.js';
 import { sameOpenFile } from './same-open-file.js';
 import { blockingStdio } from './stdio-mode.js';
@@ -72,6 +73,7 @@ const linuxProbe: Probe = {
   sameOpenFile,
   markAllNonInheritable: (keep) => markAllNonInheritable(keep),
   restoreReceived,
+  noteReceived,
   blockingStdio,
   tracer: {
     trace: (request) => {

@@ -8,13 +8,18 @@
  * which it holds both ends and that no other process holds, so within the marked range:
  * - anything else (files, devices, sockets, named pipes, a pipe with only one end here) was received;
  * - a pipe with both ends here was received when an ancestor holds it too (GNU make's jobserver);
+ * - /dev/null, which Node opens too, was received when it is the open file description an ancestor holds;
  * - anonymous inodes are taken for Node's own: one received there cannot be told apart (said in the README).
+ * Node also opens files later, on first use of process.stdout (libuv keeps a /dev/null for EMFILE),
+ * so the list is taken as early as possible (noteReceived, at the start of the CLI) and each
+ * descriptor is checked to still be the same object when it is given back.
  */
-import { readdirSync, readlinkSync } from 'node:fs';
+import { fstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { parseFdInfo } from './fdinfo.js';
 import { O_CLOEXEC } from './open-flags.js';
 import { readProcRecord } from './procfs.js';
 import { readProcStat } from './process-info.js';
+import { sameOpenFile } from './same-open-file.js';
 
 const MARKED_UNCONDITIONALLY = 16;
 
@@ -24,8 +29,37 @@ interface OwnDescriptor {
   flags: number;
 }
 
-/** Descriptors of this process that were received at its exec and are now close-on-exec only because Node marked them. */
+let noted: Array<{ fd: number; dev: number; ino: number }> | undefined;
+
+/** Take the list now, before fdscan or Node open anything more; receivedButMarked later keeps to it. */
+export function noteReceived(): void {
+  noted = [];
+  for (const fd of scan(true)) {
+    try {
+      const { dev, ino } = fstatSync(fd);
+      noted.push({ fd, dev, ino });
+    } catch { /* closed meanwhile */ }
+  }
+}
+
+/**
+ * Descriptors of this process that were received at its exec and are now close-on-exec only
+ * because Node marked them: those noted earlier that still name the same object, else a scan now.
+ */
 export function receivedButMarked(): number[] {
+  if (!noted) return scan(false);
+  return noted.filter(({ fd, dev, ino }) => {
+    try {
+      const now = statSync(`/proc/self/fd/${fd}`);
+      return now.dev === dev && now.ino === ino;
+    } catch {
+      return false;
+    }
+  }).map(({ fd }) => fd);
+}
+
+/** `early`: Node has opened no file yet (taken before anything touched stderr), so a /dev/null here was received. */
+function scan(early: boolean): number[] {
   const own: OwnDescriptor[] = [];
   for (const name of readdirSync('/proc/self/fd')) {
     const fd = Number(name);
@@ -41,23 +75,37 @@ export function receivedButMarked(): number[] {
   const candidates = own.filter((d) => d.fd > 2 && d.fd < end && (d.flags & O_CLOEXEC) !== 0 && !d.link.startsWith('anon_inode:'));
   const pipeEnds = new Map<string, number>();
   for (const d of own) if (d.link.startsWith('pipe:')) pipeEnds.set(d.link, (pipeEnds.get(d.link) ?? 0) + 1);
-  let ancestorPipes: Set<string> | undefined;
+  let ancestors: AncestorDescriptors | undefined;
   return candidates.filter((d) => {
+    // Node opens /dev/null itself (libuv's reserve for EMFILE), fresh: a received one is the
+    // same open file description as an ancestor's.
+    if (d.link === '/dev/null' && !early) {
+      ancestors ??= ancestorDescriptors();
+      return ancestors.devNull.some(([pid, fd]) => sameOrUnknown(d.fd, pid, fd));
+    }
     if (!d.link.startsWith('pipe:') || pipeEnds.get(d.link)! < 2) return true;
-    ancestorPipes ??= pipesOfAncestors();
-    return ancestorPipes.has(d.link);
+    ancestors ??= ancestorDescriptors();
+    return ancestors.pipes.has(d.link);
   }).map((d) => d.fd);
 }
 
-/** Pipe links held by this process's ancestors (those this user may read). */
-function pipesOfAncestors(): Set<string> {
-  const pipes = new Set<string>();
+interface AncestorDescriptors {
+  /** Pipe links held by ancestors. */
+  pipes: Set<string>;
+  /** Ancestors' descriptors on /dev/null, as [pid, fd]. */
+  devNull: Array<[number, number]>;
+}
+
+/** What this process's ancestors hold (those this user may read): pipes, and /dev/null descriptors. */
+function ancestorDescriptors(): AncestorDescriptors {
+  const found: AncestorDescriptors = { pipes: new Set(), devNull: [] };
   for (let pid = process.ppid, depth = 0; pid > 1 && depth < 64; depth++) {
     try {
       for (const name of readdirSync(`/proc/${pid}/fd`)) {
         try {
           const link = readlinkSync(`/proc/${pid}/fd/${name}`);
-          if (link.startsWith('pipe:')) pipes.add(link);
+          if (link.startsWith('pipe:')) found.pipes.add(link);
+          else if (link === '/dev/null') found.devNull.push([pid, Number(name)]);
         } catch { /* closed meanwhile */ }
       }
     } catch { /* another user's, or gone */ }
@@ -65,5 +113,13 @@ function pipesOfAncestors(): Set<string> {
     if (!stat) break;
     pid = stat.ppid;
   }
-  return pipes;
+  return found;
+}
+
+function sameOrUnknown(fd: number, pid: number, otherFd: number): boolean {
+  try {
+    return sameOpenFile(process.pid, fd, pid, otherFd);
+  } catch {
+    return false;
+  }
 }

@@ -6,7 +6,7 @@
 import { closeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { ExecTracer, TraceRequest, TraceSession } from '../../src/probe-contract.js';
-import { FdscanError, deserializeError } from '../../src/errors.js';
+import { FdscanError, OsError, deserializeError } from '../../src/errors.js';
 import type { TraceResult } from '../../src/trace/trace-result.js';
 import { ForwardingRegistry, newRegistryBuffer } from './forwarding-registry.js';
 import { pidfdSendSignal } from './libc-process.js';
@@ -23,8 +23,12 @@ export const linuxTracer: ExecTracer = {
         if (message.type === 'result') resolve(message.result);
         else reject(deserializeError(message.error));
       });
-      // An uncaught error in the tracer thread is a bug: it keeps its message and stack.
-      worker.once('error', reject);
+      // The thread could not start (no descriptor or memory left: the machine's condition), or an
+      // uncaught error in it: a bug, which keeps its message and stack.
+      worker.once('error', (error: Error & { code?: string }) => {
+        const errno = /\b(EMFILE|ENFILE|ENOMEM|EAGAIN)\b/.exec(error.message)?.[1];
+        reject(error.code === 'ERR_WORKER_INIT_FAILED' && errno ? new OsError('start the tracer thread', errno, { cause: error }) : error);
+      });
       worker.once('exit', (code) => reject(new FdscanError('ETRACE', `tracer thread ended (code ${code}) without a result`)));
     });
     const result = finished.finally(async () => {

@@ -3,6 +3,7 @@ import { FdscanError, errnoOf } from '../errors.js';
 import { errorLine } from '../render/text.js';
 import { auditCommand, runAudit } from './audit-command.js';
 import { EXIT_ERROR, EXIT_INTERNAL } from './exit-codes.js';
+import { noteReceived } from './wrapping.js';
 import { simpleAuditArgs } from './fast-path.js';
 
 const EPILOGUE = `Exit status:
@@ -17,6 +18,7 @@ Inheritable means close-on-exec is clear (Linux, macOS) or HANDLE_FLAG_INHERIT i
 
 /** Parse argv and run the chosen command; sets process.exitCode, never calls process.exit. */
 export async function main(args: string[]): Promise<void> {
+  noteReceived(args);
   // A bug thrown outside the command's promise (an event handler, a stream) is still one line;
   // nothing is left to finish after it, so the process ends there.
   // Node opens its inspector on 127.0.0.1:9229 at SIGUSR1; fdscan may run as root: a listener stops that.

@@ -7,6 +7,18 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { UsageError, errnoOf } from '../errors.js';
 import { probeFor } from '../probe.js';
 
+/** The commands that wrap CMD. */
+export const WRAPPING_COMMANDS: readonly string[] = ['run', 'gate', 'inherit-diff', 'lifecycle'];
+
+/**
+ * For a wrapping command, list what fdscan received before anything touches stdout: Node opens
+ * /dev/null then (libuv's reserve for EMFILE), which would look received.
+ */
+export function noteReceived(args: readonly string[]): void {
+  const command = args.find((a) => !a.startsWith('-'));
+  if (command !== undefined && WRAPPING_COMMANDS.includes(command)) probeFor().noteReceived?.();
+}
+
 /** Signals sent to fdscan that reach what it wraps. SIGUSR1 among them: it never opens Node's inspector. */
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 

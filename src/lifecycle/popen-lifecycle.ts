@@ -95,14 +95,17 @@ export async function runLifecycle(command: string[], options: LifecycleOptions 
   let fileOpen = true;
   const result: Partial<LifecycleResult> = {};
   let child: ChildProcess | undefined;
-  const onAbort = (): void => {
+  const stopChild = (): void => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     // The child may be held stopped: continue it so the signal can act.
-    child?.kill(options.signal?.reason as NodeJS.Signals ?? 'SIGTERM');
-    child?.kill('SIGCONT');
+    child.kill(options.signal?.reason as NodeJS.Signals ?? 'SIGTERM');
+    child.kill('SIGCONT');
   };
+  const onAbort = stopChild;
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     record('open-file', `opened ${join(dir, 'scratch.txt')} as fd ${file}`);
+    if (options.signal?.aborted) throw new Interrupted();
     // Held stopped just before its exec, its table is exactly what the command will receive,
     // however soon the command then exits or changes it.
     child = spawn('/bin/sh', ['-c', STOP_THEN_EXEC, 'sh', ...command], { stdio: 'pipe' });
@@ -147,7 +150,8 @@ export async function runLifecycle(command: string[], options: LifecycleOptions 
     Object.assign(result, { childPid, child: childView, stdoutBytes, stderrBytes, exitCode });
   } catch (error) {
     if (!(error instanceof Interrupted)) throw error;
-    // Stopped early: the child is gone (or going), the steps so far are the result.
+    // Stopped early: the abort may have come before the child existed; stop it now, then wait.
+    stopChild();
     if (child && child.exitCode === null && child.signalCode === null) await new Promise((resolve) => child!.once('exit', resolve));
     Object.assign(result, { childPid: child?.pid, exitCode: shellStatus(child?.exitCode, child?.signalCode), stdoutBytes: 0, stderrBytes: 0, interrupted: String(options.signal?.reason ?? 'aborted') });
   } finally {

@@ -2,7 +2,10 @@
  * Terminal styling: colour only on a TTY, never when NO_COLOR is set, always with FORCE_COLOR.
  * Renderers are pure functions of (data, Style); the decision is taken once, here, per stream.
  */
-import { styleText } from 'node:util';
+import { createRequire } from 'node:module';
+
+// Required when used, not imported: see src/errors.ts (an ES import of node:util opens stderr).
+const styleText: typeof import('node:util').styleText = (...args) => (createRequire(import.meta.url)('node:util') as typeof import('node:util')).styleText(...args);
 
 export interface Style {
   color: boolean;

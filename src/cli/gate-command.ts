@@ -15,7 +15,7 @@ import { EXIT_ERROR, EXIT_FINDING, EXIT_OK } from './exit-codes.js';
 
 const gateBuilder = (yargs: Argv) =>
   yargs
-    .option('allow', { type: 'string', array: true, describe: 'Let a descriptor through: a number (3), a type (SOCK), or a path glob (/tmp/*.log); fd:, type:, path: prefixes force the kind' })
+    .option('allow', { type: 'string', array: true, describe: 'Let a descriptor through: a number (3), a type (SOCK), a path glob (/tmp/*.log), or what a program receives (exe:make, exe:**/python3*); fd:, type:, path:, exe: prefixes force the kind' })
     .option('json', { type: 'boolean', default: false, describe: 'Report as JSON (schema fdscan/gate@1) instead of text' })
     .option('output', { alias: 'o', type: 'string', describe: 'Write the report to FILE instead of stderr (stdout belongs to the command)' })
     .option('junit', { type: 'string', describe: 'Also write JUnit XML to FILE: one failing testcase per finding' })

@@ -90,7 +90,7 @@ export function judgeTrace(trace: TraceResult, rules: AllowRule[]): GateVerdict 
           if (!ambientSeen.has(key)) { ambientSeen.add(key); verdict.ambient.push(stripLineage(d)); }
           continue;
         }
-        const rule = allowedBy(rules, d);
+        const rule = allowedBy(rules, d, exec);
         if (rule) { verdict.allowed.push({ fd: d.fd, target: d.target, receiver, spec: rule.spec }); continue; }
         // A reloader's own descriptors kept across its re-exec are judged by their growth below.
         if (index > 0 && chain.has(index) && d.firstHolder.process === p.id) continue;
@@ -126,7 +126,7 @@ function reexecGrowth(trace: TraceResult, p: TracedProcess, chain: Set<number>, 
   });
   if (best.length < 2) return undefined;
   const counted = (exec: ExecRecord): TracedDescriptor[] =>
-    exec.received.filter((d) => d.fd >= STDIO && !d.ambient && !allowedBy(rules, d));
+    exec.received.filter((d) => d.fd >= STDIO && !d.ambient && !allowedBy(rules, d, exec));
   const held = best.map((exec) => counted(exec).length);
   const leakedPerCycle = held.slice(1).map((n, i) => n - held[i]!);
   if (held[held.length - 1]! <= held[0]! || !leakedPerCycle.some((n) => n > 0)) return undefined;

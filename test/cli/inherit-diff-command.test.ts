@@ -50,7 +50,7 @@ linux('several MB of binary stdin reach stdout byte for byte; the report goes to
   t.is(result.status, 0);
   t.true(Buffer.compare(result.stdout, input) === 0, `stdout differs: ${result.stdout.length} bytes for ${input.length}`);
   // Beyond 0, 1, 2, cat receives whatever fdscan itself was started with (none on a clean runner).
-  t.regex(result.stderr.toString(), /exec cat: received (only 0, 1, 2|0, 1, 2 and \d+ more)\n/);
+  t.regex(result.stderr.toString(), /exec cat: received (only 0, 1, 2|0, 1, 2 and ambient [\d, ]+)\n/);
   t.notRegex(result.stderr.toString(), /missing/);
 });
 
@@ -75,7 +75,7 @@ linux('--json --output writes the documented document; stdout stays the command\
   });
 });
 
-linux('the text report marks what each exec received beyond 0, 1, 2 and labels ambient descriptors', (t) => {
+linux('the text report marks what each exec received beyond 0, 1, 2 and says the ambient descriptors once, at the top', (t) => {
   withTempDir((dir) => {
     // fdscan starts with an extra inheritable descriptor at 40 (Node 20 marks the low ones it
     // inherits close-on-exec at start-up, but not this one).
@@ -88,9 +88,14 @@ linux('the text report marks what each exec received beyond 0, 1, 2 and labels a
       const lines = result.stderr.split('\n');
       const trueAt = lines.findIndex((l) => l.includes('exec /bin/true'));
       t.true(trueAt > 0, result.stderr);
-      const rows = lines.slice(trueAt + 1).filter((l) => /^\s+[a+] fd/.test(l));
+      t.regex(lines[trueAt]!, /received 0, 1, 2, ambient (\d+, )*40(, \d+)* and \d+ more$/);
+      const rows = lines.slice(trueAt + 1).filter((l) => /^\s+[pa+] fd/.test(l));
       t.true(rows.some((l) => /\+ fd 4 +REG +\/etc\/hostname/.test(l)), result.stderr);
-      t.true(rows.some((l) => l.includes(`a fd 40`) && l.includes('ambient.txt') && l.includes('ambient')), result.stderr);
+      // Said once, before the tree, with how many execs received it (sh and /bin/true).
+      const ambient = lines.filter((l) => l.includes('a fd 40 '));
+      t.is(ambient.length, 1, result.stderr);
+      t.regex(ambient[0]!, /^ {2}a fd 40 +REG +\S+ambient\.txt {2}received by 2 execs$/);
+      t.true(lines.indexOf(ambient[0]!) < lines.findIndex((l) => l.startsWith('pid ')), result.stderr);
     } finally {
       closeSync(extra);
     }
@@ -187,4 +192,20 @@ linux('PARENT_PID CHILD_PID: the child\'s copies of the parent\'s descriptors, c
     child.kill('SIGKILL');
     closeSync(file);
   }
+});
+
+linux('inherit-diff --only-extra shows only the execs that received more than 0, 1, 2 and the ambient ones', (t) => {
+  const command = ['sh', '-c', '/bin/true first; exec 4</etc/hostname; exec /bin/true second'];
+  const all = runCli(['inherit-diff', '--', ...command]);
+  t.is(all.code, 0, all.stderr);
+  t.regex(all.stderr, /exec \/bin\/true first: received /);
+  t.regex(all.stderr, /exec \/bin\/true second: received /);
+  const extra = runCli(['inherit-diff', '--only-extra', '--', ...command]);
+  t.is(extra.code, 0, extra.stderr);
+  t.notRegex(extra.stderr, /exec \/bin\/true first/);
+  t.notRegex(extra.stderr, /exec sh -c/);
+  t.regex(extra.stderr, /exec \/bin\/true second: received 0, 1, 2(, ambient [\d, ]+)? and 1 more\n\s+\+ fd 4 +REG +\/etc\/hostname/);
+  const json = JSON.parse(runCli(['inherit-diff', '--only-extra', '--json', '--', ...command]).stderr) as { processes: Array<{ argv: string[] }>; tree: unknown[] };
+  t.deepEqual(json.processes.map((p) => p.argv), [['/bin/true', 'second']]);
+  t.is(json.tree.length, 2, 'the tree stays whole');
 });

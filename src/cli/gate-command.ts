@@ -16,7 +16,7 @@ import { EXIT_ERROR, EXIT_FINDING, EXIT_OK } from './exit-codes.js';
 const gateBuilder = (yargs: Argv) =>
   yargs
     .option('allow', { type: 'string', array: true, describe: 'Let a descriptor through: a number (3), a type (SOCK), a path glob (/tmp/*.log), or what a program receives (exe:make, exe:**/python3*); fd:, type:, path:, exe: prefixes force the kind' })
-    .option('json', { type: 'boolean', default: false, describe: 'Report as JSON (schema fdscan/gate@1) instead of text' })
+    .option('json', { type: 'boolean', default: false, describe: 'Report as JSON (schema fdscan/gate@2) instead of text' })
     .option('output', { alias: 'o', type: 'string', describe: 'Write the report to FILE instead of stderr (stdout belongs to the command)' })
     .option('junit', { type: 'string', describe: 'Also write JUnit XML to FILE: one failing testcase per finding' })
     .option('allow-unverified', { type: 'boolean', default: false, describe: 'Pass even when some exec\'s table could not be read (a non-dumpable program) or the tree was only sampled; they are still reported' })
@@ -24,10 +24,11 @@ const gateBuilder = (yargs: Argv) =>
     .example('$0 gate -- npm test', 'Fail the build when a test leaks a descriptor into a child program')
     .example('$0 gate --allow SOCK --allow "/tmp/*.lock" --junit fdscan.xml -- ./smoke.sh', 'With an allow list and a JUnit report')
     .epilogue('Fails when (1) an exec anywhere in the tree receives a descriptor beyond 0, 1, 2 that was opened inside the ' +
-      'tree, or (2) a process re-executes itself and holds more descriptors at each exec. Descriptors fdscan itself ' +
-      'received are reported as ambient, never blamed. An exec whose table could not be read (a non-dumpable ' +
-      'program: execute-only, setuid, setgid) is unverified: the gate exits 2 unless --allow-unverified. GitHub Actions ' +
-      '::error lines are added when GITHUB_ACTIONS=true.' +
+      'tree, or (2) a process re-executes itself and holds more descriptors at each exec. One open file is one finding, ' +
+      'with the execs it reached and how to fix it. Descriptors fdscan itself received are reported as ambient, and ' +
+      "descriptors passed by a known protocol (make's jobserver, systemd socket activation, ...) as such, never blamed. " +
+      'An exec whose table could not be read (a non-dumpable program: execute-only, setuid, setgid) is unverified: the ' +
+      'gate exits 2 unless --allow-unverified. GitHub Actions ::error lines are added when GITHUB_ACTIONS=true.' +
       "\n\nExit status: CMD's own when it failed (128+N for signal N, 127 not found); 1 when CMD passed but the gate found " +
       'leaks; 2 on bad usage, when tracing failed, or when an exec was unverified; 0 otherwise.');
 
@@ -57,3 +58,4 @@ async function runGate(argv: GateArgs): Promise<void> {
   const unverified = !argv['allow-unverified'] && (verdict.unverified.length > 0 || verdict.inexact !== undefined);
   process.exitCode = trace.exitCode !== 0 ? trace.exitCode : verdict.findings.length > 0 ? EXIT_FINDING : unverified ? EXIT_ERROR : EXIT_OK;
 }
+

@@ -28,6 +28,8 @@ export type {
   GateVerdict, GateFinding, InheritedLeak, ReexecGrowth, GateProcess, GateReceiver, GateOpener, AllowedGroup, ProtocolGroup,
 } from './gate/gate-analysis.js';
 export type { FixHint, FixLanguage } from './gate/fix-hints.js';
+export { applyBaseline, baselineEntries, readBaseline, writeBaseline, BASELINE_SCHEMA } from './gate/baseline.js';
+export type { BaselineEntry } from './gate/baseline.js';
 export type { ProtocolPass, ProtocolName } from './trace/descriptor-protocols.js';
 export { parseAllow } from './gate/allow-list.js';
 export type { AllowRule } from './gate/allow-list.js';

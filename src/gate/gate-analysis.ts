@@ -62,6 +62,8 @@ export interface InheritedLeak {
   /** Every exec that received it, in the order they happened. */
   receivers: GateReceiver[];
   fix: FixHint;
+  /** Set by the baseline (baseline.ts): every receiver of this finding is in it, so it does not fail the gate. */
+  baselined?: boolean;
   /** The first receiver's row (for renderers: exact bytes of the target). */
   descriptor: TracedDescriptor;
 }
@@ -78,6 +80,7 @@ export interface ReexecGrowth {
   /** The descriptors the last exec held that the first did not. */
   descriptors: TracedDescriptor[];
   fix: FixHint;
+  baselined?: boolean;
 }
 
 export type GateFinding = InheritedLeak | ReexecGrowth;
@@ -120,9 +123,9 @@ export interface GateVerdict {
 
 const STDIO = 3;
 
-/** Whether the gate passes: no finding, nothing unverified, an exact trace. */
+/** Whether the gate passes: no finding outside the baseline, nothing unverified, an exact trace. */
 export function verdictPassed(verdict: GateVerdict): boolean {
-  return verdict.findings.length === 0 && verdict.unverified.length === 0 && !verdict.inexact;
+  return !verdict.findings.some((f) => !f.baselined) && verdict.unverified.length === 0 && !verdict.inexact;
 }
 
 /** Judge a trace against the allow rules. */

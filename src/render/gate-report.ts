@@ -2,6 +2,7 @@
 import type { TraceResult } from '../trace/trace-result.js';
 import { PROTOCOL_TITLES, type ProtocolName } from '../trace/descriptor-protocols.js';
 import { verdictPassed, type GateFinding, type GateOpener, type GateReceiver, type GateVerdict, type ReceivedGroup } from '../gate/gate-analysis.js';
+import type { BaselineEntry } from '../gate/baseline.js';
 import { paint, type Style } from './style.js';
 import { describeDescriptor, descriptorTarget, escapeText, githubCommand, shortArgv, xmlText } from './text.js';
 
@@ -59,10 +60,13 @@ function plural(n: number, word: string, many = `${word}s`): string {
   return `${n} ${n === 1 ? word : many}`;
 }
 
-/** The summary printed on stderr. */
-export function renderGateText(trace: TraceResult, verdict: GateVerdict, style: Style): string {
-  const head = verdictPassed(verdict) ? paint(style, 'green', 'passed') : paint(style, 'red', plural(verdict.findings.length, 'finding'));
+/** The summary printed on stderr; `stale` is what the baseline holds that no finding matched. */
+export function renderGateText(trace: TraceResult, verdict: GateVerdict, style: Style, stale: BaselineEntry[] = []): string {
+  const fresh = verdict.findings.filter((f) => !f.baselined);
+  const known = verdict.findings.length - fresh.length;
+  const head = verdictPassed(verdict) ? paint(style, 'green', 'passed') : paint(style, 'red', plural(fresh.length, known > 0 ? 'new finding' : 'finding'));
   const notes = [
+    ...(known > 0 ? [`${plural(known, 'finding')} in the baseline`] : []),
     plural(trace.processes.length, 'process', 'processes'),
     `exit status ${trace.exitCode}`,
   ];
@@ -71,7 +75,7 @@ export function renderGateText(trace: TraceResult, verdict: GateVerdict, style: 
   if (verdict.inexact) lines.push(paint(style, 'red', `unverified: ${verdict.inexact}`));
   for (const u of verdict.unverified) lines.push(`  ${paint(style, 'red', 'unverified')}  ${shortArgv(u.receiver.argv, ARGV_WIDTH)} (pid ${u.receiver.pid}) ${escapeText(u.exe)}: ${escapeText(u.reason)}`);
   const indent = ' '.repeat(8);
-  for (const f of verdict.findings) {
+  for (const f of fresh) {
     if (f.kind === 'inherited') {
       lines.push(`  ${paint(style, 'red', 'leak')}  ${describeDescriptor(f.descriptor)}`);
       lines.push(`${indent}${openerText(f.opener).slice(0, -1)}`);
@@ -80,6 +84,14 @@ export function renderGateText(trace: TraceResult, verdict: GateVerdict, style: 
       lines.push(`  ${paint(style, 'red', 'growth')}  ${growthText(f)}`);
     }
     lines.push(`${indent}${paint(style, 'cyan', 'fix:')} ${f.fix.text}`);
+  }
+  for (const f of verdict.findings) {
+    if (!f.baselined) continue;
+    const what = f.kind === 'inherited' ? `${describeDescriptor(f.descriptor)} to ${receiversText(f.receivers, f.fd)}` : growthText(f);
+    lines.push(`  ${paint(style, 'dim', `known  ${what} (in the baseline)`)}`);
+  }
+  if (stale.length > 0) {
+    lines.push(`  ${paint(style, 'dim', `baseline: ${plural(stale.length, 'entry', 'entries')} no longer found; --update-baseline drops ${stale.length === 1 ? 'it' : 'them'}`)}`);
   }
   const perProtocol = new Map<ProtocolName, number>();
   for (const p of verdict.protocol) {
@@ -103,9 +115,9 @@ function groupText(g: ReceivedGroup): string {
  * `{"schema":"fdscan/gate@2","passed":bool,"command":[...],"exitCode":N,"method","warnings",
  * "findings":[{"kind":"inherited","fd","type","target","opener":{...},"receivers":[{process,pid,argv,exe,fd,via,from}],"fix"} |
  * {"kind":"reexec-growth","process":{...},"exe","held":[...],"leakedPerCycle":[...],"descriptors":[...],"fix"}],
- * "protocol":[...],"allowed":[...],"ambient":[...]}`.
+ * "protocol":[...],"allowed":[...],"ambient":[...]}`; with a baseline, `baselined` on findings and `baseline`.
  */
-export function gateDocument(trace: TraceResult, verdict: GateVerdict): Record<string, unknown> {
+export function gateDocument(trace: TraceResult, verdict: GateVerdict, stale?: BaselineEntry[]): Record<string, unknown> {
   const strip = <G extends { descriptor: unknown }>({ descriptor: _descriptor, ...rest }: G): Omit<G, 'descriptor'> => rest;
   return {
     schema: GATE_SCHEMA,
@@ -117,15 +129,17 @@ export function gateDocument(trace: TraceResult, verdict: GateVerdict): Record<s
     method: trace.method,
     warnings: trace.warnings,
     findings: verdict.findings.map((f) => (f.kind === 'inherited' ? strip(f) : f)),
+    ...(stale ? { baseline: { stale } } : {}),
     protocol: verdict.protocol.map(strip),
     allowed: verdict.allowed.map(strip),
     ambient: verdict.ambient,
   };
 }
 
-/** JUnit XML: one failing testcase per finding, or one passing testcase when there is none. */
+/** JUnit XML: one failing testcase per finding not in the baseline, or one passing testcase when there is none. */
 export function renderJunit(trace: TraceResult, verdict: GateVerdict): string {
-  const cases = verdict.findings.map((f) => {
+  const fresh = verdict.findings.filter((f) => !f.baselined);
+  const cases = fresh.map((f) => {
     const name = f.kind === 'inherited'
       ? `fd ${f.fd} ${descriptorTarget(f.descriptor)} -> ${f.receivers.length === 1 ? `pid ${f.receivers[0]!.pid}` : `${f.receivers.length} execs`}`
       : `re-exec growth pid ${f.process.pid}`;
@@ -133,10 +147,10 @@ export function renderJunit(trace: TraceResult, verdict: GateVerdict): string {
     return `    <testcase classname="fdscan.gate.${f.kind}" name="${xmlText(name)}">\n      <failure message="${xmlText(message)}" type="${f.kind}">${xmlText(message)}</failure>\n    </testcase>`;
   });
   if (cases.length === 0) cases.push('    <testcase classname="fdscan.gate" name="no descriptor leaks"/>');
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n  <testsuite name="${xmlText(`fdscan gate: ${shortArgv(trace.command, 200)}`)}" tests="${cases.length}" failures="${verdict.findings.length}">\n${cases.join('\n')}\n  </testsuite>\n</testsuites>\n`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n  <testsuite name="${xmlText(`fdscan gate: ${shortArgv(trace.command, 200)}`)}" tests="${cases.length}" failures="${fresh.length}">\n${cases.join('\n')}\n  </testsuite>\n</testsuites>\n`;
 }
 
-/** `::error` workflow commands, one per finding (GitHub Actions reads them from stdout and stderr). */
+/** `::error` workflow commands, one per finding not in the baseline (GitHub Actions reads them from stdout and stderr). */
 export function renderGithubAnnotations(verdict: GateVerdict): string {
-  return verdict.findings.map((f) => githubCommand('error', { title: 'fdscan gate' }, describeFinding(f))).join('');
+  return verdict.findings.filter((f) => !f.baselined).map((f) => githubCommand('error', { title: 'fdscan gate' }, describeFinding(f))).join('');
 }

@@ -1,7 +1,7 @@
 /**
  * `fdscan gate` reports as a linter's: one finding per open file with its receivers, how to fix it,
  * descriptors passed by known protocols (make's jobserver, systemd socket activation) never blamed,
- * `--allow exe:`. Real programs throughout.
+ * `--allow exe:`, `--baseline`. Real programs throughout.
  */
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
@@ -23,9 +23,10 @@ interface Receiver { pid: number; argv: string[]; exe: string; fd: number }
 interface GateDocument {
   schema: string;
   passed: boolean;
-  findings: Array<{ kind: string; fd: number; target: string; receivers: Receiver[]; fix: { language: string; text: string } }>;
+  findings: Array<{ kind: string; fd: number; target: string; receivers: Receiver[]; fix: { language: string; text: string }; baselined?: boolean }>;
   protocol: Array<{ protocol: string; variable: string; fd: number; receivers: Receiver[] }>;
   allowed: Array<{ spec: string; receivers: Receiver[] }>;
+  baseline?: { stale: unknown[] };
 }
 
 function withTempDir<T>(body: (dir: string) => T): T {
@@ -231,5 +232,48 @@ linux('--allow exe:GLOB lets through what a program receives, by its executable 
       t.true(result.stderr.includes(`allowed (${spec})  fd 3 REG ${join(dir, 'app.log')} to 3 execs: /bin/true (pid`), result.stderr);
     }
     for (const spec of ['exe:sh', 'exe:/usr/bin/tru', 'program:python*']) t.is(runCli(['gate', '--allow', spec, '--', ...command]).code, 1, spec);
+  });
+});
+
+linux('--baseline: recorded findings pass, in another temp dir too; a new one fails with 1', (t) => {
+  withTempDir((dir) => {
+    const baseline = join(dir, 'fdscan-baseline.json');
+    t.is(runCli(['gate', '--baseline', baseline, '--', ...leakLogs(dir, 1, 'app.log')]).code, 2, 'no baseline yet: a usage error, not an empty one');
+    t.false(existsSync(baseline));
+    const update = runCli(['gate', '--baseline', baseline, '--update-baseline', '--', 'sh', '-c', `exec 7>${join(dir, 'sh.log')}; /bin/true`]);
+    t.is(update.code, 0, update.stderr);
+    t.regex(update.stderr, /fdscan gate: passed \(1 finding in the baseline/);
+    const record = runCli(['gate', '--baseline', baseline, '--update-baseline', '--', ...leakLogs(dir, 2, 'app.log')]);
+    t.is(record.code, 0, record.stderr);
+    const written = JSON.parse(readFileSync(baseline, 'utf8')) as { schema: string; entries: Array<Record<string, string>> };
+    t.is(written.schema, 'fdscan/gate-baseline@1');
+    t.deepEqual(written.entries, [{ kind: 'inherited', opener: 'python leak-logs.py', descriptor: `REG ${join(tmpdir(), 'fdscan-gate-*', 'app.log')}`, receiver: 'true' }]);
+    t.false(readFileSync(baseline, 'utf8').includes(dir), 'no temp dir, no pid in the baseline');
+
+    withTempDir((other) => {
+      const known = runCli(['gate', '--baseline', baseline, '--', ...leakLogs(other, 5, 'app.log')]);
+      t.is(known.code, 0, known.stderr);
+      t.regex(known.stderr, /^fdscan gate: passed \(1 finding in the baseline, /m);
+      t.regex(known.stderr, /^ {2}known {2}fd 3 REG .*app\.log to 5 execs: .* \(in the baseline\)$/m);
+
+      const json = join(other, 'gate.json');
+      const grown = runCli(['gate', '--baseline', baseline, '--json', '-o', json, '--', ...leakLogs(other, 1, 'app.log', 'new.log')]);
+      t.is(grown.code, 1);
+      const doc = JSON.parse(readFileSync(json, 'utf8')) as GateDocument;
+      t.false(doc.passed);
+      t.deepEqual(doc.findings.map((f) => [f.target, f.baselined ?? false]), [[join(other, 'app.log'), true], [join(other, 'new.log'), false]]);
+      const text = runCli(['gate', '--baseline', baseline, '--', ...leakLogs(other, 1, 'app.log', 'new.log')]);
+      t.regex(text.stderr, /^fdscan gate: 1 new finding \(1 finding in the baseline, /m);
+      t.deepEqual(text.stderr.split('\n').filter((l) => l.startsWith('  leak  ')), [`  leak  fd 4 REG ${join(other, 'new.log')}`]);
+
+      // Fixed since: the entry is said to be stale.
+      const fixed = runCli(['gate', '--baseline', baseline, '--', 'true']);
+      t.is(fixed.code, 0, fixed.stderr);
+      t.regex(fixed.stderr, /baseline: 1 entry no longer found; --update-baseline drops it/);
+    });
+    t.is(runCli(['gate', '--update-baseline', '--', 'true']).code, 2, '--update-baseline needs --baseline');
+    t.is(runCli(['gate', '--baseline', join(dir, 'no-such-dir', 'b.json'), '--update-baseline', '--', 'true']).code, 2);
+    writeFileSync(join(dir, 'bad.json'), '{"entries": 3}');
+    t.is(runCli(['gate', '--baseline', join(dir, 'bad.json'), '--', 'true']).code, 2);
   });
 });

@@ -1,10 +1,10 @@
 /** `fdscan gate`, run as a user would, on Python programs that leak and ones that do not. */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
+import { withTempDir } from '../helpers/temp-dir.js';
 import { fdscanBin, fixturesDir } from '../helpers/fixture.js';
 
 const linux = process.platform === 'linux' ? test : test.skip;
@@ -24,17 +24,8 @@ interface GateDocument {
   ambient: Array<{ fd: number; target: string }>;
 }
 
-function withTempDir<T>(body: (dir: string) => T): T {
-  const dir = mkdtempSync(join(tmpdir(), 'fdscan-gate-'));
-  try {
-    return body(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 linux('a log file leaked to a shell and its short-lived child fails the gate with 1: one finding naming file, opener and both receivers', (t) => {
-  withTempDir((dir) => {
+  withTempDir('fdscan-gate', (dir) => {
     const log = join(dir, 'app.log');
     const result = runCli(['gate', '--', python, join(fixturesDir, 'leak-log-to-grandchild.py'), dir, 'leak']);
     t.is(result.code, 1, result.stderr);
@@ -50,7 +41,7 @@ linux('a log file leaked to a shell and its short-lived child fails the gate wit
 });
 
 linux('--json -o, --junit: the documented documents, stdout untouched', (t) => {
-  withTempDir((dir) => {
+  withTempDir('fdscan-gate', (dir) => {
     const json = join(dir, 'gate.json');
     const junit = join(dir, 'gate.xml');
     const result = runCli(['gate', '--json', '-o', json, '--junit', junit, '--', python, join(fixturesDir, 'leak-log-to-grandchild.py'), dir, 'leak']);
@@ -74,7 +65,7 @@ linux('--json -o, --junit: the documented documents, stdout untouched', (t) => {
 });
 
 linux('GitHub Actions annotations when GITHUB_ACTIONS=true', (t) => {
-  withTempDir((dir) => {
+  withTempDir('fdscan-gate', (dir) => {
     const result = runCli(['gate', '--', python, join(fixturesDir, 'leak-log-to-grandchild.py'), dir, 'leak'], { env: { GITHUB_ACTIONS: 'true' } });
     t.is(result.code, 1);
     t.is(result.stderr.split('\n').filter((l) => l.startsWith('::error title=fdscan gate::fd 3 REG')).length, 1, result.stderr);
@@ -83,7 +74,7 @@ linux('GitHub Actions annotations when GITHUB_ACTIONS=true', (t) => {
 });
 
 linux('the same program without the leak passes', (t) => {
-  withTempDir((dir) => {
+  withTempDir('fdscan-gate', (dir) => {
     const junit = join(dir, 'gate.xml');
     const result = runCli(['gate', '--junit', junit, '--', python, join(fixturesDir, 'leak-log-to-grandchild.py'), dir, 'clean']);
     t.is(result.code, 0, result.stderr);
@@ -96,7 +87,7 @@ linux('the same program without the leak passes', (t) => {
 });
 
 linux('--allow by path glob, type or fd number, and the config files, let the leak through', (t) => {
-  withTempDir((dir) => {
+  withTempDir('fdscan-gate', (dir) => {
     const args = ['--', python, join(fixturesDir, 'leak-log-to-grandchild.py'), dir, 'leak'];
     for (const spec of [`${dir}/*.log`, '**/app.log', 'REG', '3', 'fd:3', 'path:**/app.?og']) {
       const result = runCli(['gate', '--allow', spec, ...args]);
@@ -124,7 +115,7 @@ linux("the command's own failure passes through; usage errors are 2", (t) => {
 });
 
 linux('a self-re-executing reloader that reopens its log fails with the growth per cycle', (t) => {
-  withTempDir((dir) => {
+  withTempDir('fdscan-gate', (dir) => {
     const json = join(dir, 'gate.json');
     const text = runCli(['gate', '--', python, join(fixturesDir, 'self-reloader.py'), dir]);
     t.is(text.code, 1, text.stderr);
@@ -143,7 +134,7 @@ linux('a self-re-executing reloader that reopens its log fails with the growth p
 });
 
 linux("a descriptor fdscan itself received is reported as ambient, never blamed", (t) => {
-  withTempDir((dir) => {
+  withTempDir('fdscan-gate', (dir) => {
     const extra = openSync(join(dir, 'ambient.txt'), 'w');
     try {
       // At index 40: Node marks the low descriptors it inherits close-on-exec at start-up, not this one.

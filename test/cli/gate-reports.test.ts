@@ -5,11 +5,12 @@
  */
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
+import { withTempDir } from '../helpers/temp-dir.js';
 import { fdscanBin, fixturesDir } from '../helpers/fixture.js';
 
 const linux = process.platform === 'linux' ? test : test.skip;
@@ -29,19 +30,10 @@ interface GateDocument {
   baseline?: { stale: unknown[] };
 }
 
-function withTempDir<T>(body: (dir: string) => T): T {
-  const dir = mkdtempSync(join(tmpdir(), 'fdscan-gate-'));
-  try {
-    return body(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 const leakLogs = (dir: string, count: number, ...logs: string[]) => [python, join(fixturesDir, 'leak-logs.py'), dir, String(count), ...logs];
 
 linux('one log leaked to 20 execs is one finding: a count and the first three in text, all 20 in JSON', (t) => {
-  withTempDir((dir) => {
+  withTempDir('fdscan-gate', (dir) => {
     const text = runCli(['gate', '--', ...leakLogs(dir, 20, 'app.log')]);
     t.is(text.code, 1, text.stderr);
     t.regex(text.stderr, /^fdscan gate: 1 finding \(21 processes, exit status 0\)$/m);
@@ -64,7 +56,7 @@ linux('one log leaked to 20 execs is one finding: a count and the first three in
 });
 
 linux('each finding says how to fix it in the opener\'s language: Python, shell', (t) => {
-  withTempDir((dir) => {
+  withTempDir('fdscan-gate', (dir) => {
     const py = runCli(['gate', '--json', '--', ...leakLogs(dir, 1, 'app.log')]);
     const pyFix = (JSON.parse(py.stderr) as GateDocument).findings[0]!.fix;
     t.is(pyFix.language, 'python');
@@ -79,7 +71,7 @@ linux('each finding says how to fix it in the opener\'s language: Python, shell'
 });
 
 linux('argv is shortened in text (first line, an ellipsis, a bounded width) and whole in JSON', (t) => {
-  withTempDir((dir) => {
+  withTempDir('fdscan-gate', (dir) => {
     const script = 'import os, subprocess, sys\nfd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o600)\nos.set_inheritable(fd, True)\n' +
       `subprocess.run(['/bin/true'], close_fds=False)\n# ${'x'.repeat(300)}`;
     const command = [python, '-c', script, join(dir, 'a.log')];
@@ -98,7 +90,7 @@ linux('argv is shortened in text (first line, an ellipsis, a bounded width) and 
 });
 
 linux('a recursive make -j4 passes: the jobserver pipe is passed by protocol, not a leak', (t) => {
-  withTempDir((dir) => {
+  withTempDir('fdscan-gate', (dir) => {
     mkdirSync(join(dir, 'sub'));
     writeFileSync(join(dir, 'Makefile'), 'all:\n\t+$(MAKE) -C sub\n');
     writeFileSync(join(dir, 'sub', 'Makefile'), 'all: a b c d\na b c d:\n\t/bin/echo $@ > $@.out\n\tcat $@.out > /dev/null\n');
@@ -209,7 +201,7 @@ linux('Node\'s child_process.fork IPC channel is passed by protocol', (t) => {
 });
 
 linux('numbers a protocol variable names are a leak when they hold something else, or name another process', (t) => {
-  withTempDir((dir) => {
+  withTempDir('fdscan-gate', (dir) => {
     const log = join(dir, 'x.log');
     // A log where the jobserver pipe would be.
     const make = runCli(['gate', '--', 'sh', '-c', `exec 3>${log} 4>${log}; /bin/true`], { env: { MAKEFLAGS: ' -j4 --jobserver-auth=3,4' } });
@@ -224,7 +216,7 @@ linux('numbers a protocol variable names are a leak when they hold something els
 });
 
 linux('--allow exe:GLOB lets through what a program receives, by its executable or argv[0]', (t) => {
-  withTempDir((dir) => {
+  withTempDir('fdscan-gate', (dir) => {
     const command = leakLogs(dir, 3, 'app.log');
     for (const spec of ['exe:true', 'exe:/usr/bin/true', 'program:**/tru?', 'program:/bin/true']) {
       const result = runCli(['gate', '--allow', spec, '--', ...command]);
@@ -236,7 +228,7 @@ linux('--allow exe:GLOB lets through what a program receives, by its executable 
 });
 
 linux('--baseline: recorded findings pass, in another temp dir too; a new one fails with 1', (t) => {
-  withTempDir((dir) => {
+  withTempDir('fdscan-gate', (dir) => {
     const baseline = join(dir, 'fdscan-baseline.json');
     t.is(runCli(['gate', '--baseline', baseline, '--', ...leakLogs(dir, 1, 'app.log')]).code, 2, 'no baseline yet: a usage error, not an empty one');
     t.false(existsSync(baseline));
@@ -250,7 +242,7 @@ linux('--baseline: recorded findings pass, in another temp dir too; a new one fa
     t.deepEqual(written.entries, [{ kind: 'inherited', opener: 'python leak-logs.py', descriptor: `REG ${join(tmpdir(), 'fdscan-gate-*', 'app.log')}`, receiver: 'true' }]);
     t.false(readFileSync(baseline, 'utf8').includes(dir), 'no temp dir, no pid in the baseline');
 
-    withTempDir((other) => {
+    withTempDir('fdscan-gate', (other) => {
       const known = runCli(['gate', '--baseline', baseline, '--', ...leakLogs(other, 5, 'app.log')]);
       t.is(known.code, 0, known.stderr);
       t.regex(known.stderr, /^fdscan gate: passed \(1 finding in the baseline, /m);

@@ -2,11 +2,11 @@
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, openSync, readFileSync, rmSync, closeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { openSync, readFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { runCli } from '../helpers/cli.js';
+import { withTempDir } from '../helpers/temp-dir.js';
 import { fdscanBin } from '../helpers/fixture.js';
 
 const linux = process.platform === 'linux' ? test : test.skip;
@@ -22,15 +22,6 @@ interface Document {
 /** stdio for spawn: pipes for 0-2, `fd` at child descriptor `at`, nothing in between. */
 function stdioWith(at: number, fd: number): Array<'ignore' | 'pipe' | number> {
   return ['ignore', 'pipe', 'pipe', ...Array<'ignore'>(at - 3).fill('ignore'), fd];
-}
-
-function withTempDir<T>(body: (dir: string) => T): T {
-  const dir = mkdtempSync(join(tmpdir(), 'fdscan-cli-'));
-  try {
-    return body(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 linux('exit statuses pass through, a signal death as 128+N', (t) => {
@@ -55,7 +46,7 @@ linux('several MB of binary stdin reach stdout byte for byte; the report goes to
 });
 
 linux('--json --output writes the documented document; stdout stays the command\'s', (t) => {
-  withTempDir((dir) => {
+  withTempDir('fdscan-cli', (dir) => {
     const file = join(dir, 'report.json');
     const result = runCli(['inherit-diff', '--json', '--output', file, '--', 'sh', '-c', 'exec 5</etc/hostname; /bin/echo hello; exit 3']);
     t.is(result.code, 3);
@@ -76,7 +67,7 @@ linux('--json --output writes the documented document; stdout stays the command\
 });
 
 linux('the text report marks what each exec received beyond 0, 1, 2 and says the ambient descriptors once, at the top', (t) => {
-  withTempDir((dir) => {
+  withTempDir('fdscan-cli', (dir) => {
     // fdscan starts with an extra inheritable descriptor at 40 (Node 20 marks the low ones it
     // inherits close-on-exec at start-up, but not this one).
     const extra = openSync(join(dir, 'ambient.txt'), 'w');
@@ -157,7 +148,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 linux('leaves no zombie, stopped or traced process behind', (t) => {
-  withTempDir((dir) => {
+  withTempDir('fdscan-cli', (dir) => {
     const file = join(dir, 'report.json');
     // No orphans: this machine's init may be slow to reap them, which is not fdscan's doing.
     const result = runCli(['inherit-diff', '--json', '-o', file, '--', 'sh', '-c', '/bin/true & sh -c "sleep 0.1" & (/bin/true); wait']);

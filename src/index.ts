@@ -23,8 +23,14 @@ export type { CloseOnExecOptions } from './close-fds.js';
 export { inheritDiffDocument, INHERIT_DIFF_SCHEMA } from './render/inherit-diff-json.js';
 export { trackDescriptors, assertNoDescriptorLeaks, renderTrackResult, DescriptorLeakError } from './gate/track-descriptors.js';
 export type { TrackOptions, TrackResult, TrackedRun } from './gate/track-descriptors.js';
-export { judgeTrace } from './gate/gate-analysis.js';
-export type { GateVerdict, GateFinding, InheritedLeak, ReexecGrowth, GateProcess } from './gate/gate-analysis.js';
+export { judgeTrace, verdictPassed } from './gate/gate-analysis.js';
+export type {
+  GateVerdict, GateFinding, InheritedLeak, ReexecGrowth, GateProcess, GateReceiver, GateOpener, AllowedGroup, ProtocolGroup,
+} from './gate/gate-analysis.js';
+export type { FixHint, FixLanguage } from './gate/fix-hints.js';
+export { applyBaseline, baselineEntries, readBaseline, writeBaseline, BASELINE_SCHEMA } from './gate/baseline.js';
+export type { BaselineEntry } from './gate/baseline.js';
+export type { ProtocolPass, ProtocolName } from './trace/descriptor-protocols.js';
 export { parseAllow } from './gate/allow-list.js';
 export type { AllowRule } from './gate/allow-list.js';
 export { gateDocument, GATE_SCHEMA } from './render/gate-report.js';

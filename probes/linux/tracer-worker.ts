@@ -56,7 +56,27 @@ function procReader(): ProcessReader {
     },
     problems: () => context.sockets.problems.splice(0),
     droppedPrivilege: privilegedTracer() ? undefined : droppedPrivilege,
+    environment,
   };
+}
+
+/**
+ * The wanted variables of /proc/PID/environ: at the exec stop it holds the environment the new
+ * program was given. Read as latin1 (any byte is one character; the protocol values are ASCII).
+ */
+function environment(pid: number, wanted: (name: string) => boolean): Map<string, string> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/environ`, 'latin1');
+  } catch {
+    return undefined; // not dumpable or gone: its table is unreadable too, and the exec unverified
+  }
+  const found = new Map<string, string>();
+  for (const entry of text.split('\0')) {
+    const eq = entry.indexOf('=');
+    if (eq > 0 && wanted(entry.slice(0, eq)) && !found.has(entry.slice(0, eq))) found.set(entry.slice(0, eq), entry.slice(eq + 1));
+  }
+  return found;
 }
 
 const PIDFD_FLAGS = 0;

@@ -7,6 +7,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../errors.js';
 import { loadAllowConfig, parseAllow } from '../gate/allow-list.js';
 import { judgeTrace } from '../gate/gate-analysis.js';
+import { applyBaseline, checkWritable, readBaseline, writeBaseline, type BaselineEntry } from '../gate/baseline.js';
 import { gateDocument, renderGateText, renderGithubAnnotations, renderJunit } from '../render/gate-report.js';
 import { reportSink, reportStyle, traceWrapped } from './traced-command.js';
 import { openReportFile, passOnReceived } from './wrapping.js';
@@ -15,19 +16,24 @@ import { EXIT_ERROR, EXIT_FINDING, EXIT_OK } from './exit-codes.js';
 
 const gateBuilder = (yargs: Argv) =>
   yargs
-    .option('allow', { type: 'string', array: true, describe: 'Let a descriptor through: a number (3), a type (SOCK), or a path glob (/tmp/*.log); fd:, type:, path: prefixes force the kind' })
-    .option('json', { type: 'boolean', default: false, describe: 'Report as JSON (schema fdscan/gate@1) instead of text' })
+    .option('allow', { type: 'string', array: true, describe: 'Let a descriptor through: a number (3), a type (SOCK), a path glob (/tmp/*.log), or what a program receives (exe:make, exe:**/python3*); fd:, type:, path:, exe: prefixes force the kind' })
+    .option('json', { type: 'boolean', default: false, describe: 'Report as JSON (schema fdscan/gate@2) instead of text' })
     .option('output', { alias: 'o', type: 'string', describe: 'Write the report to FILE instead of stderr (stdout belongs to the command)' })
     .option('junit', { type: 'string', describe: 'Also write JUnit XML to FILE: one failing testcase per finding' })
     .option('allow-unverified', { type: 'boolean', default: false, describe: 'Pass even when some exec\'s table could not be read (a non-dumpable program) or the tree was only sampled; they are still reported' })
     .option('config', { type: 'string', describe: 'Allow list from FILE ({"allow": [...]}) instead of ./fdscan.config.json or package.json "fdscan"' })
+    .option('baseline', { type: 'string', describe: 'Findings recorded in FILE pass; only new ones fail' })
+    .option('update-baseline', { type: 'boolean', default: false, describe: 'Record every finding of this run in the --baseline FILE (and pass on them)' })
     .example('$0 gate -- npm test', 'Fail the build when a test leaks a descriptor into a child program')
     .example('$0 gate --allow SOCK --allow "/tmp/*.lock" --junit fdscan.xml -- ./smoke.sh', 'With an allow list and a JUnit report')
+    .example('$0 gate --baseline fdscan-baseline.json --update-baseline -- npm test', "Record today's findings; later runs with --baseline fail only on new ones")
     .epilogue('Fails when (1) an exec anywhere in the tree receives a descriptor beyond 0, 1, 2 that was opened inside the ' +
-      'tree, or (2) a process re-executes itself and holds more descriptors at each exec. Descriptors fdscan itself ' +
-      'received are reported as ambient, never blamed. An exec whose table could not be read (a non-dumpable ' +
-      'program: execute-only, setuid, setgid) is unverified: the gate exits 2 unless --allow-unverified. GitHub Actions ' +
-      '::error lines are added when GITHUB_ACTIONS=true.' +
+      'tree, or (2) a process re-executes itself and holds more descriptors at each exec. One open file is one finding, ' +
+      'with the execs it reached and how to fix it. Descriptors fdscan itself received are reported as ambient, and ' +
+      "descriptors passed by a known protocol (make's jobserver, systemd socket activation, ...) as such, never blamed. " +
+      'An exec whose table could not be read (a non-dumpable program: execute-only, setuid, setgid) is unverified: the ' +
+      'gate exits 2 unless --allow-unverified. With --baseline FILE, findings recorded there pass (--update-baseline ' +
+      'records them). GitHub Actions ::error lines are added when GITHUB_ACTIONS=true.' +
       "\n\nExit status: CMD's own when it failed (128+N for signal N, 127 not found); 1 when CMD passed but the gate found " +
       'leaks; 2 on bad usage, when tracing failed, or when an exec was unverified; 0 otherwise.');
 
@@ -50,15 +56,33 @@ async function runGate(argv: GateArgs): Promise<void> {
   const rules = parseAllow([...(argv.allow ?? []).flatMap((a) => String(a)), ...config.specs]);
   const writeReport = reportSink(argv.output);
   const junit = argv.junit ? openReportFile(argv.junit, '--junit') : undefined;
+  const baseline = openBaseline(argv.baseline, argv['update-baseline']);
   const trace = await traceWrapped(command);
   if (!trace) return;
   const verdict = judgeTrace(trace, rules);
+  // Updated, the baseline is this run's findings: they pass, and are reported as in the baseline.
+  const entries = argv.baseline && argv['update-baseline'] ? writeBaseline(argv.baseline, verdict.findings) : baseline;
+  const stale = entries ? applyBaseline(verdict, entries) : undefined;
   const report = argv.json
-    ? `${JSON.stringify(gateDocument(trace, verdict))}\n`
-    : renderGateText(trace, verdict, reportStyle(argv.output));
+    ? `${JSON.stringify(gateDocument(trace, verdict, stale))}\n`
+    : renderGateText(trace, verdict, reportStyle(argv.output), stale);
   writeReport(report);
   junit?.write(renderJunit(trace, verdict));
   if (process.env.GITHUB_ACTIONS === 'true') process.stderr.write(renderGithubAnnotations(verdict));
   const unverified = !argv['allow-unverified'] && (verdict.unverified.length > 0 || verdict.inexact !== undefined);
-  process.exitCode = trace.exitCode !== 0 ? trace.exitCode : verdict.findings.length > 0 ? EXIT_FINDING : unverified ? EXIT_ERROR : EXIT_OK;
+  const failed = verdict.findings.some((f) => !f.baselined);
+  process.exitCode = trace.exitCode !== 0 ? trace.exitCode : failed ? EXIT_FINDING : unverified ? EXIT_ERROR : EXIT_OK;
+}
+
+/**
+ * The baseline's entries, read before the command runs so that a missing or bad file is a usage
+ * error at once; with --update-baseline none (this run's findings become the baseline), after
+ * checking that FILE can be written.
+ */
+function openBaseline(file: string | undefined, update: boolean): BaselineEntry[] | undefined {
+  if (update && !file) throw new UsageError('--update-baseline needs --baseline FILE');
+  if (!file) return undefined;
+  if (!update) return readBaseline(file);
+  checkWritable(file);
+  return undefined;
 }

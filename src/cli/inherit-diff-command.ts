@@ -24,12 +24,15 @@ const inheritDiffBuilder = (yargs: Argv) =>
     .option('json', { type: 'boolean', default: false, describe: 'Report as JSON (schema fdscan/inherit-diff@1)' })
     .option('output', { alias: 'o', type: 'string', describe: 'Write the report to FILE instead of stderr (stdout belongs to the command)' })
     .option('sample', { type: 'boolean', default: false, describe: 'Sample /proc instead of ptrace (inexact: short processes can be missed)' })
+    .option('only-extra', { type: 'boolean', default: false, describe: 'Show only the execs that received something beyond 0, 1, 2 and the ambient descriptors' })
     .example('$0 inherit-diff -- make test', "What did each program of make's tree inherit?")
     .example('$0 inherit-diff --json -o tree.json -- ./run.sh', 'The same as JSON, in a file')
+    .example('$0 inherit-diff --only-extra -- python3 app.py', 'Only the programs that received more than stdio and what fdscan itself was given')
     .example('$0 inherit-diff 1234 1240', 'Which descriptors of 1240 are copies of 1234\'s?')
     .epilogue('With -- CMD: exit status is CMD\'s own (128+N when a signal N killed it), 127 when CMD is not found,\n' +
       '2 when tracing failed. SIGINT and SIGTERM sent to fdscan are forwarded to every process of the tree.\n' +
-      'Report marks: "+" a descriptor beyond 0, 1, 2 that the tree passed on; "a" ambient, received by fdscan itself.');
+      'Report marks: "+" a descriptor beyond 0, 1, 2 that the tree passed on; "p" one passed by a known protocol (make\'s ' +
+      'jobserver, systemd socket activation, ...); "a" ambient, received by fdscan itself (listed once at the top).');
 
 type InheritDiffArgs = ArgsOf<typeof inheritDiffBuilder> & PassThrough;
 
@@ -55,7 +58,8 @@ async function runInheritDiff(argv: InheritDiffArgs): Promise<void> {
   const writeReport = reportSink(argv.output);
   const trace = await traceWrapped(command, argv.sample ? 'sampling' : 'auto');
   if (!trace) return;
-  const report = argv.json ? `${JSON.stringify(inheritDiffDocument(trace))}\n` : renderInheritDiff(trace, reportStyle(argv.output));
+  const onlyExtra = argv['only-extra'];
+  const report = argv.json ? `${JSON.stringify(inheritDiffDocument(trace, { onlyExtra }))}\n` : renderInheritDiff(trace, reportStyle(argv.output), { onlyExtra });
   writeReport(report);
   process.exitCode = trace.exitCode;
 }

@@ -2,7 +2,9 @@
  * What the gate may let through: `--allow SPEC` and the `allow` list of fdscan.config.json or of the
  * `"fdscan"` key of package.json. A SPEC is a descriptor number (`3`), a type (`SOCK`, `eventfd`),
  * or a path glob (`/tmp/*.log`, `/tmp/*.{log,lock}`, `**\/coverage/**`); `fd:`, `type:` and `path:`
- * prefixes say which.
+ * prefixes say which. `exe:GLOB` (or `program:GLOB`) allows whatever a program receives: the glob
+ * is matched against the receiving program's executable and the argv[0] it was started as, and a
+ * glob without `/` against their last component (`exe:make`).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,13 +13,23 @@ import type { Descriptor } from '../probe-contract.js';
 import { UsageError } from '../errors.js';
 
 /** One parsed allow rule. */
-export type AllowRule = { kind: 'fd'; fd: number; spec: string } | { kind: 'type'; type: string; spec: string } | { kind: 'path'; glob: RegExp; spec: string };
+export type AllowRule =
+  | { kind: 'fd'; fd: number; spec: string }
+  | { kind: 'type'; type: string; spec: string }
+  | { kind: 'path'; glob: RegExp; spec: string }
+  | { kind: 'program'; glob: RegExp; basename: boolean; spec: string };
+
+/** The program that received a descriptor, for `exe:` rules. */
+export interface AllowReceiver {
+  exe: string;
+  argv: readonly string[];
+}
 
 /** Parse `--allow` values and config entries. */
 export function parseAllow(specs: string[]): AllowRule[] {
   return specs.map((raw) => {
     const spec = String(raw).trim();
-    const prefixed = /^(fd|type|path):(.*)$/.exec(spec);
+    const prefixed = /^(fd|type|path|exe|program):(.*)$/.exec(spec);
     const [kind, value] = prefixed ? [prefixed[1]!, prefixed[2]!] : [/^\d+$/.test(spec) ? 'fd' : /[/*?[{]/.test(spec) ? 'path' : 'type', spec];
     if (value === '') throw new UsageError(`empty --allow rule '${spec}'`);
     if (kind === 'fd') {
@@ -25,14 +37,26 @@ export function parseAllow(specs: string[]): AllowRule[] {
       return { kind: 'fd', fd: Number(value), spec };
     }
     if (kind === 'type') return { kind: 'type', type: value.toLowerCase(), spec };
+    if (kind === 'exe' || kind === 'program') return { kind: 'program', glob: globToRegExp(value), basename: !value.includes('/'), spec };
     return { kind: 'path', glob: globToRegExp(value), spec };
   });
 }
 
-/** The first rule that allows `d`, or undefined. */
-export function allowedBy(rules: AllowRule[], d: Descriptor): AllowRule | undefined {
-  return rules.find((rule) =>
-    rule.kind === 'fd' ? rule.fd === d.fd : rule.kind === 'type' ? rule.type === d.type.toLowerCase() : rule.glob.test(d.target));
+/** The first rule that allows `d`, received by `receiver` (without one, `exe:` rules match nothing), or undefined. */
+export function allowedBy(rules: AllowRule[], d: Descriptor, receiver?: AllowReceiver): AllowRule | undefined {
+  return rules.find((rule) => {
+    switch (rule.kind) {
+      case 'fd': return rule.fd === d.fd;
+      case 'type': return rule.type === d.type.toLowerCase();
+      case 'path': return rule.glob.test(d.target);
+      case 'program': return receiver !== undefined && programMatches(rule, receiver);
+    }
+  });
+}
+
+function programMatches(rule: { glob: RegExp; basename: boolean }, receiver: AllowReceiver): boolean {
+  const names = [receiver.exe, receiver.argv[0]].filter((name): name is string => name !== undefined && name !== '');
+  return names.some((name) => rule.glob.test(rule.basename ? name.slice(name.lastIndexOf('/') + 1) : name));
 }
 
 /**

@@ -1,11 +1,19 @@
 /**
- * The gate's verdict on a trace: which descriptors leaked to which exec, and which self-re-executing
+ * The gate's verdict on a trace: which open files leaked to which execs, and which self-re-executing
  * processes (the auto-reloader pattern) hold more descriptors at every cycle.
+ *
+ * One open file leaked to many execs is one finding listing its receivers. An open file is named
+ * by its lineage: the process that first held it, the number it had there, and the object
+ * (objectKey); or, when it reached the receiver through a process that had received it by a
+ * protocol (descriptor-protocols.ts) and passed it on, by that process instead, which is where the
+ * fix belongs.
  */
 import type { Descriptor } from '../probe-contract.js';
-import type { ExecRecord, TraceResult, TracedDescriptor, TracedProcess } from '../trace/trace-result.js';
+import type { DescriptorSource, DescriptorVia, ExecRecord, TraceResult, TracedDescriptor, TracedProcess } from '../trace/trace-result.js';
+import type { ProtocolName } from '../trace/descriptor-protocols.js';
 import { allowedBy, type AllowRule } from './allow-list.js';
-import { descriptorKey } from '../descriptor-identity.js';
+import { descriptorKey, objectKey } from '../descriptor-identity.js';
+import { growthFix, leakFix, type FixHint } from './fix-hints.js';
 
 /** A process of the tree, named for a report. */
 export interface GateProcess {
@@ -14,12 +22,24 @@ export interface GateProcess {
   argv: string[];
 }
 
+/** An exec that received a descriptor: the program, and the number it received it at. */
+export interface GateReceiver extends GateProcess {
+  /** The program's image (/proc/PID/exe). */
+  exe: string;
+  fd: number;
+  via: DescriptorVia;
+  /** The descriptor of its parent (or of fdscan) it is a copy of. */
+  from?: DescriptorSource;
+}
+
 /** The process that first held a descriptor, named by the program it ran then. */
 export interface GateOpener extends GateProcess {
   /** That program's image (/proc/PID/exe), when known. */
   exe?: string;
   /** The program the same process ran when the descriptor was received, when it had exec'd since. */
   execdSince?: string[];
+  /** It did not open the descriptor: it received it by this protocol and passed it on to programs that were not meant to get it. */
+  receivedBy?: ProtocolName;
 }
 
 /** An exec whose table could not be read: what it received is unknown, so the gate cannot pass it. */
@@ -30,16 +50,21 @@ export interface UnverifiedExec {
   reason: string;
 }
 
-/** A descriptor beyond 0, 1, 2 opened inside the tree and received by an exec. */
+/** One open file beyond 0, 1, 2, opened inside the tree and received by one exec or more. */
 export interface InheritedLeak {
   kind: 'inherited';
+  /** Its number in the opener (in the first receiver when the opener's is unknown). */
   fd: number;
   type: string;
   target: string;
-  /** The program that received it. */
-  receiver: GateProcess;
   /** The process that opened it (the first of the tree to hold it), named by the program that ran then. */
   opener: GateOpener;
+  /** Every exec that received it, in the order they happened. */
+  receivers: GateReceiver[];
+  fix: FixHint;
+  /** Set by the baseline (baseline.ts): every receiver of this finding is in it, so it does not fail the gate. */
+  baselined?: boolean;
+  /** The first receiver's row (for renderers: exact bytes of the target). */
   descriptor: TracedDescriptor;
 }
 
@@ -48,23 +73,48 @@ export interface ReexecGrowth {
   kind: 'reexec-growth';
   process: GateProcess;
   exe: string;
-  /** Descriptors beyond 0, 1, 2 (not ambient, not allowed) held at each exec of the chain, in order. */
+  /** Descriptors beyond 0, 1, 2 (not ambient, not allowed, not passed by protocol) held at each exec of the chain, in order. */
   held: number[];
   /** Increase per cycle, like CPython's `leaked [1, 1, 1] file descriptors`. */
   leakedPerCycle: number[];
   /** The descriptors the last exec held that the first did not. */
   descriptors: TracedDescriptor[];
+  fix: FixHint;
+  baselined?: boolean;
 }
 
 export type GateFinding = InheritedLeak | ReexecGrowth;
+
+/** One open file and the execs that received it, for what the gate lets through. */
+export interface ReceivedGroup {
+  fd: number;
+  type: string;
+  target: string;
+  receivers: GateReceiver[];
+  descriptor: TracedDescriptor;
+}
+
+/** What an allow rule let through; `spec` names the rule. */
+export interface AllowedGroup extends ReceivedGroup {
+  spec: string;
+}
+
+/** Descriptors received by a known protocol (make's jobserver, socket activation, ...): never blamed. */
+export interface ProtocolGroup extends ReceivedGroup {
+  protocol: ProtocolName;
+  /** The environment variable (or `argv`) that named them. */
+  variable: string;
+}
 
 /** What `gate` concluded. */
 export interface GateVerdict {
   findings: GateFinding[];
   /** Descriptors fdscan itself received and passed on: reported, never blamed. */
   ambient: Descriptor[];
-  /** Descriptors that would have been findings but an allow rule matched: `spec` names it. */
-  allowed: Array<{ fd: number; target: string; receiver: GateProcess; spec: string }>;
+  /** Descriptors that would have been findings but an allow rule matched. */
+  allowed: AllowedGroup[];
+  /** Descriptors passed on purpose by a known protocol. */
+  protocol: ProtocolGroup[];
   /** Execs whose tables could not be read: the gate fails closed on them unless told otherwise. */
   unverified: UnverifiedExec[];
   /** Set when the whole trace is inexact (the sampling fallback can miss execs entirely). */
@@ -73,16 +123,27 @@ export interface GateVerdict {
 
 const STDIO = 3;
 
+/** Whether the gate passes: no finding outside the baseline, nothing unverified, an exact trace. */
+export function verdictPassed(verdict: GateVerdict): boolean {
+  return !verdict.findings.some((f) => !f.baselined) && verdict.unverified.length === 0 && !verdict.inexact;
+}
+
 /** Judge a trace against the allow rules. */
 export function judgeTrace(trace: TraceResult, rules: AllowRule[]): GateVerdict {
-  const verdict: GateVerdict = { findings: [], ambient: [], allowed: [], unverified: [] };
+  const verdict: GateVerdict = { findings: [], ambient: [], allowed: [], protocol: [], unverified: [] };
   if (trace.method !== 'ptrace') verdict.inexact = 'the tree was sampled, not traced: a process shorter than the sampling interval can be missed';
   const ambientSeen = new Set<string>();
+  const leaks = new Map<string, InheritedLeak>();
+  const allowed = new Map<string, AllowedGroup>();
+  const passed = new Map<string, ProtocolGroup>();
+  const receipts = protocolReceipts(trace);
+  const growths: ReexecGrowth[] = [];
   for (const p of trace.processes) {
     const chain = selfReexecChain(p);
     p.execs.forEach((exec, index) => {
-      const receiver = nameOf(trace, p, exec.seq);
-      if (exec.error) verdict.unverified.push({ receiver, exe: exec.exe, reason: exec.error });
+      const program: GateProcess = { process: p.id, pid: p.pid, argv: exec.argv };
+      if (exec.error) verdict.unverified.push({ receiver: program, exe: exec.exe, reason: exec.error });
+      const byProtocol = protocolOf(exec);
       for (const d of exec.received) {
         if (d.fd < STDIO) continue;
         if (d.ambient) {
@@ -90,20 +151,109 @@ export function judgeTrace(trace: TraceResult, rules: AllowRule[]): GateVerdict 
           if (!ambientSeen.has(key)) { ambientSeen.add(key); verdict.ambient.push(stripLineage(d)); }
           continue;
         }
-        const rule = allowedBy(rules, d);
-        if (rule) { verdict.allowed.push({ fd: d.fd, target: d.target, receiver, spec: rule.spec }); continue; }
+        const receiver = receiverOf(program, exec, d);
+        const pass = byProtocol.get(d.fd);
+        if (pass) {
+          addTo(passed, `${pass.protocol}|${originKey(d)}`, receiver, () => ({ ...group(d, receiver), protocol: pass.protocol, variable: pass.variable }));
+          continue;
+        }
+        const rule = allowedBy(rules, d, exec);
+        if (rule) {
+          addTo(allowed, `${rule.spec}|${originKey(d)}`, receiver, () => ({ ...group(d, receiver), spec: rule.spec }));
+          continue;
+        }
         // A reloader's own descriptors kept across its re-exec are judged by their growth below.
         if (index > 0 && chain.has(index) && d.firstHolder.process === p.id) continue;
-        verdict.findings.push({
-          kind: 'inherited', fd: d.fd, type: d.type, target: d.target, receiver,
-          opener: openerOf(trace, d, exec.seq), descriptor: d,
+        const passer = passedOnBy(trace, receipts, p, d, exec.seq);
+        const key = passer ? `passed|${passer.opener.process}|${objectKey(d)}` : originKey(d);
+        addTo(leaks, key, receiver, () => {
+          const opener = passer?.opener ?? openerOf(trace, d, exec.seq);
+          const fd = passer?.fd ?? d.firstHolder.fd ?? d.fd;
+          return { kind: 'inherited', ...group(d, receiver), fd, opener, fix: leakFix(opener, fd) };
         });
       }
     });
     const growth = reexecGrowth(trace, p, chain, rules);
-    if (growth) verdict.findings.push(growth);
+    if (growth) growths.push(growth);
   }
+  verdict.findings = [...leaks.values(), ...growths];
+  verdict.allowed = [...allowed.values()];
+  verdict.protocol = [...passed.values()];
   return verdict;
+}
+
+/** The open file `d` is a copy of: first holder, its number there, and the object. */
+function originKey(d: TracedDescriptor): string {
+  return `${d.firstHolder.process}|${d.firstHolder.fd ?? ''}|${objectKey(d)}`;
+}
+
+function group(d: TracedDescriptor, receiver: GateReceiver): ReceivedGroup {
+  return { fd: d.fd, type: d.type, target: d.target, receivers: [receiver], descriptor: d };
+}
+
+/** Add `receiver` to the group at `key`, made by `create` (which lists it first) when new. */
+function addTo<G extends { receivers: GateReceiver[] }>(groups: Map<string, G>, key: string, receiver: GateReceiver, create: () => G): void {
+  const existing = groups.get(key);
+  if (existing) existing.receivers.push(receiver);
+  else groups.set(key, create());
+}
+
+function receiverOf(program: GateProcess, exec: ExecRecord, d: TracedDescriptor): GateReceiver {
+  return { ...program, exe: exec.exe, fd: d.fd, via: d.via, ...(d.from ? { from: d.from } : {}) };
+}
+
+/** The protocol each descriptor number of `exec` came by. */
+function protocolOf(exec: ExecRecord): Map<number, { protocol: ProtocolName; variable: string }> {
+  const byFd = new Map<number, { protocol: ProtocolName; variable: string }>();
+  for (const pass of exec.protocols ?? []) for (const fd of pass.fds) if (!byFd.has(fd)) byFd.set(fd, pass);
+  return byFd;
+}
+
+/** A process that received objects by protocol: at which exec, which object, at which number. */
+interface Receipt {
+  exec: ExecRecord;
+  object: string;
+  fd: number;
+  protocol: ProtocolName;
+}
+
+function protocolReceipts(trace: TraceResult): Map<number, Receipt[]> {
+  const receipts = new Map<number, Receipt[]>();
+  for (const p of trace.processes) {
+    for (const exec of p.execs) {
+      for (const pass of exec.protocols ?? []) {
+        for (const fd of pass.fds) {
+          const d = exec.received.find((row) => row.fd === fd);
+          if (!d || d.ambient) continue;
+          const list = receipts.get(p.id) ?? [];
+          list.push({ exec, object: objectKey(d), fd, protocol: pass.protocol });
+          receipts.set(p.id, list);
+        }
+      }
+    }
+  }
+  return receipts;
+}
+
+/**
+ * The process of `p`'s ancestry (itself included) that received `d`'s object by protocol (before
+ * `seq`, the exec that now holds `d`) and passed it on to `p`, if any: it, not the opener, let it
+ * reach a program that was not meant to get it.
+ */
+function passedOnBy(trace: TraceResult, receipts: Map<number, Receipt[]>, p: TracedProcess, d: TracedDescriptor, seq: number): { opener: GateOpener; fd: number } | undefined {
+  if (receipts.size === 0) return undefined;
+  const object = objectKey(d);
+  // `before`: the program of q that counts is the last one before the exec (for p) or the fork (for its ancestors).
+  let before = seq;
+  for (let q: TracedProcess | undefined = p; q; before = q.seq, q = q.parent === undefined ? undefined : trace.processes[q.parent]) {
+    const receipt = receipts.get(q.id)?.findLast((r) => r.object === object && r.exec.seq < before);
+    if (receipt) {
+      return { opener: { process: q.id, pid: q.pid, argv: receipt.exec.argv, exe: receipt.exec.exe, receivedBy: receipt.protocol }, fd: receipt.fd };
+    }
+    // The opener itself is as far as the descriptor goes back.
+    if (q.id === d.firstHolder.process) break;
+  }
+  return undefined;
 }
 
 /** Indexes of execs that re-ran the same program as the exec before (same pid, same exe), with that first one. */
@@ -125,19 +275,21 @@ function reexecGrowth(trace: TraceResult, p: TracedProcess, chain: Set<number>, 
     if (run.length > best.length) best = [...run];
   });
   if (best.length < 2) return undefined;
-  const counted = (exec: ExecRecord): TracedDescriptor[] =>
-    exec.received.filter((d) => d.fd >= STDIO && !d.ambient && !allowedBy(rules, d));
+  const counted = (exec: ExecRecord): TracedDescriptor[] => {
+    const byProtocol = protocolOf(exec);
+    return exec.received.filter((d) => d.fd >= STDIO && !d.ambient && !byProtocol.has(d.fd) && !allowedBy(rules, d, exec));
+  };
   const held = best.map((exec) => counted(exec).length);
   const leakedPerCycle = held.slice(1).map((n, i) => n - held[i]!);
   if (held[held.length - 1]! <= held[0]! || !leakedPerCycle.some((n) => n > 0)) return undefined;
   const first = new Set(counted(best[0]!).map(descriptorKey));
   const last = best[best.length - 1]!;
+  const descriptors = counted(last).filter((d) => !first.has(descriptorKey(d)));
   return {
-    kind: 'reexec-growth', process: nameOf(trace, p, last.seq), exe: last.exe, held, leakedPerCycle,
-    descriptors: counted(last).filter((d) => !first.has(descriptorKey(d))),
+    kind: 'reexec-growth', process: nameOf(trace, p, last.seq), exe: last.exe, held, leakedPerCycle, descriptors,
+    fix: growthFix(last, descriptors.map((d) => d.fd)),
   };
 }
-
 
 /** The process with the argv of the program it was running at `seq` (its first program if later). */
 function nameOf(trace: TraceResult, p: TracedProcess, seq: number): GateProcess {

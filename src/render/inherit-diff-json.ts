@@ -1,5 +1,7 @@
 /** The versioned JSON document of `fdscan inherit-diff -- CMD`. */
 import type { TraceResult, TracedDescriptor } from '../trace/trace-result.js';
+import type { ProtocolPass } from '../trace/descriptor-protocols.js';
+import { receivedExtra } from './inherit-diff-text.js';
 
 export const INHERIT_DIFF_SCHEMA = 'fdscan/inherit-diff@1';
 
@@ -14,21 +16,26 @@ export interface InheritDiffExec {
   /** Every descriptor the new program received, 0, 1 and 2 included, each with its lineage. */
   inherited: TracedDescriptor[];
   sampled?: boolean;
+  /** Descriptors received by a known protocol (make's jobserver, socket activation, ...). */
+  protocols?: ProtocolPass[];
   error?: string;
 }
 
 /**
  * `{"schema":"fdscan/inherit-diff@1","command":[...],"exitCode":N,"method","warnings",
  * "processes":[one entry per exec, in order],"tree":[every process: id,pid,ppid,parent,createdBy,exit],
- * "ambient":[fdscan's own table]}`.
+ * "ambient":[fdscan's own table]}`. With `onlyExtra`, `processes` lists only the execs that received
+ * something beyond 0, 1, 2 and the ambient descriptors (or could not be read); `tree` stays whole.
  */
-export function inheritDiffDocument(trace: TraceResult): Record<string, unknown> {
+export function inheritDiffDocument(trace: TraceResult, options: { onlyExtra?: boolean } = {}): Record<string, unknown> {
   const execs: Array<InheritDiffExec & { seq: number }> = [];
   for (const p of trace.processes) {
     for (const exec of p.execs) {
+      if (options.onlyExtra && !receivedExtra(exec)) continue;
       execs.push({
         seq: exec.seq, process: p.id, pid: p.pid, ppid: p.ppid, argv: exec.argv, exe: exec.exe, inherited: exec.received,
-        ...(exec.sampled ? { sampled: true } : {}), ...(exec.error ? { error: exec.error } : {}),
+        ...(exec.sampled ? { sampled: true } : {}), ...(exec.protocols ? { protocols: exec.protocols } : {}),
+        ...(exec.error ? { error: exec.error } : {}),
       });
     }
   }

@@ -1,12 +1,32 @@
 /** The readable report of `fdscan inherit-diff -- CMD`: the process tree, what each exec received beyond 0, 1, 2. */
-import type { TraceResult, TracedDescriptor, TracedProcess } from '../trace/trace-result.js';
+import type { ExecRecord, TraceResult, TracedDescriptor, TracedProcess } from '../trace/trace-result.js';
+import { PROTOCOL_TITLES, type ProtocolPass } from '../trace/descriptor-protocols.js';
+import { objectKey } from '../descriptor-identity.js';
 import { paint, type Style } from './style.js';
 import { descriptorLine, escapeText, quoteArgv } from './text.js';
 
 const STDIO = 3;
 
-/** The whole report, one line per process, exec and received descriptor. */
-export function renderInheritDiff(trace: TraceResult, style: Style): string {
+/** What to leave out of the report. */
+export interface InheritDiffTextOptions {
+  /** Only the execs that received something beyond 0, 1, 2 and the ambient descriptors (and those whose table could not be read). */
+  onlyExtra?: boolean;
+}
+
+/** Whether `exec` received a descriptor beyond 0, 1, 2 that is not ambient, or could not be read. */
+export function receivedExtra(exec: ExecRecord): boolean {
+  return exec.error !== undefined || exec.received.some((d) => d.fd >= STDIO && !d.ambient);
+}
+
+function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
+}
+
+/**
+ * The whole report: the ambient descriptors once at the top, then one line per process and exec,
+ * and one per descriptor an exec received beyond 0, 1, 2 and the ambient ones.
+ */
+export function renderInheritDiff(trace: TraceResult, style: Style, options: InheritDiffTextOptions = {}): string {
   const lines: string[] = [];
   const children = new Map<number, TracedProcess[]>();
   for (const p of trace.processes) {
@@ -17,10 +37,19 @@ export function renderInheritDiff(trace: TraceResult, style: Style): string {
   }
   const execCount = trace.processes.reduce((n, p) => n + p.execs.length, 0);
   const how = trace.method === 'ptrace' ? 'ptrace: every exec recorded' : 'sampled /proc: short processes may be missing';
-  lines.push(paint(style, 'bold', `fdscan inherit-diff: ${trace.processes.length} processes, ${execCount} execs (${how}); exit status ${trace.exitCode}`));
+  lines.push(paint(style, 'bold', `fdscan inherit-diff: ${plural(trace.processes.length, 'process', 'processes')}, ${plural(execCount, 'exec')} (${how}); exit status ${trace.exitCode}`));
   for (const warning of trace.warnings) lines.push(paint(style, 'yellow', `warning: ${escapeText(warning)}`));
-  const stdioOnly = (d: TracedDescriptor): boolean => d.fd < STDIO;
+  lines.push(...ambientSection(trace, style));
+  // With onlyExtra, a process is shown when it or a descendant has an exec to show.
+  const shown = new Set<number>();
+  if (options.onlyExtra) {
+    for (const p of [...trace.processes].reverse()) {
+      if (p.execs.some(receivedExtra) || (children.get(p.id) ?? []).some((c) => shown.has(c.id))) shown.add(p.id);
+    }
+    if (shown.size === 0) lines.push('no exec received anything beyond 0, 1, 2 and the ambient descriptors');
+  }
   const visit = (p: TracedProcess, depth: number): void => {
+    if (options.onlyExtra && !shown.has(p.id)) return;
     const indent = '  '.repeat(depth);
     const exit = p.exit?.status === undefined ? '' : `, exit ${p.exit.status}${p.exit.signal ? ` (${p.exit.signal})` : ''}`;
     const how = p.parent === undefined ? 'started by fdscan' : `${p.createdBy} of ${trace.processes[p.parent]!.pid}`;
@@ -33,12 +62,17 @@ export function renderInheritDiff(trace: TraceResult, style: Style): string {
     };
     for (const exec of p.execs) {
       childrenBefore(exec.seq);
-      const extra = exec.received.filter((d) => !stdioOnly(d));
+      if (options.onlyExtra && !receivedExtra(exec)) continue;
+      const extra = exec.received.filter((d) => d.fd >= STDIO && !d.ambient);
+      const ambient = exec.received.filter((d) => d.fd >= STDIO && d.ambient).map((d) => d.fd);
       const missing = [0, 1, 2].filter((fd) => !exec.received.some((d) => d.fd === fd));
-      const note = extra.length === 0 ? 'received only 0, 1, 2' : `received 0, 1, 2 and ${extra.length} more`;
+      const parts = ['0, 1, 2', ...(ambient.length > 0 ? [`ambient ${ambient.join(', ')}`] : [])];
+      const note = extra.length === 0
+        ? (ambient.length === 0 ? 'received only 0, 1, 2' : `received ${parts.join(' and ')}`)
+        : `received ${parts.join(', ')} and ${extra.length} more`;
       lines.push(`${indent}  exec ${quoteArgv(exec.argv)}: ${note}${missing.length > 0 ? `; ${missing.join(', ')} closed` : ''}${exec.sampled ? ' (sampled)' : ''}`);
       if (exec.error) lines.push(`${indent}    ${paint(style, 'red', `error: ${escapeText(exec.error)}`)}`);
-      for (const d of extra) lines.push(`${indent}    ${describeRow(d, trace, style)}`);
+      for (const d of extra) lines.push(`${indent}    ${describeRow(d, trace, style, protocolOf(exec, d.fd))}`);
     }
     childrenBefore(Number.POSITIVE_INFINITY);
   };
@@ -47,10 +81,36 @@ export function renderInheritDiff(trace: TraceResult, style: Style): string {
   return `${lines.join('\n')}\n`;
 }
 
-function describeRow(d: TracedDescriptor, trace: TraceResult, style: Style): string {
-  const mark = d.ambient ? paint(style, 'yellow', 'a') : paint(style, 'red', '+');
+/** The ambient descriptors some exec received beyond 0, 1, 2, each said once with how many execs received it. */
+function ambientSection(trace: TraceResult, style: Style): string[] {
+  const seen = new Map<string, { d: TracedDescriptor; execs: number }>();
+  for (const p of trace.processes) {
+    for (const exec of p.execs) {
+      for (const d of exec.received) {
+        if (d.fd < STDIO || !d.ambient) continue;
+        const key = `${d.fd}|${objectKey(d)}`;
+        const entry = seen.get(key);
+        if (entry) entry.execs++;
+        else seen.set(key, { d, execs: 1 });
+      }
+    }
+  }
+  if (seen.size === 0) return [];
+  return [
+    'ambient: fdscan received these from its environment and the tree passed them on (listed here once, by number under each exec):',
+    ...[...seen.values()].map(({ d, execs }) => `  ${paint(style, 'yellow', 'a')} ${descriptorLine(d)}  ${paint(style, 'dim', `received by ${plural(execs, 'exec')}`)}`),
+  ];
+}
+
+function protocolOf(exec: ExecRecord, fd: number): ProtocolPass | undefined {
+  return exec.protocols?.find((pass) => pass.fds.includes(fd));
+}
+
+function describeRow(d: TracedDescriptor, trace: TraceResult, style: Style, pass: ProtocolPass | undefined): string {
+  const mark = pass ? paint(style, 'green', 'p') : paint(style, 'red', '+');
   const error = d.error ? ` (${escapeText(d.error)})` : '';
-  return `${mark} ${descriptorLine(d)}${error}  ${paint(style, 'dim', originOf(d, trace))}`;
+  const protocol = pass ? `passed by ${PROTOCOL_TITLES[pass.protocol]} (${escapeText(pass.variable)}); ` : '';
+  return `${mark} ${descriptorLine(d)}${error}  ${paint(style, 'dim', protocol + originOf(d, trace))}`;
 }
 
 /** Where a descriptor came from, in words. */

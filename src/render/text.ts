@@ -150,3 +150,24 @@ function githubEncode(text: string, property: boolean): string {
 export function errorLine(message: string): string {
   return `fdscan: ${escapeText(message)}\n`;
 }
+
+/**
+ * A command line for a report line: quoteArgv's form of its first line only (the rest of a
+ * multi-line `python -c` script is dropped, the quote left open), and at most `width` characters;
+ * what was cut is marked `…`. JSON keeps the whole argv.
+ */
+export function shortArgv(argv: readonly string[], width = 72): string {
+  const cut = argv.findIndex((arg) => arg.includes('\n'));
+  let text: string;
+  if (cut === -1) {
+    text = quoteArgv(argv);
+  } else {
+    const head = argv[cut]!.slice(0, argv[cut]!.indexOf('\n'));
+    const last = quoteArgv([head]);
+    // An open quote says the word goes on.
+    const open = head === '' ? "'" : last.endsWith("'") && !SHELL_PLAIN.test(head) ? last.slice(0, -1) : last;
+    text = `${quoteArgv(argv.slice(0, cut))}${cut > 0 ? ' ' : ''}${open}…`;
+  }
+  const chars = Array.from(text);
+  return chars.length <= width ? text : `${chars.slice(0, width - 1).join('')}…`;
+}

@@ -124,6 +124,10 @@ export function ambientTable(tracerTable: readonly Descriptor[], tracerPid: numb
 function withLineage(d: Descriptor, via: TracedDescriptor['via'], firstHolder: Holder): TracedDescriptor {
   const row = Object.assign({}, d) as TracedDescriptor;
   row.via = via;
-  row.firstHolder = firstHolder.image ? { process: firstHolder.process, pid: firstHolder.pid, image: firstHolder.image } : { process: firstHolder.process, pid: firstHolder.pid };
+  // Seen for the first time (`self`, no number yet): this process holds it first, at this number.
+  const fd = firstHolder.fd ?? (via === 'self' ? d.fd : undefined);
+  const holder: Holder = firstHolder.image ? { process: firstHolder.process, pid: firstHolder.pid, image: firstHolder.image } : { process: firstHolder.process, pid: firstHolder.pid };
+  if (fd !== undefined) holder.fd = fd;
+  row.firstHolder = holder;
   return row;
 }

@@ -8,6 +8,7 @@ import type { Descriptor } from '../probe-contract.js';
 import { shellStatus, signalName } from '../exit-status.js';
 import { objectKey } from '../descriptor-identity.js';
 import { ambientTable, inheritAtFork, resolveTable, type DescriptionCheck } from './lineage.js';
+import { isProtocolVariable, protocolPasses, type ProtocolPass } from './descriptor-protocols.js';
 import type { Holder, ProcessExit, ProgramImage, TraceEvent, TracedDescriptor, TracedProcess, TraceResult } from './trace-result.js';
 
 /** A process's table as the tracer read it: the rows, and what went wrong if it is not complete. */
@@ -28,6 +29,11 @@ export interface ProcessReader {
   problems(): string[];
   /** What privilege the program just exec'd in `pid` was meant to have and did not get because it is traced, if any. */
   droppedPrivilege?(pid: number): string | undefined;
+  /**
+   * The variables of `pid`'s environment (as it was exec'd) whose names `wanted` accepts, nothing
+   * else: the environment may hold secrets. undefined when it cannot be read.
+   */
+  environment?(pid: number, wanted: (name: string) => boolean): Map<string, string> | undefined;
 }
 
 interface LiveProcess {
@@ -97,6 +103,7 @@ export class TraceRecorder {
     if (dropped) {
       this.warnings.push(`pid ${pid} ran ${image.exe} without its ${dropped}: the kernel ignores setuid, setgid and file capabilities of a traced program unless the tracer may trace privileged ones (root); it may fail or behave otherwise than untraced`);
     }
+    const protocols = this.protocols(pid, image.argv, process.table);
     const seq = this.nextSeq();
     process.record.execs.push({
       seq,
@@ -105,6 +112,7 @@ export class TraceRecorder {
       received: process.table,
       ...(options.sampled ? { sampled: true } : {}),
       ...(dropped ? { unprivileged: dropped } : {}),
+      ...(protocols.length > 0 ? { protocols } : {}),
       ...(read.error ? { error: read.error } : {}),
     });
     this.events.push({ seq, kind: 'exec', process: process.record.id, pid });
@@ -150,6 +158,13 @@ export class TraceRecorder {
     };
     if (signal !== undefined) result.signal = signalName(signal);
     return result;
+  }
+
+  /** Descriptors `pid` received by a known protocol; its environment is read only when it received something beyond 0, 1, 2 from the tree. */
+  private protocols(pid: number, argv: string[], received: TracedDescriptor[]): ProtocolPass[] {
+    if (!received.some((d) => d.fd > 2 && !d.ambient)) return [];
+    const env = this.reader.environment?.(pid, isProtocolVariable) ?? new Map<string, string>();
+    return protocolPasses(env, argv, pid, received);
   }
 
   private newProcess(pid: number, ppid: number, parent: number | undefined, createdBy: TracedProcess['createdBy']): TracedProcess {

@@ -13,6 +13,7 @@
  * Processes are numbered by `id` (their index in `processes`) because pids may be reused.
  */
 import type { Descriptor } from '../probe-contract.js';
+import type { ProtocolPass } from './descriptor-protocols.js';
 
 /** How one process came to hold a descriptor. */
 export type DescriptorVia =
@@ -39,6 +40,8 @@ export interface ProgramImage {
 export interface Holder extends ProcessRef {
   /** The program running in that process when the descriptor first appeared there (absent: fdscan's stub, before the root's first exec). */
   image?: ProgramImage;
+  /** The number it had there when it first appeared (absent for ambient descriptors): with `process` and the object, it names one open. */
+  fd?: number;
 }
 
 /** Where a descriptor was copied from. */
@@ -82,6 +85,12 @@ export interface ExecRecord {
    * privilege because it was traced by a tracer that may not trace privileged programs.
    */
   unprivileged?: string;
+  /**
+   * Descriptors the program received by a known protocol that passes them on purpose (make's
+   * jobserver, systemd socket activation, ...: descriptor-protocols.ts), read from its environment
+   * and argv at the exec. Only these facts are kept, never the environment.
+   */
+  protocols?: ProtocolPass[];
   /**
    * Set when the table could not be read (not dumpable, out of descriptors, ...): what this program
    * received is unknown, and the gate counts it as unverified.

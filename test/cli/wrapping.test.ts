@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fdscanBin, withTempDir } from '../helpers/fixture.js';
+import { fdscanBin } from '../helpers/fixture.js';
+import { withTempDir } from '../helpers/temp-dir.js';
 
 const linux = process.platform === 'linux' ? test : test.skip;
 const env = { ...process.env, NODE: process.execPath, FDSCAN: fdscanBin, NO_COLOR: '1' };
@@ -21,7 +22,7 @@ function bash(script: string, options: { cwd?: string; timeout?: number } = {}):
 }
 
 for (const wrapper of ['run', 'gate', 'inherit-diff']) {
-  linux(`fdscan ${wrapper}: CMD receives 7, 12 and 20 that fdscan received (Node marked 7 and 12 close-on-exec)`, (t) => withTempDir((dir) => {
+  linux(`fdscan ${wrapper}: CMD receives 7, 12 and 20 that fdscan received (Node marked 7 and 12 close-on-exec)`, (t) => withTempDir('fdscan-wrap', (dir) => {
     const file = join(dir, 'f');
     writeFileSync(file, 'x');
     const listing = join(dir, 'fds');
@@ -33,7 +34,7 @@ for (const wrapper of ['run', 'gate', 'inherit-diff']) {
   }));
 }
 
-linux('make -j4 with a rule `+fdscan run -- $(MAKE) -C sub`: the jobserver reaches the sub-make, no warning', (t) => withTempDir((dir) => {
+linux('make -j4 with a rule `+fdscan run -- $(MAKE) -C sub`: the jobserver reaches the sub-make, no warning', (t) => withTempDir('fdscan-wrap', (dir) => {
   mkdirSync(join(dir, 'sub'));
   writeFileSync(join(dir, 'Makefile'), 'all:\n\t+"$(NODE)" "$(FDSCAN)" run -- $(MAKE) -C sub\n');
   writeFileSync(join(dir, 'sub', 'Makefile'), 'all: a b c d\na b c d:\n\t@sleep 0.1\n');
@@ -77,7 +78,7 @@ linux('SIGUSR1 sent to fdscan reaches CMD, and fdscan never opens an inspector p
   }
 });
 
-linux('gate -o DIR, --junit in a place that cannot be written: exit 2 at once, CMD not started, no stack trace', (t) => withTempDir((dir) => {
+linux('gate -o DIR, --junit in a place that cannot be written: exit 2 at once, CMD not started, no stack trace', (t) => withTempDir('fdscan-wrap', (dir) => {
   const marker = join(dir, 'ran');
   for (const args of [['-o', dir], ['--junit', '/proc/1/no-such-dir/x.xml'], ['--config', join(dir, 'missing.json')]]) {
     const result = bash(`"$NODE" "$FDSCAN" gate ${args.map((a) => `'${a}'`).join(' ')} -- touch "${marker}"`);

@@ -65,3 +65,18 @@ test('globs: the documented ** crosses directories even inside a segment; dotfil
   t.true(globToRegExp('socket:[*]').test('socket:[42]'));
   t.true(globToRegExp('tcp 127.0.0.1:*').test('tcp 127.0.0.1:8080 (LISTEN)'));
 });
+
+test('exe: and program: match the receiving program by its executable or argv[0]; without a / by its name', (t) => {
+  const make = { exe: '/usr/bin/make', argv: ['make', '-C', 'sub'] };
+  const shim = { exe: '/root/.pyenv/versions/3.11.7/bin/python3.11', argv: ['/root/.pyenv/shims/python3', 'x.py'] };
+  t.deepEqual(parseAllow(['exe:make', 'program:**/python3*']).map((r) => r.kind), ['program', 'program']);
+  t.is(allowedBy(parseAllow(['exe:/usr/bin/make']), log, make)?.spec, 'exe:/usr/bin/make');
+  t.is(allowedBy(parseAllow(['exe:make']), log, make)?.spec, 'exe:make');
+  t.is(allowedBy(parseAllow(['exe:/usr/*/ma?e']), log, make)?.spec, 'exe:/usr/*/ma?e');
+  t.is(allowedBy(parseAllow(['program:**/python3*']), log, shim)?.spec, 'program:**/python3*');
+  t.is(allowedBy(parseAllow(['program:python3.1?']), log, shim)?.spec, 'program:python3.1?');
+  t.is(allowedBy(parseAllow(['exe:make']), log, shim), undefined);
+  t.is(allowedBy(parseAllow(['exe:/bin/make']), log, make), undefined);
+  t.is(allowedBy(parseAllow(['exe:make']), log), undefined, 'no receiver, no match');
+  t.throws(() => parseAllow(['exe:']), { code: 'EUSAGE' });
+});

@@ -49,15 +49,16 @@ asUser('an execute-only program that receives a leaked descriptor is unverified:
 
 const linux = process.platform === 'linux' ? test : test.skip;
 
-linux('under ulimit -n 64 with 100 processes alive at once, every table is read: 100 leaks, none unverified', (t) => {
+linux('under ulimit -n 64 with 100 processes alive at once, every table is read: one leak with 100 receivers, none unverified', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fdscan-limit-'));
   try {
     const script = `exec 7>${join(dir, 'app.log')}; for i in $(seq 100); do sleep 1 & done; wait`;
     const result = spawnSync('/bin/sh', ['-c', 'ulimit -n 64 && exec "$@"', 'sh', process.execPath, fdscanBin, 'gate', '--json', '--', 'sh', '-c', script], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     t.is(result.status, 1, result.stderr.slice(-500));
-    const document = JSON.parse(result.stderr) as { findings: Array<{ receiver: { argv: string[] } }>; unverified: unknown[] };
+    const document = JSON.parse(result.stderr) as { findings: Array<{ receivers: Array<{ argv: string[] }> }>; unverified: unknown[] };
     t.deepEqual(document.unverified, []);
-    t.is(document.findings.filter((f) => f.receiver.argv[0] === 'sleep').length, 100);
+    t.is(document.findings.length, 1, 'one open file, one finding');
+    t.is(document.findings[0]!.receivers.filter((r) => r.argv[0] === 'sleep').length, 100);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

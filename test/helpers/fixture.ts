@@ -60,19 +60,3 @@ export async function startFixture<M extends { pid: number }>(script: string, ar
     },
   };
 }
-
-/** Run `body` with a fresh temporary folder, removed afterwards (after an async body has settled too). */
-export function withTempDir<T>(body: (dir: string) => T, prefix = 'fdscan-test-'): T {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  const remove = (): void => rmSync(dir, { recursive: true, force: true });
-  let result: T;
-  try {
-    result = body(dir);
-  } catch (error) {
-    remove();
-    throw error;
-  }
-  if (result instanceof Promise) return result.finally(remove) as T;
-  remove();
-  return result;
-}

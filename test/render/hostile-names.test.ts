@@ -163,6 +163,7 @@ linux('gate: the text report, GitHub annotations and JUnit XML hold whatever the
   const result = runCli(['gate', '--junit', junit, '--', ...spawnTree(dir)], { env: { GITHUB_ACTIONS: 'true' } });
   t.is(result.code, 1, result.stderr);
   const findings = Number(/fdscan gate: (\d+) findings/.exec(result.stderr)?.[1]);
+  t.is(result.stderr.split('\n').filter((line) => line.startsWith('  leak  ')).length, findings, result.stderr);
   t.true(findings >= SHOWN_FILES.length, result.stderr);
   // The only workflow commands are fdscan's own: one ::error per finding, each one line.
   const annotation = /^::error title=fdscan gate::fd \d+ /;
@@ -174,7 +175,10 @@ linux('gate: the text report, GitHub annotations and JUnit XML hold whatever the
     // Decoded as the runner decodes it, a message holds no newline or control: names stay escaped.
     t.false(RAW.test(decodeAnnotation(line)), line);
   }
-  assertShows(t, result.stderr, 'gate', [...SHOWN_FILES.map((name) => `${name} leaked to /bin/sh -c 'exit 0' $'\\x1b]0;X\\x07'`), '%250A::error::pct']);
+  // The receiver's argv is shortened to its first line (it holds `a\nb`), escaped.
+  const leakLines = result.stderr.split('\n').filter((line) => line.startsWith('  leak  ')).join('\n');
+  assertShows(t, `${leakLines}\n`, 'gate leak lines', SHOWN_FILES.map((name) => `/${name}\n`));
+  assertShows(t, result.stderr, 'gate', ["leaked to /bin/sh -c 'exit 0' $'\\x1b]0;X\\x07' $'\\x1b[2J' a… (pid", '%250A::error::pct']);
 
   const xml = readFileSync(junit, 'utf8');
   const errors: string[] = [];
@@ -186,7 +190,7 @@ linux('gate: the text report, GitHub annotations and JUnit XML hold whatever the
   t.deepEqual(errors, [], xml.slice(0, 2000));
   t.is(failures, findings);
   assertClean(t, xml, 'junit');
-  t.true(xml.includes('bad utf8 \\xff\\xfe leaked to'), xml.slice(0, 2000));
+  t.true(xml.includes('bad utf8 \\xff\\xfe opened by'), xml.slice(0, 2000));
 });
 
 linux('a wrapped command that does not exist is named escaped in the one error line', (t) => {

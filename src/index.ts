@@ -2,9 +2,10 @@
 export type {
   Descriptor, DescriptorType, AccessMode, SocketInfo, PeerHolder, ProcessAudit, ProcessInfo,
   Probe, ProbeCapabilities, ListOptions, CloseOnExecResult, ExecTracer, TraceRequest, TraceSession,
+  DescriptorLimits, DescriptorTally, TallyRequest,
 } from './probe-contract.js';
-export { FdscanError, NoSuchProcess, AccessDenied, OsError, UnsupportedPlatform, ParseError, UsageError } from './errors.js';
-export { listDescriptors, countDescriptors, auditProcesses, auditAllProcesses, filterAudit } from './audit.js';
+export { FdscanError, NoSuchProcess, AccessDenied, OsError, UnsupportedPlatform, ParseError, UsageError, TimeLimitExceeded } from './errors.js';
+export { listDescriptors, countDescriptors, auditProcesses, auditAllProcesses, filterAudit, descriptorLimits } from './audit.js';
 export type { AuditOptions, AuditOutcome } from './audit.js';
 export { probeFor } from './probe.js';
 export { invokingProcess } from './invoker.js';
@@ -32,3 +33,4 @@ export { runLifecycle } from './lifecycle/popen-lifecycle.js';
 export type { LifecycleResult, LifecycleStep, LifecycleStepName, OutlivedDescriptor } from './lifecycle/popen-lifecycle.js';
 export { watchProcess } from './lifecycle/watch-process.js';
 export type { WatchOptions, WatchSample, WatchSummary } from './lifecycle/watch-process.js';
+export { tallyDescriptors } from './tally.js';

@@ -34,3 +34,5 @@ export type { LifecycleResult, LifecycleStep, LifecycleStepName, OutlivedDescrip
 export { watchProcess } from './lifecycle/watch-process.js';
 export type { WatchOptions, WatchSample, WatchSummary } from './lifecycle/watch-process.js';
 export { tallyDescriptors } from './tally.js';
+export { selectProcesses } from './selection.js';
+export type { Selection, Selected } from './selection.js';

@@ -9,22 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { AccessDenied, NoSuchProcess, ParseError, descriptorLimits, listDescriptors, tallyDescriptors, TimeLimitExceeded } from '../../../src/index.js';
 import { parseLimits } from '../../../probes/linux/limits.js';
 import { linuxUserId, linuxUserName } from '../../../probes/linux/users.js';
-import { startFixture } from '../../helpers/fixture.js';
+import { startNearLimit } from '../../helpers/near-limit.js';
 import { procLimits, procTruth } from '../../helpers/proc-truth.js';
 import { createOtherUser, otherUserUnavailable } from '../../helpers/other-user.js';
 
 const linux = process.platform === 'linux' ? test : test.skip;
 const noOtherUser = otherUserUnavailable();
-
-export interface NearLimit {
-  pid: number;
-  soft: number;
-  hard: number;
-  open: number;
-  inheritable: number;
-  byType: Record<string, number>;
-  comm: string;
-}
 
 const HEADER = 'Limit                     Soft Limit           Hard Limit           Units     \n';
 const line = (name: string, soft: string, hard: string, units: string): string =>
@@ -60,7 +50,7 @@ test('parseLimits on random and mutated text throws only ParseError, and valid l
 });
 
 linux('descriptorLimits and the audit give a process\'s soft and hard limits as /proc and the process say', async (t) => {
-  const fixture = await startFixture<NearLimit>('hold-near-limit.py', ['50', '45']);
+  const fixture = await startNearLimit(50, 45);
   try {
     const truth = procTruth(fixture.pid);
     t.deepEqual(descriptorLimits(fixture.pid), { soft: 50, hard: fixture.manifest.hard });
@@ -74,7 +64,7 @@ linux('descriptorLimits and the audit give a process\'s soft and hard limits as 
 });
 
 linux('tallyDescriptors counts open, inheritable and per type exactly as the process and /proc say', async (t) => {
-  const fixture = await startFixture<NearLimit>('hold-near-limit.py', ['200', '120']);
+  const fixture = await startNearLimit(200, 120);
   try {
     const m = fixture.manifest;
     const tally = tallyDescriptors(fixture.pid, { inheritable: true, types: true });
@@ -109,7 +99,7 @@ linux('user names come from the user database (NSS) both ways, as id(1) sees the
 });
 
 (noOtherUser ? test.skip : test)(`as another user, limits and the open count of root's process are read, its descriptors are not${noOtherUser ? ` (skipped: ${noOtherUser})` : ''}`, async (t) => {
-  const fixture = await startFixture<NearLimit>('hold-near-limit.py', ['50', '45']);
+  const fixture = await startNearLimit(50, 45);
   const user = createOtherUser();
   try {
     const script = `import('${new URL('../../../src/index.js', import.meta.url).href}').then((m) => {

@@ -36,3 +36,5 @@ export type { WatchOptions, WatchSample, WatchSummary } from './lifecycle/watch-
 export { tallyDescriptors } from './tally.js';
 export { selectProcesses } from './selection.js';
 export type { Selection, Selected } from './selection.js';
+export { topProcesses } from './top.js';
+export type { TopOptions, TopProcess, TopResult, TopSort } from './top.js';

@@ -38,3 +38,7 @@ export { selectProcesses } from './selection.js';
 export type { Selection, Selected } from './selection.js';
 export { topProcesses } from './top.js';
 export type { TopOptions, TopProcess, TopResult, TopSort } from './top.js';
+export { openMetrics, collectMetrics } from './metrics/collect.js';
+export type { MetricsOptions, MetricsReading, ProcessReading, CommandReading } from './metrics/collect.js';
+export { renderExposition, CONTENT_TYPES } from './render/exposition.js';
+export type { ExpositionFormat } from './render/exposition.js';

@@ -68,7 +68,7 @@ export function reportFailure(error: unknown): void {
 async function parseWithYargs(args: string[]): Promise<void> {
   // The tracing commands and yargs load only here: the audit fast path never needs them.
   const [{ default: yargs }, { inheritDiffCommand }, { runCommand }, { gateCommand }, { lifecycleCommand }, { watchCommand },
-    { topCommand }] =
+    { topCommand }, { metricsCommand }] =
     await Promise.all([
       import('yargs'),
       import('./inherit-diff-command.js'),
@@ -77,6 +77,7 @@ async function parseWithYargs(args: string[]): Promise<void> {
       import('./lifecycle-command.js'),
       import('./watch-command.js'),
       import('./top-command.js'),
+      import('./metrics-command.js'),
     ]);
   const parser = yargs(args)
     .scriptName('fdscan')
@@ -88,6 +89,7 @@ async function parseWithYargs(args: string[]): Promise<void> {
     .command(lifecycleCommand)
     .command(watchCommand)
     .command(topCommand)
+    .command(metricsCommand)
     // Everything after -- is the wrapped command's, never fdscan's options.
     .parserConfiguration({ 'populate--': true })
     .epilogue(EPILOGUE)

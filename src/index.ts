@@ -42,3 +42,5 @@ export { openMetrics, collectMetrics } from './metrics/collect.js';
 export type { MetricsOptions, MetricsReading, ProcessReading, CommandReading } from './metrics/collect.js';
 export { renderExposition, CONTENT_TYPES } from './render/exposition.js';
 export type { ExpositionFormat } from './render/exposition.js';
+export { startMetricsServer } from './metrics/serve.js';
+export type { ServeOptions, MetricsServer } from './metrics/serve.js';

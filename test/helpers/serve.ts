@@ -1,5 +1,5 @@
 /** Runs `fdscan serve` on a free loopback port for a test, and stops it whatever happens. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fdscanBin } from './fixture.js';
 
@@ -13,9 +13,14 @@ export interface RunningServe {
   stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** `setpriv --pdeathsig TERM`: a server gets SIGTERM if the test's process dies first (an ava timeout). */
+export const DIES_WITH_PARENT = process.platform === 'linux' && spawnSync('setpriv', ['--pdeathsig', 'TERM', 'true']).status === 0
+  ? ['setpriv', '--pdeathsig', 'TERM'] : [];
+
 /** `fdscan serve --listen 127.0.0.1:0 ARGS`; resolves once it printed where it listens. */
 export async function startServe(args: string[], listen = '127.0.0.1:0'): Promise<RunningServe> {
-  const child = spawn(process.execPath, [fdscanBin, 'serve', '--listen', listen, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const [command, ...prefix] = [...DIES_WITH_PARENT, process.execPath];
+  const child = spawn(command!, [...prefix, fdscanBin, 'serve', '--listen', listen, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const lines = createInterface({ input: child.stderr! });

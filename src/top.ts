@@ -71,16 +71,21 @@ export function topProcesses(options: TopOptions = {}): TopResult {
     }
   }
   result.counted = result.processes.length;
-  for (const p of result.processes) {
+  const all = result.processes;
+  const readInheritable = options.inheritable !== false && probe.capabilities.inheritable;
+  if (sort === 'inheritable') all.forEach(addInheritable);
+  all.sort(RANKINGS[sort]);
+  if (options.limit) result.processes = all.slice(0, options.limit);
+  if (sort !== 'inheritable' && readInheritable) {
+    result.processes.forEach(addInheritable);
+    // Those shown were re-counted with their inheritability: ranked again on those counts.
+    result.processes.sort(RANKINGS[sort]);
+  }
+  for (const p of all) {
     result.counts.set(p.pid, { command: p.command, open: p.open });
     const then = options.previous?.counts.get(p.pid);
     if (then && then.command === p.command) p.growth = p.open - then.open;
   }
-  const readInheritable = options.inheritable !== false && probe.capabilities.inheritable;
-  if (sort === 'inheritable') result.processes.forEach(addInheritable);
-  result.processes.sort(RANKINGS[sort]);
-  if (options.limit) result.processes = result.processes.slice(0, options.limit);
-  if (sort !== 'inheritable' && readInheritable) result.processes.forEach(addInheritable);
   return result;
 }
 
@@ -104,11 +109,17 @@ export function usageOf(open: number, limits: DescriptorLimits): number {
   return limits.soft === null ? 0 : open / Math.max(limits.soft, 1);
 }
 
-/** The inheritable count, when this user may read it; a process gone meanwhile keeps its row. */
+/**
+ * The inheritable count, when this user may read it, with the open count of the same reading (the
+ * process may have opened or closed some since it was counted); a process gone meanwhile keeps its row.
+ */
 function addInheritable(entry: TopProcess): void {
   try {
     const tally = tallyDescriptors(entry.pid, { inheritable: true });
-    if (tally.inheritable !== undefined) entry.inheritable = tally.inheritable;
+    if (tally.inheritable === undefined) return;
+    entry.inheritable = tally.inheritable;
+    entry.open = tally.open;
+    if (entry.limits) entry.usage = usageOf(entry.open, entry.limits);
   } catch (error) {
     if (!(error instanceof FdscanError)) throw error;
   }

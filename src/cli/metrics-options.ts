@@ -1,7 +1,7 @@
 /** The flags `metrics` and `serve` share: what to read of the selected processes, and how to label it. */
 import type { Options } from 'yargs';
 import type { MetricsOptions } from '../metrics/collect.js';
-import { selectionFrom } from './selection-options.js';
+import { selectionFrom, type SelectionArgs } from './selection-options.js';
 
 export const READING_OPTIONS = {
   'by-type': { type: 'boolean', default: false, describe: 'Add fdscan_process_open_fds_by_type{type} (a read per descriptor)' },
@@ -9,11 +9,7 @@ export const READING_OPTIONS = {
   per: { type: 'string', choices: ['pid', 'command'] as const, default: 'pid', describe: 'One series per process, or per command and user (sums; fewer series)' },
 } as const satisfies Record<string, Options>;
 
-interface ReadingArgs {
-  pid?: Array<string | number>;
-  all?: boolean;
-  command?: string | string[];
-  user?: string | string[];
+interface ReadingArgs extends SelectionArgs {
   'by-type': boolean;
   inheritable: boolean;
   per: string;

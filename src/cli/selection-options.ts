@@ -14,7 +14,8 @@ export const ALL_OPTION = {
   all: { alias: 'a', type: 'boolean', default: false, describe: 'Every process this user can see (the default when no pid is given)' },
 } as const satisfies Record<string, Options>;
 
-interface SelectionArgs {
+/** The selection's arguments as yargs gives them (a repeated flag arrives as an array). */
+export interface SelectionArgs {
   pid?: Array<string | number>;
   all?: boolean;
   command?: string | string[];

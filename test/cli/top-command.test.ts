@@ -7,8 +7,10 @@ import { runCli } from '../helpers/cli.js';
 import { fdscanBin, type RunningFixture } from '../helpers/fixture.js';
 import { startNearLimit, type NearLimit } from '../helpers/near-limit.js';
 import { procTruth } from '../helpers/proc-truth.js';
+import { createOtherUser, otherUserUnavailable } from '../helpers/other-user.js';
 
 const linux = process.platform === 'linux' ? test.serial : test.skip;
+const noOtherUser = otherUserUnavailable();
 const prefix = `fdt${randomBytes(2).toString('hex')}`;
 /** B's name holds a quote, a backslash, a newline and an escape: it must never reach the terminal raw. */
 const names = { a: `${prefix}a`, b: `${prefix}b"\\\n\x1b[2J`, c: `${prefix}c` };
@@ -113,6 +115,28 @@ linux('--interval: each reading shows each process\'s growth since the one befor
     t.regex(stdout, new RegExp(`^\\s*${grower.pid}\\s.*\\s(\\+\\d+|0)$`, 'm'), 'the second reading has a growth');
   } finally {
     await grower.stop();
+  }
+});
+
+(noOtherUser ? test.serial.skip : test.serial)(`as another user, root's processes are ranked by what any user may read; their inheritability is unknown, not fatal${noOtherUser ? ` (skipped: ${noOtherUser})` : ''}`, (t) => {
+  const user = createOtherUser();
+  try {
+    const result = user.fdscan(['top', '-n', '0', '--json']);
+    t.is(result.code, 0, result.stderr);
+    t.is(result.stderr, '');
+    const doc = JSON.parse(result.stdout) as TopDocument;
+    const row = doc.processes.find((p) => p.pid === a.pid);
+    if (row) {
+      // Linux 6.2+: the size of /proc/PID/fd (the count) and /proc/PID/limits are readable by all.
+      t.deepEqual(row, { pid: a.pid, command: names.a, user: 'root', uid: 0, open: 45, limits: { soft: 50, hard: a.manifest.hard }, usage: 0.9 });
+      const above = doc.processes.slice(0, doc.processes.indexOf(row));
+      t.true(above.every((p) => p.usage !== undefined && p.usage >= 0.9), 'still first but for processes as close to their limit');
+    } else {
+      // Older kernels: the count needs the descriptors' directory, which only root and the owner read.
+      t.true(doc.unreadable > 0);
+    }
+  } finally {
+    user.remove();
   }
 });
 

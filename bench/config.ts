@@ -9,17 +9,20 @@ export interface BenchConfig {
   sizes: number[];
   /** How many times the tracing script execs `true`. */
   execs: number;
-  /** Runs of the slow rows (whole machine, tracing). */
+  /** Runs of the slow rows (whole machine, tracing, fleet). */
   slowRuns: number;
+  /** Extra idle processes started for the fleet rows (top, metrics), one row each. */
+  crowds: number[];
   /** Where to write the JSON results; undefined: do not write. */
   out?: string;
 }
 
-const USAGE = `Usage: npm run bench -- [--quick] [--runs N] [--sizes 1000,10000,19000] [--execs N] [--out FILE | --no-write]
-  --quick     smoke run: 3 runs, 1,000 descriptors, 50 execs, results not written
+const USAGE = `Usage: npm run bench -- [--quick] [--runs N] [--sizes 1000,10000,19000] [--execs N] [--crowds 0,250,1000] [--out FILE | --no-write]
+  --quick     smoke run: 3 runs, 1,000 descriptors, 50 execs, no extra processes, results not written
   --runs N    timed runs per cell (default 15, or FDSCAN_BENCH_RUNS)
   --sizes     descriptor counts of the holder process (default 1000,10000,19000, or FDSCAN_BENCH_SIZES)
   --execs N   execs of true in the tracing script (default 500)
+  --crowds    extra idle processes for the top and metrics rows (default 0,250,1000)
   --out FILE  where the JSON goes (default bench/results.json; quick mode writes nothing unless given)`;
 
 /** Parse argv; throws with the usage text on a bad flag. */
@@ -32,6 +35,7 @@ export function parseConfig(args: string[], env: NodeJS.ProcessEnv, defaultOut: 
     sizes: quick ? [1000] : sizes(env.FDSCAN_BENCH_SIZES ?? '1000,10000,19000'),
     execs: quick ? 50 : 500,
     slowRuns: quick ? 1 : 5,
+    crowds: quick ? [0] : [0, 250, 1000],
     out: quick ? undefined : defaultOut,
   };
   for (let i = 0; i < args.length; i++) {
@@ -45,6 +49,7 @@ export function parseConfig(args: string[], env: NodeJS.ProcessEnv, defaultOut: 
     else if (flag === '--runs') config.runs = positive(value(), flag);
     else if (flag === '--sizes') config.sizes = sizes(value());
     else if (flag === '--execs') config.execs = positive(value(), flag);
+    else if (flag === '--crowds') config.crowds = value().split(',').map((c) => counting(c.trim(), flag));
     else if (flag === '--out') config.out = value();
     else if (flag === '--no-write') config.out = undefined;
     else if (flag === '--help' || flag === '-h') throw new Error(USAGE);
@@ -57,6 +62,12 @@ export function parseConfig(args: string[], env: NodeJS.ProcessEnv, defaultOut: 
 function positive(text: string, name: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}: expected a positive integer, got '${text}'`);
+  return n;
+}
+
+function counting(text: string, name: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new Error(`${name}: expected whole numbers, got '${text}'`);
   return n;
 }
 

@@ -20,6 +20,18 @@ function rss(cell: Cell | undefined): string {
   return cell?.maxRssKb ? `${(cell.maxRssKb.median / 1024).toFixed(1)}` : '-';
 }
 
+/** The slope of each command's median between the smallest and the largest crowd, in µs per process. */
+function fleetCostPerProcess(fleet: NonNullable<BenchResults['fleet']>): Array<[string, number]> {
+  const first = fleet[0]!;
+  const last = fleet[fleet.length - 1]!;
+  if (last.processes <= first.processes) return [];
+  return first.cells.flatMap((cell): Array<[string, number]> => {
+    const a = cell.wallMs?.median;
+    const b = last.cells.find((c) => c.id === cell.id)?.wallMs?.median;
+    return a === undefined || b === undefined ? [] : [[cell.label, ((b - a) * 1000) / (last.processes - first.processes)]];
+  });
+}
+
 const x = (v: number | undefined): string => (v === undefined ? '-' : `${v.toFixed(2)}×`);
 
 /** The whole report as text. */
@@ -73,6 +85,20 @@ export function renderReport(r: BenchResults): string {
   if (!r.tracing.inheritDiff) t.push(['fdscan inherit-diff -- sh exec-true.sh', 'not available yet', '-', '-']);
   out.push(t.toString());
 
+  if (r.fleet && r.fleet.length > 0) {
+    out.push('', `Fleet commands against the number of processes (${r.config.slowRuns} runs; idle extra processes hold 7 descriptors each)`);
+    const t = table(['command', ...r.fleet.flatMap((f) => [`${f.processes.toLocaleString('en-US')} processes ms`, 'MiB'])]);
+    for (const cell of r.fleet[0]!.cells) {
+      t.push([cell.label, ...r.fleet.flatMap((f) => {
+        const c = f.cells.find((k) => k.id === cell.id);
+        return [wall(c), rss(c)];
+      })]);
+    }
+    out.push(t.toString());
+    const per = fleetCostPerProcess(r.fleet);
+    if (per.length > 0) out.push(`per extra process: ${per.map(([label, us]) => `${label} ${us.toFixed(0)} µs`).join(', ')}`);
+  }
+
   if (r.memory) {
     out.push('', `fdscan peak memory: ${r.memory.bytesPerFd} bytes per descriptor from N=${r.memory.fromN} to N=${r.memory.toN}` +
       ` (${r.memory.slopes.map((s) => `${s.bytesPerFd} B/fd ${s.fromN}→${s.toN}`).join(', ')})`);
@@ -83,7 +109,7 @@ export function renderReport(r: BenchResults): string {
   for (const target of r.targets) targets.push([target.name, target.status, target.detail]);
   out.push(targets.toString());
   for (const note of r.notes) out.push(`note: ${note}`);
-  for (const cell of [...r.audits.flatMap((a) => a.cells), ...(r.machineWide?.cells ?? []), ...r.tracing.cells]) {
+  for (const cell of [...r.audits.flatMap((a) => a.cells), ...(r.machineWide?.cells ?? []), ...r.tracing.cells, ...(r.fleet ?? []).flatMap((f) => f.cells)]) {
     for (const failure of cell.failures) out.push(`! ${cell.label}: ${failure}`);
   }
   return out.join('\n');

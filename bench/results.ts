@@ -1,5 +1,6 @@
 /** The shape of bench/results.json (schema fdscan/bench@1) and the targets of issue 6. */
 import type { Cell } from './cells.js';
+import type { FleetRun } from './fleet.js';
 import { ratio } from './stats.js';
 
 export interface AuditRun {
@@ -16,10 +17,12 @@ export interface BenchResults {
   schema: 'fdscan/bench@1';
   date: string;
   machine: { cores: number; cpu: string; kernel: string; node: string; lsof?: string; lsfd?: string; cc?: string };
-  config: { runs: number; warmup: number; sizes: number[]; execs: number; slowRuns: number; quick: boolean };
+  config: { runs: number; warmup: number; sizes: number[]; execs: number; slowRuns: number; quick: boolean; crowds?: number[] };
   audits: AuditRun[];
   machineWide?: { processes: number; descriptors: number; cells: Cell[] };
   tracing: { execs: number; gate: boolean; inheritDiff: boolean; cells: Cell[] };
+  /** top and metrics against the number of processes on the machine. */
+  fleet?: FleetRun[];
   memory?: { fromN: number; toN: number; bytesPerFd: number; slopes: Array<{ fromN: number; toN: number; bytesPerFd: number }> };
   targets: Target[];
   notes: string[];

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: fdscan against lsof, lsfd, a C floor and Node's own start-up, on a process
- * holding 1,000 / 10,000 / 19,000 descriptors; the whole machine; tracing overhead. Prints the
+ * holding 1,000 / 10,000 / 19,000 descriptors; the whole machine; tracing overhead; top and
+ * metrics against the number of processes. Prints the
  * tables and writes bench/results.json (schema fdscan/bench@1). Timings are never asserted.
  */
 import { spawnSync } from 'node:child_process';
@@ -9,6 +10,7 @@ import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { timeContenders, type Contender } from './cells.js';
 import { parseConfig, type BenchConfig } from './config.js';
+import { benchFleet } from './fleet.js';
 import { startHolder, type Holder } from './holder.js';
 import { buildNativeTools, repoRoot, type NativeTools } from './native.js';
 import { renderReport } from './report.js';
@@ -135,6 +137,8 @@ async function main(): Promise<void> {
     const audits = await benchAudits(config, tools, have);
     const machineWide = benchMachine(config, tools, have);
     const tracing = benchTracing(config, tools, workdir);
+    const fleet = await benchFleet(config.crowds, config.slowRuns, config.warmup, tools.measure, machineCounts,
+      { top: hasSubcommand('top'), metrics: hasSubcommand('metrics') });
     const partial: Omit<BenchResults, 'targets'> = {
       schema: 'fdscan/bench@1',
       date: new Date().toISOString(),
@@ -147,10 +151,11 @@ async function main(): Promise<void> {
         lsfd: have.lsfd ? `lsfd (${versionOf('lsfd', ['--version'], /util-linux [\d.]+/)})` : undefined,
         cc: tools.compiler,
       },
-      config: { runs: config.runs, warmup: config.warmup, sizes: config.sizes, execs: config.execs, slowRuns: config.slowRuns, quick: config.quick },
+      config: { runs: config.runs, warmup: config.warmup, sizes: config.sizes, execs: config.execs, slowRuns: config.slowRuns, quick: config.quick, crowds: config.crowds },
       audits,
       machineWide,
       tracing,
+      fleet,
       memory: memoryGrowth(audits),
       notes,
     };

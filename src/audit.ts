@@ -1,6 +1,6 @@
 /** The audit API: every descriptor of one process, of several, or of every readable process. */
-import type { AuditOutcome, Descriptor, ListOptions, ProcessAudit } from './probe-contract.js';
-import { UsageError } from './errors.js';
+import type { AuditOutcome, Descriptor, DescriptorLimits, ListOptions, ProcessAudit } from './probe-contract.js';
+import { FdscanError, UsageError } from './errors.js';
 import { probeFor } from './probe.js';
 
 export type { AuditOutcome } from './probe-contract.js';
@@ -14,7 +14,7 @@ export interface AuditOptions extends ListOptions {
 
 /** Every descriptor of `pid` (default: this process). Throws NoSuchProcess, AccessDenied or OsError. */
 export function listDescriptors(pid: number = process.pid, options: AuditOptions = {}): ProcessAudit {
-  return filterAudit(probeFor().listDescriptors(checkPid(pid), options), options);
+  return filterAudit(withLimits(probeFor().listDescriptors(checkPid(pid), options)), options);
 }
 
 /** Number of open descriptors of `pid`, without reading them. */
@@ -29,8 +29,33 @@ export function countDescriptors(pid: number = process.pid): number {
 export function auditProcesses(pids: number[], options: AuditOptions = {}): AuditOutcome[] {
   if (!Array.isArray(pids)) throw new UsageError('auditProcesses: pids must be an array of process ids');
   const outcomes = probeFor().listDescriptorsOfMany(pids.map(checkPid), options);
-  for (const outcome of outcomes) if (outcome.audit) outcome.audit = filterAudit(outcome.audit, options);
+  for (const outcome of outcomes) if (outcome.audit) outcome.audit = filterAudit(withLimits(outcome.audit), options);
   return outcomes;
+}
+
+/**
+ * Soft and hard RLIMIT_NOFILE of `pid` (default: this process); `null` is unlimited. Undefined
+ * where the platform cannot tell (Windows has no such limit; macOS tells only its own).
+ */
+export function descriptorLimits(pid: number = process.pid): DescriptorLimits | undefined {
+  return probeFor().descriptorLimits?.(checkPid(pid));
+}
+
+/**
+ * The audit with its process's limits, read right after its descriptors, placed after `platform`.
+ * A process gone meanwhile keeps its audit, without limits: they are unknown, not fatal.
+ */
+function withLimits(audit: ProcessAudit): ProcessAudit {
+  let limits: DescriptorLimits | undefined;
+  try {
+    limits = probeFor().descriptorLimits?.(audit.pid);
+  } catch (error) {
+    if (!(error instanceof FdscanError)) throw error;
+    audit.errors.push(`descriptor limits: ${error.message}`);
+  }
+  if (!limits) return audit;
+  const { fds, errors, ...facts } = audit;
+  return { ...facts, limits, fds, errors };
 }
 
 /** Every process of the machine: one outcome per pid (unreadable and vanished ones are outcomes, not failures). */

@@ -77,6 +77,13 @@ export class UsageError extends FdscanError {
   }
 }
 
+/** A reading given a time limit (a metrics scrape's) did not finish within it. */
+export class TimeLimitExceeded extends FdscanError {
+  constructor(what: string) {
+    super('ETIMELIMIT', `time limit reached while ${what}`);
+  }
+}
+
 /** What the common errnos mean for fdscan, said once for every message that names them. */
 const ERRNO_HINTS: Record<string, string> = {
   EMFILE: "fdscan's own descriptor limit is reached",

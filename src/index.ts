@@ -2,9 +2,10 @@
 export type {
   Descriptor, DescriptorType, AccessMode, SocketInfo, PeerHolder, ProcessAudit, ProcessInfo,
   Probe, ProbeCapabilities, ListOptions, CloseOnExecResult, ExecTracer, TraceRequest, TraceSession,
+  DescriptorLimits, DescriptorTally, TallyRequest,
 } from './probe-contract.js';
-export { FdscanError, NoSuchProcess, AccessDenied, OsError, UnsupportedPlatform, ParseError, UsageError } from './errors.js';
-export { listDescriptors, countDescriptors, auditProcesses, auditAllProcesses, filterAudit } from './audit.js';
+export { FdscanError, NoSuchProcess, AccessDenied, OsError, UnsupportedPlatform, ParseError, UsageError, TimeLimitExceeded } from './errors.js';
+export { listDescriptors, countDescriptors, auditProcesses, auditAllProcesses, filterAudit, descriptorLimits } from './audit.js';
 export type { AuditOptions, AuditOutcome } from './audit.js';
 export { probeFor } from './probe.js';
 export { invokingProcess } from './invoker.js';
@@ -38,3 +39,14 @@ export { runLifecycle } from './lifecycle/popen-lifecycle.js';
 export type { LifecycleResult, LifecycleStep, LifecycleStepName, OutlivedDescriptor } from './lifecycle/popen-lifecycle.js';
 export { watchProcess } from './lifecycle/watch-process.js';
 export type { WatchOptions, WatchSample, WatchSummary } from './lifecycle/watch-process.js';
+export { tallyDescriptors } from './tally.js';
+export { selectProcesses } from './selection.js';
+export type { Selection, Selected } from './selection.js';
+export { topProcesses } from './top.js';
+export type { TopOptions, TopProcess, TopResult, TopSort } from './top.js';
+export { openMetrics, collectMetrics } from './metrics/collect.js';
+export type { MetricsOptions, MetricsReading, ProcessReading, CommandReading } from './metrics/collect.js';
+export { renderExposition, CONTENT_TYPES } from './render/exposition.js';
+export type { ExpositionFormat } from './render/exposition.js';
+export { startMetricsServer } from './metrics/serve.js';
+export type { ServeOptions, MetricsServer } from './metrics/serve.js';

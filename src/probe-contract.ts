@@ -11,9 +11,11 @@
  * - `tracer.ts`       the exec tracer, where the platform has one (Linux: ptrace).
  * - one file per native library with its FFI declarations (libc.ts, kernel32.ts, libproc.ts ...),
  *   bound lazily so that importing a probe on another OS loads nothing.
+ * - `limits.ts`      descriptorLimits: soft and hard RLIMIT_NOFILE, where the platform tells them.
  * Required: listDescriptors, listDescriptorsOfMany, countDescriptors, processInfo, listPids.
  * Optional (declare `false` in `capabilities` and leave the member out): sameOpenFile,
- * markAllNonInheritable, restoreReceived, blockingStdio, tracer.
+ * markAllNonInheritable, restoreReceived, blockingStdio, tracer, descriptorLimits (`limits`),
+ * tallyDescriptors (`tally`; src/ falls back to listDescriptors), userName and userId (`userNames`).
  *
  * Rules every probe keeps:
  * - Unknown is not false: a field a platform cannot provide is left out of each row and declared
@@ -88,6 +90,12 @@ export interface Descriptor {
   error?: string;
 }
 
+/** Soft and hard RLIMIT_NOFILE of a process; `null` is unlimited (RLIM_INFINITY). */
+export interface DescriptorLimits {
+  soft: number | null;
+  hard: number | null;
+}
+
 /** The audit of one process: the data `fdscan PID --json` prints. */
 export interface ProcessAudit {
   pid: number;
@@ -96,6 +104,8 @@ export interface ProcessAudit {
   ppid?: number;
   uid?: number;
   platform: NodeJS.Platform;
+  /** Its descriptor limit, where the platform tells it (absent, never guessed, where not). */
+  limits?: DescriptorLimits;
   /** The process exited or changed while it was read: `fds` may lack descriptors. */
   incomplete?: boolean;
   zombie?: boolean;
@@ -126,6 +136,15 @@ export interface ProbeCapabilities {
   remedy: boolean;
   /** `tracer` is present. */
   tracer: boolean;
+  /**
+   * `descriptorLimits` is present. It may still answer undefined for a pid it cannot tell (macOS
+   * reads only fdscan's own limit).
+   */
+  limits: boolean;
+  /** `tallyDescriptors` is present (a count by inheritability and type cheaper than a full read). */
+  tally: boolean;
+  /** `userName` and `userId` are present. */
+  userNames: boolean;
 }
 
 export interface ListOptions {
@@ -142,6 +161,23 @@ export interface ProcessInfo {
   uid?: number;
   /** Run state as ps shows it (R, S, D, T stopped, t traced, Z zombie), where the platform tells. */
   state?: string;
+}
+
+/** What `tallyDescriptors` should count besides the open descriptors. */
+export interface TallyRequest {
+  inheritable?: boolean;
+  types?: boolean;
+  /** `Date.now()` past which the tally gives up with TimeLimitExceeded (a scrape's time limit). */
+  deadline?: number;
+}
+
+/** Counts of one process's descriptors: what metrics and `top` show, without reading targets. */
+export interface DescriptorTally {
+  open: number;
+  /** Present when asked for. */
+  inheritable?: number;
+  /** Present when asked for: the number of descriptors of each type (REG, SOCK, eventfd, ...). */
+  byType?: Record<string, number>;
 }
 
 /** What `markAllNonInheritable` did. */
@@ -212,6 +248,18 @@ export interface Probe {
    */
   blockingStdio?(): () => void;
   tracer?: ExecTracer;
+  /** Soft and hard RLIMIT_NOFILE of `pid`; undefined where the platform cannot tell for that pid. */
+  descriptorLimits?(pid: number): DescriptorLimits | undefined;
+  /**
+   * Count `pid`'s descriptors, and those inheritable and of each type when asked, reading no more
+   * than that needs. A descriptor closed meanwhile is not counted; the process's typed errors as
+   * for listDescriptors.
+   */
+  tallyDescriptors?(pid: number, request: TallyRequest): DescriptorTally;
+  /** The name of user `uid` (the system's user database), undefined when it has none. */
+  userName?(uid: number): string | undefined;
+  /** The uid of the user called `name`, undefined when there is none. */
+  userId?(name: string): number | undefined;
 }
 
 /** listDescriptorsOfMany for a probe that shares nothing between pids; a bug (not an FdscanError) is thrown. */

@@ -4,7 +4,8 @@
  *
  * Calls: proc_listpids(PROC_ALL_PIDS); proc_pidinfo(PROC_PIDT_SHORTBSDINFO) for name, parent and
  * uid; proc_pidinfo(PROC_PIDLISTFDS); per descriptor proc_pidfdinfo with PROC_PIDFDVNODEPATHINFO,
- * PROC_PIDFDSOCKETINFO, PROC_PIDFDPIPEINFO or PROC_PIDFDKQUEUEINFO by descriptor type.
+ * PROC_PIDFDSOCKETINFO, PROC_PIDFDPIPEINFO or PROC_PIDFDKQUEUEINFO by descriptor type;
+ * getrlimit(RLIMIT_NOFILE) for fdscan's own limit (no call reads another process's).
  * Privileges: the process's own user or root (other users: EPERM, AccessDenied); SIP-protected
  * processes refuse even root.
  * Races: a descriptor closed between the list and its query (EBADF) is skipped; a process that
@@ -13,6 +14,7 @@
 import { auditEach, type AuditOutcome, type Probe, type ProcessAudit } from '../../src/probe-contract.js';
 import { auditDarwinProcess, listFds } from './descriptors.js';
 import { darwinProcessInfo, listDarwinPids } from './process-info.js';
+import { darwinDescriptorLimits } from './limits.js';
 
 const darwinProbe: Probe = {
   name: 'darwin-libproc',
@@ -29,6 +31,9 @@ const darwinProbe: Probe = {
     sameOpenFile: false,
     remedy: false,
     tracer: false,
+    limits: true,
+    tally: false,
+    userNames: false,
   },
   listDescriptors(pid: number): ProcessAudit {
     return auditDarwinProcess(pid);
@@ -41,6 +46,7 @@ const darwinProbe: Probe = {
   },
   processInfo: darwinProcessInfo,
   listPids: listDarwinPids,
+  descriptorLimits: darwinDescriptorLimits,
 };
 
 export default darwinProbe;

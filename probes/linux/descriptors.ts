@@ -341,7 +341,7 @@ const ANON_KINDS: Record<string, DescriptorType> = {
 };
 
 /** Anonymous-inode kinds by name; unknown ones are shown raw, never guessed. */
-function anonType(name: string): DescriptorType {
+export function anonType(name: string): DescriptorType {
   if (ANON_KINDS[name]) return ANON_KINDS[name];
   if (/^\d+$/.test(name)) return 'pidfd'; // pidfs names pidfds by inode on newer kernels
   return name === '' ? 'anon' : name;

@@ -6,8 +6,11 @@
  * Calls: readdir /proc/PID/fd; per descriptor read /proc/PID/fdinfo/N, readlink and stat
  * /proc/PID/fd/N; /proc/PID/net/{tcp,tcp6,udp,udp6,raw,raw6,udplite,udplite6,icmp,icmp6,unix,
  * netlink,packet} once per network namespace; readlink of every process's descriptors for peers.
+ * Limits: /proc/PID/limits. Tallies: fdinfo flags and the link (stat for paths) per descriptor.
+ * User names: getpwuid_r and getpwnam_r of libc (NSS).
  * Privileges: the fd and fdinfo files of a process are readable by root and by its own user
- * (ptrace access mode read); others raise AccessDenied.
+ * (ptrace access mode read); others raise AccessDenied. /proc/PID/limits and the size of
+ * /proc/PID/fd (the open count, Linux 6.2+) are readable by every user.
  * Races: a descriptor closed mid-read is skipped; one reused mid-read is re-read (inode check);
  * a process that exits mid-scan gives NoSuchProcess or an audit marked incomplete.
  * Errors are mapped once, here and in descriptors.ts, with src/errors.ts's osFailure.
@@ -23,6 +26,9 @@ import { sameOpenFile } from './same-open-file.js';
 import { blockingStdio } from './stdio-mode.js';
 import { assertOwnProc } from './procfs.js';
 import { linuxTracer } from './tracer.js';
+import { linuxDescriptorLimits } from './limits.js';
+import { tallyLinuxDescriptors } from './tally.js';
+import { linuxUserId, linuxUserName } from './users.js';
 
 const linuxProbe: Probe = {
   name: 'linux-procfs',
@@ -39,6 +45,9 @@ const linuxProbe: Probe = {
     sameOpenFile: true,
     remedy: true,
     tracer: true,
+    limits: true,
+    tally: true,
+    userNames: true,
   },
   listDescriptors(pid: number, options?: ListOptions): ProcessAudit {
     assertOwnProc();
@@ -81,6 +90,16 @@ const linuxProbe: Probe = {
       return linuxTracer.trace(request);
     },
   },
+  descriptorLimits: (pid) => {
+    assertOwnProc();
+    return linuxDescriptorLimits(pid);
+  },
+  tallyDescriptors: (pid, request) => {
+    assertOwnProc();
+    return tallyLinuxDescriptors(pid, request);
+  },
+  userName: linuxUserName,
+  userId: linuxUserId,
 };
 
 export default linuxProbe;

@@ -37,6 +37,11 @@ const win32Probe: Probe = {
     sameOpenFile: false,
     remedy: true,
     tracer: false,
+    // Windows has no descriptor limit to read: a process's handle table is bounded by the kernel
+    // (2^24 handles), not by a per-process setting; _getmaxstdio is the C runtime's stream limit.
+    limits: false,
+    tally: false,
+    userNames: false,
   },
   listDescriptors(pid: number): ProcessAudit {
     return auditWin32Process(pid);

@@ -7,11 +7,14 @@ import { auditDocument, auditSetDocument } from '../render/audit-json.js';
 import { styleFor } from '../render/style.js';
 import { errorLine } from '../render/text.js';
 import { parsePid, type ArgsOf } from './arguments.js';
+import { SELECTION_OPTIONS, selectionFrom } from './selection-options.js';
+import { filters, selectProcesses } from '../selection.js';
 import { EXIT_ERROR, EXIT_OK } from './exit-codes.js';
 
 /** The audit's flags: read by its yargs builder and by the yargs-free fast path (fast-path.ts). */
 export const AUDIT_OPTIONS = {
   all: { alias: 'a', type: 'boolean', default: false, describe: 'Audit every process this user can read (unreadable ones are counted)' },
+  ...SELECTION_OPTIONS,
   json: { type: 'boolean', default: false, describe: 'Print JSON (schema fdscan/audit@1, or fdscan/audit-set@1 for several processes)' },
   type: { alias: 't', type: 'string', requiresArg: true, describe: 'Only these types, comma-separated: REG,DIR,FIFO,CHR,BLK,LNK,SOCK,eventfd,...' },
   inheritable: { alias: 'i', type: 'boolean', default: false, describe: 'Only descriptors a child started with exec would receive (close-on-exec clear)' },
@@ -50,22 +53,25 @@ export async function runAudit(argv: AuditArgs): Promise<void> {
     types: argv.type === undefined ? undefined : [argv.type].flat().flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean),
   };
   const style = styleFor(process.stdout);
-  const pids = argv.all ? undefined : argv.pid && argv.pid.length > 0 ? argv.pid.map(parsePid) : [invokingProcess()];
+  // -c and -u select among every process (or the pids given) and report as --all does.
+  const selected = filters(argv) ? selectProcesses(selectionFrom(argv)) : undefined;
+  const many = argv.all || selected !== undefined;
+  const pids = selected ? selected.pids : argv.all ? undefined : argv.pid && argv.pid.length > 0 ? argv.pid.map(parsePid) : [invokingProcess()];
   const outcomes = pids ? auditProcesses(pids, options) : auditAllProcesses(options);
   const audits = outcomes.flatMap((o) => (o.audit ? [o.audit] : []));
   // With --all, processes this user may not read and processes that exit meanwhile are expected.
-  const expected = (o: AuditOutcome): boolean => argv.all && (o.error instanceof AccessDenied || o.error instanceof NoSuchProcess);
+  const expected = (o: AuditOutcome): boolean => many && (o.error instanceof AccessDenied || o.error instanceof NoSuchProcess);
   const failures = outcomes.filter((o) => o.error && !expected(o));
   if (argv.json) {
-    const document = pids?.length === 1 && audits[0] ? auditDocument(audits[0]) : auditSetDocument(outcomes);
-    if (argv.all) document.unreadable = outcomes.filter((o) => o.error instanceof AccessDenied).length;
+    const document = !many && pids?.length === 1 && audits[0] ? auditDocument(audits[0]) : auditSetDocument(outcomes);
+    if (many) document.unreadable = outcomes.filter((o) => o.error instanceof AccessDenied).length + (selected?.unreadable ?? 0);
     write(JSON.stringify(document));
   } else {
     const { renderAuditTable, renderMachineSummary } = await loadTableRenderer();
     if (audits.length > 0) write(audits.map((a) => renderAuditTable(a, style)).join('\n\n'));
-    if (argv.all) {
+    if (many) {
       const count = (error: typeof AccessDenied | typeof NoSuchProcess): number => outcomes.filter((o) => o.error instanceof error).length;
-      write(`\n${renderMachineSummary(audits.length, count(AccessDenied), count(NoSuchProcess))}`);
+      write(`\n${renderMachineSummary(audits.length, count(AccessDenied) + (selected?.unreadable ?? 0), count(NoSuchProcess))}`);
     }
   }
   for (const failure of failures) process.stderr.write(errorLine(failure.error!.message));

@@ -69,7 +69,8 @@ export function reportFailure(error: unknown): void {
 
 async function parseWithYargs(args: string[]): Promise<void> {
   // The tracing commands and yargs load only here: the audit fast path never needs them.
-  const [{ default: yargs }, { inheritDiffCommand }, { runCommand }, { gateCommand }, { lifecycleCommand }, { watchCommand }] =
+  const [{ default: yargs }, { inheritDiffCommand }, { runCommand }, { gateCommand }, { lifecycleCommand }, { watchCommand },
+    { topCommand }, { metricsCommand }, { serveCommand }] =
     await Promise.all([
       import('yargs'),
       import('./inherit-diff-command.js'),
@@ -77,6 +78,9 @@ async function parseWithYargs(args: string[]): Promise<void> {
       import('./gate-command.js'),
       import('./lifecycle-command.js'),
       import('./watch-command.js'),
+      import('./top-command.js'),
+      import('./metrics-command.js'),
+      import('./serve-command.js'),
     ]);
   const parser = yargs(args)
     .scriptName('fdscan')
@@ -87,6 +91,9 @@ async function parseWithYargs(args: string[]): Promise<void> {
     .command(gateCommand)
     .command(lifecycleCommand)
     .command(watchCommand)
+    .command(topCommand)
+    .command(metricsCommand)
+    .command(serveCommand)
     // Everything after -- is the wrapped command's, never fdscan's options.
     .parserConfiguration({ 'populate--': true })
     .epilogue(EPILOGUE)

@@ -30,4 +30,7 @@ const noCompiler = skip || findCompiler() === undefined;
   t.regex(run.stdout, /fdscan PID --json/);
   t.regex(run.stdout, /Targets \(issue 6\)/);
   t.regex(run.stdout, /results not written/);
+  t.regex(run.stdout, /Fleet commands against the number of processes/);
+  t.regex(run.stdout, /fdscan metrics --all/);
+  t.regex(run.stdout, /fdscan top/);
 });

@@ -14,8 +14,10 @@ function viaYargs(args: string[]): AuditArgs {
     .fail((message) => { throw new Error(message); })
     .parseSync();
   const { pid, type, ...rest } = received!;
-  // Only the table's own keys (yargs adds aliases, camel-case forms, `_` and `$0`).
-  const flags = Object.fromEntries(Object.keys(AUDIT_OPTIONS).filter((k) => k !== 'type').map((k) => [k, rest[k as keyof typeof rest]]));
+  // Only the table's own keys (yargs adds aliases, camel-case forms, `_` and `$0`); an option
+  // without a default that was not given is undefined in yargs and absent from the fast path.
+  const flags = Object.fromEntries(Object.keys(AUDIT_OPTIONS).filter((k) => k !== 'type' && rest[k as keyof typeof rest] !== undefined)
+    .map((k) => [k, rest[k as keyof typeof rest]]));
   return { ...(pid === undefined ? {} : { pid: pid.map(String) }), ...flags, ...(type === undefined ? {} : { type }) } as AuditArgs;
 }
 
@@ -40,7 +42,7 @@ for (const [name, option] of Object.entries(AUDIT_OPTIONS)) {
 
 test('everything else is left to yargs', (t) => {
   for (const args of [['--help'], ['-h'], ['--version'], ['-V'], ['-t', 'REG'], ['--type=SOCK'], ['-ai'], ['--json=false'],
-    ['gate', '--', 'true'], ['inherit-diff'], ['--bogus'], ['-5'], ['12a'], ['--'], ['1234', '--', 'x']]) {
+    ['gate', '--', 'true'], ['inherit-diff'], ['--bogus'], ['-5'], ['12a'], ['--'], ['1234', '--', 'x'], ['-c', 'nginx'], ['-u', '0']]) {
     t.is(simpleAuditArgs(args), undefined, args.join(' '));
   }
 });

@@ -1,0 +1,86 @@
+/** `fdscan top`: processes ranked by how close they are to their descriptor limit, once or every --interval. */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Argv, CommandModule } from 'yargs';
+import { UsageError } from '../errors.js';
+import { renderTop, topDocument } from '../render/top-text.js';
+import { styleFor } from '../render/style.js';
+import { TOP_SORTS, topProcesses, type TopResult, type TopSort } from '../top.js';
+import { parseDuration, type ArgsOf } from './arguments.js';
+import { EXIT_OK } from './exit-codes.js';
+import { ALL_OPTION, SELECTION_OPTIONS, selectionFrom } from './selection-options.js';
+
+const ENDING_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const DEFAULT_LIMIT = 20;
+
+const topBuilder = (yargs: Argv) =>
+  yargs
+    .positional('pid', { describe: 'Only these processes (default: every process)', type: 'string', array: true })
+    .options({
+      ...ALL_OPTION,
+      ...SELECTION_OPTIONS,
+      limit: { alias: 'n', type: 'number', requiresArg: true, describe: `Show the first N processes (default ${DEFAULT_LIMIT}, or what fits a terminal with --interval; 0: all)` },
+      sort: { type: 'string', choices: TOP_SORTS, default: 'usage', describe: 'Rank by usage of the soft limit (open / soft), by open descriptors, or by inheritable ones (reads every process\'s descriptors)' },
+      interval: { type: 'string', requiresArg: true, describe: 'Read again every D (1s, 500ms, 2m) until Ctrl-C, with each process\'s growth since the reading before' },
+      count: { type: 'number', requiresArg: true, describe: 'With --interval: stop after N readings' },
+      json: { type: 'boolean', default: false, describe: 'Print JSON (schema fdscan/top@1; with --interval one document per line)' },
+    })
+    .example('$0 top', 'The 20 processes closest to their descriptor limit')
+    .example('$0 top -c nginx --sort count', 'nginx processes by open descriptors')
+    .example('$0 top --interval 5s', 'Refresh every 5 s in place, with the growth per interval')
+    .epilogue('Counting is cheap: the open count and the limit of every process (on Linux 6.2+ any user may read both); ' +
+      'inheritability is read only for the processes shown, and only where this user may read their descriptors (else ?).\n\n' +
+      'Exit status: 0 when the reading ran; 2 on bad usage.');
+
+type TopArgs = ArgsOf<typeof topBuilder>;
+
+export const topCommand: CommandModule<{}, TopArgs> = {
+  command: 'top [pid..]',
+  describe: 'Processes ranked by usage of their descriptor limit: open, soft limit, usage, inheritable',
+  builder: topBuilder,
+  handler: (argv) => runTop(argv),
+};
+
+async function runTop(argv: TopArgs): Promise<void> {
+  const sort = argv.sort as TopSort;
+  if (argv.limit !== undefined && (!Number.isInteger(argv.limit) || argv.limit < 0)) throw new UsageError('--limit (-n) takes a whole number (0: all)');
+  if (argv.interval === undefined && argv.count !== undefined) throw new UsageError('--count goes with --interval');
+  if (argv.count !== undefined && (!Number.isInteger(argv.count) || argv.count < 1)) throw new UsageError('--count takes a positive whole number');
+  const intervalMs = argv.interval === undefined ? undefined : parseDuration(argv.interval, '--interval');
+  const style = styleFor(process.stdout);
+  const inPlace = intervalMs !== undefined && !argv.json && process.stdout.isTTY === true;
+  const fits = Math.max(1, (process.stdout.rows ?? DEFAULT_LIMIT + 2) - 3);
+  const options = { ...selectionFrom(argv), sort, limit: argv.limit ?? (inPlace ? fits : DEFAULT_LIMIT) };
+  const show = (result: TopResult): void => {
+    if (argv.json) process.stdout.write(`${JSON.stringify(topDocument(result))}\n`);
+    // In place: home, clear, then the table; elsewhere readings follow one another.
+    else if (inPlace) process.stdout.write(`\x1b[H\x1b[J${renderTop(result, sort, style, { interval: true, now: new Date() })}`);
+    else process.stdout.write(renderTop(result, sort, style, { interval: intervalMs !== undefined, now: intervalMs !== undefined ? new Date() : undefined }));
+  };
+  if (intervalMs === undefined) {
+    show(topProcesses(options));
+    process.exitCode = EXIT_OK;
+    return;
+  }
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  for (const signal of ENDING_SIGNALS) process.once(signal, stop);
+  try {
+    let previous: TopResult | undefined;
+    for (let n = 0; argv.count === undefined || n < argv.count; n++) {
+      if (n > 0) {
+        try {
+          await sleep(intervalMs, undefined, { signal: controller.signal });
+        } catch {
+          break; // interrupted
+        }
+      }
+      if (controller.signal.aborted) break;
+      previous = topProcesses({ ...options, previous });
+      if (!inPlace && !argv.json && n > 0) process.stdout.write('\n');
+      show(previous);
+    }
+    process.exitCode = EXIT_OK;
+  } finally {
+    for (const signal of ENDING_SIGNALS) process.off(signal, stop);
+  }
+}

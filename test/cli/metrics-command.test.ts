@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
-import { fdscanBin, withTempDir, type RunningFixture } from '../helpers/fixture.js';
+import { fdscanBin, type RunningFixture } from '../helpers/fixture.js';
+import { withTempDir } from '../helpers/temp-dir.js';
 import { parseExposition, samplesOf, valueOf, type Exposition } from '../helpers/exposition.js';
 import { startNearLimit, type NearLimit } from '../helpers/near-limit.js';
 import { procTruth } from '../helpers/proc-truth.js';
@@ -81,7 +82,7 @@ linux('--format prometheus: the 0.0.4 text, without # EOF; --no-inheritable leav
 });
 
 (hasStrace ? test.serial : test.skip)(`-o writes a temporary file in the same folder and renames it over FILE; a reader never sees half a file${hasStrace ? '' : ' (skipped: no strace)'}`, async (t) => {
-  await withTempDir(async (dir) => {
+  await withTempDir('fdscan-metrics', async (dir) => {
     const out = join(dir, 'fdscan.prom');
     const traced = spawnSync('strace', ['-f', '-qq', '-e', 'trace=openat,rename,renameat,renameat2', process.execPath, fdscanBin, 'metrics', String(a.pid), '-o', out], { encoding: 'utf8' });
     t.is(traced.status, 0, traced.stderr.slice(-2000));
@@ -106,11 +107,11 @@ linux('--format prometheus: the 0.0.4 text, without # EOF; --no-inheritable leav
     t.deepEqual(await done, writers.map(() => 0));
     t.deepEqual(readdirSync(dir), ['fdscan.prom']);
     t.log(`${reads} reads while 8 writers replaced the file`);
-  }, 'fdscan-metrics-');
+  });
 });
 
 linux('-o where the file cannot be written: one line, exit 2, nothing left behind', async (t) => {
-  await withTempDir((dir) => {
+  await withTempDir('fdscan-metrics', (dir) => {
     mkdirSync(join(dir, 'taken'));
     for (const target of [join(dir, 'no-such-folder', 'fdscan.prom'), join(dir, 'taken')]) {
       const result = runCli(['metrics', String(a.pid), '-o', target]);
@@ -120,7 +121,7 @@ linux('-o where the file cannot be written: one line, exit 2, nothing left behin
     }
     t.deepEqual(readdirSync(dir), ['taken']);
     t.false(existsSync(join(dir, 'no-such-folder')));
-  }, 'fdscan-metrics-');
+  });
 });
 
 (noOtherUser ? test.serial.skip : test.serial)(`as another user, root's processes are counted unreadable, with what any user may read of them${noOtherUser ? ` (skipped: ${noOtherUser})` : ''}`, (t) => {

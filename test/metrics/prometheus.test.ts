@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { withTempDir } from '../helpers/fixture.js';
+import { withTempDir } from '../helpers/temp-dir.js';
 import { startNearLimit } from '../helpers/near-limit.js';
 import { procTruth } from '../helpers/proc-truth.js';
 import { DIES_WITH_PARENT, request, startServe } from '../helpers/serve.js';
@@ -104,7 +104,7 @@ async function query(prometheus: Prometheus, expression: string): Promise<QueryA
   const serve = await startServe(['-c', '^fdp']);
   let prometheus: Prometheus | undefined;
   try {
-    await withTempDir(async (dir) => {
+    await withTempDir('fdscan-prometheus', async (dir) => {
       prometheus = await startPrometheus(dir, new URL(serve.base).host);
       try {
         const truth = procTruth(fixture.pid);
@@ -131,7 +131,7 @@ async function query(prometheus: Prometheus, expression: string): Promise<QueryA
       } finally {
         await prometheus!.stop();
       }
-    }, 'fdscan-prometheus-');
+    });
   } finally {
     await prometheus?.stop();
     const exit = await serve.stop();

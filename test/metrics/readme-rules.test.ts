@@ -7,7 +7,8 @@ import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, withTempDir } from '../helpers/fixture.js';
+import { repoRoot } from '../helpers/fixture.js';
+import { withTempDir } from '../helpers/temp-dir.js';
 
 const missing = spawnSync('promtool', ['--version']).status !== 0 ? 'promtool not installed (apt-get install prometheus)' : undefined;
 const yamlBlocks = [...readFileSync(join(repoRoot, 'README.md'), 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
@@ -28,7 +29,7 @@ const labels = (pid: number, command: string): string =>
   `{severity: warning, pid: "${pid}", command: ${command}, user: root, instance: "web1:9256", job: fdscan}`;
 
 (missing ? test.skip : test)(`promtool: the scrape config and the rules check, and the rules fire on the right series only${missing ? ` (skipped: ${missing})` : ''}`, async (t) => {
-  await withTempDir((dir) => {
+  await withTempDir('fdscan-rules', (dir) => {
     writeFileSync(join(dir, 'rules.yml'), rules!);
     writeFileSync(join(dir, 'prometheus.yml'), `${scrapeConfig!}rule_files: [rules.yml]\n`);
     const config = spawnSync('promtool', ['check', 'config', join(dir, 'prometheus.yml')], { encoding: 'utf8' });
@@ -66,5 +67,5 @@ const labels = (pid: number, command: string): string =>
     ].join('\n'));
     const run = spawnSync('promtool', ['test', 'rules', join(dir, 'test.yml')], { encoding: 'utf8', cwd: dir });
     t.is(run.status, 0, run.stdout + run.stderr);
-  }, 'fdscan-rules-');
+  });
 });

@@ -11,7 +11,7 @@
  * exits mid-scan makes the audit `incomplete`.
  */
 import { auditEach, type AuditOutcome, type Probe, type ProcessAudit } from '../../src/probe-contract.js';
-import { auditDarwinProcess, listFds } from './descriptors.js';
+import { DARWIN_TYPES, auditDarwinProcess, listFds } from './descriptors.js';
 import { darwinProcessInfo, listDarwinPids } from './process-info.js';
 
 const darwinProbe: Probe = {
@@ -25,11 +25,15 @@ const darwinProbe: Probe = {
     sockets: true,
     peers: false,
     deleted: false,
+    watches: false,
+    kernelThread: false,
+    thread: false,
     allProcesses: true,
     sameOpenFile: false,
     remedy: false,
     tracer: false,
   },
+  descriptorTypes: DARWIN_TYPES,
   listDescriptors(pid: number): ProcessAudit {
     return auditDarwinProcess(pid);
   },

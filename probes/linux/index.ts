@@ -5,7 +5,8 @@
  *
  * Calls: readdir /proc/PID/fd; per descriptor read /proc/PID/fdinfo/N, readlink and stat
  * /proc/PID/fd/N; /proc/PID/net/{tcp,tcp6,udp,udp6,raw,raw6,udplite,udplite6,icmp,icmp6,unix,
- * netlink,packet} once per network namespace; readlink of every process's descriptors for peers.
+ * netlink,packet} once per network namespace; readlink of every process's descriptors for peers;
+ * /proc/PID/status for the thread group of a pid (a thread id is audited as its process).
  * Privileges: the fd and fdinfo files of a process are readable by root and by its own user
  * (ptrace access mode read); others raise AccessDenied.
  * Races: a descriptor closed mid-read is skipped; one reused mid-read is re-read (inode check);
@@ -15,7 +16,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { auditEach, type AuditOutcome, type ListOptions, type Probe, type ProcessAudit } from '../../src/probe-contract.js';
 import { osFailure } from '../../src/errors.js';
-import { auditLinuxProcess, newAuditContext, type AuditContext } from './descriptors.js';
+import { LINUX_TYPES, auditLinuxProcess, newAuditContext, type AuditContext } from './descriptors.js';
 import { markAllNonInheritable, restoreReceived } from './inheritance.js';
 import { linuxProcessInfo, listLinuxPids, readProcStat } from './process-info.js';
 import { sameOpenFile } from './same-open-file.js';
@@ -34,11 +35,15 @@ const linuxProbe: Probe = {
     sockets: true,
     peers: true,
     deleted: true,
+    watches: true,
+    kernelThread: true,
+    thread: true,
     allProcesses: true,
     sameOpenFile: true,
     remedy: true,
     tracer: true,
   },
+  descriptorTypes: LINUX_TYPES,
   listDescriptors(pid: number, options?: ListOptions): ProcessAudit {
     assertOwnProc();
     return auditLinuxProcess(pid, newAuditContext(options));

@@ -2,7 +2,7 @@
 import type { TraceResult } from '../trace/trace-result.js';
 import type { GateFinding, GateOpener, GateProcess, GateVerdict } from '../gate/gate-analysis.js';
 import { paint, type Style } from './style.js';
-import { describeDescriptor, descriptorTarget, escapeText, githubCommand, quoteArgv, xmlText } from './text.js';
+import { describeDescriptor, descriptorTarget, escapeText, githubCommand, plural, quoteArgv, xmlText } from './text.js';
 
 export const GATE_SCHEMA = 'fdscan/gate@1';
 
@@ -12,7 +12,8 @@ export function describeFinding(f: GateFinding): string {
     return `${describeDescriptor(f.descriptor)} leaked to ${proc(f.receiver)}; opened by ${openerText(f.opener)}`;
   }
   const what = f.descriptors.map(describeDescriptor).join(', ');
-  return `${proc(f.process)} re-executed itself ${f.held.length - 1} times holding ${f.held.join(', ')} descriptors: ` +
+  // Counts joined by arrows, so that they do not read as a list of descriptor numbers.
+  return `${proc(f.process)} re-executed itself ${plural(f.held.length - 1, 'time')}; descriptors held at each exec: ${f.held.join(' → ')}; ` +
     `leaked [${f.leakedPerCycle.join(', ')}] file descriptors per cycle (${what})`;
 }
 
@@ -29,7 +30,7 @@ function openerText(o: GateOpener): string {
 export function renderGateText(trace: TraceResult, verdict: GateVerdict, style: Style): string {
   const passed = verdict.findings.length === 0 && verdict.unverified.length === 0 && !verdict.inexact;
   const lines = [paint(style, 'bold', `fdscan gate: ${passed ? paint(style, 'green', 'passed') : paint(style, 'red', `${verdict.findings.length} finding${verdict.findings.length === 1 ? '' : 's'}`)}` +
-    ` (${trace.processes.length} processes, exit status ${trace.exitCode})`)];
+    ` (${plural(trace.processes.length, 'process', 'processes')}, exit status ${trace.exitCode})`)];
   for (const warning of trace.warnings) lines.push(paint(style, 'yellow', `warning: ${escapeText(warning)}`));
   if (verdict.inexact) lines.push(paint(style, 'red', `unverified: ${verdict.inexact}`));
   for (const u of verdict.unverified) lines.push(`  ${paint(style, 'red', 'unverified')}  ${proc(u.receiver)} ${escapeText(u.exe)}: ${escapeText(u.reason)}`);

@@ -1,7 +1,7 @@
 /** The readable report of `fdscan inherit-diff -- CMD`: the process tree, what each exec received beyond 0, 1, 2. */
 import type { TraceResult, TracedDescriptor, TracedProcess } from '../trace/trace-result.js';
 import { paint, type Style } from './style.js';
-import { descriptorLine, escapeText, quoteArgv } from './text.js';
+import { descriptorLine, escapeText, plural, quoteArgv } from './text.js';
 
 const STDIO = 3;
 
@@ -17,7 +17,7 @@ export function renderInheritDiff(trace: TraceResult, style: Style): string {
   }
   const execCount = trace.processes.reduce((n, p) => n + p.execs.length, 0);
   const how = trace.method === 'ptrace' ? 'ptrace: every exec recorded' : 'sampled /proc: short processes may be missing';
-  lines.push(paint(style, 'bold', `fdscan inherit-diff: ${trace.processes.length} processes, ${execCount} execs (${how}); exit status ${trace.exitCode}`));
+  lines.push(paint(style, 'bold', `fdscan inherit-diff: ${plural(trace.processes.length, 'process', 'processes')}, ${plural(execCount, 'exec')} (${how}); exit status ${trace.exitCode}`));
   for (const warning of trace.warnings) lines.push(paint(style, 'yellow', `warning: ${escapeText(warning)}`));
   const stdioOnly = (d: TracedDescriptor): boolean => d.fd < STDIO;
   const visit = (p: TracedProcess, depth: number): void => {

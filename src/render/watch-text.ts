@@ -1,6 +1,6 @@
 /** The readable output of `fdscan watch PID`: a line per sample as it is taken, then the summary. */
 import type { WatchSample, WatchSummary } from '../lifecycle/watch-process.js';
-import { descriptorLine, escapeText } from './text.js';
+import { descriptorLine, escapeText, plural } from './text.js';
 
 /** One sample: the count, what opened and closed since the sample before, an exec. */
 export function renderWatchSample(s: WatchSample): string {
@@ -14,9 +14,9 @@ export function renderWatchSample(s: WatchSample): string {
 /** The summary printed when the watch ends: counts, growth, execs, descriptors that appeared and stayed. */
 export function renderWatchSummary(s: WatchSummary): string {
   const why = { count: 'sample count reached', interrupted: 'interrupted', exited: 'the process exited' }[s.ended];
-  const lines = [`summary for pid ${s.pid} (${s.samples} samples, ${why}): count ${s.counts.join(' -> ')}; growth ${s.growth >= 0 ? '+' : ''}${s.growth}`];
+  const lines = [`summary for pid ${s.pid} (${plural(s.samples, 'sample')}, ${why}): count ${s.counts.join(' -> ')}; growth ${s.growth >= 0 ? '+' : ''}${s.growth}`];
   for (const e of s.execs) lines.push(`  exec at sample ${e.sample}: ${escapeText(e.argv.join(' '))}`);
-  if (s.stayed.length > 0) lines.push(`  ${s.stayed.length} descriptors appeared and stayed:`);
+  if (s.stayed.length > 0) lines.push(`  ${plural(s.stayed.length, 'descriptor')} appeared and stayed:`);
   for (const d of s.stayed) lines.push(`    ${descriptorLine(d)}  (since sample ${d.firstSeen})`);
   return `${lines.join('\n')}\n`;
 }

@@ -8,6 +8,8 @@ export interface Contender {
   /** Row label, e.g. "lsof +fg -n -P -p PID". */
   label: string;
   argv: string[];
+  /** Variables set for this command on top of the bench's environment. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface Cell {
@@ -32,7 +34,7 @@ export function timeContenders(contenders: Contender[], runs: number, warmup: nu
   for (let round = 0; round < warmup + runs; round++) {
     for (let k = 0; k < contenders.length; k++) {
       const contender = contenders[(k + round) % contenders.length]!;
-      const sample = measureOnce(contender.argv, measureBin);
+      const sample = measureOnce(contender.argv, measureBin, contender.env ? { ...process.env, ...contender.env } : process.env);
       if (!(okStatuses[contender.id] ?? [0]).includes(sample.status)) {
         const list = failures.get(contender.id)!;
         if (list.length < 3) list.push(`exit ${sample.status}: ${sample.stderr.trim().split('\n')[0] ?? ''}`);

@@ -60,6 +60,7 @@ export function renderReport(r: BenchResults): string {
       ['fdscan / lsof +fg', 'fdscanOverLsof'],
       ['fdscan / lsfd -J', 'fdscanOverLsfd'],
       ['(fdscan − node -e 0) / C floor', 'fdscanMinusNodeOverFloor'],
+      ['fdscan table / fdscan --json', 'tableOverJson'],
     ];
     for (const [label, key] of ratios) t.push([label, ...r.audits.flatMap((a) => [x(a.ratios[key]), ''])]);
     out.push(t.toString());
@@ -104,7 +105,7 @@ export function renderReport(r: BenchResults): string {
       ` (${r.memory.slopes.map((s) => `${s.bytesPerFd} B/fd ${s.fromN}→${s.toN}`).join(', ')})`);
   }
 
-  out.push('', 'Targets (issue 6)');
+  out.push('', 'Targets (issues 6 and 12)');
   const targets = table(['target', 'result', 'measured']);
   for (const target of r.targets) targets.push([target.name, target.status, target.detail]);
   out.push(targets.toString());

@@ -38,6 +38,8 @@ function auditContenders(pid: number, tools: NativeTools, have: { lsof: boolean;
   const list: Contender[] = [
     { id: 'fdscan', label: 'fdscan PID --json', argv: [node, fdscan, p, '--json'] },
     { id: 'fdscanNoPeers', label: 'fdscan PID --json --no-peers', argv: [node, fdscan, p, '--json', '--no-peers'] },
+    // The table as a 120-column colour terminal gets it (wrapped targets, painted cells), written to /dev/null.
+    { id: 'fdscanTable', label: 'fdscan PID (table, 120 columns, colour)', argv: [node, fdscan, p], env: { COLUMNS: '120', FORCE_COLOR: '1' } },
   ];
   if (have.lsof) list.push({ id: 'lsof', label: 'lsof +fg -n -P -p PID', argv: ['lsof', '+fg', '-n', '-P', '-p', p] });
   if (have.lsfd) list.push({ id: 'lsfd', label: 'lsfd -J -p PID', argv: ['lsfd', '-J', '-p', p] });

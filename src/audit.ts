@@ -1,5 +1,5 @@
 /** The audit API: every descriptor of one process, of several, or of every readable process. */
-import type { AuditOutcome, Descriptor, DescriptorLimits, ListOptions, ProcessAudit } from './probe-contract.js';
+import { DESCRIPTOR_TYPES, type AuditOutcome, type Descriptor, type DescriptorLimits, type ListOptions, type ProcessAudit } from './probe-contract.js';
 import { FdscanError, UsageError } from './errors.js';
 import { probeFor } from './probe.js';
 
@@ -14,6 +14,7 @@ export interface AuditOptions extends ListOptions {
 
 /** Every descriptor of `pid` (default: this process). Throws NoSuchProcess, AccessDenied or OsError. */
 export function listDescriptors(pid: number = process.pid, options: AuditOptions = {}): ProcessAudit {
+  checkTypes(options.types);
   return filterAudit(withLimits(probeFor().listDescriptors(checkPid(pid), options)), options);
 }
 
@@ -28,6 +29,7 @@ export function countDescriptors(pid: number = process.pid): number {
  */
 export function auditProcesses(pids: number[], options: AuditOptions = {}): AuditOutcome[] {
   if (!Array.isArray(pids)) throw new UsageError('auditProcesses: pids must be an array of process ids');
+  checkTypes(options.types);
   const outcomes = probeFor().listDescriptorsOfMany(pids.map(checkPid), options);
   for (const outcome of outcomes) if (outcome.audit) outcome.audit = filterAudit(withLimits(outcome.audit), options);
   return outcomes;
@@ -63,13 +65,30 @@ export function auditAllProcesses(options: AuditOptions = {}): AuditOutcome[] {
   return auditProcesses(probeFor().listPids(), options);
 }
 
-/** Apply the type and inheritability filters to an audit. */
+/** Apply the type and inheritability filters to an audit; `total` keeps the count before them. */
 export function filterAudit(audit: ProcessAudit, options: AuditOptions): ProcessAudit {
-  const types = options.types?.map((t) => t.toLowerCase());
+  const types = options.types && new Set(options.types.map((t) => t.toLowerCase()));
   if (!types && !options.inheritableOnly) return audit;
   const keep = (row: Descriptor): boolean =>
-    (!types || types.includes(row.type.toLowerCase())) && (!options.inheritableOnly || row.inheritable === true);
-  return { ...audit, fds: audit.fds.filter(keep) };
+    (!types || types.has(row.type.toLowerCase())) && (!options.inheritableOnly || row.inheritable === true);
+  return { ...audit, total: audit.total ?? audit.fds.length, fds: audit.fds.filter(keep) };
+}
+
+/** The type names the `types` filter accepts, in any case: the common ones and those this platform names itself. */
+export function knownTypes(): string[] {
+  return [...new Set([...DESCRIPTOR_TYPES, ...probeFor().descriptorTypes])];
+}
+
+/** UsageError naming the known types when `types` holds one no probe of this platform gives. */
+function checkTypes(types: readonly string[] | undefined): void {
+  if (types === undefined) return;
+  if (!Array.isArray(types) || !types.every((t) => typeof t === 'string')) throw new UsageError('types must be an array of type names');
+  const known = knownTypes();
+  const lower = new Set(known.map((t) => t.toLowerCase()));
+  const unknown = types.filter((t) => !lower.has(t.toLowerCase()));
+  if (unknown.length === 0) return;
+  throw new UsageError(`unknown descriptor type${unknown.length === 1 ? '' : 's'} ${unknown.map((t) => `'${t}'`).join(', ')}; ` +
+    `known types (any case): ${known.join(', ')}`);
 }
 
 /** A process id as the library takes it: a positive integer, else UsageError. */

@@ -1,11 +1,12 @@
 /** fdscan's public API. */
+export { DESCRIPTOR_TYPES, PEER_LIMIT } from './probe-contract.js';
 export type {
   Descriptor, DescriptorType, AccessMode, SocketInfo, PeerHolder, ProcessAudit, ProcessInfo,
   Probe, ProbeCapabilities, ListOptions, CloseOnExecResult, ExecTracer, TraceRequest, TraceSession,
   DescriptorLimits, DescriptorTally, TallyRequest,
 } from './probe-contract.js';
 export { FdscanError, NoSuchProcess, AccessDenied, OsError, UnsupportedPlatform, ParseError, UsageError, TimeLimitExceeded } from './errors.js';
-export { listDescriptors, countDescriptors, auditProcesses, auditAllProcesses, filterAudit, descriptorLimits } from './audit.js';
+export { listDescriptors, countDescriptors, auditProcesses, auditAllProcesses, filterAudit, descriptorLimits, knownTypes } from './audit.js';
 export type { AuditOptions, AuditOutcome } from './audit.js';
 export { probeFor } from './probe.js';
 export { invokingProcess } from './invoker.js';

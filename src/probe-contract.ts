@@ -29,13 +29,19 @@
 import type { TraceResult } from './trace/trace-result.js';
 import { FdscanError } from './errors.js';
 
-/** Descriptor classes as lsof names them, plus anonymous-inode kinds by name. */
-export type DescriptorType =
-  | 'REG' | 'DIR' | 'FIFO' | 'CHR' | 'BLK' | 'LNK' | 'SOCK'
-  | 'eventfd' | 'eventpoll' | 'timerfd' | 'signalfd' | 'inotify' | 'fanotify' | 'pidfd'
-  | 'io_uring' | 'memfd' | 'userfaultfd' | 'perf_event' | 'bpf' | 'anon'
-  | 'UNKNOWN'
-  | (string & {});
+/** The descriptor types every probe may give: lsof's classes, then anonymous-inode kinds by name. */
+export const DESCRIPTOR_TYPES = [
+  'REG', 'DIR', 'FIFO', 'CHR', 'BLK', 'LNK', 'SOCK',
+  'eventfd', 'eventpoll', 'timerfd', 'signalfd', 'inotify', 'fanotify', 'pidfd',
+  'io_uring', 'memfd', 'userfaultfd', 'perf_event', 'bpf', 'anon',
+  'UNKNOWN',
+] as const;
+
+/** Descriptor classes as lsof names them, plus anonymous-inode kinds by name, plus what a probe names itself. */
+export type DescriptorType = (typeof DESCRIPTOR_TYPES)[number] | (string & {});
+
+/** `peers` lists at most this many holders; `peerCount` says how many there are. */
+export const PEER_LIMIT = 10;
 
 /** Access mode of the open file description; `none` for O_PATH descriptors. */
 export type AccessMode = 'r' | 'w' | 'rw' | 'none';
@@ -55,7 +61,7 @@ export interface SocketInfo {
   peerInode?: number;
 }
 
-/** Another process's descriptor on the same pipe or the other end of a unix socket. */
+/** Another process's descriptor on the same pipe or inet socket, or on the other end of a unix socket. */
 export interface PeerHolder {
   pid: number;
   fd: number;
@@ -84,8 +90,15 @@ export interface Descriptor {
   rdev?: string;
   inode?: number;
   socket?: SocketInfo;
-  /** Other holders of the same pipe, or of the peer of this unix socket. */
+  /**
+   * Other holders of the same pipe or inet socket, or of the peer of this unix socket: the first
+   * PEER_LIMIT by pid and fd (so a pipe shared by thousands of processes stays small).
+   */
   peers?: PeerHolder[];
+  /** How many other holders there are in all; set with `peers`. */
+  peerCount?: number;
+  /** For an epoll descriptor: the descriptor numbers it watches, as its fdinfo `tfd:` lines give them. */
+  watches?: number[];
   /** Set when this descriptor could not be fully read; the other fields say what was learned. */
   error?: string;
 }
@@ -109,6 +122,12 @@ export interface ProcessAudit {
   /** The process exited or changed while it was read: `fds` may lack descriptors. */
   incomplete?: boolean;
   zombie?: boolean;
+  /** A kernel thread: it has no descriptor table at all (`fds` is empty). */
+  kernelThread?: boolean;
+  /** The thread id that was asked for, when it named a thread of this process rather than the process. */
+  thread?: number;
+  /** How many descriptors the process held before a type or inheritability filter chose `fds`. */
+  total?: number;
   fds: Descriptor[];
   /** Problems met while reading the process that did not stop the audit. */
   errors: string[];
@@ -128,6 +147,12 @@ export interface ProbeCapabilities {
   sockets: boolean;
   peers: boolean;
   deleted: boolean;
+  /** `watches` of epoll descriptors. */
+  watches: boolean;
+  /** `kernelThread` of processes. */
+  kernelThread: boolean;
+  /** A thread id is audited as its process, with `thread` set. */
+  thread: boolean;
   /** Whether every process of the machine can be listed. */
   allProcesses: boolean;
   /** `sameOpenFile` is present. */
@@ -218,6 +243,8 @@ export interface Probe {
   name: string;
   platform: NodeJS.Platform;
   capabilities: ProbeCapabilities;
+  /** Types this probe names itself beyond DESCRIPTOR_TYPES (macOS KQUEUE, Windows object types, ...). */
+  descriptorTypes: readonly string[];
   /** Every descriptor of `pid`. Throws NoSuchProcess, AccessDenied or OsError for the whole process. */
   listDescriptors(pid: number, options?: ListOptions): ProcessAudit;
   /** Several processes at once, sharing what can be shared: one outcome per pid, in order. */

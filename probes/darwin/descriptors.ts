@@ -18,6 +18,9 @@ const OTHER_KINDS: Record<number, DescriptorType> = {
   [PROX_FDTYPE.NETPOLICY]: 'NPOLICY', [PROX_FDTYPE.CHANNEL]: 'CHAN', [PROX_FDTYPE.NEXUS]: 'NEXUS',
 };
 
+/** The types this probe names beyond the common ones (the `-t` filter accepts them). */
+export const DARWIN_TYPES: readonly string[] = ['KQUEUE', ...Object.values(OTHER_KINDS)];
+
 /** proc_pidfdinfo flavour and result struct for each descriptor kind fdscan describes. */
 const FLAVORS: Partial<Record<number, [number, string]>> = {
   [PROX_FDTYPE.VNODE]: [PROC_PIDFDVNODEPATHINFO, 'vnode_fdinfowithpath'],

@@ -12,7 +12,7 @@
  * exits mid-scan makes the audit `incomplete`.
  */
 import { auditEach, type AuditOutcome, type Probe, type ProcessAudit } from '../../src/probe-contract.js';
-import { auditDarwinProcess, listFds } from './descriptors.js';
+import { DARWIN_TYPES, auditDarwinProcess, listFds } from './descriptors.js';
 import { darwinProcessInfo, listDarwinPids } from './process-info.js';
 import { darwinDescriptorLimits } from './limits.js';
 
@@ -27,6 +27,9 @@ const darwinProbe: Probe = {
     sockets: true,
     peers: false,
     deleted: false,
+    watches: false,
+    kernelThread: false,
+    thread: false,
     allProcesses: true,
     sameOpenFile: false,
     remedy: false,
@@ -35,6 +38,7 @@ const darwinProbe: Probe = {
     tally: false,
     userNames: false,
   },
+  descriptorTypes: DARWIN_TYPES,
   listDescriptors(pid: number): ProcessAudit {
     return auditDarwinProcess(pid);
   },

@@ -11,10 +11,11 @@ import { readdirSync, statSync } from 'node:fs';
 import type { Descriptor, DescriptorType, ListOptions, ProcessAudit } from '../../src/probe-contract.js';
 import type { TableRead } from '../../src/trace/trace-recorder.js';
 import { FdscanError, NoSuchProcess, errnoOf, osFailure } from '../../src/errors.js';
-import { parseFdInfo, type FdInfo } from './fdinfo.js';
+import { parseEpollWatches, parseFdInfo, type FdInfo } from './fdinfo.js';
+import { deniedDetail } from './access-denied.js';
 import { O_CLOEXEC, accessMode, decodeOpenFlags } from './open-flags.js';
 import { formatDevice, openDescriptorFiles, type DescriptorFiles, type FileIdentity } from './descriptor-files.js';
-import { readArgv, readProcStat } from './process-info.js';
+import { readArgv, readProcStat, threadGroupOf, type ProcStat } from './process-info.js';
 import { SocketResolver, describeSocket } from './sockets.js';
 import { PeerIndex } from './peers.js';
 import { typeFromMode } from '../file-mode.js';
@@ -34,9 +35,15 @@ export function newAuditContext(options: ListOptions = {}): AuditContext {
   return { sockets: new SocketResolver(), peers: options.peers === false ? undefined : new PeerIndex() };
 }
 
-/** Audit one process; every OS error leaves as NoSuchProcess, AccessDenied or OsError. */
+/**
+ * Audit one process; every OS error leaves as NoSuchProcess, AccessDenied or OsError. A thread id
+ * (which /proc answers for, though it lists only processes) is audited as its process, with
+ * `thread` set: the threads of a process share its descriptor table.
+ */
 export function auditLinuxProcess(pid: number, context: AuditContext): ProcessAudit {
   try {
+    const group = threadGroupOf(pid);
+    if (group !== undefined && group !== pid) return { ...readProcess(group, context), thread: pid };
     return readProcess(pid, context);
   } catch (error) {
     throw osFailure(error, pid, `read /proc/${pid}`, () => {
@@ -53,6 +60,11 @@ function readProcess(pid: number, context: AuditContext): ProcessAudit {
   const before = readProcStat(pid);
   if (!before) throw new NoSuchProcess(pid);
   const base = `/proc/${pid}`;
+  if (isKernelThread(pid, before)) {
+    const audit: ProcessAudit = { pid, command: before.command, argv: [], ppid: before.ppid, platform: 'linux', kernelThread: true, fds: [], errors: [] };
+    try { audit.uid = statSync(base).uid; } catch { /* gone: the audit says what it saw */ }
+    return audit;
+  }
   // Gone, replaced by another process with the same pid, or past the point of holding a table.
   const gone = (): boolean => {
     const now = readProcStat(pid);
@@ -135,11 +147,13 @@ function readAll(files: DescriptorFiles, context: AuditContext): Descriptor[] {
   }
 }
 
-/** The AccessDenied detail: who could read the process. */
-function deniedDetail(pid: number): string {
-  let owner = '';
-  try { owner = ` (uid ${statSync(`/proc/${pid}`).uid})`; } catch { /* gone meanwhile */ }
-  return `permission denied; root or the process's own user${owner} can read it`;
+/**
+ * A kernel thread has no descriptor table (PF_KTHREAD). Failing that flag, as the kernel's own
+ * helpers look: kthreadd (pid 2) or one of its children, without a command line, not a zombie.
+ */
+function isKernelThread(pid: number, stat: ProcStat): boolean {
+  if (stat.kernelThread) return true;
+  return (pid === 2 || stat.ppid === 2) && stat.state !== 'Z' && readArgv(pid).length === 0;
 }
 
 /** One descriptor, or undefined when it closed while being read. */
@@ -159,9 +173,11 @@ type Attempt = { kind: 'row'; row: Descriptor } | { kind: 'changed'; detail: str
 
 function tryReadDescriptor(files: DescriptorFiles, fd: number, context: AuditContext, verifyPath: boolean): Attempt {
   let info: FdInfo;
+  let infoText: string;
   let linkBytes: Buffer;
   try {
-    info = parseFdInfo(files.fdinfo(fd));
+    infoText = files.fdinfo(fd);
+    info = parseFdInfo(infoText);
     linkBytes = files.link(fd);
   } catch (error) {
     return failedRead(fd, error);
@@ -196,6 +212,7 @@ function tryReadDescriptor(files: DescriptorFiles, fd: number, context: AuditCon
       row.type = anonType(inner);
       row.target = `[${inner}]`;
       if (info.ino !== undefined) row.inode = info.ino;
+      if (row.type === 'eventpoll') row.watches = parseEpollWatches(infoText);
     }
     return { kind: 'row', row };
   }
@@ -280,8 +297,9 @@ function describeSocketRow(row: Descriptor, pid: number, inode: number, context:
 }
 
 /**
- * Other holders of each pipe and connected unix socket, once all rows are read: the peer index
- * then takes this process's links from its rows instead of reading them all a second time.
+ * Other holders of each pipe, inet socket and peer of a connected unix socket, once all rows are
+ * read: the peer index then takes this process's links from its rows instead of reading them all a
+ * second time. An inet socket's holders share that very socket (nginx's workers, one listener).
  */
 function addPeers(audit: ProcessAudit, peers: PeerIndex): void {
   const links: Array<[fd: number, link: string]> = [];
@@ -292,17 +310,25 @@ function addPeers(audit: ProcessAudit, peers: PeerIndex): void {
   peers.provide(audit.pid, audit.command, links);
   for (const row of audit.fds) {
     if (row.inode === undefined) continue;
+    const self = { pid: audit.pid, fd: row.fd };
     if (row.type === 'FIFO' && row.target.startsWith('pipe:[')) {
-      row.peers = peers.holdersOf('pipe', row.inode, { pid: audit.pid, fd: row.fd });
+      setPeers(row, peers.holdersOf('pipe', row.inode, self));
     } else if (row.type === 'SOCK' && row.socket?.protocol === 'unix') {
       const peerInode = peers.unixPeerOf(audit.pid, row.inode);
       if (peerInode) {
         row.socket.peerInode = peerInode;
-        row.peers = peers.holdersOf('socket', peerInode, { pid: audit.pid, fd: row.fd });
+        setPeers(row, peers.holdersOf('socket', peerInode, self));
         row.target = describeSocket(row.socket, row.inode);
       }
+    } else if (row.type === 'SOCK' && row.socket && row.socket.protocol !== 'unix') {
+      setPeers(row, peers.holdersOf('socket', row.inode, self));
     }
   }
+}
+
+function setPeers(row: Descriptor, holders: { peers: Descriptor['peers']; count: number }): void {
+  row.peers = holders.peers;
+  row.peerCount = holders.count;
 }
 
 function failedRead(fd: number, error: unknown): Attempt {
@@ -333,6 +359,15 @@ function deviceOf(kind: 'pipe' | 'socket', info: FdInfo, files: DescriptorFiles,
   } catch { /* closed meanwhile */ }
   return undefined;
 }
+
+/**
+ * Types this probe names beyond the common ones, for the `-t` filter: anonymous-inode kinds the
+ * kernel names that are shown raw (bpf-map, kvm-vm, ...).
+ */
+export const LINUX_TYPES: readonly string[] = [
+  'bpf-map', 'bpf-prog', 'bpf_link', 'bpf_iter', 'btf', 'kvm-vm', 'kvm-vcpu', 'vfio-device', 'sync_file', 'dmabuf',
+  'fscontext', 'landlock-ruleset', 'iommufd', 'seccomp notify', 'secretmem',
+];
 
 const ANON_KINDS: Record<string, DescriptorType> = {
   eventfd: 'eventfd', eventpoll: 'eventpoll', timerfd: 'timerfd', signalfd: 'signalfd',

@@ -47,3 +47,13 @@ function parseOctal(value: string): number {
   if (!/^[0-7]+$/.test(value)) throw new ParseError('fdinfo', `flags is not octal: ${JSON.stringify(value)}`);
   return Number.parseInt(value, 8);
 }
+
+/**
+ * The descriptor numbers an epoll instance watches, from its fdinfo's `tfd:` lines, in the
+ * kernel's order (a number may repeat when two open files were added under one number).
+ */
+export function parseEpollWatches(text: string): number[] {
+  const watches: number[] = [];
+  for (const match of text.matchAll(/^tfd:\s*(\d+)/gm)) watches.push(Number(match[1]));
+  return watches;
+}

@@ -5,7 +5,8 @@
  *
  * Calls: readdir /proc/PID/fd; per descriptor read /proc/PID/fdinfo/N, readlink and stat
  * /proc/PID/fd/N; /proc/PID/net/{tcp,tcp6,udp,udp6,raw,raw6,udplite,udplite6,icmp,icmp6,unix,
- * netlink,packet} once per network namespace; readlink of every process's descriptors for peers.
+ * netlink,packet} once per network namespace; readlink of every process's descriptors for peers;
+ * /proc/PID/status for the thread group of a pid (a thread id is audited as its process).
  * Limits: /proc/PID/limits. Tallies: fdinfo flags and the link (stat for paths) per descriptor.
  * User names: getpwuid_r and getpwnam_r of libc (NSS).
  * Privileges: the fd and fdinfo files of a process are readable by root and by its own user
@@ -18,7 +19,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { auditEach, type AuditOutcome, type ListOptions, type Probe, type ProcessAudit } from '../../src/probe-contract.js';
 import { osFailure } from '../../src/errors.js';
-import { auditLinuxProcess, newAuditContext, type AuditContext } from './descriptors.js';
+import { LINUX_TYPES, auditLinuxProcess, newAuditContext, type AuditContext } from './descriptors.js';
 import { markAllNonInheritable, restoreReceived } from './inheritance.js';
 import { noteReceived } from './received.js';
 import { linuxProcessInfo, listLinuxPids, readProcStat } from './process-info.js';
@@ -41,6 +42,9 @@ const linuxProbe: Probe = {
     sockets: true,
     peers: true,
     deleted: true,
+    watches: true,
+    kernelThread: true,
+    thread: true,
     allProcesses: true,
     sameOpenFile: true,
     remedy: true,
@@ -49,6 +53,7 @@ const linuxProbe: Probe = {
     tally: true,
     userNames: true,
   },
+  descriptorTypes: LINUX_TYPES,
   listDescriptors(pid: number, options?: ListOptions): ProcessAudit {
     assertOwnProc();
     return auditLinuxProcess(pid, newAuditContext(options));

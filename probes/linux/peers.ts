@@ -1,9 +1,13 @@
 /**
  * Who else holds a pipe or socket: one pass over the descriptor links of every readable process
  * (readlink only, no stat or fdinfo), as lsof +E does. Built on first need, once per audit.
+ *
+ * Each row gets the count of other holders and only the first PEER_LIMIT of them: 2,000 processes
+ * sharing one pipe would otherwise give every one of their rows the 1,999 others, four million
+ * entries. Holders are kept sorted by pid and fd, so a row finds itself by binary search.
  */
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
-import type { PeerHolder } from '../../src/probe-contract.js';
+import { PEER_LIMIT, type PeerHolder } from '../../src/probe-contract.js';
 import { listLinuxPids, readProcStat } from './process-info.js';
 import { unixPeerInodes } from './unix-diag.js';
 
@@ -21,10 +25,13 @@ export class PeerIndex {
     if (!this.holders) this.provided.set(pid, { command, links });
   }
 
-  /** Holders of `kind:[inode]` other than (pid, fd). */
-  holdersOf(kind: 'pipe' | 'socket', inode: number, except: { pid: number; fd: number }): PeerHolder[] {
+  /** Holders of `kind:[inode]` other than (pid, fd): how many, and the first PEER_LIMIT by pid and fd. */
+  holdersOf(kind: 'pipe' | 'socket', inode: number, except: { pid: number; fd: number }): { peers: PeerHolder[]; count: number } {
     const all = this.index().get(`${kind}:[${inode}]`) ?? [];
-    return all.filter((h) => h.pid !== except.pid || h.fd !== except.fd);
+    const self = findHolder(all, except);
+    const peers: PeerHolder[] = [];
+    for (let i = 0; i < all.length && peers.length < PEER_LIMIT; i++) if (i !== self) peers.push(all[i]!);
+    return { peers, count: all.length - (self === -1 ? 0 : 1) };
   }
 
   /** Inode of the peer of a connected unix socket, when `pid` shares fdscan's network namespace. */
@@ -63,6 +70,7 @@ export class PeerIndex {
         continue; // unreadable or gone: its descriptors stay unknown
       }
       let command: string | undefined;
+      names.sort((a, b) => Number(a) - Number(b));
       for (const name of names) {
         let link: string;
         try {
@@ -75,10 +83,26 @@ export class PeerIndex {
         add(link, { pid, fd: Number(name), command });
       }
     }
+    // Pids come in ascending order and each one's descriptors too: the lists are sorted already.
     this.holders = holders;
     this.provided.clear();
     return holders;
   }
+}
+
+/** Index of (pid, fd) in `holders`, sorted by pid then fd; -1 when absent. */
+function findHolder(holders: PeerHolder[], key: { pid: number; fd: number }): number {
+  let low = 0;
+  let high = holders.length - 1;
+  while (low <= high) {
+    const mid = (low + high) >>> 1;
+    const h = holders[mid]!;
+    const order = h.pid - key.pid || h.fd - key.fd;
+    if (order === 0) return mid;
+    if (order < 0) low = mid + 1;
+    else high = mid - 1;
+  }
+  return -1;
 }
 
 function netNamespace(pid: string): number | undefined {

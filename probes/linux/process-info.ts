@@ -15,10 +15,13 @@ export interface ProcStat {
    * already be gone while it is not yet a zombie.
    */
   exiting: boolean;
+  /** PF_KTHREAD is set: a kernel thread, which has no descriptor table at all. */
+  kernelThread: boolean;
 }
 
-/** PF_EXITING in include/linux/sched.h, field 9 (`flags`) of /proc/PID/stat. */
+/** PF_EXITING and PF_KTHREAD in include/linux/sched.h, field 9 (`flags`) of /proc/PID/stat. */
 const PF_EXITING = 0x4;
+const PF_KTHREAD = 0x200000;
 
 /** Parse /proc/PID/stat; the command sits in parentheses and may itself hold ')' or spaces. */
 export function parseProcStat(text: string): ProcStat {
@@ -32,13 +35,26 @@ export function parseProcStat(text: string): ProcStat {
   if (!rest[0] || Number.isNaN(ppid) || Number.isNaN(flags) || Number.isNaN(startTime)) {
     throw new ParseError('/proc/PID/stat', JSON.stringify(text.slice(0, 80)));
   }
-  return { command: text.slice(open + 1, close), state: rest[0], ppid, startTime, exiting: (flags & PF_EXITING) !== 0 };
+  return {
+    command: text.slice(open + 1, close), state: rest[0], ppid, startTime,
+    exiting: (flags & PF_EXITING) !== 0, kernelThread: (flags & PF_KTHREAD) !== 0,
+  };
 }
 
 /** /proc/PID/stat of a live process, or undefined when it is gone. */
 export function readProcStat(pid: number): ProcStat | undefined {
   const text = tryReadProcText(`/proc/${pid}/stat`);
   return text === undefined ? undefined : parseProcStat(text);
+}
+
+/**
+ * The thread group (process) `pid` belongs to: `pid` itself for a process, another pid when `pid`
+ * is a thread id, which /proc answers for although it does not list it. Undefined when gone.
+ */
+export function threadGroupOf(pid: number): number | undefined {
+  const text = tryReadProcText(`/proc/${pid}/status`);
+  const match = text === undefined ? null : /^Tgid:\s*(\d+)$/m.exec(text);
+  return match ? Number(match[1]) : undefined;
 }
 
 /** The argv of a process (empty for kernel threads and zombies). */

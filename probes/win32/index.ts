@@ -22,6 +22,20 @@ import { listWin32Pids, win32ProcessInfo } from './process-info.js';
 import { markAllNonInheritable } from './inheritance.js';
 import { AccessDenied } from '../../src/errors.js';
 
+/**
+ * Object types Windows names itself, given as the type of handles that are not files (the `-t`
+ * filter accepts them); File handles are typed REG, DIR, CHR, FIFO or SOCK instead.
+ */
+const WIN32_OBJECT_TYPES: readonly string[] = [
+  'ActivationObject', 'ActivityReference', 'Adapter', 'ALPC Port', 'Callback', 'Composition', 'Controller', 'CoreMessaging',
+  'DebugObject', 'Desktop', 'Device', 'Directory', 'DmaAdapter', 'Driver', 'DxgkCompositionObject', 'DxgkSharedResource',
+  'DxgkSharedSyncObject', 'EnergyTracker', 'EtwConsumer', 'EtwRegistration', 'Event', 'File', 'FilterCommunicationPort',
+  'FilterConnectionPort', 'IoCompletion', 'IoCompletionReserve', 'IRTimer', 'Job', 'Key', 'KeyedEvent', 'Mutant', 'Partition',
+  'PcwObject', 'PowerRequest', 'Process', 'Profile', 'RawInputManager', 'RegistryTransaction', 'Section', 'Semaphore',
+  'Session', 'SymbolicLink', 'Thread', 'Timer', 'TmEn', 'TmRm', 'TmTm', 'TmTx', 'Token', 'TpWorkerFactory', 'Type',
+  'UserApcReserve', 'WaitCompletionPacket', 'WindowStation', 'WmiGuid',
+];
+
 const win32Probe: Probe = {
   name: 'win32-ntapi',
   platform: 'win32',
@@ -33,6 +47,9 @@ const win32Probe: Probe = {
     sockets: true,
     peers: false,
     deleted: false,
+    watches: false,
+    kernelThread: false,
+    thread: false,
     allProcesses: true,
     sameOpenFile: false,
     remedy: true,
@@ -43,6 +60,7 @@ const win32Probe: Probe = {
     tally: false,
     userNames: false,
   },
+  descriptorTypes: WIN32_OBJECT_TYPES,
   listDescriptors(pid: number): ProcessAudit {
     return auditWin32Process(pid);
   },

@@ -16,9 +16,9 @@ export const AUDIT_OPTIONS = {
   all: { alias: 'a', type: 'boolean', default: false, describe: 'Audit every process this user can read (unreadable ones are counted)' },
   ...SELECTION_OPTIONS,
   json: { type: 'boolean', default: false, describe: 'Print JSON (schema fdscan/audit@1, or fdscan/audit-set@1 for several processes)' },
-  type: { alias: 't', type: 'string', requiresArg: true, describe: 'Only these types, comma-separated: REG,DIR,FIFO,CHR,BLK,LNK,SOCK,eventfd,...' },
+  type: { alias: 't', type: 'string', requiresArg: true, describe: 'Only these types, comma-separated, any case: REG,DIR,FIFO,CHR,BLK,LNK,SOCK,eventfd,... (an unknown type is an error)' },
   inheritable: { alias: 'i', type: 'boolean', default: false, describe: 'Only descriptors a child started with exec would receive (close-on-exec clear)' },
-  peers: { type: 'boolean', default: true, describe: 'Name the other holders of pipes and unix sockets (--no-peers skips the scan of all processes)' },
+  peers: { type: 'boolean', default: true, describe: 'Name the other holders of pipes and sockets (--no-peers skips the scan of all processes)' },
 } as const satisfies Record<string, Options>;
 
 const auditBuilder = (yargs: Argv) =>
@@ -46,32 +46,40 @@ const loadTableRenderer = async () => await import('../render/audit-table.js');
 /** Run the audit; throws FdscanError on bad usage or an unreadable process. */
 export async function runAudit(argv: AuditArgs): Promise<void> {
   if (argv.all && argv.pid && argv.pid.length > 0) throw new UsageError('give pids or --all, not both');
-  const options: AuditOptions = {
-    peers: argv.peers,
-    inheritableOnly: argv.inheritable,
-    // A repeated -t arrives as an array, whatever the option's declared type.
-    types: argv.type === undefined ? undefined : [argv.type].flat().flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean),
-  };
+  // A repeated -t arrives as an array, whatever the option's declared type.
+  const types = argv.type === undefined ? undefined : [argv.type].flat().flatMap((t) => String(t).split(',')).map((t) => t.trim()).filter(Boolean);
+  if (types?.length === 0) throw new UsageError('-t/--type needs at least one type: -t SOCK,REG');
+  const options: AuditOptions = { peers: argv.peers, inheritableOnly: argv.inheritable, types };
   const style = styleFor(process.stdout);
   // -c and -u select among every process (or the pids given) and report as --all does.
   const selected = filters(argv) ? selectProcesses(selectionFrom(argv)) : undefined;
   const many = argv.all || selected !== undefined;
   const pids = selected ? selected.pids : argv.all ? undefined : argv.pid && argv.pid.length > 0 ? argv.pid.map(parsePid) : [invokingProcess()];
-  const outcomes = pids ? auditProcesses(pids, options) : auditAllProcesses(options);
+  const found = pids ? auditProcesses(pids, options) : auditAllProcesses(options);
+  // A machine-wide audit leaves out kernel threads, which hold no descriptor table, and counts them.
+  const outcomes = many ? found.filter((o) => !o.audit?.kernelThread) : found;
+  const kernelThreads = found.length - outcomes.length;
   const audits = outcomes.flatMap((o) => (o.audit ? [o.audit] : []));
   // With --all, processes this user may not read and processes that exit meanwhile are expected.
   const expected = (o: AuditOutcome): boolean => many && (o.error instanceof AccessDenied || o.error instanceof NoSuchProcess);
   const failures = outcomes.filter((o) => o.error && !expected(o));
   if (argv.json) {
     const document = !many && pids?.length === 1 && audits[0] ? auditDocument(audits[0]) : auditSetDocument(outcomes);
-    if (many) document.unreadable = outcomes.filter((o) => o.error instanceof AccessDenied).length + (selected?.unreadable ?? 0);
+    if (many) {
+      document.unreadable = outcomes.filter((o) => o.error instanceof AccessDenied).length + (selected?.unreadable ?? 0);
+      document.kernelThreads = kernelThreads;
+    }
     write(JSON.stringify(document));
   } else {
-    const { renderAuditTable, renderMachineSummary } = await loadTableRenderer();
-    if (audits.length > 0) write(audits.map((a) => renderAuditTable(a, style)).join('\n\n'));
+    const { renderAudit, renderMachineSummary } = await loadTableRenderer();
+    // Written block by block as rendered: a table of 20,000 rows is never one string.
+    audits.forEach((audit, i) => {
+      if (i > 0) write('');
+      for (const block of renderAudit(audit, style)) write(block);
+    });
     if (many) {
       const count = (error: typeof AccessDenied | typeof NoSuchProcess): number => outcomes.filter((o) => o.error instanceof error).length;
-      write(`\n${renderMachineSummary(audits.length, count(AccessDenied) + (selected?.unreadable ?? 0), count(NoSuchProcess))}`);
+      write(`\n${renderMachineSummary({ audited: audits.length, unreadable: count(AccessDenied) + (selected?.unreadable ?? 0), vanished: count(NoSuchProcess), kernelThreads }, style)}`);
     }
   }
   for (const failure of failures) process.stderr.write(errorLine(failure.error!.message));

@@ -4,7 +4,7 @@ import { PROTOCOL_TITLES, type ProtocolName } from '../trace/descriptor-protocol
 import { verdictPassed, type GateFinding, type GateOpener, type GateReceiver, type GateVerdict, type ReceivedGroup } from '../gate/gate-analysis.js';
 import type { BaselineEntry } from '../gate/baseline.js';
 import { paint, type Style } from './style.js';
-import { describeDescriptor, descriptorTarget, escapeText, githubCommand, shortArgv, xmlText } from './text.js';
+import { describeDescriptor, descriptorTarget, escapeText, githubCommand, plural, shortArgv, xmlText } from './text.js';
 
 export const GATE_SCHEMA = 'fdscan/gate@2';
 
@@ -56,9 +56,6 @@ function openerText(o: GateOpener): string {
   return o.receivedBy ? `received by ${who} through ${PROTOCOL_TITLES[o.receivedBy]} and passed on,` : `opened by ${who},`;
 }
 
-function plural(n: number, word: string, many = `${word}s`): string {
-  return `${n} ${n === 1 ? word : many}`;
-}
 
 /** The summary printed on stderr; `stale` is what the baseline holds that no finding matched. */
 export function renderGateText(trace: TraceResult, verdict: GateVerdict, style: Style, stale: BaselineEntry[] = []): string {

@@ -3,7 +3,7 @@ import type { ExecRecord, TraceResult, TracedDescriptor, TracedProcess } from '.
 import { PROTOCOL_TITLES, type ProtocolPass } from '../trace/descriptor-protocols.js';
 import { objectKey } from '../descriptor-identity.js';
 import { paint, type Style } from './style.js';
-import { descriptorLine, escapeText, quoteArgv } from './text.js';
+import { descriptorLine, escapeText, plural, quoteArgv } from './text.js';
 
 const STDIO = 3;
 
@@ -18,9 +18,6 @@ export function receivedExtra(exec: ExecRecord): boolean {
   return exec.error !== undefined || exec.received.some((d) => d.fd >= STDIO && !d.ambient);
 }
 
-function plural(n: number, word: string, many = `${word}s`): string {
-  return `${n} ${n === 1 ? word : many}`;
-}
 
 /**
  * The whole report: the ambient descriptors once at the top, then one line per process and exec,

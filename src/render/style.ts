@@ -26,7 +26,7 @@ export function styleFor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = pr
   return { color, width };
 }
 
-export type Paint = 'bold' | 'dim' | 'yellow' | 'red' | 'green' | 'cyan';
+export type Paint = 'bold' | 'dim' | 'yellow' | 'red' | 'green' | 'cyan' | 'grey';
 
 /**
  * Wrap text in an ANSI style when colour is on. `validateStream: false`: styleText would otherwise

@@ -146,6 +146,11 @@ function githubEncode(text: string, property: boolean): string {
   return property ? encoded.replace(/:/g, '%3A').replace(/,/g, '%2C') : encoded;
 }
 
+/** `1 descriptor`, `2 descriptors`: a count and its noun in agreement. */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
 /** The one line fdscan prints for a failure, `fdscan: MESSAGE`; the message may name a command or a path. */
 export function errorLine(message: string): string {
   return `fdscan: ${escapeText(message)}\n`;

@@ -1,6 +1,6 @@
 /** The readable output of `fdscan watch PID`: a line per sample as it is taken, then the summary. */
 import type { WatchSample, WatchSummary } from '../lifecycle/watch-process.js';
-import { descriptorLine, escapeText } from './text.js';
+import { descriptorLine, escapeText, plural } from './text.js';
 
 /** One sample: the count, what opened and closed since the sample before, an exec. */
 export function renderWatchSample(s: WatchSample): string {
@@ -17,9 +17,9 @@ export function renderWatchSummary(s: WatchSummary): string {
   // The whole series is in the JSON; the line stays short however long the watch ran.
   const counts = s.counts.length === 0 ? 'no sample'
     : `first ${s.counts[0]}, last ${s.counts[s.counts.length - 1]}, min ${Math.min(...s.counts)}, max ${Math.max(...s.counts)}`;
-  const lines = [`summary for pid ${s.pid} (${s.samples} sample${s.samples === 1 ? '' : 's'}, ${why}): ${counts}; growth ${s.growth >= 0 ? '+' : ''}${s.growth}`];
+  const lines = [`summary for pid ${s.pid} (${plural(s.samples, 'sample')}, ${why}): ${counts}; growth ${s.growth >= 0 ? '+' : ''}${s.growth}`];
   for (const e of s.execs) lines.push(`  exec at sample ${e.sample}: ${escapeText(e.argv.join(' '))}`);
-  if (s.stayed.length > 0) lines.push(`  ${s.stayed.length} descriptors appeared and stayed:`);
+  if (s.stayed.length > 0) lines.push(`  ${plural(s.stayed.length, 'descriptor')} appeared and stayed:`);
   for (const d of s.stayed) lines.push(`    ${descriptorLine(d)}  (since sample ${d.firstSeen})`);
   return `${lines.join('\n')}\n`;
 }

@@ -1,0 +1,133 @@
+/**
+ * Text fitted to a terminal's width. Text is handled as spans (escaped text plus the paint of the
+ * span) and painted only once it is cut into lines, so every line carries its own complete styles:
+ * an escape sequence is never split and no colour runs onto the next line. Widths are display
+ * columns as cli-table3 and terminals count them (string-width: a wide character is 2).
+ */
+import stringWidth from 'string-width';
+import { type Paint, type Style, paint } from './style.js';
+
+/** A run of already escaped text in one paint. */
+export interface Span {
+  text: string;
+  paint?: Paint;
+}
+
+/** One painted line and the columns it takes. */
+export interface Line {
+  text: string;
+  width: number;
+}
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** Columns `text` takes on a terminal (escaped text: no control characters). */
+export function displayWidth(text: string): number {
+  return PRINTABLE_ASCII.test(text) ? text.length : stringWidth(text);
+}
+
+/** Columns the spans take together. */
+export function spansWidth(spans: readonly Span[]): number {
+  let width = 0;
+  for (const span of spans) width += displayWidth(span.text);
+  return width;
+}
+
+/**
+ * The spans cut into painted lines of at most `width` columns (at least one, possibly empty).
+ * `words`: break after the last space that fits, where there is one, as prose is broken; otherwise
+ * anywhere, as a path is. A grapheme wider than `width` still gets a line of its own.
+ */
+export function wrapSpans(spans: readonly Span[], width: number, style: Style, words = false): Line[] {
+  const text = spans.map((s) => s.text).join('');
+  return lineRanges(text, Math.max(1, width), words).map(([start, end, w]) => ({ text: paintRange(spans, start, end, style), width: w }));
+}
+
+/** The spans on one line of at most `width` columns, cut with `…` when they do not fit. */
+export function truncateSpans(spans: readonly Span[], width: number, style: Style): string {
+  const text = spans.map((s) => s.text).join('');
+  if (displayWidth(text) <= width) return paintRange(spans, 0, text.length, style);
+  const [first] = lineRanges(text, Math.max(1, width - 1), false);
+  return `${paintRange(spans, first![0], first![1], style)}…`;
+}
+
+/** The spans painted on one line, whatever its width. */
+export function paintSpans(spans: readonly Span[], style: Style): string {
+  return spans.map((s) => (s.paint && s.text ? paint(style, s.paint, s.text) : s.text)).join('');
+}
+
+/**
+ * [start, end) of each line in UTF-16 units of `text`, and its width. With `words`, a line breaks
+ * after its last space when that space is past the line's middle (a long path still fills lines).
+ */
+function lineRanges(text: string, width: number, words: boolean): Array<[number, number, number]> {
+  const ranges: Array<[number, number, number]> = [];
+  const breakable = (space: number, start: number): boolean => words && space > start && (space - start) * 2 >= width;
+  if (PRINTABLE_ASCII.test(text)) {
+    let start = 0;
+    while (text.length - start > width) {
+      let end = start + width;
+      let next = end;
+      const space = text.lastIndexOf(' ', end);
+      if (breakable(space, start)) {
+        end = space;
+        next = space + 1;
+      }
+      ranges.push([start, end, end - start]);
+      start = next;
+    }
+    ranges.push([start, text.length, text.length - start]);
+    return ranges;
+  }
+  let start = 0;
+  let used = 0;
+  let space = -1;
+  let beforeSpace = 0;
+  for (const { segment, index } of graphemes.segment(text)) {
+    const w = stringWidth(segment);
+    if (used + w > width && index > start) {
+      if (words && segment === ' ') {
+        ranges.push([start, index, used]);
+        start = index + 1;
+        used = 0;
+        space = -1;
+        continue;
+      }
+      if (breakable(space, start)) {
+        ranges.push([start, space, beforeSpace]);
+        used -= beforeSpace + 1;
+        start = space + 1;
+      } else {
+        ranges.push([start, index, used]);
+        start = index;
+        used = 0;
+      }
+      space = -1;
+    }
+    if (segment === ' ') {
+      space = index;
+      beforeSpace = used;
+    }
+    used += w;
+  }
+  ranges.push([start, text.length, used]);
+  return ranges;
+}
+
+/** The part [start, end) of the spans' text, each piece in its span's paint. */
+function paintRange(spans: readonly Span[], start: number, end: number, style: Style): string {
+  let out = '';
+  let at = 0;
+  for (const span of spans) {
+    const from = Math.max(start, at);
+    const to = Math.min(end, at + span.text.length);
+    if (from < to) {
+      const piece = span.text.slice(from - at, to - at);
+      out += span.paint ? paint(style, span.paint, piece) : piece;
+    }
+    at += span.text.length;
+    if (at >= end) break;
+  }
+  return out;
+}

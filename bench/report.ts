@@ -20,15 +20,22 @@ function rss(cell: Cell | undefined): string {
   return cell?.maxRssKb ? `${(cell.maxRssKb.median / 1024).toFixed(1)}` : '-';
 }
 
-/** The slope of each command's median between the smallest and the largest crowd, in µs per process. */
+/**
+ * Each command's cost per process: the least-squares slope of its median against the machine's
+ * process count over the rows (other jobs may change the count between rows, so not first to last).
+ */
 function fleetCostPerProcess(fleet: NonNullable<BenchResults['fleet']>): Array<[string, number]> {
-  const first = fleet[0]!;
-  const last = fleet[fleet.length - 1]!;
-  if (last.processes <= first.processes) return [];
-  return first.cells.flatMap((cell): Array<[string, number]> => {
-    const a = cell.wallMs?.median;
-    const b = last.cells.find((c) => c.id === cell.id)?.wallMs?.median;
-    return a === undefined || b === undefined ? [] : [[cell.label, ((b - a) * 1000) / (last.processes - first.processes)]];
+  return fleet[0]!.cells.flatMap((cell): Array<[string, number]> => {
+    const points = fleet.flatMap((f) => {
+      const median = f.cells.find((c) => c.id === cell.id)?.wallMs?.median;
+      return median === undefined ? [] : [[f.processes, median] as const];
+    });
+    const meanX = points.reduce((sum, [x]) => sum + x, 0) / points.length;
+    const meanY = points.reduce((sum, [, y]) => sum + y, 0) / points.length;
+    const spread = points.reduce((sum, [x]) => sum + (x - meanX) ** 2, 0);
+    if (points.length < 2 || spread === 0) return [];
+    const slope = points.reduce((sum, [x, y]) => sum + (x - meanX) * (y - meanY), 0) / spread;
+    return [[cell.label, slope * 1000]];
   });
 }
 

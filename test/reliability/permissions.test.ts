@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -125,13 +125,22 @@ interface AuditSet {
   failures: Array<{ pid: number; code: string; message: string }>;
 }
 
-/** Pids whose /proc folder root owns: processes another user cannot read. */
+/** PF_KTHREAD in the flags field (9) of /proc/PID/stat: a kernel thread, which has no descriptor table. */
+const PF_KTHREAD = 0x00200000;
+
+/**
+ * Pids whose /proc folder root owns: processes another user cannot read. Kernel threads are left
+ * out: --all does not audit them (they hold no table), it counts them as `kernelThreads`.
+ */
 function rootOwnedPids(): Set<number> {
   const pids = new Set<number>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      if (statSync(`/proc/${name}`).uid === 0) pids.add(Number(name));
+      if (statSync(`/proc/${name}`).uid !== 0) continue;
+      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+      const flags = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]);
+      if ((flags & PF_KTHREAD) === 0) pids.add(Number(name));
     } catch { /* exited meanwhile: not a stable process */ }
   }
   return pids;

@@ -35,6 +35,8 @@ export interface MetricsServer {
 
 /** A worker that does not answer this long after the deadline is stuck (a read blocked in the kernel): it is replaced. */
 const STUCK_GRACE_MS = 1000;
+/** How long stopping waits for readings under way before it stops their threads. */
+const CLOSE_GRACE_MS = 3000;
 /** Answer before the scraper gives up: this share of its announced timeout. */
 const SCRAPER_SHARE = 0.9;
 
@@ -141,6 +143,8 @@ class ReadingPool {
   private readonly idle: Worker[] = [];
   private readonly all = new Set<Worker>();
   private readonly waiting: Job[] = [];
+  /** Threads at work, each with the promise of its reading's end. */
+  private readonly busy = new Map<Worker, Promise<void>>();
   private nextId = 0;
   private closed = false;
   onFailure: (message: string) => void = () => {};
@@ -165,6 +169,10 @@ class ReadingPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const job of this.waiting.splice(0)) job.resolve('fdscan serve is stopping');
+    // A thread stopped in the middle of a native read can abort the whole process: give readings
+    // under way a moment to end (they are bounded by their time limit) before stopping threads.
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_GRACE_MS));
+    await Promise.race([Promise.all(this.busy.values()), grace]);
     await Promise.all([...this.all].map((worker) => worker.terminate()));
     this.all.clear();
     this.idle.length = 0;
@@ -181,8 +189,12 @@ class ReadingPool {
   private run(worker: Worker, job: Job): void {
     const id = this.nextId++;
     let done = false;
+    let ended = (): void => {};
+    this.busy.set(worker, new Promise<void>((resolve) => { ended = resolve; }));
     const finish = (healthy: boolean): void => {
       done = true;
+      this.busy.delete(worker);
+      ended();
       clearTimeout(timer);
       worker.off('message', onMessage);
       worker.off('error', onError);

@@ -16,6 +16,7 @@ import { newAuditContext, readDescriptors } from './descriptors.js';
 import { close } from './libc-files.js';
 import { fileCapabilities, kill, pidfdOpen } from './libc-process.js';
 import { readArgv } from './process-info.js';
+import { linuxDescriptorLimits } from './limits.js';
 import { sameOpenFile } from './same-open-file.js';
 import { spawnStopped } from './spawn-stopped.js';
 import { runPtraceLoop, seize } from './ptrace-loop.js';
@@ -182,9 +183,10 @@ const TABLE_READ_RESERVE = 32;
 function descriptorsToSpare(): number {
   let soft = Number.POSITIVE_INFINITY;
   try {
-    const line = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'latin1'));
-    if (line && line[1] !== 'unlimited') soft = Number(line[1]);
-  } catch { /* no limits file: no budget */ }
+    soft = linuxDescriptorLimits(process.pid).soft ?? Number.POSITIVE_INFINITY; // null: unlimited
+  } catch (error) {
+    if (!(error instanceof FdscanError)) throw error; // no limits file: no budget
+  }
   let open = 0;
   try { open = readdirSync('/proc/self/fd').length; } catch { /* counted as none */ }
   return Math.max(0, soft - open - TABLE_READ_RESERVE);

@@ -1,4 +1,9 @@
 #!/usr/bin/env node
+":" //; FDSCAN_CALLER=; [ -r /proc/$$/status ] && while read -r FDSCAN_CALLER; do case $FDSCAN_CALLER in SigIgn:*) break;; esac; FDSCAN_CALLER=; done < /proc/$$/status; [ -n "$FDSCAN_CALLER" ] || FDSCAN_CALLER="SigIgn: $(ps -o sigignore= -p $$ 2>/dev/null | tr -d ' ')"; FDSCAN_CALLER="sigign=${FDSCAN_CALLER#SigIgn:?} nofile=$(ulimit -S -n)"; [ -r /proc/$$/environ ] && FDSCAN_CALLER="$FDSCAN_CALLER pwd:$(grep -z ^PWD= /proc/$$/environ | tr -d '\0')"; FDSCAN_CALLER=$FDSCAN_CALLER exec node "$0" "$@"
+// Line 2 is for /bin/sh, a comment to JavaScript. Installed on Linux or macOS, this file's first
+// line becomes `#!/bin/sh` (install-launcher.js): the shell records what Node resets before any
+// JavaScript runs (ignored signals, the soft descriptor limit; and PWD as given, which the shell
+// itself sets or rewrites) and execs Node on this file.
 // Loading can fail before fdscan's own error path exists (a descriptor limit too low for Node's
 // module loader): that too is one line and exit 2.
 const loaded = await import('../dist/src/cli/main.js').catch((error) => {

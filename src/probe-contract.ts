@@ -26,6 +26,7 @@
  *   untyped escapes a probe except a bug.
  * - Descriptor numbers are reused at once: a row must describe one object (check identity).
  */
+import type { CallerState } from './caller-state.js';
 import type { TraceResult } from './trace/trace-result.js';
 import { FdscanError } from './errors.js';
 
@@ -222,6 +223,8 @@ export interface TraceRequest {
   samplingIntervalMs: number;
   /** Stop every process at its exit to read its table (`exit.held`). */
   exitTables: boolean;
+  /** What fdscan's caller gave that Node took away (ignored signals, soft descriptor limit): the command gets it back. */
+  caller: CallerState;
 }
 
 /** A running trace. */

@@ -9,9 +9,9 @@ import { FdscanError, NoSuchProcess } from './errors.js';
 import { probeFor } from './probe.js';
 
 /** `sh -c STOP_THEN_EXEC sh CMD ARGS...`: stop, then exec CMD once sent SIGCONT. */
-export const STOP_THEN_EXEC = 'kill -STOP $$ && exec "$@"';
+export const STOP_THEN_EXEC = 'kill -STOP "$$" && exec "$@"';
 /** `sh -c STOP_ONLY`: stop; exit once continued. */
-export const STOP_ONLY = 'kill -STOP $$';
+export const STOP_ONLY = 'kill -STOP "$$"';
 
 const STOP_WAIT_MS = 10_000;
 

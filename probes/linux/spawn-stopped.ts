@@ -12,9 +12,12 @@
  *
  * Node marks its own 0, 1, 2 close-on-exec at start-up, so the stub's stdio is dup2'ed explicitly
  * (glibc's adddup2 of a descriptor onto itself clears FD_CLOEXEC). Signal dispositions Node set
- * (SIGPIPE ignored) are reset to default and the signal mask emptied, as child_process does.
+ * (SIGPIPE ignored) are reset to default and the signal mask emptied, as child_process does; then
+ * the stub's prelude (src/caller-state.ts) ignores again what fdscan's caller ignored, lowers the
+ * soft descriptor limit back to the caller's, and undoes what the shell did to the environment.
  */
 import { constants } from 'node:os';
+import { environmentRecord, shellPrelude, type CallerState } from '../../src/caller-state.js';
 import { FdscanError, osErrorName } from '../../src/errors.js';
 import { errno } from './libc.js';
 import {
@@ -30,7 +33,8 @@ const { EINTR } = constants.errno;
 /** glibc's sigset_t is 1024 bits. */
 const SIGSET_BYTES = 128;
 
-const STUB_SCRIPT = 'kill -STOP $$ && exec "$@"';
+/** As src/stopped-child.ts's STOP_THEN_EXEC (not imported: that module loads the whole probe, this runs in the tracer thread). */
+const STUB_SCRIPT = 'kill -STOP "$$" && exec "$@"';
 
 /** A posix_spawn failure (the stub could not start). */
 export class SpawnFailed extends FdscanError {
@@ -40,7 +44,7 @@ export class SpawnFailed extends FdscanError {
 }
 
 /** Spawn `argv` via the stopping stub; returns once the stub is stopped (not yet exec'd CMD). */
-export function spawnStopped(argv: string[], env: string[]): number {
+export function spawnStopped(argv: string[], env: string[], caller: CallerState): number {
   const actions = Buffer.alloc(SPAWN_STRUCT_BYTES);
   const attr = Buffer.alloc(SPAWN_STRUCT_BYTES);
   check(posixSpawnFileActionsInit(actions), 'posix_spawn_file_actions_init');
@@ -51,7 +55,7 @@ export function spawnStopped(argv: string[], env: string[]): number {
     check(posixSpawnattrSetsigmask(attr, Buffer.alloc(SIGSET_BYTES, 0)), 'posix_spawnattr_setsigmask');
     check(posixSpawnattrSetflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK), 'posix_spawnattr_setflags');
     const pid = [0];
-    const stubArgv = ['sh', '-c', STUB_SCRIPT, 'fdscan', ...argv, null];
+    const stubArgv = ['sh', '-c', shellPrelude(environmentRecord(env), caller) + STUB_SCRIPT, 'fdscan', ...argv, null];
     check(posixSpawn(pid, '/bin/sh', actions, attr, stubArgv, [...env, null]), 'posix_spawn /bin/sh');
     waitForStop(pid[0]!);
     return pid[0]!;

@@ -88,7 +88,7 @@ function post(message: TracerMessage): void {
 
 function run(request: WorkerRequest): TraceResult {
   const recorder = new TraceRecorder(request.argv, process.pid, procReader());
-  const root = spawnStopped(request.argv, request.env);
+  const root = spawnStopped(request.argv, request.env, request.caller);
   recorder.addRoot(root);
   const registry = new ForwardingRegistry(request.registry);
   /** Registry slot of each live process. */

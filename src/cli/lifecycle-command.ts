@@ -1,5 +1,6 @@
 /** `fdscan lifecycle -- CMD [ARGS...]`: the Popen lifecycle, step by step, with fdscan's own descriptor table. */
 import type { Argv, CommandModule } from 'yargs';
+import { heeded } from '../caller-state.js';
 import { UsageError } from '../errors.js';
 import { runLifecycle } from '../lifecycle/popen-lifecycle.js';
 import { renderLifecycle } from '../render/lifecycle-text.js';
@@ -36,12 +37,12 @@ async function runLifecycleCommand(argv: LifecycleArgs): Promise<void> {
   // SIGINT or SIGTERM: stop the child, clean up, print what was seen, and die of it as a shell would say (128+N).
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals): void => controller.abort(signal);
-  for (const signal of STOPPING_SIGNALS) process.once(signal, stop);
+  for (const signal of heeded(STOPPING_SIGNALS)) process.once(signal, stop);
   let result;
   try {
     result = await runLifecycle(command, { input: argv.input, signal: controller.signal });
   } finally {
-    for (const signal of STOPPING_SIGNALS) process.off(signal, stop);
+    for (const signal of heeded(STOPPING_SIGNALS)) process.off(signal, stop);
   }
   process.stdout.write(argv.json ? `${JSON.stringify({ schema: 'fdscan/lifecycle@1', ...result })}\n` : renderLifecycle(result, styleFor(process.stdout)));
   if (result.interrupted) process.exitCode = shellStatus(undefined, result.interrupted as NodeJS.Signals);

@@ -1,4 +1,5 @@
 /** The fdscan command line: one yargs parser, one module per command. */
+import { keepCallerIgnores, takeCallerState } from '../caller-state.js';
 import { FdscanError, errnoOf } from '../errors.js';
 import { errorLine } from '../render/text.js';
 import { auditCommand, runAudit } from './audit-command.js';
@@ -19,6 +20,10 @@ Inheritable means close-on-exec is clear (Linux, macOS) or HANDLE_FLAG_INHERIT i
 /** Parse argv and run the chosen command; sets process.exitCode, never calls process.exit. */
 export async function main(args: string[]): Promise<void> {
   noteReceived(args);
+  // What the POSIX launcher recorded of the caller before Node reset it: out of the environment
+  // before anything is spawned, and the caller's ignored signals stay ignored here too.
+  takeCallerState();
+  keepCallerIgnores();
   // A bug thrown outside the command's promise (an event handler, a stream) is still one line;
   // nothing is left to finish after it, so the process ends there.
   // Node opens its inspector on 127.0.0.1:9229 at SIGUSR1; fdscan may run as root: a listener stops that.

@@ -1,7 +1,9 @@
 /** `fdscan run --close-fds [--keep 3,5] -- CMD`: start CMD with only 0, 1, 2 and the kept descriptors. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { Argv, CommandModule } from 'yargs';
+import { callerState, heeded, shellPrelude } from '../caller-state.js';
 import { UsageError } from '../errors.js';
+import { CommandNotFound, findExecutable } from '../trace/trace-command.js';
 import { markAllCloseOnExec } from '../close-fds.js';
 import { withBlockingStdio } from '../stdio-mode.js';
 import { errorLine } from '../render/text.js';
@@ -51,9 +53,29 @@ async function runRun(argv: RunArgs): Promise<void> {
   await withBlockingStdio(() => runChild(command));
 }
 
+/**
+ * CMD itself, or, when the launcher recorded what Node took from fdscan's caller (ignored
+ * signals, the soft descriptor limit), a POSIX shell step that gives it back and execs CMD in its
+ * place: same pid, same descriptors.
+ */
+function startChild(command: string[]): ChildProcess {
+  if (!callerState().recorded) return spawn(command[0]!, command.slice(1), { stdio: 'inherit' });
+  // The shell would report a missing CMD in its own words and exit 127: say it as fdscan does.
+  findExecutable(command[0]!, process.env.PATH);
+  return spawn('/bin/sh', ['-c', `${shellPrelude(process.env)}exec "$@"`, 'fdscan', ...command], { stdio: 'inherit' });
+}
+
 async function runChild(command: string[]): Promise<void> {
-  const child = spawn(command[0]!, command.slice(1), { stdio: 'inherit' });
-  const forwarders = FORWARDED_SIGNALS.map((signal) => {
+  let child: ChildProcess;
+  try {
+    child = startChild(command);
+  } catch (error) {
+    if (!(error instanceof CommandNotFound)) throw error;
+    process.stderr.write(errorLine(error.message));
+    process.exitCode = EXIT_NOT_FOUND;
+    return;
+  }
+  const forwarders = heeded(FORWARDED_SIGNALS).map((signal) => {
     const listener = (): void => { child.kill(signal); };
     process.on(signal, listener);
     return [signal, listener] as const;

@@ -1,5 +1,6 @@
 /** `fdscan serve`: a /metrics endpoint for Prometheus, until SIGTERM or Ctrl-C. */
 import type { Argv, CommandModule } from 'yargs';
+import { heeded } from '../caller-state.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_LISTEN, parseListenAddress } from '../metrics/listen-address.js';
 import { startMetricsServer } from '../metrics/serve.js';
@@ -48,7 +49,7 @@ async function runServe(argv: ServeArgs): Promise<void> {
   // Signals are taken before listening: a SIGTERM that comes while it starts still stops it.
   let stop!: (signal: NodeJS.Signals) => void;
   const stopped = new Promise<NodeJS.Signals>((resolve) => { stop = resolve; });
-  for (const signal of ENDING_SIGNALS) process.once(signal, stop);
+  for (const signal of heeded(ENDING_SIGNALS)) process.once(signal, stop);
   try {
     const server = await startMetricsServer({ ...metrics, ...address, timeLimitMs, concurrency: argv.concurrency, queue: 4 * argv.concurrency });
     process.stderr.write(`fdscan serve: listening on ${server.url}\n`);
@@ -56,6 +57,6 @@ async function runServe(argv: ServeArgs): Promise<void> {
     await server.close();
     process.exitCode = EXIT_OK;
   } finally {
-    for (const signal of ENDING_SIGNALS) process.off(signal, stop);
+    for (const signal of heeded(ENDING_SIGNALS)) process.off(signal, stop);
   }
 }

@@ -1,6 +1,7 @@
 /** `fdscan top`: processes ranked by how close they are to their descriptor limit, once or every --interval. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Argv, CommandModule } from 'yargs';
+import { heeded } from '../caller-state.js';
 import { UsageError } from '../errors.js';
 import { renderTop, topDocument } from '../render/top-text.js';
 import { styleFor } from '../render/style.js';
@@ -63,7 +64,7 @@ async function runTop(argv: TopArgs): Promise<void> {
   }
   const controller = new AbortController();
   const stop = (): void => controller.abort();
-  for (const signal of ENDING_SIGNALS) process.once(signal, stop);
+  for (const signal of heeded(ENDING_SIGNALS)) process.once(signal, stop);
   try {
     let previous: TopResult | undefined;
     for (let n = 0; argv.count === undefined || n < argv.count; n++) {
@@ -81,6 +82,6 @@ async function runTop(argv: TopArgs): Promise<void> {
     }
     process.exitCode = EXIT_OK;
   } finally {
-    for (const signal of ENDING_SIGNALS) process.off(signal, stop);
+    for (const signal of heeded(ENDING_SIGNALS)) process.off(signal, stop);
   }
 }

@@ -1,4 +1,5 @@
 /** What the commands that wrap a traced CMD share: running it, and where their report goes. */
+import { heeded } from '../caller-state.js';
 import { traceCommand, CommandNotFound } from '../trace/trace-command.js';
 import type { TraceResult } from '../trace/trace-result.js';
 import { styleFor, type Style } from '../render/style.js';
@@ -12,7 +13,7 @@ import { FORWARDED_SIGNALS, openReportFile } from './wrapping.js';
  */
 export async function traceWrapped(command: string[], method: 'auto' | 'sampling' = 'auto'): Promise<TraceResult | undefined> {
   try {
-    return await traceCommand(command, { method, forwardSignals: [...FORWARDED_SIGNALS], exitTables: false });
+    return await traceCommand(command, { method, forwardSignals: heeded(FORWARDED_SIGNALS), exitTables: false });
   } catch (error) {
     if (!(error instanceof CommandNotFound)) throw error;
     process.stderr.write(errorLine(error.message));

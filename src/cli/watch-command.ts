@@ -1,5 +1,6 @@
 /** `fdscan watch PID [--interval 1s] [--count N] [--json]`: sample a live process's descriptors; Ctrl-C prints the summary. */
 import type { Argv, CommandModule } from 'yargs';
+import { heeded } from '../caller-state.js';
 import { UsageError } from '../errors.js';
 import { watchProcess } from '../lifecycle/watch-process.js';
 import { renderWatchSample, renderWatchSummary } from '../render/watch-text.js';
@@ -34,7 +35,7 @@ async function runWatch(argv: WatchArgs): Promise<void> {
   // Ctrl-C, `kill`, `timeout` and a closed terminal all end the watch with its summary.
   const controller = new AbortController();
   const onInterrupt = (): void => controller.abort();
-  for (const signal of ENDING_SIGNALS) process.once(signal, onInterrupt);
+  for (const signal of heeded(ENDING_SIGNALS)) process.once(signal, onInterrupt);
   try {
     const summary = await watchProcess(pid, {
       intervalMs, count: argv.count, signal: controller.signal,
@@ -43,6 +44,6 @@ async function runWatch(argv: WatchArgs): Promise<void> {
     process.stdout.write(argv.json ? `${JSON.stringify({ schema: 'fdscan/watch@1', ...summary })}\n` : renderWatchSummary(summary));
     process.exitCode = EXIT_OK;
   } finally {
-    for (const signal of ENDING_SIGNALS) process.off(signal, onInterrupt);
+    for (const signal of heeded(ENDING_SIGNALS)) process.off(signal, onInterrupt);
   }
 }

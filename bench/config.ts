@@ -13,29 +13,51 @@ export interface BenchConfig {
   slowRuns: number;
   /** Extra idle processes started for the fleet rows (top, metrics), one row each. */
   crowds: number[];
+  /** The Nodes fdscan runs on, one lane each: `machine` (the Node running the bench) or a major (fetched). */
+  nodes: string[];
+  /** Processes the machine should have for the `--all` rows (a crowd makes up the difference; 0: as it is). */
+  allProcesses: number;
+  /** Compiler runs of the `make -j2` row (0: no make row). */
+  compiles: number;
+  /** A second, longer exec count for the memory per traced process (0: not measured). */
+  memoryExecs: number;
+  /** Install lsof, lsfd, strace and make with apt-get when missing (as root). */
+  install: boolean;
   /** Where to write the JSON results; undefined: do not write. */
   out?: string;
 }
 
-const USAGE = `Usage: npm run bench -- [--quick] [--runs N] [--sizes 1000,10000,19000] [--execs N] [--crowds 0,250,1000] [--out FILE | --no-write]
-  --quick     smoke run: 3 runs, 1,000 descriptors, 50 execs, no extra processes, results not written
-  --runs N    timed runs per cell (default 15, or FDSCAN_BENCH_RUNS)
-  --sizes     descriptor counts of the holder process (default 1000,10000,19000, or FDSCAN_BENCH_SIZES)
-  --execs N   execs of true in the tracing script (default 500)
-  --crowds    extra idle processes for the top and metrics rows (default 0,250,1000)
-  --out FILE  where the JSON goes (default bench/results.json; quick mode writes nothing unless given)`;
+const USAGE = `Usage: npm run bench -- [--quick] [--runs N] [--sizes 30,1000,10000,19000] [--execs N] [--nodes machine,26]
+                       [--all-processes N] [--compiles N] [--memory-execs N] [--crowds 0,250,1000] [--no-install]
+                       [--out FILE | --no-write]
+  --quick           smoke run: 3 runs, 30 and 1,000 descriptors, 50 execs, this Node only, no crowd, results not written
+  --runs N          timed runs per cell (default 11, or FDSCAN_BENCH_RUNS)
+  --sizes           descriptor counts of the holder process (default 30,1000,10000,19000, or FDSCAN_BENCH_SIZES)
+  --execs N         execs of /bin/true in the tracing script (default 500)
+  --nodes           Nodes to run fdscan on, a lane each: machine (this one) and majors fetched from npm (default machine,26)
+  --all-processes N processes on the machine for the --all rows; a crowd of idle ones makes up the difference (default 1000)
+  --compiles N      compiler runs of the make -j2 row (default 100; 0: none)
+  --memory-execs N  execs of a second tracing run, for the memory per traced process (default 2500; 0: none)
+  --crowds          extra idle processes for the top and metrics rows, machine lane only (default 0,250,1000)
+  --no-install      do not apt-get what is missing (lsof, util-linux, strace, make)
+  --out FILE        where the JSON goes (default bench/results.json; quick mode writes nothing unless given)`;
 
 /** Parse argv; throws with the usage text on a bad flag. */
 export function parseConfig(args: string[], env: NodeJS.ProcessEnv, defaultOut: string): BenchConfig {
   const quick = args.includes('--quick');
   const config: BenchConfig = {
     quick,
-    runs: quick ? 3 : positive(env.FDSCAN_BENCH_RUNS ?? '15', 'FDSCAN_BENCH_RUNS'),
+    runs: quick ? 3 : positive(env.FDSCAN_BENCH_RUNS ?? '11', 'FDSCAN_BENCH_RUNS'),
     warmup: 1,
-    sizes: quick ? [1000] : sizes(env.FDSCAN_BENCH_SIZES ?? '1000,10000,19000'),
+    sizes: quick ? [30, 1000] : sizes(env.FDSCAN_BENCH_SIZES ?? '30,1000,10000,19000'),
     execs: quick ? 50 : 500,
     slowRuns: quick ? 1 : 5,
     crowds: quick ? [0] : [0, 250, 1000],
+    nodes: quick ? ['machine'] : ['machine', '26'],
+    allProcesses: quick ? 0 : 1000,
+    compiles: quick ? 4 : 100,
+    memoryExecs: quick ? 0 : 2500,
+    install: true,
     out: quick ? undefined : defaultOut,
   };
   for (let i = 0; i < args.length; i++) {
@@ -50,6 +72,11 @@ export function parseConfig(args: string[], env: NodeJS.ProcessEnv, defaultOut: 
     else if (flag === '--sizes') config.sizes = sizes(value());
     else if (flag === '--execs') config.execs = positive(value(), flag);
     else if (flag === '--crowds') config.crowds = value().split(',').map((c) => counting(c.trim(), flag));
+    else if (flag === '--nodes') config.nodes = value().split(',').map((n) => node(n.trim()));
+    else if (flag === '--all-processes') config.allProcesses = counting(value(), flag);
+    else if (flag === '--compiles') config.compiles = counting(value(), flag);
+    else if (flag === '--memory-execs') config.memoryExecs = counting(value(), flag);
+    else if (flag === '--no-install') config.install = false;
     else if (flag === '--out') config.out = value();
     else if (flag === '--no-write') config.out = undefined;
     else if (flag === '--help' || flag === '-h') throw new Error(USAGE);
@@ -69,6 +96,11 @@ function counting(text: string, name: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new Error(`${name}: expected whole numbers, got '${text}'`);
   return n;
+}
+
+function node(text: string): string {
+  if (text !== 'machine' && !/^\d+$/.test(text)) throw new Error(`--nodes: expected machine or a Node major (26), got '${text}'`);
+  return text;
 }
 
 function sizes(text: string): number[] {

@@ -19,7 +19,7 @@ export interface FleetRun {
 }
 
 /** Start `n` idle processes; resolves with a stop function once they are all up. */
-async function startCrowd(n: number): Promise<() => Promise<void>> {
+export async function startCrowd(n: number): Promise<() => Promise<void>> {
   if (n === 0) return async () => {};
   const child = spawn('python3', [join(repoRoot, 'bench', 'crowd.py'), String(n)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise((resolve) => child.once('exit', resolve));

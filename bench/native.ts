@@ -16,6 +16,8 @@ export const nativeSources = join(repoRoot, 'bench', 'native');
 export interface NativeTools {
   /** The compiler used, e.g. "cc (Debian 12.2.0-14) 12.2.0"; undefined when there is none. */
   compiler?: string;
+  /** The command that runs it (cc, gcc, clang or $CC). */
+  compilerCommand?: string;
   floor?: string;
   measure?: string;
   holder?: string;
@@ -43,6 +45,7 @@ export function buildNativeTools(outDir: string = mkdtempSync(join(tmpdir(), 'fd
     return tools;
   }
   tools.compiler = compiler.version;
+  tools.compilerCommand = compiler.command;
   for (const name of PROGRAMS) {
     const output = join(outDir, name);
     const build = spawnSync(compiler.command, ['-O2', '-o', output, join(nativeSources, `${name}.c`)], { encoding: 'utf8' });

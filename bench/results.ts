@@ -1,4 +1,4 @@
-/** The shape of bench/results.json (schema fdscan/bench@1) and the targets of issues 6 and 12. */
+/** The shape of bench/results.json (schema fdscan/bench@2): one lane per Node, and the targets of issue 13 (and the table target of issue 12). */
 import type { Cell } from './cells.js';
 import type { FleetRun } from './fleet.js';
 import { ratio } from './stats.js';
@@ -13,24 +13,42 @@ export interface AuditRun {
   ratios: { fdscanOverLsof?: number; fdscanOverLsfd?: number; fdscanMinusNodeOverFloor?: number; tableOverJson?: number };
 }
 
-export interface BenchResults {
-  schema: 'fdscan/bench@1';
-  date: string;
-  machine: { cores: number; cpu: string; kernel: string; node: string; lsof?: string; lsfd?: string; cc?: string };
-  config: { runs: number; warmup: number; sizes: number[]; execs: number; slowRuns: number; quick: boolean; crowds?: number[] };
+/** Everything measured with fdscan running on one Node. */
+export interface LaneResults {
+  /** The node binary and its version. */
+  node: string;
+  version: string;
   audits: AuditRun[];
-  machineWide?: { processes: number; descriptors: number; cells: Cell[] };
+  /** `--all` with the machine brought to 1,000+ processes (`extra` of them idle, started for it). */
+  machineWide?: { processes: number; descriptors: number; extra: number; cells: Cell[] };
   tracing: { execs: number; gate: boolean; inheritDiff: boolean; cells: Cell[] };
-  /** top and metrics against the number of processes on the machine. */
-  fleet?: FleetRun[];
+  /** The gate's peak memory at a second, longer exec count, and the growth per traced process. */
+  traceMemory?: { fromExecs: number; toExecs: number; bytesPerProcess: number; cells: Cell[] };
+  /** `make -j2` of small compiles, bare and under the gate. */
+  make?: { compiles: number; cells: Cell[] };
   memory?: { fromN: number; toN: number; bytesPerFd: number; slopes: Array<{ fromN: number; toN: number; bytesPerFd: number }> };
   targets: Target[];
+}
+
+export interface BenchResults {
+  schema: 'fdscan/bench@2';
+  date: string;
+  machine: { cores: number; cpu: string; kernel: string; lsof?: string; lsfd?: string; strace?: string; make?: string; cc?: string };
+  config: {
+    runs: number; warmup: number; sizes: number[]; execs: number; slowRuns: number; quick: boolean; crowds: number[];
+    nodes: string[]; allProcesses: number; compiles: number; memoryExecs: number;
+  };
+  lanes: LaneResults[];
+  /** top and metrics against the number of processes (the machine's Node). */
+  fleet?: FleetRun[];
   notes: string[];
 }
 
 export interface Target {
   name: string;
   status: 'PASS' | 'GAP' | 'N/A';
+  /** The measured ratio against the target's bound (≤ 1 passes), when there is one. */
+  ratio?: number;
   detail: string;
 }
 
@@ -51,9 +69,10 @@ export function auditRatios(cells: Cell[]): AuditRun['ratios'] {
   };
 }
 
-/** Peak-memory growth of fdscan per descriptor, between each pair of sizes and end to end. */
-export function memoryGrowth(audits: AuditRun[]): BenchResults['memory'] {
+/** Peak-memory growth of fdscan per descriptor, between each pair of sizes (1,000 and up) and end to end. */
+export function memoryGrowth(audits: AuditRun[]): LaneResults['memory'] {
   const points = audits
+    .filter((a) => a.n >= 1000)
     .map((a) => ({ n: a.held, kb: a.cells.find((c) => c.id === 'fdscan')?.maxRssKb?.median }))
     .filter((p): p is { n: number; kb: number } => p.kb !== undefined)
     .sort((a, b) => a.n - b.n);
@@ -63,62 +82,74 @@ export function memoryGrowth(audits: AuditRun[]): BenchResults['memory'] {
   return { fromN: points[0]!.n, toN: points[points.length - 1]!.n, bytesPerFd: slope(points[0]!, points[points.length - 1]!), slopes };
 }
 
-/** PASS/GAP per target of issues 6 and 12; N/A when the bench could not measure it. */
-export function evaluateTargets(results: Omit<BenchResults, 'targets'>): Target[] {
+const fmt = (v: number | undefined): string => (v === undefined ? '?' : `${Math.round(v)} ms`);
+
+/** A target `value ≤ bound`: PASS or GAP with the ratio value/bound, N/A with why when either is missing. */
+function bounded(name: string, value: number | undefined, bound: number | undefined, detail: string, missing: string): Target {
+  if (value === undefined || bound === undefined || bound <= 0) return { name, status: 'N/A', detail: missing };
+  const r = ratio(value, bound)!;
+  return { name, status: value <= bound ? 'PASS' : 'GAP', ratio: r, detail };
+}
+
+/** PASS/GAP per target of issue 13 (and the table target of issue 12), for one lane. */
+export function evaluateTargets(lane: Omit<LaneResults, 'targets'>): Target[] {
   const targets: Target[] = [];
-  const at10k = results.audits.find((a) => a.n === 10000);
-  const fmt = (v: number | undefined): string => (v === undefined ? '?' : `${Math.round(v)} ms`);
-  if (!at10k) {
-    targets.push({ name: '10k: fdscan ≤ min(lsof +fg, lsfd -J)', status: 'N/A', detail: '10,000 descriptors not measured in this run' });
-    targets.push({ name: '10k: fdscan − node -e 0 ≤ 1.5 × C floor', status: 'N/A', detail: '10,000 descriptors not measured in this run' });
-  } else {
-    const fdscan = median(at10k.cells, 'fdscan');
-    const others = [median(at10k.cells, 'lsof'), median(at10k.cells, 'lsfd')].filter((v): v is number => v !== undefined);
-    if (fdscan === undefined || others.length === 0) {
-      targets.push({ name: '10k: fdscan ≤ min(lsof +fg, lsfd -J)', status: 'N/A', detail: 'lsof and lsfd both missing' });
-    } else {
-      const best = Math.min(...others);
-      targets.push({ name: '10k: fdscan ≤ min(lsof +fg, lsfd -J)', status: fdscan <= best ? 'PASS' : 'GAP',
-        detail: `${fmt(fdscan)} vs ${fmt(best)} (${ratio(fdscan, best)}×)` });
-    }
-    const node = median(at10k.cells, 'node');
-    const floor = median(at10k.cells, 'floor');
-    if (fdscan === undefined || node === undefined || floor === undefined) {
-      targets.push({ name: '10k: fdscan − node -e 0 ≤ 1.5 × C floor', status: 'N/A', detail: 'no C floor (no compiler)' });
-    } else {
-      const own = fdscan - node;
-      targets.push({ name: '10k: fdscan − node -e 0 ≤ 1.5 × C floor', status: own <= 1.5 * floor ? 'PASS' : 'GAP',
-        detail: `${fmt(own)} vs 1.5 × ${fmt(floor)} = ${fmt(1.5 * floor)} (${ratio(own, floor)}× floor)` });
-    }
+  const at10k = lane.audits.find((a) => a.n === 10000);
+  const small = lane.audits.find((a) => a.n <= 100);
+  const cell = (cells: Cell[] | undefined, id: string): number | undefined => (cells ? median(cells, id) : undefined);
+
+  const fdscan10k = cell(at10k?.cells, 'fdscan');
+  const peers10k = [cell(at10k?.cells, 'lsof'), cell(at10k?.cells, 'lsfd')].filter((v): v is number => v !== undefined);
+  const best = peers10k.length > 0 ? Math.min(...peers10k) : undefined;
+  targets.push(bounded('10k descriptors: fdscan ≤ min(lsof +fg, lsfd -J)', fdscan10k, best,
+    `${fmt(fdscan10k)} vs ${fmt(best)}`, at10k ? 'lsof and lsfd both missing' : '10,000 descriptors not measured'));
+  const node10k = cell(at10k?.cells, 'node');
+  const floor10k = cell(at10k?.cells, 'floor');
+  const own10k = fdscan10k !== undefined && node10k !== undefined ? fdscan10k - node10k : undefined;
+  targets.push(bounded('10k descriptors: fdscan − node -e 0 ≤ 1.5 × C floor', own10k, floor10k === undefined ? undefined : 1.5 * floor10k,
+    `${fmt(own10k)} vs 1.5 × ${fmt(floor10k)}`, at10k ? 'no C floor (no compiler)' : '10,000 descriptors not measured'));
+  const fdscanSmall = cell(small?.cells, 'fdscan');
+  const nodeSmall = cell(small?.cells, 'node');
+  const lsofSmall = cell(small?.cells, 'lsofPlain');
+  const ownSmall = fdscanSmall !== undefined && nodeSmall !== undefined ? fdscanSmall - nodeSmall : undefined;
+  targets.push(bounded(`${small?.held ?? 30} descriptors: fdscan − node -e 0 ≤ lsof -p`, ownSmall, lsofSmall,
+    `${fmt(fdscanSmall)} − ${fmt(nodeSmall)} = ${fmt(ownSmall)} vs ${fmt(lsofSmall)}`, small ? 'lsof missing' : 'no size ≤ 100 measured'));
+
+  const all = cell(lane.machineWide?.cells, 'fdscanAll');
+  const lsofAll = cell(lane.machineWide?.cells, 'lsofAll');
+  targets.push(bounded(`--all, ${lane.machineWide?.processes.toLocaleString('en-US') ?? '1,000+'} processes: fdscan ≤ lsof -n -P`, all, lsofAll,
+    `${fmt(all)} vs ${fmt(lsofAll)}`, lane.machineWide ? 'lsof missing' : 'not measured'));
+
+  const bare = cell(lane.tracing.cells, 'bare');
+  const strace = cell(lane.tracing.cells, 'strace');
+  for (const [id, label] of [['gate', 'gate'], ['inheritDiff', 'inherit-diff']] as const) {
+    const traced = cell(lane.tracing.cells, id);
+    const execs = lane.tracing.execs;
+    targets.push(bounded(`${label}, ${execs} execs: ≤ 1.2 × strace -f --seccomp-bpf`, traced, strace === undefined ? undefined : 1.2 * strace,
+      `${fmt(traced)} vs 1.2 × ${fmt(strace)}`, traced === undefined ? `${label} not measured` : 'strace missing'));
+    targets.push(bounded(`${label}, ${execs} execs: ≤ 1.5 × bare`, traced, bare === undefined ? undefined : 1.5 * bare,
+      `${fmt(traced)} vs 1.5 × ${fmt(bare)}`, `${label} not measured`));
   }
-  // Issue 12: printing the table costs about what reading the descriptors does, not more.
-  if (!at10k) {
-    targets.push({ name: '10k: table ≤ 2 × --json', status: 'N/A', detail: '10,000 descriptors not measured in this run' });
-  } else {
-    const table = median(at10k.cells, 'fdscanTable');
-    const json = median(at10k.cells, 'fdscan');
-    const r = ratio(table, json);
-    targets.push({ name: '10k: table ≤ 2 × --json', status: r === undefined ? 'N/A' : r <= 2 ? 'PASS' : 'GAP',
-      detail: `${fmt(table)} vs ${fmt(json)} (${r ?? '?'}×)` });
-  }
-  const bare = median(results.tracing.cells, 'bare');
-  const gate = median(results.tracing.cells, 'gate');
-  if (!results.tracing.gate) {
-    targets.push({ name: `gate overhead ≤ 1.3× bare (${results.tracing.execs} execs)`, status: 'N/A', detail: 'fdscan gate not available yet' });
-  } else {
-    const r = ratio(gate, bare);
-    targets.push({ name: `gate overhead ≤ 1.3× bare (${results.tracing.execs} execs)`, status: r !== undefined && r <= 1.3 ? 'PASS' : 'GAP',
-      detail: `${fmt(gate)} vs ${fmt(bare)} (${r}×)` });
-  }
-  const memory = results.memory;
-  if (!memory || memory.slopes.length < 2) {
-    targets.push({ name: 'memory grows linearly', status: 'N/A', detail: memory ? `${memory.bytesPerFd} B/fd; three sizes needed to judge linearity` : 'two sizes or more, with peak memory, needed' });
-  } else {
+  const makeBare = cell(lane.make?.cells, 'makeBare');
+  const makeGate = cell(lane.make?.cells, 'makeGate');
+  targets.push(bounded(`make -j2 of ${lane.make?.compiles ?? 100} compiles under gate: ≤ 1.1 × bare`, makeGate, makeBare === undefined ? undefined : 1.1 * makeBare,
+    `${fmt(makeGate)} vs 1.1 × ${fmt(makeBare)}`, 'make or a compiler missing'));
+
+  const memory = lane.memory;
+  targets.push(bounded('memory: ≤ 4 KB per descriptor audited', memory?.bytesPerFd, 4096,
+    memory ? `${memory.bytesPerFd} B/fd from ${memory.fromN} to ${memory.toN}` : '', 'two sizes of 1,000 or more, with peak memory, needed'));
+  const perProcess = lane.traceMemory?.bytesPerProcess;
+  targets.push(bounded('memory: ≤ 2 KB per traced process', perProcess, 2048,
+    lane.traceMemory ? `${perProcess} B/process from ${lane.traceMemory.fromExecs} to ${lane.traceMemory.toExecs} execs` : '', 'not measured (--memory-execs 0)'));
+  if (memory && memory.slopes.length >= 2) {
     // Linear: the growth per descriptor of the upper range is no more than 1.5× that of the lower.
     const [low, high] = [memory.slopes[0]!.bytesPerFd, memory.slopes[memory.slopes.length - 1]!.bytesPerFd];
-    const linear = high <= Math.max(1.5 * low, low + 512);
-    targets.push({ name: 'memory grows linearly', status: linear ? 'PASS' : 'GAP',
-      detail: `${memory.bytesPerFd} B/fd from ${memory.fromN} to ${memory.toN} (${memory.slopes.map((s) => `${s.bytesPerFd} B/fd ${s.fromN}→${s.toN}`).join(', ')})` });
+    targets.push({ name: 'memory grows linearly', status: high <= Math.max(1.5 * low, low + 512) ? 'PASS' : 'GAP',
+      detail: memory.slopes.map((s) => `${s.bytesPerFd} B/fd ${s.fromN}→${s.toN}`).join(', ') });
   }
+  // Issue 12: printing the table costs about what reading the descriptors does, not more.
+  const table = cell(at10k?.cells, 'fdscanTable');
+  targets.push(bounded('10k descriptors: table ≤ 2 × --json', table, fdscan10k === undefined ? undefined : 2 * fdscan10k,
+    `${fmt(table)} vs 2 × ${fmt(fdscan10k)}`, '10,000 descriptors not measured'));
   return targets;
 }

@@ -10,7 +10,7 @@ import { judgeTrace } from '../gate/gate-analysis.js';
 import { applyBaseline, checkWritable, readBaseline, writeBaseline, type BaselineEntry } from '../gate/baseline.js';
 import { gateDocument, renderGateText, renderGithubAnnotations, renderJunit } from '../render/gate-report.js';
 import { reportSink, reportStyle, traceWrapped } from './traced-command.js';
-import { openReportFile, passOnReceived } from './wrapping.js';
+import { openReportFile, passOnReceived, workingDirectory } from './wrapping.js';
 import { wrappedCommand, type ArgsOf, type PassThrough } from './arguments.js';
 import { EXIT_ERROR, EXIT_FINDING, EXIT_OK } from './exit-codes.js';
 
@@ -52,7 +52,7 @@ async function runGate(argv: GateArgs): Promise<void> {
   // First, before fdscan opens anything that stays open (a report file would look received).
   passOnReceived();
   // Everything that can refuse does so before CMD runs: the config, the rules, the report files.
-  const config = loadAllowConfig(process.cwd(), argv.config);
+  const config = loadAllowConfig(workingDirectory(), argv.config);
   const rules = parseAllow([...(argv.allow ?? []).flatMap((a) => String(a)), ...config.specs]);
   const writeReport = reportSink(argv.output);
   const junit = argv.junit ? openReportFile(argv.junit, '--junit') : undefined;

@@ -4,7 +4,7 @@ import { FdscanError, errnoOf } from '../errors.js';
 import { errorLine } from '../render/text.js';
 import { auditCommand, runAudit } from './audit-command.js';
 import { EXIT_ERROR, EXIT_INTERNAL } from './exit-codes.js';
-import { noteReceived } from './wrapping.js';
+import { noteReceived, workingDirectory } from './wrapping.js';
 import { simpleAuditArgs } from './fast-path.js';
 
 const EPILOGUE = `Exit status:
@@ -87,7 +87,7 @@ async function parseWithYargs(args: string[]): Promise<void> {
       import('./metrics-command.js'),
       import('./serve-command.js'),
     ]);
-  const parser = yargs(args)
+  const parser = yargs(args, workingDirectory() ?? '/')
     .scriptName('fdscan')
     .usage('fdscan: file-descriptor diagnostics\n\nUsage: $0 [pid..] [options]')
     .command(auditCommand)

@@ -32,6 +32,18 @@ export function passOnReceived(): number[] {
   return probeFor().restoreReceived?.() ?? [];
 }
 
+/**
+ * The working directory, or undefined when it was deleted (process.cwd() throws then): fdscan still
+ * runs there, and a wrapped command inherits the directory as it is.
+ */
+export function workingDirectory(): string | undefined {
+  try {
+    return process.cwd();
+  } catch {
+    return undefined;
+  }
+}
+
 /** A report file opened before CMD starts: an unusable path is a usage error, and CMD is not run. */
 export interface ReportFile {
   write(text: string): void;

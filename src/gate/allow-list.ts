@@ -111,7 +111,7 @@ function asPicomatchGlob(glob: string): string {
 }
 
 /** Allow specs from `configFile`, else from fdscan.config.json or package.json's "fdscan" key in `cwd`. */
-export function loadAllowConfig(cwd: string, configFile?: string): { specs: string[]; source?: string } {
+export function loadAllowConfig(cwd: string | undefined, configFile?: string): { specs: string[]; source?: string } {
   const read = (file: string): unknown => {
     try {
       return JSON.parse(readFileSync(file, 'utf8'));
@@ -126,6 +126,8 @@ export function loadAllowConfig(cwd: string, configFile?: string): { specs: stri
     return allow.map(String);
   };
   if (configFile) return { specs: specsOf(read(configFile), configFile), source: configFile };
+  // A deleted working directory holds no configuration.
+  if (cwd === undefined) return { specs: [] };
   const own = join(cwd, 'fdscan.config.json');
   if (existsSync(own)) return { specs: specsOf(read(own), own), source: own };
   const pkg = join(cwd, 'package.json');

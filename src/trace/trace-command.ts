@@ -46,6 +46,13 @@ export async function traceCommand(argv: string[], options: TraceOptions = {}): 
   if (!tracer) throw new UnsupportedPlatform(process.platform, 'exec tracer');
   const env = options.env ?? process.env;
   findExecutable(argv[0]!, env.PATH);
+  // The tracer is a worker thread, and Node cannot start one in a deleted working directory (its
+  // thread start-up asks for the directory and fails).
+  try {
+    process.cwd();
+  } catch {
+    throw new FdscanError('ENOCWD', 'the working directory was deleted, and Node cannot start the tracer thread there: cd to a directory that exists');
+  }
   const request: TraceRequest = {
     argv,
     env: Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`),

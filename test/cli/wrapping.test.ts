@@ -128,3 +128,17 @@ async function retry<T>(body: () => Promise<T>, attempts: number): Promise<T> {
     }
   }
 }
+
+linux('a deleted working directory: run starts CMD there; gate and inherit-diff refuse in one line (Node cannot start the tracer thread)', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fdscan-gone-'));
+  const script = (command: string): string => `cd "${dir}" && rmdir "${dir}" && exec "$NODE" "$FDSCAN" ${command} -- sh -c 'readlink /proc/$$/cwd'`;
+  const run = bash(script('run'));
+  t.is(run.code, 0, run.stderr);
+  t.is(run.stdout.trim(), `${dir} (deleted)`);
+  for (const command of ['gate', 'inherit-diff']) {
+    mkdirSync(dir);
+    const traced = bash(script(command));
+    t.is(traced.code, 2, command);
+    t.regex(traced.stderr, /^(sh: .*\n)*fdscan: the working directory was deleted.*\n$/, command);
+  }
+});

@@ -22,9 +22,10 @@ const runBuilder = (yargs: Argv) =>
     .example('$0 run --close-fds -- ./server', 'Start ./server without anything the shell leaked to fdscan')
     .example('$0 run --close-fds --keep 3 -- ./worker', 'Pass fd 3 on, nothing else')
     .epilogue("Exit status: CMD's own (128+N when a signal N killed it), 127 when CMD is not found, 126 when it cannot\n" +
-      'be executed, 2 on bad usage. SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH sent to fdscan are\n' +
-      'forwarded to CMD. CMD receives every descriptor fdscan received, 3-15 included (Node marks those close-on-exec at\n' +
-      'start-up; fdscan gives them back), unless --close-fds.');
+      'be executed, 2 on bad usage. Signals sent to fdscan (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH,\n' +
+      'SIGALRM and the other asynchronous ones) are forwarded to CMD; what the caller left ignored stays ignored.\n' +
+      'CMD receives every descriptor fdscan received, 3-15 included (Node marks those close-on-exec at start-up;\n' +
+      'fdscan gives them back), unless --close-fds.');
 
 type RunArgs = ArgsOf<typeof runBuilder> & PassThrough;
 
@@ -66,27 +67,31 @@ function startChild(command: string[]): ChildProcess {
 }
 
 async function runChild(command: string[]): Promise<void> {
-  let child: ChildProcess;
+  // Listeners first: CMD may signal fdscan before spawn() returns, and a signal without a listener
+  // would kill fdscan. A listener runs on the event loop, so never before `child` is set below.
+  let child: ChildProcess | undefined;
+  const forwarders = heeded(FORWARDED_SIGNALS).map((signal) => {
+    const listener = (): void => { child?.kill(signal); };
+    process.on(signal, listener);
+    return [signal, listener] as const;
+  });
   try {
     child = startChild(command);
   } catch (error) {
+    for (const [signal, listener] of forwarders) process.off(signal, listener);
     if (!(error instanceof CommandNotFound)) throw error;
     process.stderr.write(errorLine(error.message));
     process.exitCode = EXIT_NOT_FOUND;
     return;
   }
-  const forwarders = heeded(FORWARDED_SIGNALS).map((signal) => {
-    const listener = (): void => { child.kill(signal); };
-    process.on(signal, listener);
-    return [signal, listener] as const;
-  });
+  const started = child;
   try {
     process.exitCode = await new Promise<number>((resolve) => {
-      child.once('error', (error: NodeJS.ErrnoException) => {
+      started.once('error', (error: NodeJS.ErrnoException) => {
         process.stderr.write(errorLine(`cannot run ${command[0]}: ${error.code ?? error.message}`));
         resolve(error.code === 'ENOENT' ? EXIT_NOT_FOUND : error.code === 'EACCES' ? EXIT_NOT_EXECUTABLE : EXIT_ERROR);
       });
-      child.once('exit', (code, signal) => resolve(code === null && signal === null ? EXIT_ERROR : shellStatus(code, signal)));
+      started.once('exit', (code, signal) => resolve(code === null && signal === null ? EXIT_ERROR : shellStatus(code, signal)));
     });
   } finally {
     for (const [signal, listener] of forwarders) process.off(signal, listener);

@@ -4,6 +4,7 @@
  * signals a wrapper should pass on are forwarded, and reports go to files checked before CMD runs.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { constants } from 'node:os';
 import { UsageError, errnoOf } from '../errors.js';
 import { probeFor } from '../probe.js';
 
@@ -19,8 +20,18 @@ export function noteReceived(args: readonly string[]): void {
   if (command !== undefined && WRAPPING_COMMANDS.includes(command)) probeFor().noteReceived?.();
 }
 
-/** Signals sent to fdscan that reach what it wraps. SIGUSR1 among them: it never opens Node's inspector. */
-export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+/**
+ * Signals sent to fdscan that reach what it wraps: every one a program may be sent from outside
+ * (without a listener most would kill fdscan and leave CMD running, unreported), where the
+ * platform has it. SIGUSR1 among them: it never opens Node's inspector. Not forwarded: the job
+ * control signals (the terminal sends those to CMD's process group itself), SIGCHLD, SIGPROF
+ * (V8's profiler uses it), and the ones the kernel raises for a fault of fdscan itself (SIGSEGV,
+ * SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT).
+ */
+export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ([
+  'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH',
+  'SIGALRM', 'SIGVTALRM', 'SIGXCPU', 'SIGXFSZ', 'SIGPWR', 'SIGIO', 'SIGURG', 'SIGSTKFLT',
+] as const).filter((signal) => signal in constants.signals);
 
 /**
  * Give back what Node took at start-up: descriptors fdscan received that Node marked

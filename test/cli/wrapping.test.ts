@@ -7,7 +7,7 @@ import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fdscanBin } from '../helpers/fixture.js';
 import { withTempDir } from '../helpers/temp-dir.js';
@@ -140,5 +140,14 @@ linux('a deleted working directory: run starts CMD there; gate and inherit-diff 
     const traced = bash(script(command));
     t.is(traced.code, 2, command);
     t.regex(traced.stderr, /^(sh: .*\n)*fdscan: the working directory was deleted.*\n$/, command);
+  }
+});
+
+linux('every asynchronous signal sent to fdscan run reaches CMD (none kills fdscan and orphans CMD)', (t) => {
+  for (const name of ['SIGALRM', 'SIGVTALRM', 'SIGXCPU', 'SIGPWR', 'SIGIO', 'SIGURG', 'SIGSTKFLT'] as const) {
+    const signo = constants.signals[name];
+    // CMD exits 3 from its trap; fdscan's status is CMD's.
+    const result = bash(`"$NODE" "$FDSCAN" run -- sh -c 'trap "exit 3" ${signo}; kill -${signo} $PPID; sleep 1 & wait' & pid=$!; wait $pid`);
+    t.is(result.code, 3, `${name}: ${result.stderr}`);
   }
 });

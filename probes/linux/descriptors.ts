@@ -11,7 +11,7 @@ import { readdirSync, statSync } from 'node:fs';
 import type { Descriptor, DescriptorType, ListOptions, ProcessAudit } from '../../src/probe-contract.js';
 import type { TableRead } from '../../src/trace/trace-recorder.js';
 import { FdscanError, NoSuchProcess, errnoOf, osFailure } from '../../src/errors.js';
-import { parseEpollWatches, parseFdInfo, type FdInfo } from './fdinfo.js';
+import { parseEpollWatches, type FdInfo } from './fdinfo.js';
 import { deniedDetail } from './access-denied.js';
 import { O_CLOEXEC, accessMode, decodeOpenFlags } from './open-flags.js';
 import { formatDevice, openDescriptorFiles, type DescriptorFiles, type FileIdentity } from './descriptor-files.js';
@@ -173,12 +173,11 @@ type Attempt = { kind: 'row'; row: Descriptor } | { kind: 'changed'; detail: str
 
 function tryReadDescriptor(files: DescriptorFiles, fd: number, context: AuditContext, verifyPath: boolean): Attempt {
   let info: FdInfo;
-  let infoText: string;
   let linkBytes: Buffer;
   try {
-    infoText = files.fdinfo(fd);
-    info = parseFdInfo(infoText);
-    linkBytes = files.link(fd);
+    info = files.fdinfoFields(fd);
+    // A view of a reused buffer: read before the next link of these files is.
+    linkBytes = files.linkView(fd);
   } catch (error) {
     return failedRead(fd, error);
   }
@@ -188,12 +187,12 @@ function tryReadDescriptor(files: DescriptorFiles, fd: number, context: AuditCon
     target: '',
     inheritable: (info.flags & O_CLOEXEC) === 0,
     access: accessMode(info.flags),
-    flags: decodeOpenFlags(info.flags),
+    flags: flagNames(info.flags),
     offset: info.pos,
   };
-  const link = linkBytes.toString('utf8');
-  const special = /^(pipe|socket|anon_inode|pidfd):\[?(.*?)\]?$/.exec(link);
+  const special = isSpecialLink(linkBytes) ? /^(pipe|socket|anon_inode|pidfd):\[?(.*?)\]?$/.exec(linkBytes.toString('utf8')) : null;
   if (special) {
+    const link = special[0];
     const kind = special[1]!;
     const inner = special[2]!;
     if (kind === 'pipe' || kind === 'socket') {
@@ -212,28 +211,35 @@ function tryReadDescriptor(files: DescriptorFiles, fd: number, context: AuditCon
       row.type = anonType(inner);
       row.target = `[${inner}]`;
       if (info.ino !== undefined) row.inode = info.ino;
-      if (row.type === 'eventpoll') row.watches = parseEpollWatches(infoText);
+      if (row.type === 'eventpoll') row.watches = parseEpollWatches(files.lastFdinfoText());
     }
     return { kind: 'row', row };
   }
 
-  // A path (or nsfs name such as net:[4026531840]): stat follows the magic link to the object.
-  let stats: FileIdentity | undefined;
-  try {
-    stats = files.stat(fd);
-  } catch (error) {
-    row.error = `stat: ${errnoOf(error) ?? (error as Error).message}`;
+  // A path (or nsfs name such as net:[4026531840]). The quick way, one lookup: the name, looked up
+  // as the process sees it, is the very object fdinfo described (its inode on its mount), so that
+  // lookup's type, device and link count are the object's.
+  let stats = namedObject(files, linkBytes, info);
+  if (stats === undefined) {
+    // The long way: stat follows the magic link to the object, then the name must name it too.
+    try {
+      stats = files.stat(fd);
+    } catch (error) {
+      row.error = `stat: ${errnoOf(error) ?? (error as Error).message}`;
+    }
+    if (stats === undefined && row.error === undefined) return undefined; // closed meanwhile
+    if (stats) {
+      if (info.ino !== undefined && info.ino !== stats.ino) {
+        return { kind: 'changed', detail: `fdinfo inode ${info.ino}, stat inode ${stats.ino}` };
+      }
+      // fdinfo and stat may both see file X while the link read between them saw Y, when the number
+      // was reused twice meanwhile (dup2 in a loop does it): the path must name the object too.
+      if (verifyPath && !namesObject(files, linkBytes, stats)) {
+        return { kind: 'changed', detail: `link ${JSON.stringify(linkBytes.toString('utf8'))} names another file than inode ${stats.ino}` };
+      }
+    }
   }
-  if (stats === undefined && row.error === undefined) return undefined; // closed meanwhile
   if (stats) {
-    if (info.ino !== undefined && info.ino !== stats.ino) {
-      return { kind: 'changed', detail: `fdinfo inode ${info.ino}, stat inode ${stats.ino}` };
-    }
-    // fdinfo and stat may both see file X while the link read between them saw Y, when the number
-    // was reused twice meanwhile (dup2 in a loop does it): the path must name the object too.
-    if (verifyPath && !namesObject(files, linkBytes, stats)) {
-      return { kind: 'changed', detail: `link ${JSON.stringify(linkBytes.toString('utf8'))} names another file than inode ${stats.ino}` };
-    }
     row.type = typeFromMode(stats.mode);
     row.device = stats.dev;
     row.inode = stats.ino;
@@ -243,11 +249,46 @@ function tryReadDescriptor(files: DescriptorFiles, fd: number, context: AuditCon
   return { kind: 'row', row };
 }
 
+/** Whether a link starts as pipe:, socket:, anon_inode: or pidfd: do (a path starts with /). */
+function isSpecialLink(bytes: Buffer): boolean {
+  const first = bytes[0];
+  return first === 0x70 /* p */ || first === 0x73 /* s */ || first === 0x61 /* a */;
+}
+
+/**
+ * lstat of an absolute, unmarked link name under /proc/PID/root, when it is the object fdinfo
+ * describes: same inode and same mount id (fdinfo's mnt_id, statx's STATX_MNT_ID). Undefined when
+ * that cannot be told (older kernel, name gone, over-mounted or naming another object): then the
+ * caller takes the long way.
+ */
+function namedObject(files: DescriptorFiles, linkBytes: Buffer, info: FdInfo): FileIdentity | undefined {
+  if (info.ino === undefined || info.mntId < 0 || linkBytes[0] !== 0x2f || hasDeletedSuffix(linkBytes)) return undefined;
+  try {
+    const named = files.lstatInRoot(linkBytes);
+    return named !== undefined && named.mntId === info.mntId && named.ino === info.ino ? named : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function hasDeletedSuffix(bytes: Buffer): boolean {
+  return bytes.length > DELETED_SUFFIX.length && bytes.subarray(-DELETED_SUFFIX.length).toString('latin1') === DELETED_SUFFIX;
+}
+
+// A busy process has thousands of descriptors and a handful of distinct flag sets.
+const flagNamesByValue = new Map<number, readonly string[]>();
+
+/** decodeOpenFlags, remembered per value; each row gets its own array. */
+function flagNames(flags: number): string[] {
+  let names = flagNamesByValue.get(flags);
+  if (!names) flagNamesByValue.set(flags, (names = decodeOpenFlags(flags)));
+  return names.slice();
+}
+
 /** Target, deleted mark and raw bytes of a path-like link. */
 function setPathTarget(row: Descriptor, files: DescriptorFiles, linkBytes: Buffer, stats: FileIdentity | undefined): void {
   let bytes = linkBytes;
-  const hasSuffix = bytes.length > DELETED_SUFFIX.length && bytes.subarray(-DELETED_SUFFIX.length).toString('latin1') === DELETED_SUFFIX;
-  if (hasSuffix && stats && isUnlinked(files, bytes, stats)) {
+  if (hasDeletedSuffix(bytes) && stats && isUnlinked(files, bytes, stats)) {
     bytes = bytes.subarray(0, -DELETED_SUFFIX.length);
     row.deleted = true;
   }
@@ -267,7 +308,7 @@ function setPathTarget(row: Descriptor, files: DescriptorFiles, linkBytes: Buffe
  */
 function namesObject(files: DescriptorFiles, linkBytes: Buffer, stats: FileIdentity): boolean {
   if (linkBytes[0] !== 0x2f) return true;
-  if (linkBytes.length > DELETED_SUFFIX.length && linkBytes.subarray(-DELETED_SUFFIX.length).toString('latin1') === DELETED_SUFFIX) return true;
+  if (hasDeletedSuffix(linkBytes)) return true;
   try {
     const named = files.lstatInRoot(linkBytes);
     return named === undefined || (named.ino === stats.ino && named.dev === stats.dev);

@@ -17,7 +17,7 @@ import { O_CLOEXEC, accessMode, decodeOpenFlags } from './open-flags.js';
 import { formatDevice, openDescriptorFiles, type DescriptorFiles, type FileIdentity } from './descriptor-files.js';
 import { readArgv, readProcStat, threadGroupOf, type ProcStat } from './process-info.js';
 import { SocketResolver, describeSocket } from './sockets.js';
-import { PeerIndex } from './peers.js';
+import { PeerIndex, type HeldEnds, type PeerKind } from './peers.js';
 import { typeFromMode } from '../file-mode.js';
 
 const DELETED_SUFFIX = ' (deleted)';
@@ -27,12 +27,34 @@ const ATTEMPTS = 3;
 export interface AuditContext {
   sockets: SocketResolver;
   peers?: PeerIndex;
+  /**
+   * Audits whose peers wait for finishPeers: with many pids, the index is built once every one is
+   * read, from their own rows, instead of reading the links of the processes not yet audited.
+   */
+  awaitingPeers?: ProcessAudit[];
   /** Device of pipefs and sockfs, learnt from the first pipe and socket (one mount each per boot). */
   pseudoDevices?: Map<'pipe' | 'socket', string>;
 }
 
-export function newAuditContext(options: ListOptions = {}): AuditContext {
-  return { sockets: new SocketResolver(), peers: options.peers === false ? undefined : new PeerIndex() };
+export function newAuditContext(options: ListOptions = {}, many = false): AuditContext {
+  const peers = options.peers === false ? undefined : new PeerIndex();
+  return { sockets: new SocketResolver(), peers, awaitingPeers: peers && many ? [] : undefined };
+}
+
+/**
+ * Add the peers of every audit that waits for them (auditLinuxProcess with a `many` context). A
+ * failure of the index is said in each audit's errors: the rows themselves stand.
+ */
+export function finishPeers(context: AuditContext): void {
+  const audits = context.awaitingPeers?.splice(0) ?? [];
+  for (const audit of audits) {
+    try {
+      addPeers(audit, context.peers!);
+    } catch (error) {
+      if (errnoOf(error) === undefined && !(error instanceof FdscanError)) throw error;
+      audit.errors.push(`peers: ${(error as Error).message}`);
+    }
+  }
 }
 
 /**
@@ -98,7 +120,11 @@ function readProcess(pid: number, context: AuditContext): ProcessAudit {
       throw osFailure(error, pid, `read /proc/${pid}/fd`, gone, deniedDetail(pid));
     }
   }
-  if (context.peers) addPeers(audit, context.peers);
+  if (context.peers) {
+    context.peers.provide(pid, heldEnds(audit));
+    if (context.awaitingPeers) context.awaitingPeers.push(audit);
+    else addPeers(audit, context.peers);
+  }
 
   const after = readProcStat(pid);
   // An exited process whose parent has not reaped it yet is a zombie with the same start time:
@@ -337,18 +363,32 @@ function describeSocketRow(row: Descriptor, pid: number, inode: number, context:
   row.target = describeSocket(row.socket, inode);
 }
 
+/** The pipe and inet or unix socket ends among the rows, for the peer index. */
+function heldEnds(audit: ProcessAudit): HeldEnds {
+  const ends: HeldEnds = { command: audit.command, fds: [], kinds: [], inodes: [] };
+  for (const row of audit.fds) {
+    const kind = endKind(row);
+    if (kind === undefined) continue;
+    ends.fds.push(row.fd);
+    ends.kinds.push(kind);
+    ends.inodes.push(row.inode!);
+  }
+  return ends;
+}
+
+function endKind(row: Descriptor): PeerKind | undefined {
+  if (row.inode === undefined) return undefined;
+  if (row.type === 'FIFO') return row.target.startsWith('pipe:[') ? 'pipe' : undefined;
+  return row.type === 'SOCK' ? 'socket' : undefined;
+}
+
 /**
  * Other holders of each pipe, inet socket and peer of a connected unix socket, once all rows are
- * read: the peer index then takes this process's links from its rows instead of reading them all a
- * second time. An inet socket's holders share that very socket (nginx's workers, one listener).
+ * read (and provided to the index, which takes this process's links from them instead of reading
+ * them all a second time). An inet socket's holders share that very socket (nginx's workers, one
+ * listener).
  */
 function addPeers(audit: ProcessAudit, peers: PeerIndex): void {
-  const links: Array<[fd: number, link: string]> = [];
-  for (const row of audit.fds) {
-    if (row.type === 'FIFO' && row.target.startsWith('pipe:[')) links.push([row.fd, row.target]);
-    else if (row.type === 'SOCK' && row.inode !== undefined) links.push([row.fd, `socket:[${row.inode}]`]);
-  }
-  peers.provide(audit.pid, audit.command, links);
   for (const row of audit.fds) {
     if (row.inode === undefined) continue;
     const self = { pid: audit.pid, fd: row.fd };

@@ -114,7 +114,10 @@ class LibcDescriptorFiles implements DescriptorFiles {
   }
 
   list(): number[] {
-    return listDescriptorNumbers(this.pid, [this.fdDir, this.infoDir]);
+    // In fdscan's own table, a root descriptor opened later could take the number of the
+    // listing's own directory descriptor: it is opened first, and left out.
+    if (this.pid === process.pid) this.openRoot();
+    return listDescriptorNumbers(this.pid, [this.fdDir, this.infoDir, this.rootDir]);
   }
 
   fdinfo(fd: number): string {
@@ -170,10 +173,7 @@ class LibcDescriptorFiles implements DescriptorFiles {
     // Relative to a descriptor of /proc/PID/root: the same walk as /proc/PID/root/PATH, without
     // looking up /proc, PID and root again for every name. Absolute symlinks met on the way
     // resolve against fdscan's root either way.
-    if (this.rootDir < 0) {
-      this.rootDir = openAt(AT_FDCWD, `/proc/${this.pid}/root`, O_PATH | O_DIRECTORY | O_CLOEXEC);
-      if (this.rootDir < 0) throw errnoError(`open /proc/${this.pid}/root`, errno());
-    }
+    this.openRoot();
     let start = 1;
     while (start < path.length && path[start] === 0x2f) start++;
     if (start === path.length) return this.statx(this.rootDir, DOT, AT_SYMLINK_NOFOLLOW, true);
@@ -188,6 +188,12 @@ class LibcDescriptorFiles implements DescriptorFiles {
     closeFd(this.fdDir);
     closeFd(this.infoDir);
     if (this.rootDir >= 0) closeFd(this.rootDir);
+  }
+
+  private openRoot(): void {
+    if (this.rootDir >= 0) return;
+    this.rootDir = openAt(AT_FDCWD, `/proc/${this.pid}/root`, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (this.rootDir < 0) throw errnoError(`open /proc/${this.pid}/root`, errno());
   }
 
   // The same number is named for fdinfo, link and stat in turn: made a string once.

@@ -3,7 +3,8 @@
  * directory descriptors of /proc/PID/fd and /proc/PID/fdinfo through libc (openat, read,
  * readlinkat, statx) with reused buffers. At 10,000 descriptors this is about a third faster than
  * Node's fs, which walks the whole path on every call and allocates per call; where koffi or
- * statx is missing, the same reads go through Node's fs.
+ * statx is missing, the same reads go through Node's fs. Paths as the process sees them are looked
+ * up relative to a descriptor of /proc/PID/root, opened on first need.
  *
  * Errors are thrown as Node's fs throws them: an Error whose `code` is the errno name (ENOENT when
  * the descriptor closed meanwhile).
@@ -13,6 +14,7 @@ import { constants as fsConstants } from 'node:fs';
 import { constants } from 'node:os';
 import { errnoError } from '../../src/errors.js';
 import { readProcRecord } from './procfs.js';
+import { parseFdInfo, parseFdInfoBytes, type FdInfo } from './fdinfo.js';
 import { errno, linuxTypes } from './libc.js';
 import { close as closeFd, openAt, readInto, readlinkAt, statx } from './libc-files.js';
 
@@ -24,6 +26,8 @@ export interface FileIdentity {
   /** `major:minor` of the file system, and of the device itself for CHR/BLK. */
   dev: string;
   rdev: string;
+  /** Mount id (statx STATX_MNT_ID, Linux 5.8+), as fdinfo's `mnt_id` gives it; set by the libc reader's lstatInRoot only. */
+  mntId?: number;
 }
 
 export interface DescriptorFiles {
@@ -36,8 +40,16 @@ export interface DescriptorFiles {
   list(): number[];
   /** Text of /proc/PID/fdinfo/N. */
   fdinfo(fd: number): string;
+  /**
+   * The fields of /proc/PID/fdinfo/N, parsed without making a string of the record;
+   * lastFdinfoText() gives its text until the next fdinfo read.
+   */
+  fdinfoFields(fd: number): FdInfo;
+  lastFdinfoText(): string;
   /** Bytes of the /proc/PID/fd/N link. */
   link(fd: number): Buffer;
+  /** The same bytes in a buffer that the next linkView call reuses: copy what must be kept. */
+  linkView(fd: number): Buffer;
   /** stat of what /proc/PID/fd/N refers to (the magic link is followed); undefined: closed meanwhile. */
   stat(fd: number): FileIdentity | undefined;
   /** lstat of `path` as the process sees it (under /proc/PID/root); undefined: no such name. */
@@ -47,18 +59,23 @@ export interface DescriptorFiles {
 }
 
 const { O_RDONLY, O_DIRECTORY } = fsConstants;
+/** Not in Node's fs.constants either (asm-generic/fcntl.h). */
+const O_PATH = 0o10000000;
 const { ENOENT } = constants.errno;
 /** Not in Node's fs.constants (asm-generic/fcntl.h); libuv adds it to its own opens. */
 const O_CLOEXEC = 0o2000000;
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const STATX_BASIC_STATS = 0x7ff;
+const STATX_MNT_ID = 0x1000;
 const PATH_MAX = 4096;
 
 let native: boolean | undefined;
 const text = Buffer.allocUnsafe(PATH_MAX);
 const linkBuffer = Buffer.allocUnsafe(PATH_MAX);
+let pathBuffer = Buffer.allocUnsafe(PATH_MAX);
 let statBuffer = Buffer.alloc(0);
+const DOT = Buffer.from('.\0');
 
 /** Which reader the next openDescriptorFiles gives: libc when koffi and statx work here, else Node's fs. */
 export function descriptorReader(): 'libc' | 'node' {
@@ -81,6 +98,9 @@ export function openDescriptorFiles(pid: number, reader = descriptorReader()): D
 class LibcDescriptorFiles implements DescriptorFiles {
   private readonly fdDir: number;
   private readonly infoDir: number;
+  private rootDir = -1;
+  private infoLength = 0;
+  private infoText: string | undefined;
 
   constructor(readonly pid: number) {
     this.fdDir = openAt(AT_FDCWD, `/proc/${pid}/fd`, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -94,63 +114,124 @@ class LibcDescriptorFiles implements DescriptorFiles {
   }
 
   list(): number[] {
-    return listDescriptorNumbers(this.pid, [this.fdDir, this.infoDir]);
+    // In fdscan's own table, a root descriptor opened later could take the number of the
+    // listing's own directory descriptor: it is opened first, and left out.
+    if (this.pid === process.pid) this.openRoot();
+    return listDescriptorNumbers(this.pid, [this.fdDir, this.infoDir, this.rootDir]);
   }
 
   fdinfo(fd: number): string {
-    const file = openAt(this.infoDir, String(fd), O_RDONLY | O_CLOEXEC);
+    this.fdinfoFields(fd);
+    return this.lastFdinfoText();
+  }
+
+  fdinfoFields(fd: number): FdInfo {
+    const file = openAt(this.infoDir, this.nameOf(fd), O_RDONLY | O_CLOEXEC);
     if (file < 0) throw errnoError('open fdinfo', errno());
+    let n: number;
     try {
       // fdinfo is one record: the first read returns it whole unless it fills the buffer.
-      const n = readInto(file, text);
+      n = readInto(file, text);
       if (n < 0) throw errnoError('read fdinfo', errno());
-      if (n === text.length) return readProcRecord(`/proc/${this.pid}/fdinfo/${fd}`);
-      return text.toString('latin1', 0, n);
     } finally {
       closeFd(file);
     }
+    if (n === text.length) {
+      // A record this long (an epoll watching many descriptors) is read whole by path.
+      this.infoText = readProcRecord(`/proc/${this.pid}/fdinfo/${fd}`);
+      this.infoLength = -1;
+      return parseFdInfo(this.infoText);
+    }
+    this.infoText = undefined;
+    this.infoLength = n;
+    return parseFdInfoBytes(text, n);
+  }
+
+  lastFdinfoText(): string {
+    return (this.infoText ??= text.toString('latin1', 0, this.infoLength));
   }
 
   link(fd: number): Buffer {
-    const n = readlinkAt(this.fdDir, String(fd), linkBuffer);
+    const view = this.linkView(fd);
+    return view.buffer === linkBuffer.buffer ? Buffer.from(view) : view;
+  }
+
+  linkView(fd: number): Buffer {
+    const n = readlinkAt(this.fdDir, this.nameOf(fd), linkBuffer);
     if (n < 0) throw errnoError('readlink', errno());
     // A full buffer may be a cut name: Node's readlink sizes its buffer itself.
     if (n === linkBuffer.length) return readlinkSync(`/proc/${this.pid}/fd/${fd}`, { encoding: 'buffer' });
-    return Buffer.from(linkBuffer.subarray(0, n));
+    return linkBuffer.subarray(0, n);
   }
 
   stat(fd: number): FileIdentity | undefined {
-    return this.statx(this.fdDir, String(fd), 0);
+    return this.statx(this.fdDir, this.nameOf(fd), 0);
   }
 
   lstatInRoot(path: Buffer): FileIdentity | undefined {
-    return this.statx(AT_FDCWD, Buffer.concat([Buffer.from(`/proc/${this.pid}/root`), path, Buffer.of(0)]), AT_SYMLINK_NOFOLLOW);
+    if (path[0] !== 0x2f) return this.statx(AT_FDCWD, Buffer.concat([Buffer.from(`/proc/${this.pid}/root/`), path, Buffer.of(0)]), AT_SYMLINK_NOFOLLOW, true);
+    // Relative to a descriptor of /proc/PID/root: the same walk as /proc/PID/root/PATH, without
+    // looking up /proc, PID and root again for every name. Absolute symlinks met on the way
+    // resolve against fdscan's root either way.
+    this.openRoot();
+    let start = 1;
+    while (start < path.length && path[start] === 0x2f) start++;
+    if (start === path.length) return this.statx(this.rootDir, DOT, AT_SYMLINK_NOFOLLOW, true);
+    const length = path.length - start;
+    if (length + 1 > pathBuffer.length) pathBuffer = Buffer.allocUnsafe(length + 1);
+    path.copy(pathBuffer, 0, start);
+    pathBuffer[length] = 0;
+    return this.statx(this.rootDir, pathBuffer, AT_SYMLINK_NOFOLLOW, true);
   }
 
   close(): void {
     closeFd(this.fdDir);
     closeFd(this.infoDir);
+    if (this.rootDir >= 0) closeFd(this.rootDir);
   }
 
-  private statx(dir: number, path: string | Buffer, flags: number): FileIdentity | undefined {
-    if (statx(dir, path, flags, STATX_BASIC_STATS, statBuffer) !== 0) {
+  private openRoot(): void {
+    if (this.rootDir >= 0) return;
+    this.rootDir = openAt(AT_FDCWD, `/proc/${this.pid}/root`, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (this.rootDir < 0) throw errnoError(`open /proc/${this.pid}/root`, errno());
+  }
+
+  // The same number is named for fdinfo, link and stat in turn: made a string once.
+  private lastFd = -1;
+  private lastName = '';
+
+  private nameOf(fd: number): string {
+    if (fd !== this.lastFd) {
+      this.lastFd = fd;
+      this.lastName = String(fd);
+    }
+    return this.lastName;
+  }
+
+  /** `withMount`: add mntId (only lstatInRoot, whose Node twin cannot, needs it). */
+  private statx(dir: number, path: string | Buffer, flags: number, withMount = false): FileIdentity | undefined {
+    if (statx(dir, path, flags, STATX_BASIC_STATS | STATX_MNT_ID, statBuffer) !== 0) {
       const code = errno();
       if (code === ENOENT) return undefined;
       throw errnoError('statx', code);
     }
     const at = linuxTypes().statx;
-    return {
+    const identity: FileIdentity = {
       mode: statBuffer.readUInt16LE(at.stx_mode),
       ino: Number(statBuffer.readBigUInt64LE(at.stx_ino)),
       nlink: statBuffer.readUInt32LE(at.stx_nlink),
-      dev: `${statBuffer.readUInt32LE(at.stx_dev_major)}:${statBuffer.readUInt32LE(at.stx_dev_minor)}`,
-      rdev: `${statBuffer.readUInt32LE(at.stx_rdev_major)}:${statBuffer.readUInt32LE(at.stx_rdev_minor)}`,
+      dev: deviceName(statBuffer.readUInt32LE(at.stx_dev_major), statBuffer.readUInt32LE(at.stx_dev_minor)),
+      rdev: deviceName(statBuffer.readUInt32LE(at.stx_rdev_major), statBuffer.readUInt32LE(at.stx_rdev_minor)),
     };
+    if (withMount && statBuffer.readUInt32LE(at.stx_mask) & STATX_MNT_ID) identity.mntId = Number(statBuffer.readBigUInt64LE(at.stx_mnt_id));
+    return identity;
   }
 }
 
 /** The same reads through Node's fs, by full path. */
 class NodeDescriptorFiles implements DescriptorFiles {
+  private infoText = '';
+
   constructor(readonly pid: number) {
     closeSync(openSync(`/proc/${pid}/fd`, 'r')); // fail as the libc reader would
   }
@@ -163,8 +244,21 @@ class NodeDescriptorFiles implements DescriptorFiles {
     return readProcRecord(`/proc/${this.pid}/fdinfo/${fd}`);
   }
 
+  fdinfoFields(fd: number): FdInfo {
+    this.infoText = this.fdinfo(fd);
+    return parseFdInfo(this.infoText);
+  }
+
+  lastFdinfoText(): string {
+    return this.infoText;
+  }
+
   link(fd: number): Buffer {
     return readlinkSync(`/proc/${this.pid}/fd/${fd}`, { encoding: 'buffer' });
+  }
+
+  linkView(fd: number): Buffer {
+    return this.link(fd);
   }
 
   stat(fd: number): FileIdentity | undefined {
@@ -185,6 +279,19 @@ function listDescriptorNumbers(pid: number, own: number[]): number[] {
 
 function identity(stats: Stats | undefined): FileIdentity | undefined {
   return stats && { mode: stats.mode, ino: stats.ino, nlink: stats.nlink, dev: formatDevice(stats.dev), rdev: formatDevice(stats.rdev) };
+}
+
+// A few devices hold the files of thousands of descriptors: their names are made once.
+const deviceNames = new Map<number, string>();
+
+/** `major:minor`, from a cache. */
+function deviceName(major: number, minor: number): string {
+  // Linux's majors have 12 bits: the key is exact far beyond them.
+  if (major >= 2 ** 20) return `${major}:${minor}`;
+  const key = major * 2 ** 32 + minor;
+  let name = deviceNames.get(key);
+  if (name === undefined) deviceNames.set(key, (name = `${major}:${minor}`));
+  return name;
 }
 
 /** Linux dev_t (new encoding) as `major:minor`. */

@@ -11,13 +11,13 @@ import { readdirSync, statSync } from 'node:fs';
 import type { Descriptor, DescriptorType, ListOptions, ProcessAudit } from '../../src/probe-contract.js';
 import type { TableRead } from '../../src/trace/trace-recorder.js';
 import { FdscanError, NoSuchProcess, errnoOf, osFailure } from '../../src/errors.js';
-import { parseEpollWatches, parseFdInfo, type FdInfo } from './fdinfo.js';
+import { parseEpollWatches, type FdInfo } from './fdinfo.js';
 import { deniedDetail } from './access-denied.js';
 import { O_CLOEXEC, accessMode, decodeOpenFlags } from './open-flags.js';
 import { formatDevice, openDescriptorFiles, type DescriptorFiles, type FileIdentity } from './descriptor-files.js';
 import { readArgv, readProcStat, threadGroupOf, type ProcStat } from './process-info.js';
 import { SocketResolver, describeSocket } from './sockets.js';
-import { PeerIndex } from './peers.js';
+import { PeerIndex, type HeldEnds, type PeerKind } from './peers.js';
 import { typeFromMode } from '../file-mode.js';
 
 const DELETED_SUFFIX = ' (deleted)';
@@ -27,12 +27,34 @@ const ATTEMPTS = 3;
 export interface AuditContext {
   sockets: SocketResolver;
   peers?: PeerIndex;
+  /**
+   * Audits whose peers wait for finishPeers: with many pids, the index is built once every one is
+   * read, from their own rows, instead of reading the links of the processes not yet audited.
+   */
+  awaitingPeers?: ProcessAudit[];
   /** Device of pipefs and sockfs, learnt from the first pipe and socket (one mount each per boot). */
   pseudoDevices?: Map<'pipe' | 'socket', string>;
 }
 
-export function newAuditContext(options: ListOptions = {}): AuditContext {
-  return { sockets: new SocketResolver(), peers: options.peers === false ? undefined : new PeerIndex() };
+export function newAuditContext(options: ListOptions = {}, many = false): AuditContext {
+  const peers = options.peers === false ? undefined : new PeerIndex();
+  return { sockets: new SocketResolver(), peers, awaitingPeers: peers && many ? [] : undefined };
+}
+
+/**
+ * Add the peers of every audit that waits for them (auditLinuxProcess with a `many` context). A
+ * failure of the index is said in each audit's errors: the rows themselves stand.
+ */
+export function finishPeers(context: AuditContext): void {
+  const audits = context.awaitingPeers?.splice(0) ?? [];
+  for (const audit of audits) {
+    try {
+      addPeers(audit, context.peers!);
+    } catch (error) {
+      if (errnoOf(error) === undefined && !(error instanceof FdscanError)) throw error;
+      audit.errors.push(`peers: ${(error as Error).message}`);
+    }
+  }
 }
 
 /**
@@ -98,7 +120,11 @@ function readProcess(pid: number, context: AuditContext): ProcessAudit {
       throw osFailure(error, pid, `read /proc/${pid}/fd`, gone, deniedDetail(pid));
     }
   }
-  if (context.peers) addPeers(audit, context.peers);
+  if (context.peers) {
+    context.peers.provide(pid, heldEnds(audit));
+    if (context.awaitingPeers) context.awaitingPeers.push(audit);
+    else addPeers(audit, context.peers);
+  }
 
   const after = readProcStat(pid);
   // An exited process whose parent has not reaped it yet is a zombie with the same start time:
@@ -173,12 +199,11 @@ type Attempt = { kind: 'row'; row: Descriptor } | { kind: 'changed'; detail: str
 
 function tryReadDescriptor(files: DescriptorFiles, fd: number, context: AuditContext, verifyPath: boolean): Attempt {
   let info: FdInfo;
-  let infoText: string;
   let linkBytes: Buffer;
   try {
-    infoText = files.fdinfo(fd);
-    info = parseFdInfo(infoText);
-    linkBytes = files.link(fd);
+    info = files.fdinfoFields(fd);
+    // A view of a reused buffer: read before the next link of these files is.
+    linkBytes = files.linkView(fd);
   } catch (error) {
     return failedRead(fd, error);
   }
@@ -188,12 +213,12 @@ function tryReadDescriptor(files: DescriptorFiles, fd: number, context: AuditCon
     target: '',
     inheritable: (info.flags & O_CLOEXEC) === 0,
     access: accessMode(info.flags),
-    flags: decodeOpenFlags(info.flags),
+    flags: flagNames(info.flags),
     offset: info.pos,
   };
-  const link = linkBytes.toString('utf8');
-  const special = /^(pipe|socket|anon_inode|pidfd):\[?(.*?)\]?$/.exec(link);
+  const special = isSpecialLink(linkBytes) ? /^(pipe|socket|anon_inode|pidfd):\[?(.*?)\]?$/.exec(linkBytes.toString('utf8')) : null;
   if (special) {
+    const link = special[0];
     const kind = special[1]!;
     const inner = special[2]!;
     if (kind === 'pipe' || kind === 'socket') {
@@ -212,28 +237,35 @@ function tryReadDescriptor(files: DescriptorFiles, fd: number, context: AuditCon
       row.type = anonType(inner);
       row.target = `[${inner}]`;
       if (info.ino !== undefined) row.inode = info.ino;
-      if (row.type === 'eventpoll') row.watches = parseEpollWatches(infoText);
+      if (row.type === 'eventpoll') row.watches = parseEpollWatches(files.lastFdinfoText());
     }
     return { kind: 'row', row };
   }
 
-  // A path (or nsfs name such as net:[4026531840]): stat follows the magic link to the object.
-  let stats: FileIdentity | undefined;
-  try {
-    stats = files.stat(fd);
-  } catch (error) {
-    row.error = `stat: ${errnoOf(error) ?? (error as Error).message}`;
+  // A path (or nsfs name such as net:[4026531840]). The quick way, one lookup: the name, looked up
+  // as the process sees it, is the very object fdinfo described (its inode on its mount), so that
+  // lookup's type, device and link count are the object's.
+  let stats = namedObject(files, linkBytes, info);
+  if (stats === undefined) {
+    // The long way: stat follows the magic link to the object, then the name must name it too.
+    try {
+      stats = files.stat(fd);
+    } catch (error) {
+      row.error = `stat: ${errnoOf(error) ?? (error as Error).message}`;
+    }
+    if (stats === undefined && row.error === undefined) return undefined; // closed meanwhile
+    if (stats) {
+      if (info.ino !== undefined && info.ino !== stats.ino) {
+        return { kind: 'changed', detail: `fdinfo inode ${info.ino}, stat inode ${stats.ino}` };
+      }
+      // fdinfo and stat may both see file X while the link read between them saw Y, when the number
+      // was reused twice meanwhile (dup2 in a loop does it): the path must name the object too.
+      if (verifyPath && !namesObject(files, linkBytes, stats)) {
+        return { kind: 'changed', detail: `link ${JSON.stringify(linkBytes.toString('utf8'))} names another file than inode ${stats.ino}` };
+      }
+    }
   }
-  if (stats === undefined && row.error === undefined) return undefined; // closed meanwhile
   if (stats) {
-    if (info.ino !== undefined && info.ino !== stats.ino) {
-      return { kind: 'changed', detail: `fdinfo inode ${info.ino}, stat inode ${stats.ino}` };
-    }
-    // fdinfo and stat may both see file X while the link read between them saw Y, when the number
-    // was reused twice meanwhile (dup2 in a loop does it): the path must name the object too.
-    if (verifyPath && !namesObject(files, linkBytes, stats)) {
-      return { kind: 'changed', detail: `link ${JSON.stringify(linkBytes.toString('utf8'))} names another file than inode ${stats.ino}` };
-    }
     row.type = typeFromMode(stats.mode);
     row.device = stats.dev;
     row.inode = stats.ino;
@@ -243,11 +275,46 @@ function tryReadDescriptor(files: DescriptorFiles, fd: number, context: AuditCon
   return { kind: 'row', row };
 }
 
+/** Whether a link starts as pipe:, socket:, anon_inode: or pidfd: do (a path starts with /). */
+function isSpecialLink(bytes: Buffer): boolean {
+  const first = bytes[0];
+  return first === 0x70 /* p */ || first === 0x73 /* s */ || first === 0x61 /* a */;
+}
+
+/**
+ * lstat of an absolute, unmarked link name under /proc/PID/root, when it is the object fdinfo
+ * describes: same inode and same mount id (fdinfo's mnt_id, statx's STATX_MNT_ID). Undefined when
+ * that cannot be told (older kernel, name gone, over-mounted or naming another object): then the
+ * caller takes the long way.
+ */
+function namedObject(files: DescriptorFiles, linkBytes: Buffer, info: FdInfo): FileIdentity | undefined {
+  if (info.ino === undefined || info.mntId < 0 || linkBytes[0] !== 0x2f || hasDeletedSuffix(linkBytes)) return undefined;
+  try {
+    const named = files.lstatInRoot(linkBytes);
+    return named !== undefined && named.mntId === info.mntId && named.ino === info.ino ? named : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function hasDeletedSuffix(bytes: Buffer): boolean {
+  return bytes.length > DELETED_SUFFIX.length && bytes.subarray(-DELETED_SUFFIX.length).toString('latin1') === DELETED_SUFFIX;
+}
+
+// A busy process has thousands of descriptors and a handful of distinct flag sets.
+const flagNamesByValue = new Map<number, readonly string[]>();
+
+/** decodeOpenFlags, remembered per value; each row gets its own array. */
+function flagNames(flags: number): string[] {
+  let names = flagNamesByValue.get(flags);
+  if (!names) flagNamesByValue.set(flags, (names = decodeOpenFlags(flags)));
+  return names.slice();
+}
+
 /** Target, deleted mark and raw bytes of a path-like link. */
 function setPathTarget(row: Descriptor, files: DescriptorFiles, linkBytes: Buffer, stats: FileIdentity | undefined): void {
   let bytes = linkBytes;
-  const hasSuffix = bytes.length > DELETED_SUFFIX.length && bytes.subarray(-DELETED_SUFFIX.length).toString('latin1') === DELETED_SUFFIX;
-  if (hasSuffix && stats && isUnlinked(files, bytes, stats)) {
+  if (hasDeletedSuffix(bytes) && stats && isUnlinked(files, bytes, stats)) {
     bytes = bytes.subarray(0, -DELETED_SUFFIX.length);
     row.deleted = true;
   }
@@ -267,7 +334,7 @@ function setPathTarget(row: Descriptor, files: DescriptorFiles, linkBytes: Buffe
  */
 function namesObject(files: DescriptorFiles, linkBytes: Buffer, stats: FileIdentity): boolean {
   if (linkBytes[0] !== 0x2f) return true;
-  if (linkBytes.length > DELETED_SUFFIX.length && linkBytes.subarray(-DELETED_SUFFIX.length).toString('latin1') === DELETED_SUFFIX) return true;
+  if (hasDeletedSuffix(linkBytes)) return true;
   try {
     const named = files.lstatInRoot(linkBytes);
     return named === undefined || (named.ino === stats.ino && named.dev === stats.dev);
@@ -296,18 +363,32 @@ function describeSocketRow(row: Descriptor, pid: number, inode: number, context:
   row.target = describeSocket(row.socket, inode);
 }
 
+/** The pipe and inet or unix socket ends among the rows, for the peer index. */
+function heldEnds(audit: ProcessAudit): HeldEnds {
+  const ends: HeldEnds = { command: audit.command, fds: [], kinds: [], inodes: [] };
+  for (const row of audit.fds) {
+    const kind = endKind(row);
+    if (kind === undefined) continue;
+    ends.fds.push(row.fd);
+    ends.kinds.push(kind);
+    ends.inodes.push(row.inode!);
+  }
+  return ends;
+}
+
+function endKind(row: Descriptor): PeerKind | undefined {
+  if (row.inode === undefined) return undefined;
+  if (row.type === 'FIFO') return row.target.startsWith('pipe:[') ? 'pipe' : undefined;
+  return row.type === 'SOCK' ? 'socket' : undefined;
+}
+
 /**
  * Other holders of each pipe, inet socket and peer of a connected unix socket, once all rows are
- * read: the peer index then takes this process's links from its rows instead of reading them all a
- * second time. An inet socket's holders share that very socket (nginx's workers, one listener).
+ * read (and provided to the index, which takes this process's links from them instead of reading
+ * them all a second time). An inet socket's holders share that very socket (nginx's workers, one
+ * listener).
  */
 function addPeers(audit: ProcessAudit, peers: PeerIndex): void {
-  const links: Array<[fd: number, link: string]> = [];
-  for (const row of audit.fds) {
-    if (row.type === 'FIFO' && row.target.startsWith('pipe:[')) links.push([row.fd, row.target]);
-    else if (row.type === 'SOCK' && row.inode !== undefined) links.push([row.fd, `socket:[${row.inode}]`]);
-  }
-  peers.provide(audit.pid, audit.command, links);
   for (const row of audit.fds) {
     if (row.inode === undefined) continue;
     const self = { pid: audit.pid, fd: row.fd };

@@ -19,7 +19,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { auditEach, type AuditOutcome, type ListOptions, type Probe, type ProcessAudit } from '../../src/probe-contract.js';
 import { osFailure } from '../../src/errors.js';
-import { LINUX_TYPES, auditLinuxProcess, newAuditContext, type AuditContext } from './descriptors.js';
+import { LINUX_TYPES, auditLinuxProcess, finishPeers, newAuditContext, type AuditContext } from './descriptors.js';
 import { markAllNonInheritable, restoreReceived } from './inheritance.js';
 import { noteReceived } from './received.js';
 import { linuxProcessInfo, listLinuxPids, readProcStat } from './process-info.js';
@@ -60,9 +60,11 @@ const linuxProbe: Probe = {
   },
   listDescriptorsOfMany(pids: number[], options?: ListOptions): AuditOutcome[] {
     assertOwnProc();
-    // One context: socket tables and the peer index are read once for all pids.
-    const context: AuditContext = newAuditContext(options);
-    return auditEach(pids, (pid) => auditLinuxProcess(pid, context));
+    // One context: socket tables and the peer index are read once for all pids, peers once all are read.
+    const context: AuditContext = newAuditContext(options, true);
+    const outcomes = auditEach(pids, (pid) => auditLinuxProcess(pid, context));
+    finishPeers(context);
+    return outcomes;
   },
   countDescriptors(pid: number): number {
     assertOwnProc();

@@ -19,7 +19,7 @@ export type Layout<K extends string> = { readonly size: number } & { readonly [F
 let types: LinuxTypes | undefined;
 
 interface LinuxTypes {
-  statx: Layout<'stx_nlink' | 'stx_mode' | 'stx_ino' | 'stx_rdev_major' | 'stx_rdev_minor' | 'stx_dev_major' | 'stx_dev_minor'>;
+  statx: Layout<'stx_mask' | 'stx_mnt_id' | 'stx_nlink' | 'stx_mode' | 'stx_ino' | 'stx_rdev_major' | 'stx_rdev_minor' | 'stx_dev_major' | 'stx_dev_minor'>;
   nlmsghdr: Layout<'nlmsg_len' | 'nlmsg_type' | 'nlmsg_flags'>;
   unixDiagReq: Layout<'sdiag_family' | 'udiag_states' | 'udiag_show'>;
   unixDiagMsg: Layout<'udiag_ino'>;
@@ -62,7 +62,7 @@ function declareTypes(k: typeof Koffi): LinuxTypes {
   });
   const nlattr = k.struct('nlattr', { nla_len: 'uint16_t', nla_type: 'uint16_t' });
   return {
-    statx: layout(k, 'statx', statx, 256, { stx_nlink: 16, stx_mode: 28, stx_ino: 32, stx_rdev_major: 128, stx_rdev_minor: 132, stx_dev_major: 136, stx_dev_minor: 140 }),
+    statx: layout(k, 'statx', statx, 256, { stx_mask: 0, stx_mnt_id: 144, stx_nlink: 16, stx_mode: 28, stx_ino: 32, stx_rdev_major: 128, stx_rdev_minor: 132, stx_dev_major: 136, stx_dev_minor: 140 }),
     nlmsghdr: layout(k, 'nlmsghdr', nlmsghdr, 16, { nlmsg_len: 0, nlmsg_type: 4, nlmsg_flags: 6 }),
     unixDiagReq: layout(k, 'unix_diag_req', unixDiagReq, 24, { sdiag_family: 0, udiag_states: 4, udiag_show: 12 }),
     unixDiagMsg: layout(k, 'unix_diag_msg', unixDiagMsg, 16, { udiag_ino: 4 }),

@@ -1,6 +1,7 @@
 /**
  * Who else holds a pipe or socket: one pass over the descriptor links of every readable process
- * (readlink only, no stat or fdinfo), as lsof +E does. Built on first need, once per audit.
+ * (readlink only, no stat or fdinfo), as lsof +E does. Built on first need, once per audit, from
+ * the rows of the processes the audit has read and the links of the others.
  *
  * Each row gets the count of other holders and only the first PEER_LIMIT of them: 2,000 processes
  * sharing one pipe would otherwise give every one of their rows the 1,999 others, four million
@@ -11,23 +12,36 @@ import { PEER_LIMIT, type PeerHolder } from '../../src/probe-contract.js';
 import { listLinuxPids, readProcStat } from './process-info.js';
 import { unixPeerInodes } from './unix-diag.js';
 
+export type PeerKind = 'pipe' | 'socket';
+
+/** Pipe and socket ends of one process, as parallel lists (a process may hold tens of thousands). */
+export interface HeldEnds {
+  command: string;
+  fds: number[];
+  kinds: PeerKind[];
+  inodes: number[];
+}
+
+const NO_HOLDERS: PeerHolder[] = [];
+
 export class PeerIndex {
-  private holders?: Map<string, PeerHolder[]>;
+  // Holders by inode, one map per kind: pipefs and sockfs number their inodes apart.
+  private holders?: { pipe: Map<number, PeerHolder[]>; socket: Map<number, PeerHolder[]> };
   private unixPeers?: Map<number, number>;
   private readonly ownNetNamespace = netNamespace('self');
   // One stat of /proc/PID/ns/net per process, not one per unix socket.
   private readonly namespaceByPid = new Map<number, number | undefined>();
-  // Pipe and socket links of processes the audit has just read, taken as they are.
-  private readonly provided = new Map<number, { command: string; links: Array<[fd: number, link: string]> }>();
+  // Pipe and socket ends of processes the audit has just read, taken as they are.
+  private readonly provided = new Map<number, HeldEnds>();
 
-  /** The pipe and socket links of `pid` as an audit read them; used if the index is not built yet. */
-  provide(pid: number, command: string, links: Array<[fd: number, link: string]>): void {
-    if (!this.holders) this.provided.set(pid, { command, links });
+  /** The pipe and socket ends of `pid` as an audit read them; used if the index is not built yet. */
+  provide(pid: number, ends: HeldEnds): void {
+    if (!this.holders) this.provided.set(pid, ends);
   }
 
-  /** Holders of `kind:[inode]` other than (pid, fd): how many, and the first PEER_LIMIT by pid and fd. */
-  holdersOf(kind: 'pipe' | 'socket', inode: number, except: { pid: number; fd: number }): { peers: PeerHolder[]; count: number } {
-    const all = this.index().get(`${kind}:[${inode}]`) ?? [];
+  /** Holders of the pipe or socket `inode` other than (pid, fd): how many, and the first PEER_LIMIT by pid and fd. */
+  holdersOf(kind: PeerKind, inode: number, except: { pid: number; fd: number }): { peers: PeerHolder[]; count: number } {
+    const all = this.index()[kind].get(inode) ?? NO_HOLDERS;
     const self = findHolder(all, except);
     const peers: PeerHolder[] = [];
     for (let i = 0; i < all.length && peers.length < PEER_LIMIT; i++) if (i !== self) peers.push(all[i]!);
@@ -48,46 +62,56 @@ export class PeerIndex {
     return this.unixPeers.get(inode);
   }
 
-  private index(): Map<string, PeerHolder[]> {
+  private index(): NonNullable<PeerIndex['holders']> {
     if (this.holders) return this.holders;
-    const holders = new Map<string, PeerHolder[]>();
-    const add = (link: string, holder: PeerHolder): void => {
-      let list = holders.get(link);
-      if (!list) holders.set(link, (list = []));
-      list.push(holder);
+    const holders = { pipe: new Map<number, PeerHolder[]>(), socket: new Map<number, PeerHolder[]>() };
+    const add = (kind: PeerKind, inode: number, holder: PeerHolder): void => {
+      const byInode = holders[kind];
+      const list = byInode.get(inode);
+      if (list) list.push(holder);
+      else byInode.set(inode, [holder]);
     };
     for (const pid of listLinuxPids()) {
       if (pid === process.pid) continue; // fdscan's own descriptors are not the user's
-      const known = this.provided.get(pid);
-      if (known) {
-        for (const [fd, link] of known.links) add(link, { pid, fd, command: known.command });
-        continue;
-      }
-      let names: string[];
-      try {
-        names = readdirSync(`/proc/${pid}/fd`);
-      } catch {
-        continue; // unreadable or gone: its descriptors stay unknown
-      }
-      let command: string | undefined;
-      names.sort((a, b) => Number(a) - Number(b));
-      for (const name of names) {
-        let link: string;
-        try {
-          link = readlinkSync(`/proc/${pid}/fd/${name}`);
-        } catch {
-          continue;
-        }
-        if (!link.startsWith('pipe:') && !link.startsWith('socket:')) continue;
-        command ??= readProcStat(pid)?.command ?? '?';
-        add(link, { pid, fd: Number(name), command });
-      }
+      const known = this.provided.get(pid) ?? readEnds(pid);
+      if (!known) continue; // unreadable or gone: its descriptors stay unknown
+      for (let i = 0; i < known.fds.length; i++) add(known.kinds[i]!, known.inodes[i]!, { pid, fd: known.fds[i]!, command: known.command });
     }
     // Pids come in ascending order and each one's descriptors too: the lists are sorted already.
     this.holders = holders;
     this.provided.clear();
     return holders;
   }
+}
+
+/** The pipe and socket ends of a process the audit did not read; undefined when it cannot be read. */
+function readEnds(pid: number): HeldEnds | undefined {
+  let names: string[];
+  try {
+    names = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return undefined;
+  }
+  const ends: HeldEnds = { command: '', fds: [], kinds: [], inodes: [] };
+  names.sort((a, b) => Number(a) - Number(b));
+  for (const name of names) {
+    let link: string;
+    try {
+      link = readlinkSync(`/proc/${pid}/fd/${name}`);
+    } catch {
+      continue;
+    }
+    const kind: PeerKind | undefined = link.startsWith('pipe:') ? 'pipe' : link.startsWith('socket:') ? 'socket' : undefined;
+    if (!kind) continue;
+    // `pipe:[123]`, `socket:[123]`; anything else under these names is no end to match.
+    const inode = Number(link.slice(kind.length + 2, -1));
+    if (link[kind.length + 1] !== '[' || !link.endsWith(']') || !Number.isSafeInteger(inode)) continue;
+    ends.fds.push(Number(name));
+    ends.kinds.push(kind);
+    ends.inodes.push(inode);
+  }
+  if (ends.fds.length > 0) ends.command = readProcStat(pid)?.command ?? '?';
+  return ends;
 }
 
 /** Index of (pid, fd) in `holders`, sorted by pid then fd; -1 when absent. */

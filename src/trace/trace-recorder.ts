@@ -9,7 +9,8 @@ import { shellStatus, signalName } from '../exit-status.js';
 import { objectKey } from '../descriptor-identity.js';
 import { ambientTable, inheritAtFork, resolveTable, type DescriptionCheck } from './lineage.js';
 import { isProtocolVariable, protocolPasses, type ProtocolPass } from './descriptor-protocols.js';
-import type { Holder, ProcessExit, ProgramImage, TraceEvent, TracedDescriptor, TracedProcess, TraceResult } from './trace-result.js';
+import { SharedValues } from './shared-values.js';
+import type { ExecRecord, Holder, ProcessExit, ProgramImage, TraceEvent, TracedDescriptor, TracedProcess, TraceResult } from './trace-result.js';
 
 /** A process's table as the tracer read it: the rows, and what went wrong if it is not complete. */
 export interface TableRead {
@@ -71,6 +72,8 @@ export class TraceRecorder {
   /** kcmp, to tell two opens of one file apart (lineage.ts). */
   private readonly check: DescriptionCheck;
   private seq = 0;
+  /** Each distinct row, table and image once: what execs received and ran is kept for the whole trace. */
+  private readonly shared = new SharedValues();
   /** How each exec's table is read: 0, 1 and 2 by identity only unless `fullStdio`. */
   private readonly execTable: TableReadOptions;
 
@@ -117,8 +120,8 @@ export class TraceRecorder {
     if (!process) return;
     const read = this.reader.table(pid, this.execTable);
     // What is new in the table now was opened by the program that ran before this exec.
-    process.table = resolveTable(read.rows, process.table, holder(process, pid), this.check);
-    const image: ProgramImage = { argv: this.reader.argv(pid), exe: this.reader.exe(pid) };
+    process.table = this.shared.table(resolveTable(read.rows, process.table, holder(process, pid), this.check));
+    const image = this.shared.image({ argv: this.reader.argv(pid), exe: this.reader.exe(pid) });
     process.image = image;
     const dropped = options.sampled ? undefined : this.reader.droppedPrivilege?.(pid);
     if (dropped) {
@@ -126,7 +129,7 @@ export class TraceRecorder {
     }
     const protocols = this.protocols(pid, image.argv, process.table);
     const seq = this.nextSeq();
-    process.record.execs.push({
+    const exec: ExecRecord = {
       seq,
       argv: image.argv,
       exe: image.exe,
@@ -135,7 +138,10 @@ export class TraceRecorder {
       ...(dropped ? { unprivileged: dropped } : {}),
       ...(protocols.length > 0 ? { protocols } : {}),
       ...(read.error ? { error: read.error } : {}),
-    });
+    };
+    // An array literal holds exactly its elements; the first push onto [] reserves room for 17.
+    if (process.record.execs.length === 0) process.record.execs = [exec];
+    else process.record.execs.push(exec);
     this.events.push({ seq, kind: 'exec', process: process.record.id, pid });
   }
 
@@ -145,7 +151,7 @@ export class TraceRecorder {
     if (!process) return;
     const read = this.reader.table(pid);
     if (read.error) return;
-    process.table = resolveTable(read.rows, process.table, holder(process, pid), this.check);
+    process.table = this.shared.table(resolveTable(read.rows, process.table, holder(process, pid), this.check));
     process.record.exit = { seq: -1, held: process.table };
   }
 

@@ -225,6 +225,8 @@ export interface TraceRequest {
   exitTables: boolean;
   /** What fdscan's caller gave that Node took away (ignored signals, soft descriptor limit): the command gets it back. */
   caller: CallerState;
+  /** Read 0, 1 and 2 of each exec in full; without, by identity only (TableReadOptions). */
+  fullStdio: boolean;
 }
 
 /** A running trace. */

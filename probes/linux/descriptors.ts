@@ -142,12 +142,13 @@ function readProcess(pid: number, context: AuditContext): ProcessAudit {
 }
 
 /**
- * Every descriptor of `pid`, for the tracer: exact only while the process is stopped (otherwise
- * each row is still one object). What stops the read is said in `error`, never thrown, except a bug.
+ * Every descriptor of `pid` (or those of `only` still open), for the tracer: exact only while the
+ * process is stopped (otherwise each row is still one object). What stops the read is said in
+ * `error`, never thrown, except a bug.
  */
-export function readDescriptors(pid: number, context: AuditContext): TableRead {
+export function readDescriptors(pid: number, context: AuditContext, only?: readonly number[]): TableRead {
   try {
-    return { rows: readAll(openDescriptorFiles(pid), context) };
+    return { rows: readAll(openDescriptorFiles(pid), context, only) };
   } catch (error) {
     const code = errnoOf(error);
     if (code === undefined && !(error instanceof FdscanError)) throw error;
@@ -159,11 +160,11 @@ export function readDescriptors(pid: number, context: AuditContext): TableRead {
   }
 }
 
-/** Every descriptor `files` lists; closes `files`. Throws what stops the whole read (EMFILE, EACCES, ...). */
-function readAll(files: DescriptorFiles, context: AuditContext): Descriptor[] {
+/** Every descriptor `files` lists (or of `only`); closes `files`. Throws what stops the whole read (EMFILE, EACCES, ...). */
+function readAll(files: DescriptorFiles, context: AuditContext, only?: readonly number[]): Descriptor[] {
   try {
     const rows: Descriptor[] = [];
-    for (const fd of files.list()) {
+    for (const fd of only ?? files.list()) {
       const row = readDescriptor(files, fd, context);
       if (row) rows.push(row);
     }

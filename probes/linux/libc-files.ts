@@ -17,6 +17,9 @@ export function statx(dirFd: number, path: string | Buffer, flags: number, mask:
     : fn('int statx(int dirfd, const void *path, int flags, unsigned int mask, _Out_ void *statxbuf)')(dirFd, path, flags, mask, into);
 }
 export const close = (fd: number): number => fn('int close(int fd)')(fd);
+/** getdents64(2) into `into` (struct linux_dirent64 records); glibc 2.30 and later have the wrapper. */
+export const getdents64 = (fd: number, into: Buffer): number =>
+  fn('ssize_t getdents64(int fd, _Out_ void *buf, size_t count)')(fd, into, into.length);
 
 export const socket = (domain: number, type: number, protocol: number): number =>
   fn('int socket(int domain, int type, int protocol)')(domain, type, protocol);

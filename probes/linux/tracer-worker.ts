@@ -21,6 +21,7 @@ import { sameOpenFile } from './same-open-file.js';
 import { spawnStopped } from './spawn-stopped.js';
 import { runPtraceLoop, seize } from './ptrace-loop.js';
 import { runSamplingLoop } from './sampling-loop.js';
+import { readTraceTable } from './trace-tables.js';
 import { ForwardingRegistry } from './forwarding-registry.js';
 
 /** What the tracer (tracer.ts) hands this thread: the request and the shared forwarding registry. */
@@ -38,7 +39,7 @@ export type TracerMessage =
 function procReader(): ProcessReader {
   const context = newAuditContext({ peers: false });
   return {
-    table: (pid) => readDescriptors(pid, context),
+    table: (pid, options) => (options ? readTraceTable(pid, context, options) : readDescriptors(pid, context)),
     argv: readArgv,
     exe: (pid) => {
       try {
@@ -87,7 +88,7 @@ function post(message: TracerMessage): void {
 }
 
 function run(request: WorkerRequest): TraceResult {
-  const recorder = new TraceRecorder(request.argv, process.pid, procReader());
+  const recorder = new TraceRecorder(request.argv, process.pid, procReader(), { fullStdio: request.fullStdio });
   const root = spawnStopped(request.argv, request.env, request.caller);
   recorder.addRoot(root);
   const registry = new ForwardingRegistry(request.registry);

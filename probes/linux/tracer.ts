@@ -12,12 +12,17 @@ import { ForwardingRegistry, newRegistryBuffer } from './forwarding-registry.js'
 import { pidfdSendSignal } from './libc-process.js';
 import type { TracerMessage, WorkerRequest } from './tracer-worker.js';
 
+/** The tracer thread's young generation (V8's default grows to 16 MB per semi-space). */
+const YOUNG_GENERATION_MB = 2;
+
 export const linuxTracer: ExecTracer = {
   trace(request: TraceRequest): TraceSession {
     const shared = newRegistryBuffer();
     const registry = new ForwardingRegistry(shared);
     const workerRequest: WorkerRequest = { ...request, registry: shared };
-    const worker = new Worker(new URL('./tracer-worker.js', import.meta.url), { workerData: workerRequest });
+    // A small young generation: the thread makes much short-lived garbage (one table read per
+    // fork and exec) and keeps little, and V8 would otherwise grow it to tens of MB of RSS.
+    const worker = new Worker(new URL('./tracer-worker.js', import.meta.url), { workerData: workerRequest, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
     const finished = new Promise<TraceResult>((resolve, reject) => {
       worker.on('message', (message: TracerMessage) => {
         if (message.type === 'result') resolve(message.result);

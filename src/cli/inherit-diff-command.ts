@@ -56,7 +56,7 @@ async function runInheritDiff(argv: InheritDiffArgs): Promise<void> {
   }
   passOnReceived(); // before the report file is opened: it would look received
   const writeReport = reportSink(argv.output);
-  const trace = await traceWrapped(command, argv.sample ? 'sampling' : 'auto');
+  const trace = await traceWrapped(command, { method: argv.sample ? 'sampling' : 'auto', fullStdio: argv.json });
   if (!trace) return;
   const onlyExtra = argv['only-extra'];
   const report = argv.json ? `${JSON.stringify(inheritDiffDocument(trace, { onlyExtra }))}\n` : renderInheritDiff(trace, reportStyle(argv.output), { onlyExtra });

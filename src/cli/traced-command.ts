@@ -10,10 +10,13 @@ import { FORWARDED_SIGNALS, openReportFile } from './wrapping.js';
 /**
  * Trace CMD with fdscan's signals forwarded; undefined (exit 127 set) when CMD does not exist.
  * No exit tables: neither the gate nor inherit-diff reports what a process held as it exited.
+ * `fullStdio`: only a report that shows 0, 1 and 2 of each exec (inherit-diff's JSON) needs them read in full.
  */
-export async function traceWrapped(command: string[], method: 'auto' | 'sampling' = 'auto'): Promise<TraceResult | undefined> {
+export async function traceWrapped(command: string[], options: { method?: 'auto' | 'sampling'; fullStdio?: boolean } = {}): Promise<TraceResult | undefined> {
   try {
-    return await traceCommand(command, { method, forwardSignals: heeded(FORWARDED_SIGNALS), exitTables: false });
+    return await traceCommand(command, {
+      method: options.method ?? 'auto', forwardSignals: heeded(FORWARDED_SIGNALS), exitTables: false, fullStdio: options.fullStdio ?? false,
+    });
   } catch (error) {
     if (!(error instanceof CommandNotFound)) throw error;
     process.stderr.write(errorLine(error.message));

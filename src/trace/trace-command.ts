@@ -24,6 +24,12 @@ export interface TraceOptions {
    * read per process; the gate and inherit-diff never look at it.
    */
   exitTables?: boolean;
+  /**
+   * Read descriptors 0, 1 and 2 of each exec in full (default true). Off, those three rows carry
+   * only type, target, device and inode (no flags, offset, access or socket details), about a third
+   * of the reads: the gate and the text report of inherit-diff look no further.
+   */
+  fullStdio?: boolean;
 }
 
 /** The command does not exist or is not executable (exit status 127, as a shell would). */
@@ -60,6 +66,7 @@ export async function traceCommand(argv: string[], options: TraceOptions = {}): 
     samplingIntervalMs: options.samplingIntervalMs ?? 10,
     exitTables: options.exitTables ?? true,
     caller: callerState(),
+    fullStdio: options.fullStdio ?? true,
   };
   return withBlockingStdio(async () => {
     // Listeners first: the tracer starts the command at once. A listener runs on this thread's

@@ -9,7 +9,8 @@ import { shellStatus, signalName } from '../exit-status.js';
 import { objectKey } from '../descriptor-identity.js';
 import { ambientTable, inheritAtFork, resolveTable, type DescriptionCheck } from './lineage.js';
 import { isProtocolVariable, protocolPasses, type ProtocolPass } from './descriptor-protocols.js';
-import type { Holder, ProcessExit, ProgramImage, TraceEvent, TracedDescriptor, TracedProcess, TraceResult } from './trace-result.js';
+import { SharedValues } from './shared-values.js';
+import type { ExecRecord, Holder, ProcessExit, ProgramImage, TraceEvent, TracedDescriptor, TracedProcess, TraceResult } from './trace-result.js';
 
 /** A process's table as the tracer read it: the rows, and what went wrong if it is not complete. */
 export interface TableRead {
@@ -17,9 +18,27 @@ export interface TableRead {
   error?: string;
 }
 
+/**
+ * How much of a table to read. An identity row has its number, type, device and inode (what
+ * objectKey matches on), and its target when asked; flags, offset, access and socket details are
+ * left out, not read.
+ */
+export interface TableReadOptions {
+  /** Descriptors numbered below this are read for their identity only (Infinity: all of them; 0: none). */
+  identityBelow: number;
+  /** Whether identity rows carry their target (the link's text); without it their target is ''. */
+  targets: boolean;
+}
+
+/** A fork's table is only matched against later ones, never shown: identities are enough. */
+const FORK_TABLE: TableReadOptions = { identityBelow: Number.POSITIVE_INFINITY, targets: false };
+const FULL_TABLE: TableReadOptions = { identityBelow: 0, targets: true };
+const STDIO = 3;
+
 /** What the recorder needs to read of a (stopped) traced process, from the platform's tracer. */
 export interface ProcessReader {
-  table(pid: number): TableRead;
+  /** The table of `pid`, in full unless `options` say less (a reader may always give more). */
+  table(pid: number, options?: TableReadOptions): TableRead;
   argv(pid: number): string[];
   /** The program image's path; `(unreadable: EACCES)` and the like when it cannot be read. */
   exe(pid: number): string;
@@ -53,8 +72,13 @@ export class TraceRecorder {
   /** kcmp, to tell two opens of one file apart (lineage.ts). */
   private readonly check: DescriptionCheck;
   private seq = 0;
+  /** Each distinct row, table and image once: what execs received and ran is kept for the whole trace. */
+  private readonly shared = new SharedValues();
+  /** How each exec's table is read: 0, 1 and 2 by identity only unless `fullStdio`. */
+  private readonly execTable: TableReadOptions;
 
-  constructor(readonly command: string[], readonly tracerPid: number, private readonly reader: ProcessReader) {
+  constructor(readonly command: string[], readonly tracerPid: number, private readonly reader: ProcessReader, options: { fullStdio?: boolean } = {}) {
+    this.execTable = options.fullStdio === false ? { identityBelow: STDIO, targets: true } : FULL_TABLE;
     const own = reader.table(tracerPid);
     this.ambient = own.rows;
     if (own.error) this.warnings.push(`fdscan's own table: ${own.error}`);
@@ -82,7 +106,7 @@ export class TraceRecorder {
   fork(parentPid: number, childPid: number, kind: 'fork' | 'vfork' | 'clone'): TracedProcess | undefined {
     const parent = this.live.get(parentPid);
     if (!parent) return undefined;
-    const read = this.reader.table(parentPid);
+    const read = this.reader.table(parentPid, FORK_TABLE);
     parent.table = resolveTable(read.rows, parent.table, holder(parent, parentPid), this.check);
     const record = this.newProcess(childPid, parentPid, parent.record.id, kind);
     this.live.set(childPid, { record, table: inheritAtFork(parent.table, { process: parent.record.id, pid: parentPid }), image: parent.image });
@@ -94,10 +118,10 @@ export class TraceRecorder {
   exec(pid: number, options: { sampled?: boolean } = {}): void {
     const process = this.live.get(pid);
     if (!process) return;
-    const read = this.reader.table(pid);
+    const read = this.reader.table(pid, this.execTable);
     // What is new in the table now was opened by the program that ran before this exec.
-    process.table = resolveTable(read.rows, process.table, holder(process, pid), this.check);
-    const image: ProgramImage = { argv: this.reader.argv(pid), exe: this.reader.exe(pid) };
+    process.table = this.shared.table(resolveTable(read.rows, process.table, holder(process, pid), this.check));
+    const image = this.shared.image({ argv: this.reader.argv(pid), exe: this.reader.exe(pid) });
     process.image = image;
     const dropped = options.sampled ? undefined : this.reader.droppedPrivilege?.(pid);
     if (dropped) {
@@ -105,7 +129,7 @@ export class TraceRecorder {
     }
     const protocols = this.protocols(pid, image.argv, process.table);
     const seq = this.nextSeq();
-    process.record.execs.push({
+    const exec: ExecRecord = {
       seq,
       argv: image.argv,
       exe: image.exe,
@@ -114,7 +138,10 @@ export class TraceRecorder {
       ...(dropped ? { unprivileged: dropped } : {}),
       ...(protocols.length > 0 ? { protocols } : {}),
       ...(read.error ? { error: read.error } : {}),
-    });
+    };
+    // An array literal holds exactly its elements; the first push onto [] reserves room for 17.
+    if (process.record.execs.length === 0) process.record.execs = [exec];
+    else process.record.execs.push(exec);
     this.events.push({ seq, kind: 'exec', process: process.record.id, pid });
   }
 
@@ -124,7 +151,7 @@ export class TraceRecorder {
     if (!process) return;
     const read = this.reader.table(pid);
     if (read.error) return;
-    process.table = resolveTable(read.rows, process.table, holder(process, pid), this.check);
+    process.table = this.shared.table(resolveTable(read.rows, process.table, holder(process, pid), this.check));
     process.record.exit = { seq: -1, held: process.table };
   }
 

@@ -4,7 +4,8 @@
  *
  * Lineage, so a caller can answer "who first held the descriptor this exec received?":
  * - A process is born (fork/vfork/clone) with a copy of its parent's table; the tracer reads the
- *   parent's table at the fork stop, when the copy is exact.
+ *   parent's table at the fork stop, when the copy is exact (each descriptor's identity only: that
+ *   table is matched against, never shown).
  * - At each exec (and at exit) the tracer reads the process's table again and matches every
  *   descriptor to the table it had before: same object (device+inode+type) at the same number, else
  *   at another number (a dup). A match keeps the origin; no match means this process opened it.
@@ -76,7 +77,10 @@ export interface ExecRecord {
   argv: string[];
   /** /proc/PID/exe after the exec. */
   exe: string;
-  /** Every descriptor open when the new program started (0, 1, 2 included), by number. */
+  /**
+   * Every descriptor open when the new program started (0, 1, 2 included), by number. With
+   * `fullStdio: false` (the gate), 0, 1 and 2 carry only type, target, device and inode.
+   */
   received: TracedDescriptor[];
   /** Sampling mode: the table was read some time after the exec, not at it. */
   sampled?: boolean;

@@ -4,9 +4,10 @@
 // line becomes `#!/bin/sh` (install-launcher.js): the shell records what Node resets before any
 // JavaScript runs (ignored signals, the soft descriptor limit; and PWD as given, which the shell
 // itself sets or rewrites) and execs Node on this file.
+// The command line is one bundled file, dist/fdscan.js (`npm run build`, scripts/bundle.js).
 // Loading can fail before fdscan's own error path exists (a descriptor limit too low for Node's
 // module loader): that too is one line and exit 2.
-const loaded = await import('../dist/src/cli/main.js').catch((error) => {
+const loaded = await import('../dist/fdscan.js').catch((error) => {
   process.stderr.write(`fdscan: cannot load its modules: ${error.code === 'EMFILE' ? 'too many open files (raise the limit: ulimit -n)' : error.message}\n`);
   process.exitCode = 2;
 });

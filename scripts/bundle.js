@@ -1,0 +1,59 @@
+// Bundles the command line into dist/fdscan.js, the file bin/fdscan.js loads: one file to read and
+// compile instead of ~60 ES modules, which start-up spent ~30 ms resolving and loading (issue 13).
+// Its input is tsc's output (run `tsc -p tsconfig.json` first: `npm run build` does both), so the
+// bundle holds the code that was type-checked. The library entry (dist/src/index.js) stays tsc's.
+//
+// Left outside the bundle, loaded at run time from node_modules as before:
+// - koffi: a native module (its .node binary is found relative to its own files);
+// - yargs: it finds the program's package.json (for --version) and its locales relative to its
+//   own files; bundled, --version would read the caller's package.json. It loads only for the
+//   commands the fast path does not take (src/cli/fast-path.ts).
+// Worker entry files (the tracer's, the metrics scraper's, the Windows name helper) stay tsc's
+// output: a `new URL('./x.js', import.meta.url)` in the bundled code is rewritten to point from
+// the bundle to that file in dist/.
+import { readFile } from 'node:fs/promises';
+import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = resolve(root, 'dist');
+const outfile = resolve(dist, 'fdscan.js');
+
+/** `new URL('./file.js', import.meta.url)`: a file beside the module, found at run time. */
+const SIBLING_URL = /new URL\((['"])(\.{1,2}\/[^'"]+)\1, import\.meta\.url\)/g;
+
+const siblingUrls = {
+  name: 'sibling-urls',
+  setup(plugin) {
+    plugin.onLoad({ filter: /\.js$/ }, async ({ path }) => {
+      if (!path.startsWith(dist)) return undefined;
+      const text = await readFile(path, 'utf8');
+      if (!text.includes('import.meta')) return undefined;
+      const rewritten = text.replace(SIBLING_URL, (_, quote, target) => {
+        const fromBundle = relative(dirname(outfile), resolve(dirname(path), target)).split('\\').join('/');
+        return `new URL(${quote}./${fromBundle}${quote}, import.meta.url)`;
+      });
+      // Any other use of import.meta would now see the bundle's location instead of the module's.
+      const other = rewritten.replace(/new URL\((['"])\.\/[^'"]+\1, import\.meta\.url\)/g, '').replace(/createRequire\(import\.meta\.url\)/g, '');
+      if (other.includes('import.meta')) throw new Error(`${relative(root, path)}: import.meta used in a way the bundle cannot keep`);
+      return { contents: rewritten, loader: 'js', resolveDir: dirname(path) };
+    });
+  },
+};
+
+await build({
+  entryPoints: [resolve(dist, 'src/cli/main.js')],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20.19',
+  external: ['koffi', 'yargs'],
+  plugins: [siblingUrls],
+  // The bundled CommonJS packages (cli-table3, picomatch) call require() for their optional parts.
+  banner: { js: "import { createRequire as __fdscanCreateRequire } from 'node:module';\nconst require = __fdscanCreateRequire(import.meta.url);" },
+  sourcemap: 'linked',
+  legalComments: 'none',
+  logLevel: 'warning',
+});

@@ -42,6 +42,26 @@ const siblingUrls = {
   },
 };
 
+/** Node's own modules the audit itself uses: imported as usual, at the top of the bundle. */
+const EAGER_BUILTINS = new Set(['node:fs', 'node:os', 'node:path', 'node:url', 'node:module', 'node:buffer']);
+
+/**
+ * Every other Node module is required where the module that imports it starts. esbuild hoists an
+ * external import to the top of the bundle, so the commands' Node modules (node:http for serve,
+ * node:net, node:child_process, node:worker_threads...) would load on every run, ~10 ms; as
+ * CommonJS they load with the code that uses them, when main.ts imports that command. Not for all
+ * of them: each such import costs a copy of the module's properties (esbuild's __toESM), ~1 ms
+ * for node:fs, imported by 25 modules.
+ */
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(plugin) {
+    plugin.onResolve({ filter: /^node:/ }, ({ path, kind }) =>
+      kind === 'import-statement' && !EAGER_BUILTINS.has(path) ? { path, namespace: 'lazy-builtin' } : undefined);
+    plugin.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, ({ path }) => ({ contents: `module.exports = require(${JSON.stringify(path)});`, loader: 'js' }));
+  },
+};
+
 await build({
   entryPoints: [resolve(dist, 'src/cli/main.js')],
   outfile,
@@ -50,7 +70,7 @@ await build({
   format: 'esm',
   target: 'node20.19',
   external: ['koffi', 'yargs'],
-  plugins: [siblingUrls],
+  plugins: [siblingUrls, lazyBuiltins],
   // The bundled CommonJS packages (cli-table3, picomatch) call require() for their optional parts.
   banner: { js: "import { createRequire as __fdscanCreateRequire } from 'node:module';\nconst require = __fdscanCreateRequire(import.meta.url);" },
   sourcemap: 'linked',

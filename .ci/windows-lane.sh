@@ -45,7 +45,7 @@ fi
 
 # 3. Build on Linux (the emitted JavaScript is the same for every OS).
 log "building"
-(cd "$repo" && npx tsc -p tsconfig.json)
+(cd "$repo" && npm run build --silent)
 
 # 4. A staged copy of the package whose node_modules hold win32-x64 binaries (koffi's included).
 app="$lane/app"

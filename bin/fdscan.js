@@ -4,9 +4,21 @@
 // line becomes `#!/bin/sh` (install-launcher.js): the shell records what Node resets before any
 // JavaScript runs (ignored signals, the soft descriptor limit; and PWD as given, which the shell
 // itself sets or rewrites) and execs Node on this file.
+// The command line is one bundled file, dist/fdscan.js (`npm run build`, scripts/bundle.js).
+import module from 'node:module';
+// Node 22.1+ keeps V8's compiled code between runs (module.enableCompileCache). Not in Node's
+// default os.tmpdir()/node-compile-cache: any user can create that first, and the per-user
+// folder in it too, then plant code that the next fdscan run as root would load. dist/ is
+// writable only by whoever could change fdscan's code anyway (another user's run just caches
+// nothing). The umask keeps the folders Node creates from being group or world writable. A cache
+// that cannot be made or written only costs the speed-up: Node reports it and never throws.
+if (module.enableCompileCache) {
+  const umask = process.umask(0o022);
+  try { module.enableCompileCache(`${import.meta.dirname}/../dist/.compile-cache`); } catch {} finally { process.umask(umask); }
+}
 // Loading can fail before fdscan's own error path exists (a descriptor limit too low for Node's
 // module loader): that too is one line and exit 2.
-const loaded = await import('../dist/src/cli/main.js').catch((error) => {
+const loaded = await import('../dist/fdscan.js').catch((error) => {
   process.stderr.write(`fdscan: cannot load its modules: ${error.code === 'EMFILE' ? 'too many open files (raise the limit: ulimit -n)' : error.message}\n`);
   process.exitCode = 2;
 });

@@ -6,6 +6,7 @@ import { auditCommand, runAudit } from './audit-command.js';
 import { EXIT_ERROR, EXIT_INTERNAL } from './exit-codes.js';
 import { noteReceived, workingDirectory } from './wrapping.js';
 import { simpleAuditArgs } from './fast-path.js';
+import type { CommandModule } from 'yargs';
 
 const EPILOGUE = `Exit status:
   0  clean: the audit ran (or the gate found nothing)
@@ -72,33 +73,34 @@ export function reportFailure(error: unknown): void {
   process.exitCode = EXIT_INTERNAL;
 }
 
+/**
+ * Each command's module, loaded when that command runs: `fdscan gate ...` loads neither serve's
+ * HTTP server nor top's screen. In the order --help lists them.
+ */
+const COMMANDS: Record<string, () => Promise<CommandModule<any, any>>> = {
+  'inherit-diff': async () => (await import('./inherit-diff-command.js')).inheritDiffCommand,
+  run: async () => (await import('./run-command.js')).runCommand,
+  gate: async () => (await import('./gate-command.js')).gateCommand,
+  lifecycle: async () => (await import('./lifecycle-command.js')).lifecycleCommand,
+  watch: async () => (await import('./watch-command.js')).watchCommand,
+  top: async () => (await import('./top-command.js')).topCommand,
+  metrics: async () => (await import('./metrics-command.js')).metricsCommand,
+  serve: async () => (await import('./serve-command.js')).serveCommand,
+};
+
 async function parseWithYargs(args: string[]): Promise<void> {
-  // The tracing commands and yargs load only here: the audit fast path never needs them.
-  const [{ default: yargs }, { inheritDiffCommand }, { runCommand }, { gateCommand }, { lifecycleCommand }, { watchCommand },
-    { topCommand }, { metricsCommand }, { serveCommand }] =
-    await Promise.all([
-      import('yargs'),
-      import('./inherit-diff-command.js'),
-      import('./run-command.js'),
-      import('./gate-command.js'),
-      import('./lifecycle-command.js'),
-      import('./watch-command.js'),
-      import('./top-command.js'),
-      import('./metrics-command.js'),
-      import('./serve-command.js'),
-    ]);
+  // yargs and the commands load only here: the audit fast path never needs them. A first argument
+  // naming a command needs that command alone (yargs would match nothing else); anything else
+  // (--help, --version, an audit yargs parses, a misspelt command) gets them all.
+  const first = args[0] ?? '';
+  const loaders = Object.hasOwn(COMMANDS, first) ? [COMMANDS[first]!] : Object.values(COMMANDS);
+  const [{ default: yargs }, ...commands] = await Promise.all([import('yargs'), ...loaders.map((load) => load())]);
   const parser = yargs(args, workingDirectory() ?? '/')
     .scriptName('fdscan')
     .usage('fdscan: file-descriptor diagnostics\n\nUsage: $0 [pid..] [options]')
-    .command(auditCommand)
-    .command(inheritDiffCommand)
-    .command(runCommand)
-    .command(gateCommand)
-    .command(lifecycleCommand)
-    .command(watchCommand)
-    .command(topCommand)
-    .command(metricsCommand)
-    .command(serveCommand)
+    .command(auditCommand);
+  for (const command of commands) parser.command(command);
+  parser
     // Everything after -- is the wrapped command's, never fdscan's options.
     .parserConfiguration({ 'populate--': true })
     .epilogue(EPILOGUE)

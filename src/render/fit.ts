@@ -20,7 +20,9 @@ export interface Line {
 }
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
-const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+// Made on first use: creating it loads ICU's break rules, ~10 ms of start-up that text of printable
+// ASCII, most of what fdscan prints, never needs.
+let graphemes: Intl.Segmenter | undefined;
 
 /** Columns `text` takes on a terminal (escaped text: no control characters). */
 export function displayWidth(text: string): number {
@@ -84,7 +86,7 @@ function lineRanges(text: string, width: number, words: boolean): Array<[number,
   let used = 0;
   let space = -1;
   let beforeSpace = 0;
-  for (const { segment, index } of graphemes.segment(text)) {
+  for (const { segment, index } of (graphemes ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' })).segment(text)) {
     const w = stringWidth(segment);
     if (used + w > width && index > start) {
       if (words && segment === ' ') {

@@ -1,0 +1,107 @@
+// Bundles the command line into dist/fdscan.js, the file bin/fdscan.js loads: one file to read and
+// compile instead of ~60 ES modules, which start-up spent ~30 ms resolving and loading (issue 13),
+// and which at a low descriptor limit (ulimit -n 32) failed to load with EMFILE. yargs and its
+// dependencies (~25 more modules) are bundled apart, into dist/yargs.js, loaded only for what the
+// fast path does not take (src/cli/fast-path.ts). The input is tsc's output (run `tsc -p
+// tsconfig.json` first: `npm run build` does both), so the bundle holds the code that was
+// type-checked. The library entry (dist/src/index.js) stays tsc's.
+//
+// koffi, a native module whose .node binary is found relative to its own files, stays outside and
+// loads from node_modules as before.
+// Worker entry files (the tracer's, the metrics scraper's, the Windows name helper) stay tsc's
+// output: a `new URL('./x.js', import.meta.url)` in the bundled code is rewritten to point from
+// the bundle to that file in dist/.
+import { readFile } from 'node:fs/promises';
+import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = resolve(root, 'dist');
+const outfile = resolve(dist, 'fdscan.js');
+const yargsOutfile = resolve(dist, 'yargs.js');
+
+/** `new URL('./file.js', import.meta.url)`: a file beside the module, found at run time. */
+const SIBLING_URL = /new URL\((['"])(\.{1,2}\/[^'"]+)\1, import\.meta\.url\)/g;
+
+const siblingUrls = {
+  name: 'sibling-urls',
+  setup(plugin) {
+    plugin.onLoad({ filter: /\.js$/ }, async ({ path }) => {
+      if (!path.startsWith(dist)) return undefined;
+      const text = await readFile(path, 'utf8');
+      if (!text.includes('import.meta')) return undefined;
+      const rewritten = text.replace(SIBLING_URL, (_, quote, target) => {
+        const fromBundle = relative(dirname(outfile), resolve(dirname(path), target)).split('\\').join('/');
+        return `new URL(${quote}./${fromBundle}${quote}, import.meta.url)`;
+      });
+      // Any other use of import.meta would now see the bundle's location instead of the module's.
+      const other = rewritten.replace(/new URL\((['"])\.\/[^'"]+\1, import\.meta\.url\)/g, '').replace(/createRequire\(import\.meta\.url\)/g, '');
+      if (other.includes('import.meta')) throw new Error(`${relative(root, path)}: import.meta used in a way the bundle cannot keep`);
+      return { contents: rewritten, loader: 'js', resolveDir: dirname(path) };
+    });
+  },
+};
+
+/** Node's own modules the audit itself uses: imported as usual, at the top of the bundle. */
+const EAGER_BUILTINS = new Set(['node:fs', 'node:os', 'node:path', 'node:url', 'node:module', 'node:buffer']);
+
+/**
+ * Every other Node module is required where the module that imports it starts. esbuild hoists an
+ * external import to the top of the bundle, so the commands' Node modules (node:http for serve,
+ * node:net, node:child_process, node:worker_threads...) would load on every run, ~10 ms; as
+ * CommonJS they load with the code that uses them, when main.ts imports that command. Not for all
+ * of them: each such import costs a copy of the module's properties (esbuild's __toESM), ~1 ms
+ * for node:fs, imported by 25 modules.
+ */
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(plugin) {
+    plugin.onResolve({ filter: /^node:/ }, ({ path, kind }) =>
+      kind === 'import-statement' && !EAGER_BUILTINS.has(path) ? { path, namespace: 'lazy-builtin' } : undefined);
+    plugin.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, ({ path }) => ({ contents: `module.exports = require(${JSON.stringify(path)});`, loader: 'js' }));
+  },
+};
+
+/** import('yargs') in the command line loads the yargs bundle beside it. */
+const yargsApart = {
+  name: 'yargs-apart',
+  setup(plugin) {
+    plugin.onResolve({ filter: /^yargs$/ }, () => ({ path: './yargs.js', external: true }));
+  },
+};
+
+/**
+ * yargs finds the program's package.json (for --version) and its locales from the path of its own
+ * file (lib/platform-shims/esm.mjs): the bundled copy takes that path from where yargs is
+ * installed, which it still is (a dependency), so both are found as they are unbundled.
+ */
+const yargsOwnPath = {
+  name: 'yargs-own-path',
+  setup(plugin) {
+    plugin.onLoad({ filter: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/ }, async ({ path }) => {
+      const text = await readFile(path, 'utf8');
+      const own = 'const __dirname = fileURLToPath(import.meta.url);';
+      if (!text.includes(own)) throw new Error(`${relative(root, path)}: no "${own}" to point at the installed yargs (a new yargs?)`);
+      const installed = "const __dirname = join(dirname(createRequire(import.meta.url).resolve('yargs/package.json')), 'lib/platform-shims/esm.mjs');";
+      return { contents: text.replace(own, installed), loader: 'js', resolveDir: dirname(path) };
+    });
+  },
+};
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20.19',
+  // The bundled CommonJS packages (cli-table3, picomatch) call require() for their optional parts.
+  banner: { js: "import { createRequire as __fdscanCreateRequire } from 'node:module';\nconst require = __fdscanCreateRequire(import.meta.url);" },
+  sourcemap: 'linked',
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+
+await Promise.all([
+  build({ ...common, entryPoints: [resolve(dist, 'src/cli/main.js')], outfile, external: ['koffi'], plugins: [siblingUrls, lazyBuiltins, yargsApart] }),
+  build({ ...common, entryPoints: ['yargs'], outfile: yargsOutfile, plugins: [yargsOwnPath] }),
+]);

@@ -4,7 +4,7 @@
 // line becomes `#!/bin/sh` (install-launcher.js): the shell records what Node resets before any
 // JavaScript runs (ignored signals, the soft descriptor limit; and PWD as given, which the shell
 // itself sets or rewrites) and execs Node on this file.
-// The command line is one bundled file, dist/fdscan.js (`npm run build`, scripts/bundle.js).
+// The command line is one bundled file, dist/fdscan.js (`npm run build`, bin/bundle.js).
 import module from 'node:module';
 // Node 22.1+ keeps V8's compiled code between runs (module.enableCompileCache). Not in Node's
 // default os.tmpdir()/node-compile-cache: any user can create that first, and the per-user

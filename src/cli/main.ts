@@ -114,5 +114,11 @@ async function parseWithYargs(args: string[]): Promise<void> {
     .fail((message, error) => {
       throw error ?? new FdscanError('EUSAGE', message);
     });
+  // Once a command's handler has started, yargs renders the whole help text and keeps it for a
+  // later showHelp() (~40 ms of every run, gate, inherit-diff...); fdscan never shows help from a
+  // handler, and fail() above throws, so that text would be thrown away.
+  const usage = (parser as unknown as { getInternalMethods?(): { getUsageInstance?(): { cacheHelpMessage?: () => void } } })
+    .getInternalMethods?.().getUsageInstance?.();
+  if (usage?.cacheHelpMessage) usage.cacheHelpMessage = () => {};
   await parser.parseAsync();
 }

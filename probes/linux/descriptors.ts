@@ -298,7 +298,7 @@ function namedObject(files: DescriptorFiles, linkBytes: Buffer, info: FdInfo): F
   }
 }
 
-function hasDeletedSuffix(bytes: Buffer): boolean {
+export function hasDeletedSuffix(bytes: Buffer): boolean {
   return bytes.length > DELETED_SUFFIX.length && bytes.subarray(-DELETED_SUFFIX.length).toString('latin1') === DELETED_SUFFIX;
 }
 
@@ -314,8 +314,18 @@ function flagNames(flags: number): string[] {
 
 /** Target, deleted mark and raw bytes of a path-like link. */
 function setPathTarget(row: Descriptor, files: DescriptorFiles, linkBytes: Buffer, stats: FileIdentity | undefined): void {
+  setLinkTarget(row, linkBytes, hasDeletedSuffix(linkBytes) && stats !== undefined && isUnlinked(files, linkBytes, stats));
+}
+
+/**
+ * The row's target from a path-like link, `unlinked` telling whether its " (deleted)" suffix is the
+ * kernel's mark (then dropped, and the row `deleted`) rather than part of the name; raw bytes
+ * alongside a name that is not UTF-8; an unlinked /memfd: name is a memfd. The full read and the
+ * tracer's identity read (trace-tables.ts) both set targets here.
+ */
+export function setLinkTarget(row: Descriptor, linkBytes: Buffer, unlinked: boolean): void {
   let bytes = linkBytes;
-  if (hasDeletedSuffix(bytes) && stats && isUnlinked(files, bytes, stats)) {
+  if (unlinked) {
     bytes = bytes.subarray(0, -DELETED_SUFFIX.length);
     row.deleted = true;
   }

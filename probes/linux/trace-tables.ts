@@ -21,7 +21,7 @@ import type { Descriptor } from '../../src/probe-contract.js';
 import type { TableRead, TableReadOptions } from '../../src/trace/trace-recorder.js';
 import { osErrorName } from '../../src/errors.js';
 import { typeFromMode } from '../file-mode.js';
-import { anonType, readDescriptors, type AuditContext } from './descriptors.js';
+import { anonType, hasDeletedSuffix, readDescriptors, setLinkTarget, type AuditContext } from './descriptors.js';
 import { descriptorReader } from './descriptor-files.js';
 import { errno, linuxTypes } from './libc.js';
 import { close, getdents64, openAt, readlinkAt, statx } from './libc-files.js';
@@ -31,7 +31,6 @@ const AT_FDCWD = -100;
 const DIRECTORY_FLAGS = 0o200000 | 0o2000000;
 /** STATX_TYPE | STATX_MODE | STATX_NLINK | STATX_INO: device numbers come with every statx. */
 const STATX_IDENTITY = 0x1 | 0x2 | 0x4 | 0x100;
-const DELETED_SUFFIX = ' (deleted)';
 const { ENOENT } = constants.errno;
 
 const dents = Buffer.allocUnsafe(32 * 1024);
@@ -105,7 +104,7 @@ function identityRow(dir: number, fd: number, targets: boolean): Descriptor | un
   }
   const mode = buffer.readUInt16LE(at.stx_mode);
   const inode = Number(buffer.readBigUInt64LE(at.stx_ino));
-  let type = typeFromMode(mode);
+  const type = typeFromMode(mode);
   const row: Descriptor = { fd, type, target: '' };
   if (targets || type === 'REG' || type === 'UNKNOWN') {
     const text = readLink(dir, name);
@@ -117,18 +116,7 @@ function identityRow(dir: number, fd: number, targets: boolean): Descriptor | un
       row.inode = inode;
       return row;
     }
-    let target = text.toString('utf8');
-    if (buffer.readUInt32LE(at.stx_nlink) === 0 && target.endsWith(DELETED_SUFFIX) && text[0] === 0x2f) {
-      target = target.slice(0, -DELETED_SUFFIX.length);
-      if (type === 'REG' && target.startsWith('/memfd:')) {
-        type = 'memfd';
-        target = target.slice(1);
-      } else {
-        row.deleted = true;
-      }
-    }
-    row.type = type;
-    row.target = target;
+    setLinkTarget(row, text, buffer.readUInt32LE(at.stx_nlink) === 0 && text[0] === 0x2f && hasDeletedSuffix(text));
   }
   row.device = `${buffer.readUInt32LE(at.stx_dev_major)}:${buffer.readUInt32LE(at.stx_dev_minor)}`;
   row.inode = inode;

@@ -3,13 +3,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Argv, CommandModule } from 'yargs';
 import { callerState, heeded, shellPrelude } from '../caller-state.js';
 import { UsageError } from '../errors.js';
-import { CommandNotFound, findExecutable } from '../trace/trace-command.js';
+import { findExecutable } from '../trace/trace-command.js';
 import { markAllCloseOnExec } from '../close-fds.js';
 import { withBlockingStdio } from '../stdio-mode.js';
 import { errorLine } from '../render/text.js';
 import { listDescriptors } from '../audit.js';
 import { shellStatus } from '../exit-status.js';
-import { FORWARDED_SIGNALS, passOnReceived } from './wrapping.js';
+import { FORWARDED_SIGNALS, passOnReceived, reportCommandNotFound } from './wrapping.js';
 import { parseKeep, wrappedCommand, type ArgsOf, type PassThrough } from './arguments.js';
 import { EXIT_ERROR, EXIT_NOT_FOUND } from './exit-codes.js';
 
@@ -79,9 +79,7 @@ async function runChild(command: string[]): Promise<void> {
     child = startChild(command);
   } catch (error) {
     for (const [signal, listener] of forwarders) process.off(signal, listener);
-    if (!(error instanceof CommandNotFound)) throw error;
-    process.stderr.write(errorLine(error.message));
-    process.exitCode = EXIT_NOT_FOUND;
+    if (!reportCommandNotFound(error)) throw error;
     return;
   }
   const started = child;

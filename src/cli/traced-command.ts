@@ -1,11 +1,9 @@
 /** What the commands that wrap a traced CMD share: running it, and where their report goes. */
 import { heeded } from '../caller-state.js';
-import { traceCommand, CommandNotFound } from '../trace/trace-command.js';
+import { traceCommand } from '../trace/trace-command.js';
 import type { TraceResult } from '../trace/trace-result.js';
 import { styleFor, type Style } from '../render/style.js';
-import { errorLine } from '../render/text.js';
-import { EXIT_NOT_FOUND } from './exit-codes.js';
-import { FORWARDED_SIGNALS, openReportFile } from './wrapping.js';
+import { FORWARDED_SIGNALS, openReportFile, reportCommandNotFound } from './wrapping.js';
 
 /**
  * Trace CMD with fdscan's signals forwarded; undefined (exit 127 set) when CMD does not exist.
@@ -18,9 +16,7 @@ export async function traceWrapped(command: string[], options: { method?: 'auto'
       method: options.method ?? 'auto', forwardSignals: heeded(FORWARDED_SIGNALS), exitTables: false, fullStdio: options.fullStdio ?? false,
     });
   } catch (error) {
-    if (!(error instanceof CommandNotFound)) throw error;
-    process.stderr.write(errorLine(error.message));
-    process.exitCode = EXIT_NOT_FOUND;
+    if (!reportCommandNotFound(error)) throw error;
     return undefined;
   }
 }

@@ -7,6 +7,9 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { UsageError, errnoOf } from '../errors.js';
 import { probeFor } from '../probe.js';
+import { errorLine } from '../render/text.js';
+import { CommandNotFound } from '../trace/trace-command.js';
+import { EXIT_NOT_FOUND } from './exit-codes.js';
 
 /** The commands that wrap CMD. */
 export const WRAPPING_COMMANDS: readonly string[] = ['run', 'gate', 'inherit-diff', 'lifecycle'];
@@ -53,6 +56,17 @@ export function workingDirectory(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CMD does not exist: one line and exit 127, as a shell would say it. Returns whether `error` was
+ * that (anything else is the caller's to throw).
+ */
+export function reportCommandNotFound(error: unknown): boolean {
+  if (!(error instanceof CommandNotFound)) return false;
+  process.stderr.write(errorLine(error.message));
+  process.exitCode = EXIT_NOT_FOUND;
+  return true;
 }
 
 /** A report file opened before CMD starts: an unusable path is a usage error, and CMD is not run. */

@@ -5,13 +5,23 @@
 import { statSync } from 'node:fs';
 import type { SocketInfo } from '../../src/probe-contract.js';
 import { tryReadProcText } from './procfs.js';
-import { type SocketTable, parseInetTable, parseNetlinkTable, parsePacketTable, parseUnixTable } from './net-tables.js';
+import { type SocketTable, findUnixSocket, parseInetTable, parseNetlinkTable, parsePacketTable, parseUnixTable } from './net-tables.js';
 
 const INET_TABLES = ['tcp', 'tcp6', 'udp', 'udp6', 'raw', 'raw6', 'udplite', 'udplite6', 'icmp', 'icmp6'];
+/** Unix sockets looked up one row at a time (each a scan of the text) before the whole table is parsed. */
+const UNIX_ROWS_ALONE = 16;
+
+/** One namespace's tables: the unix table kept as text until many of its sockets are asked for. */
+interface Tables {
+  table: SocketTable;
+  unixText: string | undefined;
+  unixLookups: number;
+  reloaded: boolean;
+}
 
 /** Resolves socket inodes of processes, caching one table set per network namespace. */
 export class SocketResolver {
-  private readonly tablesByNamespace = new Map<string, { table: SocketTable; reloaded: boolean }>();
+  private readonly tablesByNamespace = new Map<string, Tables>();
   // One stat of /proc/PID/ns/net per process, not one per socket: thousands of sockets share it.
   private readonly namespaceByPid = new Map<number, string>();
   readonly problems: string[] = [];
@@ -21,16 +31,34 @@ export class SocketResolver {
     const key = this.namespaceKey(pid);
     let entry = this.tablesByNamespace.get(key);
     if (!entry) {
-      entry = { table: this.load(pid), reloaded: false };
+      entry = { ...this.load(pid), reloaded: false, unixLookups: 0 };
       this.tablesByNamespace.set(key, entry);
     }
-    let info = entry.table.get(inode);
+    let info = this.lookUp(entry, pid, inode);
     if (!info && !entry.reloaded) {
-      entry.table = this.load(pid);
-      entry.reloaded = true;
-      info = entry.table.get(inode);
+      Object.assign(entry, this.load(pid), { reloaded: true, unixLookups: 0 });
+      info = this.lookUp(entry, pid, inode);
     }
     return info;
+  }
+
+  /**
+   * From the parsed tables, else from the unix table's text: the row alone for the first few
+   * sockets (an audit of one process), the whole table once many ask (an audit of all).
+   */
+  private lookUp(entry: Tables, pid: number, inode: number): SocketInfo | undefined {
+    const info = entry.table.get(inode);
+    if (info || entry.unixText === undefined) return info;
+    const text = entry.unixText;
+    try {
+      if (++entry.unixLookups <= UNIX_ROWS_ALONE) return findUnixSocket(text, inode);
+      entry.unixText = undefined;
+      parseUnixTable(text, entry.table);
+    } catch (error) {
+      entry.unixText = undefined;
+      this.problems.push(`/proc/${pid}/net/unix: ${(error as Error).message}`);
+    }
+    return entry.table.get(inode);
   }
 
   private namespaceKey(pid: number): string {
@@ -46,7 +74,7 @@ export class SocketResolver {
     return key;
   }
 
-  private load(pid: number): SocketTable {
+  private load(pid: number): Pick<Tables, 'table' | 'unixText'> {
     const table: SocketTable = new Map();
     const read = (name: string, parse: (text: string) => void): void => {
       const text = tryReadProcText(`/proc/${pid}/net/${name}`);
@@ -58,10 +86,9 @@ export class SocketResolver {
       }
     };
     for (const name of INET_TABLES) read(name, (text) => parseInetTable(text, name, table));
-    read('unix', (text) => parseUnixTable(text, table));
     read('netlink', (text) => parseNetlinkTable(text, table));
     read('packet', (text) => parsePacketTable(text, table));
-    return table;
+    return { table, unixText: tryReadProcText(`/proc/${pid}/net/unix`) };
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { listDescriptors } from '../../../src/index.js';
@@ -27,6 +27,29 @@ withStrace('importing the library and auditing opens no win32 or darwin module (
   const ownModules = opened.filter((path) => path.startsWith(join(repoRoot, 'dist')));
   t.true(ownModules.some((path) => path.includes('/probes/linux/')), 'the Linux probe is loaded');
   t.deepEqual(ownModules.filter((path) => /\/probes\/(win32|darwin)\//.test(path)), []);
+});
+
+// Where koffi's prebuilt glibc binary is for (elsewhere koffi's entry decides, as before).
+const glibcNode = process.platform === 'linux' && ['x64', 'arm64'].includes(process.arch) && programHead().includes('/ld-linux-');
+
+function programHead(): Buffer {
+  const fd = openSync(process.execPath, 'r');
+  try {
+    const head = Buffer.alloc(4096);
+    return head.subarray(0, readSync(fd, head, 0, head.length, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+const withStraceOnGlibc = glibcNode && hasStrace ? test : test.skip;
+
+withStraceOnGlibc('the command line loads koffi\'s prebuilt glibc binary directly, not koffi\'s entry (strace -e openat)', (t) => {
+  const result = spawnSync('strace', ['-f', '-qq', '-e', 'trace=openat', process.execPath, join(repoRoot, 'bin', 'fdscan.js'), String(process.pid), '--json'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  t.is(result.status, 0, result.stderr.slice(-2000));
+  const opened = [...result.stderr.matchAll(/openat\([^"]*"([^"]+)"[^=]*= \d+/g)].map((m) => m[1]!);
+  t.true(opened.some((path) => path.endsWith(`/koffi-linux-${process.arch}/linux_${process.arch}/koffi.node`)), 'the binary is loaded');
+  t.deepEqual(opened.filter((path) => /\/koffi\/(index|src\/koffi\/index)\.c?js$/.test(path)), [], 'koffi\'s entry is not');
+  t.true(JSON.parse(result.stdout).fds.length > 0);
 });
 
 linux('the libc reader and the Node fs reader read the same table of one process', async (t) => {

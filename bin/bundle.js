@@ -114,6 +114,27 @@ const yargsOwnPath = {
   },
 };
 
+/**
+ * string-width (cliui's, wrap-ansi's and yargs' own copies, v7) makes an Intl.Segmenter when it
+ * is imported: ICU loads its break-iterator data, ~45 ms of every command that yargs parses, for a
+ * width yargs only measures when it prints help. The bundle makes it on first use instead (the
+ * same segmenter, the same widths). A string-width without that line bundles as it is; one that
+ * makes its segmenter some other way fails the build, to be looked at.
+ */
+const lazySegmenter = {
+  name: 'lazy-segmenter',
+  setup(plugin) {
+    plugin.onLoad({ filter: /[\\/]string-width[\\/]index\.js$/ }, async ({ path }) => {
+      const text = await readFile(path, 'utf8');
+      const eager = 'const segmenter = new Intl.Segmenter();';
+      if (!text.includes('Intl.Segmenter')) return undefined;
+      if (!text.includes(eager)) throw new Error(`${relative(root, path)}: no "${eager}" to make lazy (a new string-width?)`);
+      const lazy = 'let madeSegmenter;\nconst segmenter = { segment: (text) => (madeSegmenter ??= new Intl.Segmenter()).segment(text) };';
+      return { contents: text.replace(eager, lazy), loader: 'js', resolveDir: dirname(path) };
+    });
+  },
+};
+
 const common = {
   bundle: true,
   // koffi's version, for probes/native-library.ts to load koffi's prebuilt binary directly.
@@ -130,5 +151,5 @@ const common = {
 
 await Promise.all([
   build({ ...common, entryPoints: [resolve(dist, 'src/cli/main.js')], outfile, external: ['koffi'], plugins: [siblingUrls, eagerBuiltins, lazyBuiltins, yargsApart] }),
-  build({ ...common, entryPoints: ['yargs'], outfile: yargsOutfile, plugins: [yargsOwnPath] }),
+  build({ ...common, entryPoints: ['yargs'], outfile: yargsOutfile, plugins: [yargsOwnPath, lazySegmenter] }),
 ]);

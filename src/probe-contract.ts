@@ -241,6 +241,12 @@ export interface TraceSession {
 export interface ExecTracer {
   /** Start `request.argv` held stopped before its exec, attach, then let it run. */
   trace(request: TraceRequest): TraceSession;
+  /**
+   * Get ready for a trace() to come: start what takes time (a thread, its modules) while the
+   * command line is still being parsed. Harmless when no trace follows; never throws (a failure
+   * shows at trace()).
+   */
+  prepare?(): void;
 }
 
 /** The shape every probes/<platform>/index.ts exports as its default. */

@@ -96,6 +96,7 @@ const linuxProbe: Probe = {
       assertOwnProc();
       return linuxTracer.trace(request);
     },
+    prepare: () => linuxTracer.prepare!(),
   },
   descriptorLimits: (pid) => {
     assertOwnProc();

@@ -211,8 +211,14 @@ function pendingSignals(pid: number): number[] {
   return signals;
 }
 
-try {
-  post({ type: 'result', result: run(workerData as WorkerRequest) });
-} catch (error) {
-  post({ type: 'error', error: serializeError(error) });
+/** Trace the request: given at the start (workerData), or posted once it is known (a thread started ahead, tracer.ts). */
+function traceRequest(request: WorkerRequest): void {
+  try {
+    post({ type: 'result', result: run(request) });
+  } catch (error) {
+    post({ type: 'error', error: serializeError(error) });
+  }
 }
+
+if (workerData) traceRequest(workerData as WorkerRequest);
+else parentPort!.once('message', traceRequest);

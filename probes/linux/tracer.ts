@@ -4,7 +4,8 @@
  * thread registers in shared memory (forwarding-registry.ts): never a reused pid, no message per process.
  */
 import { closeSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { Worker } from 'node:worker_threads';
 import type { ExecTracer, TraceRequest, TraceSession } from '../../src/probe-contract.js';
 import { FdscanError, OsError, deserializeError } from '../../src/errors.js';
 import type { TraceResult } from '../../src/trace/trace-result.js';
@@ -15,14 +16,56 @@ import type { TracerMessage, WorkerRequest } from './tracer-worker.js';
 /** The tracer thread's young generation (V8's default grows to 16 MB per semi-space). */
 const YOUNG_GENERATION_MB = 2;
 
+// node:worker_threads loads Node's streams (7-9 ms): required when a thread is started, not by
+// every audit that imports this probe.
+const require = createRequire(import.meta.url);
+
+/** A tracer thread started ahead of its request (prepare), until trace() takes it. */
+let ready: { worker: Worker; failed: boolean } | undefined;
+
+function startThread(workerData: WorkerRequest | undefined): Worker {
+  const { Worker: ThreadWorker } = require('node:worker_threads') as typeof import('node:worker_threads');
+  // A small young generation: the thread makes much short-lived garbage (one table read per
+  // fork and exec) and keeps little, and V8 would otherwise grow it to tens of MB of RSS.
+  return new ThreadWorker(new URL('./tracer-worker.js', import.meta.url), { workerData, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+}
+
 export const linuxTracer: ExecTracer = {
+  /**
+   * Start the tracer thread now: starting a thread and loading its modules takes 100-150 ms, which
+   * then passes while the command line is parsed. The thread waits for its request; it does not
+   * keep fdscan alive (unref) until trace() gives it one. A thread that fails to start is
+   * dropped, and trace() starts one as it would have, failing there as it would have.
+   */
+  prepare() {
+    if (ready) return;
+    try {
+      const worker = startThread(undefined);
+      const entry = { worker, failed: false };
+      worker.once('error', () => { entry.failed = true; });
+      worker.once('exit', () => { entry.failed = true; });
+      worker.unref();
+      ready = entry;
+    } catch {
+      ready = undefined;
+    }
+  },
+
   trace(request: TraceRequest): TraceSession {
     const shared = newRegistryBuffer();
     const registry = new ForwardingRegistry(shared);
     const workerRequest: WorkerRequest = { ...request, registry: shared };
-    // A small young generation: the thread makes much short-lived garbage (one table read per
-    // fork and exec) and keeps little, and V8 would otherwise grow it to tens of MB of RSS.
-    const worker = new Worker(new URL('./tracer-worker.js', import.meta.url), { workerData: workerRequest, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    const early = ready && !ready.failed ? ready.worker : undefined;
+    if (ready && !early) void ready.worker.terminate();
+    ready = undefined;
+    let worker: Worker;
+    if (early) {
+      worker = early;
+      worker.ref();
+      worker.postMessage(workerRequest);
+    } else {
+      worker = startThread(workerRequest);
+    }
     const finished = new Promise<TraceResult>((resolve, reject) => {
       worker.on('message', (message: TracerMessage) => {
         if (message.type === 'result') resolve(message.result);

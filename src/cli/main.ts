@@ -6,6 +6,7 @@ import { auditCommand, runAudit } from './audit-command.js';
 import { EXIT_ERROR, EXIT_INTERNAL } from './exit-codes.js';
 import { noteReceived, workingDirectory } from './wrapping.js';
 import { simpleAuditArgs } from './fast-path.js';
+import { probeFor } from '../probe.js';
 import type { CommandModule } from 'yargs';
 
 const EPILOGUE = `Exit status:
@@ -37,7 +38,10 @@ export async function main(args: string[]): Promise<void> {
     // `fdscan PID --json` and the like skip yargs: ~100 ms of start-up (see fast-path.ts).
     const simple = simpleAuditArgs(args);
     if (simple) await runAudit(simple);
-    else await parseWithYargs(args);
+    else {
+      if (tracesCommand(args)) probeFor().tracer?.prepare?.();
+      await parseWithYargs(args);
+    }
   } catch (error) {
     reportFailure(error);
   }
@@ -71,6 +75,16 @@ export function reportFailure(error: unknown): void {
   process.stderr.write(errorLine(`internal error: ${message.split('\n')[0]} (a bug: please report it${debug ? '' : ', with FDSCAN_DEBUG=1 for the details'})`));
   if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   process.exitCode = EXIT_INTERNAL;
+}
+
+/** Commands that trace their CMD (`gate ... -- CMD`): their tracer thread starts while yargs loads and parses. */
+const TRACING = new Set(['gate', 'inherit-diff']);
+
+/** Whether `args` will trace a CMD, as far as can be told before parsing: worth starting the tracer thread. */
+function tracesCommand(args: string[]): boolean {
+  const end = args.indexOf('--');
+  if (end < 1 || !TRACING.has(args[0]!) || process.platform !== 'linux') return false;
+  return !args.slice(0, end).some((arg) => ['--help', '-h', '--version', '-V'].includes(arg));
 }
 
 /**

@@ -8,9 +8,9 @@
 //
 // koffi, a native module whose .node binary is found relative to its own files, stays outside and
 // loads from node_modules as before.
-// Worker entry files (the tracer's, the metrics scraper's, the Windows name helper) stay tsc's
-// output: a `new URL('./x.js', import.meta.url)` in the bundled code is rewritten to point from
-// the bundle to that file in dist/.
+// The tracer thread's entry is bundled too, into dist/tracer-worker.js. The other worker entries
+// (the metrics scraper's, the Windows name helper) stay tsc's output: a `new URL('./x.js',
+// import.meta.url)` in the bundled code is rewritten to point from the bundle to that file in dist/.
 import { readFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,12 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = resolve(root, 'dist');
 const outfile = resolve(dist, 'fdscan.js');
 const yargsOutfile = resolve(dist, 'yargs.js');
+/**
+ * Worker entries bundled too, each into one file beside the bundle: the tracer thread loaded its
+ * ~20 modules in ~80 ms, the critical path of `gate` and `inherit-diff` once it starts while the
+ * command line is parsed. A `new URL` naming the entry in the bundle points at its bundle.
+ */
+const bundledWorkers = new Map([[resolve(dist, 'probes/linux/tracer-worker.js'), resolve(dist, 'tracer-worker.js')]]);
 
 /** `new URL('./file.js', import.meta.url)`: a file beside the module, found at run time. */
 const SIBLING_URL = /new URL\((['"])(\.{1,2}\/[^'"]+)\1, import\.meta\.url\)/g;
@@ -35,7 +41,8 @@ const siblingUrls = {
       const text = await readFile(path, 'utf8');
       if (!text.includes('import.meta')) return undefined;
       const rewritten = text.replace(SIBLING_URL, (_, quote, target) => {
-        const fromBundle = relative(dirname(outfile), resolve(dirname(path), target)).split('\\').join('/');
+        const file = resolve(dirname(path), target);
+        const fromBundle = relative(dirname(outfile), bundledWorkers.get(file) ?? file).split('\\').join('/');
         return `new URL(${quote}./${fromBundle}${quote}, import.meta.url)`;
       });
       // Any other use of import.meta would now see the bundle's location instead of the module's.
@@ -152,4 +159,6 @@ const common = {
 await Promise.all([
   build({ ...common, entryPoints: [resolve(dist, 'src/cli/main.js')], outfile, external: ['koffi'], plugins: [siblingUrls, eagerBuiltins, lazyBuiltins, yargsApart] }),
   build({ ...common, entryPoints: ['yargs'], outfile: yargsOutfile, plugins: [yargsOwnPath, lazySegmenter] }),
+  ...[...bundledWorkers].map(([entry, workerOutfile]) =>
+    build({ ...common, entryPoints: [entry], outfile: workerOutfile, external: ['koffi'], plugins: [siblingUrls, eagerBuiltins, lazyBuiltins] })),
 ]);

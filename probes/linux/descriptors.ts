@@ -156,7 +156,7 @@ export function readDescriptors(pid: number, context: AuditContext, only?: reado
     // capabilities) hides its table from everyone but root, its tracer included.
     const why = code === 'EACCES' || code === 'EPERM' ? ' (the program is not dumpable: execute-only, setuid, setgid or with file capabilities; only root can read its table)'
       : code === 'EMFILE' ? " (fdscan's own descriptor limit is reached)" : '';
-    return { rows: [], error: `cannot read /proc/${pid}/fd: ${code ?? (error as Error).message}${why}` };
+    return { rows: [], error: `cannot read /proc/${pid}/fd: ${code ?? (error as Error).message}${why}`, errno: code };
   }
 }
 

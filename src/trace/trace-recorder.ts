@@ -7,6 +7,7 @@
 import type { Descriptor } from '../probe-contract.js';
 import { shellStatus, signalName } from '../exit-status.js';
 import { objectKey } from '../descriptor-identity.js';
+import { OsError } from '../errors.js';
 import { ambientTable, inheritAtFork, resolveTable, type DescriptionCheck } from './lineage.js';
 import { isProtocolVariable, protocolPasses, type ProtocolPass } from './descriptor-protocols.js';
 import { SharedValues } from './shared-values.js';
@@ -16,7 +17,12 @@ import type { ExecRecord, Holder, ProcessExit, ProgramImage, TraceEvent, TracedD
 export interface TableRead {
   rows: Descriptor[];
   error?: string;
+  /** The errno name of `error`, when a system call stopped the read (EMFILE, EACCES, ...). */
+  errno?: string;
 }
+
+/** Errnos that say fdscan itself is out of descriptors: no table of the trace could be read. */
+const OWN_LIMITS = new Set(['EMFILE', 'ENFILE']);
 
 /**
  * How much of a table to read. An identity row has its number, type, device and inode (what
@@ -80,6 +86,9 @@ export class TraceRecorder {
   constructor(readonly command: string[], readonly tracerPid: number, private readonly reader: ProcessReader, options: { fullStdio?: boolean } = {}) {
     this.execTable = options.fullStdio === false ? { identityBelow: STDIO, targets: true } : FULL_TABLE;
     const own = reader.table(tracerPid);
+    // Out of descriptors before anything is traced: every exec would be unverified. Said as one
+    // line before CMD starts, as when the tracer thread itself cannot start.
+    if (own.errno && OWN_LIMITS.has(own.errno)) throw new OsError("read fdscan's own descriptor table", own.errno);
     this.ambient = own.rows;
     if (own.error) this.warnings.push(`fdscan's own table: ${own.error}`);
     const ambientFds = new Map<string, number[]>();

@@ -116,6 +116,44 @@ export function findUnixSocket(text: string, inode: number): SocketInfo | undefi
   return parseUnixTable(`${text.slice(0, headerEnd + 1)}${text.slice(start, end)}`).get(inode);
 }
 
+/** Which column holds the inode in each one-line-per-row table (inet tables share one layout). */
+function inodeColumn(table: string): number {
+  return table === 'packet' ? 8 : 9;
+}
+
+/** Parses any table under /proc/PID/net/ by its file name into `into`. */
+export function parseSocketTable(table: string, text: string, into: SocketTable = new Map()): SocketTable {
+  if (table === 'unix') return parseUnixTable(text, into);
+  if (table === 'netlink') return parseNetlinkTable(text, into);
+  if (table === 'packet') return parsePacketTable(text, into);
+  return parseInetTable(text, table, into);
+}
+
+/**
+ * The socket with `inode` in the text of any table under /proc/PID/net/, parsed as the whole table
+ * parses it, without parsing the other rows: a server with thousands of TCP connections costs an
+ * audit of a few sockets a search of the text (memchr-fast), not thousands of rows of JavaScript.
+ * Undefined when no row has that inode.
+ */
+export function findSocket(table: string, text: string, inode: number): SocketInfo | undefined {
+  if (table === 'unix') return findUnixSocket(text, inode);
+  const headerEnd = text.indexOf('\n');
+  if (headerEnd === -1) return undefined;
+  const digits = String(inode);
+  const column = inodeColumn(table);
+  // Each place the number stands alone is a candidate; its line is the row when the number is in the inode column.
+  for (let at = text.indexOf(digits, headerEnd); at !== -1; at = text.indexOf(digits, at + 1)) {
+    const before = text.charCodeAt(at - 1);
+    const after = text.charCodeAt(at + digits.length);
+    if ((before !== 32 && before !== 9) || (!Number.isNaN(after) && after !== 32 && after !== 9 && after !== 10)) continue;
+    const lineStart = text.lastIndexOf('\n', at) + 1;
+    const lineEnd = text.indexOf('\n', at);
+    const line = text.slice(lineStart, lineEnd === -1 ? undefined : lineEnd);
+    if (line.trim().split(/\s+/)[column] === digits) return parseSocketTable(table, `${text.slice(0, headerEnd + 1)}${line}\n`).get(inode);
+  }
+  return undefined;
+}
+
 /** /proc/net/netlink: protocol number in the Eth column, inode last. */
 export function parseNetlinkTable(text: string, into: SocketTable = new Map()): SocketTable {
   forEachRow(text, 'netlink', (fields, line) => {

@@ -1,22 +1,37 @@
 /**
- * Socket resolution for one network namespace: reads the tables of /proc/PID/net/ once, on the
- * first socket that asks, and once more when a socket is missing (it may be newer than the read).
+ * Socket resolution for one network namespace: reads the tables of /proc/PID/net/ one at a time,
+ * the most common first, until the socket asked for is found (an audit of a few unix and TCP
+ * sockets reads two of the thirteen), and all once more when a socket is in none of them (it may
+ * be newer than the read). The first few sockets are looked up as rows of the text; once more are
+ * asked for (an audit of many), the tables are parsed whole.
  */
 import { statSync } from 'node:fs';
 import type { SocketInfo } from '../../src/probe-contract.js';
 import { tryReadProcText } from './procfs.js';
-import { type SocketTable, findUnixSocket, parseInetTable, parseNetlinkTable, parsePacketTable, parseUnixTable } from './net-tables.js';
+import { type SocketTable, findSocket, parseSocketTable } from './net-tables.js';
 
-const INET_TABLES = ['tcp', 'tcp6', 'udp', 'udp6', 'raw', 'raw6', 'udplite', 'udplite6', 'icmp', 'icmp6'];
-/** Unix sockets looked up one row at a time (each a scan of the text) before the whole table is parsed. */
-const UNIX_ROWS_ALONE = 16;
+/** Every table, in the order they are read: the kinds of socket processes hold most first. */
+const TABLES = ['unix', 'tcp', 'tcp6', 'udp', 'udp6', 'netlink', 'packet', 'raw', 'raw6', 'udplite', 'udplite6', 'icmp', 'icmp6'];
+/** Sockets looked up as rows of the text (each a search of it) before the tables are parsed whole. */
+const ROWS_ALONE = 16;
 
-/** One namespace's tables: the unix table kept as text until many of its sockets are asked for. */
+/** A table read but not parsed: its text, searched for each socket asked until many are. */
+interface TableText {
+  name: string;
+  text: string;
+}
+
+/** One namespace's tables: parsed rows, texts not parsed yet, names not read yet. */
 interface Tables {
-  table: SocketTable;
-  unixText: string | undefined;
-  unixLookups: number;
+  parsed: SocketTable;
+  texts: TableText[];
+  unread: string[];
+  lookups: number;
   reloaded: boolean;
+}
+
+function freshTables(reloaded: boolean): Tables {
+  return { parsed: new Map(), texts: [], unread: [...TABLES], lookups: 0, reloaded };
 }
 
 /** Resolves socket inodes of processes, caching one table set per network namespace. */
@@ -31,34 +46,62 @@ export class SocketResolver {
     const key = this.namespaceKey(pid);
     let entry = this.tablesByNamespace.get(key);
     if (!entry) {
-      entry = { ...this.load(pid), reloaded: false, unixLookups: 0 };
+      entry = freshTables(false);
       this.tablesByNamespace.set(key, entry);
     }
     let info = this.lookUp(entry, pid, inode);
     if (!info && !entry.reloaded) {
-      Object.assign(entry, this.load(pid), { reloaded: true, unixLookups: 0 });
+      entry = freshTables(true);
+      this.tablesByNamespace.set(key, entry);
       info = this.lookUp(entry, pid, inode);
     }
     return info;
   }
 
-  /**
-   * From the parsed tables, else from the unix table's text: the row alone for the first few
-   * sockets (an audit of one process), the whole table once many ask (an audit of all).
-   */
+  /** Looks in what is read, then reads the next table until the socket is found or none is left. */
   private lookUp(entry: Tables, pid: number, inode: number): SocketInfo | undefined {
-    const info = entry.table.get(inode);
-    if (info || entry.unixText === undefined) return info;
-    const text = entry.unixText;
-    try {
-      if (++entry.unixLookups <= UNIX_ROWS_ALONE) return findUnixSocket(text, inode);
-      entry.unixText = undefined;
-      parseUnixTable(text, entry.table);
-    } catch (error) {
-      entry.unixText = undefined;
-      this.problems.push(`/proc/${pid}/net/unix: ${(error as Error).message}`);
+    const alone = ++entry.lookups <= ROWS_ALONE;
+    if (!alone) this.parseTexts(entry, pid);
+    let info = entry.parsed.get(inode);
+    for (let i = 0; !info && i < entry.texts.length; i++) info = this.findRow(entry, pid, entry.texts[i]!, inode);
+    while (!info && entry.unread.length > 0) {
+      const name = entry.unread.shift()!;
+      const text = tryReadProcText(`/proc/${pid}/net/${name}`);
+      if (text === undefined) continue; // protocol not built into this kernel
+      const read = { name, text };
+      if (alone) {
+        entry.texts.push(read);
+        info = this.findRow(entry, pid, read, inode);
+      } else {
+        this.parse(pid, read, entry.parsed);
+        info = entry.parsed.get(inode);
+      }
     }
-    return entry.table.get(inode);
+    return info;
+  }
+
+  /** The socket's row alone; a table with a row that does not parse is parsed whole, its problem said once. */
+  private findRow(entry: Tables, pid: number, table: TableText, inode: number): SocketInfo | undefined {
+    try {
+      return findSocket(table.name, table.text, inode);
+    } catch {
+      entry.texts = entry.texts.filter((t) => t !== table);
+      this.parse(pid, table, entry.parsed);
+      return entry.parsed.get(inode);
+    }
+  }
+
+  private parseTexts(entry: Tables, pid: number): void {
+    for (const table of entry.texts) this.parse(pid, table, entry.parsed);
+    entry.texts = [];
+  }
+
+  private parse(pid: number, table: TableText, into: SocketTable): void {
+    try {
+      parseSocketTable(table.name, table.text, into);
+    } catch (error) {
+      this.problems.push(`/proc/${pid}/net/${table.name}: ${(error as Error).message}`);
+    }
   }
 
   private namespaceKey(pid: number): string {
@@ -72,23 +115,6 @@ export class SocketResolver {
       this.namespaceByPid.set(pid, key);
     }
     return key;
-  }
-
-  private load(pid: number): Pick<Tables, 'table' | 'unixText'> {
-    const table: SocketTable = new Map();
-    const read = (name: string, parse: (text: string) => void): void => {
-      const text = tryReadProcText(`/proc/${pid}/net/${name}`);
-      if (text === undefined) return; // protocol not built into this kernel
-      try {
-        parse(text);
-      } catch (error) {
-        this.problems.push(`/proc/${pid}/net/${name}: ${(error as Error).message}`);
-      }
-    };
-    for (const name of INET_TABLES) read(name, (text) => parseInetTable(text, name, table));
-    read('netlink', (text) => parseNetlinkTable(text, table));
-    read('packet', (text) => parsePacketTable(text, table));
-    return { table, unixText: tryReadProcText(`/proc/${pid}/net/unix`) };
   }
 }
 

@@ -51,6 +51,8 @@ export function parseInetTable(text: string, protocol: string, into: SocketTable
  * thousands of unix sockets (a desktop, a browser) is read in a few milliseconds on a cold start.
  */
 const UNIX_ROWS = /^[ \t]*[0-9a-fA-F]+: [0-9A-Fa-f]{8} [0-9A-Fa-f]{8} ([0-9A-Fa-f]{8}) ([0-9A-Fa-f]{4}) ([0-9A-Fa-f]{2})[ \t]+(\d+)(?=[ \n]|$)([^\n]*)/gm;
+/** The same row, only where lastIndex is (a line start). */
+const UNIX_ROW_AT = new RegExp(UNIX_ROWS.source, 'my');
 
 /**
  * /proc/net/unix: the path is the rest of the line; abstract names start with @. The kernel prints
@@ -103,17 +105,30 @@ export function parseUnixTable(text: string, into: SocketTable = new Map()): Soc
 export function findUnixSocket(text: string, inode: number): SocketInfo | undefined {
   const headerEnd = text.indexOf('\n');
   if (headerEnd === -1) return undefined;
-  const row = new RegExp(UNIX_ROWS.source.replace('(\\d+)', `(${inode})`), 'gm');
-  row.lastIndex = headerEnd + 1;
-  const found = row.exec(text);
-  if (!found) return undefined;
-  const start = found.index;
-  // The row's own lines end where the next row starts: parsed with that row, so that they end
-  // there as in the whole table.
-  UNIX_ROWS.lastIndex = start + found[0].length;
-  const next = UNIX_ROWS.exec(text);
-  const end = next ? next.index + next[0].length : text.length;
-  return parseUnixTable(`${text.slice(0, headerEnd + 1)}${text.slice(start, end)}`).get(inode);
+  const digits = String(inode);
+  // Each place the number stands alone is a candidate; its line is the row when a row starts
+  // there with that inode (a regular expression made per inode would be compiled per socket).
+  for (let at = text.indexOf(digits, headerEnd); at !== -1; at = text.indexOf(digits, at + 1)) {
+    if (!standsAlone(text, at, digits.length)) continue;
+    const start = text.lastIndexOf('\n', at) + 1;
+    UNIX_ROW_AT.lastIndex = start;
+    const found = UNIX_ROW_AT.exec(text);
+    if (!found || found[4] !== digits) continue;
+    // The row's own lines end where the next row starts: parsed with that row, so that they end
+    // there as in the whole table.
+    UNIX_ROWS.lastIndex = start + found[0].length;
+    const next = UNIX_ROWS.exec(text);
+    const end = next ? next.index + next[0].length : text.length;
+    return parseUnixTable(`${text.slice(0, headerEnd + 1)}${text.slice(start, end)}`).get(inode);
+  }
+  return undefined;
+}
+
+/** The number at `at` is a whole field: blank before it, blank, newline or the end after it. */
+function standsAlone(text: string, at: number, length: number): boolean {
+  const before = text.charCodeAt(at - 1);
+  const after = text.charCodeAt(at + length);
+  return (before === 32 || before === 9) && (Number.isNaN(after) || after === 32 || after === 9 || after === 10);
 }
 
 /** Which column holds the inode in each one-line-per-row table (inet tables share one layout). */
@@ -143,9 +158,7 @@ export function findSocket(table: string, text: string, inode: number): SocketIn
   const column = inodeColumn(table);
   // Each place the number stands alone is a candidate; its line is the row when the number is in the inode column.
   for (let at = text.indexOf(digits, headerEnd); at !== -1; at = text.indexOf(digits, at + 1)) {
-    const before = text.charCodeAt(at - 1);
-    const after = text.charCodeAt(at + digits.length);
-    if ((before !== 32 && before !== 9) || (!Number.isNaN(after) && after !== 32 && after !== 9 && after !== 10)) continue;
+    if (!standsAlone(text, at, digits.length)) continue;
     const lineStart = text.lastIndexOf('\n', at) + 1;
     const lineEnd = text.indexOf('\n', at);
     const line = text.slice(lineStart, lineEnd === -1 ? undefined : lineEnd);

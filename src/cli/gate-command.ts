@@ -16,13 +16,13 @@ import { EXIT_ERROR, EXIT_FINDING, EXIT_OK } from './exit-codes.js';
 
 const gateBuilder = (yargs: Argv) =>
   yargs
-    .option('allow', { type: 'string', array: true, describe: 'Let a descriptor through: a number (3), a type (SOCK), a path glob (/tmp/*.log), or what a program receives (exe:make, exe:**/python3*); fd:, type:, path:, exe: prefixes force the kind' })
+    .option('allow', { type: 'string', array: true, requiresArg: true, describe: 'Let a descriptor through: a number (3), a type (SOCK), a path glob (/tmp/*.log), or what a program receives (exe:make, exe:**/python3*); fd:, type:, path:, exe: prefixes force the kind' })
     .option('json', { type: 'boolean', default: false, describe: 'Report as JSON (schema fdscan/gate@2) instead of text' })
-    .option('output', { alias: 'o', type: 'string', describe: 'Write the report to FILE instead of stderr (stdout belongs to the command)' })
-    .option('junit', { type: 'string', describe: 'Also write JUnit XML to FILE: one failing testcase per finding' })
+    .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'Write the report to FILE instead of stderr (stdout belongs to the command)' })
+    .option('junit', { type: 'string', requiresArg: true, describe: 'Also write JUnit XML to FILE: one failing testcase per finding' })
     .option('allow-unverified', { type: 'boolean', default: false, describe: 'Pass even when some exec\'s table could not be read (a non-dumpable program) or the tree was only sampled; they are still reported' })
-    .option('config', { type: 'string', describe: 'Allow list from FILE ({"allow": [...]}) instead of ./fdscan.config.json or package.json "fdscan"' })
-    .option('baseline', { type: 'string', describe: 'Findings recorded in FILE pass; only new ones fail' })
+    .option('config', { type: 'string', requiresArg: true, describe: 'Allow list from FILE ({"allow": [...]}) instead of ./fdscan.config.json or package.json "fdscan"' })
+    .option('baseline', { type: 'string', requiresArg: true, describe: 'Findings recorded in FILE pass; only new ones fail' })
     .option('update-baseline', { type: 'boolean', default: false, describe: 'Record every finding of this run in the --baseline FILE (and pass on them)' })
     .example('$0 gate -- npm test', 'Fail the build when a test leaks a descriptor into a child program')
     .example('$0 gate --allow SOCK --allow "/tmp/*.lock" --junit fdscan.xml -- ./smoke.sh', 'With an allow list and a JUnit report')

@@ -15,7 +15,7 @@ const STOPPING_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 const lifecycleBuilder = (yargs: Argv) =>
   yargs
     .option('json', { type: 'boolean', default: false, describe: 'Print the steps as JSON (schema fdscan/lifecycle@1)' })
-    .option('input', { type: 'string', describe: 'Text written to CMD\'s stdin (default: one line)' })
+    .option('input', { type: 'string', requiresArg: true, describe: 'Text written to CMD\'s stdin (default: one line)' })
     .example('$0 lifecycle -- cat', 'Watch the three pipes appear at spawn and close after communicate')
     .epilogue("The report (stdout) lists fdscan's own table after each step, diffed against the step before, and CMD's " +
       'table as read from /proc soon after it started.\n\nExit status: 1 when a descriptor outlived the step that should ' +

@@ -126,7 +126,12 @@ async function parseWithYargs(args: string[]): Promise<void> {
     .wrap(Math.min(100, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((message, error) => {
-      throw error ?? new FdscanError('EUSAGE', message);
+      // yargs' own parse errors (an option without its value: "Not enough arguments following: o")
+      // are bad usage like its messages; anything else is what a handler threw.
+      if (error && error.name !== 'YError') throw error;
+      const text = message ?? error?.message ?? 'bad usage';
+      const missing = /^Not enough arguments following: (\S+)$/.exec(text)?.[1];
+      throw new FdscanError('EUSAGE', missing ? `${missing.length === 1 ? '-' : '--'}${missing} needs a value` : text);
     });
   // Once a command's handler has started, yargs renders the whole help text and keeps it for a
   // later showHelp() (~40 ms of every run, gate, inherit-diff...); fdscan never shows help from a

@@ -18,7 +18,7 @@ const EXIT_NOT_EXECUTABLE = 126;
 const runBuilder = (yargs: Argv) =>
   yargs
     .option('close-fds', { type: 'boolean', default: false, describe: 'Mark every other descriptor close-on-exec first (close_range, or fcntl per fd)' })
-    .option('keep', { type: 'string', array: true, describe: 'Descriptors to pass on as well, comma-separated: --keep 3,5' })
+    .option('keep', { type: 'string', array: true, requiresArg: true, describe: 'Descriptors to pass on as well, comma-separated: --keep 3,5' })
     .example('$0 run --close-fds -- ./server', 'Start ./server without anything the shell leaked to fdscan')
     .example('$0 run --close-fds --keep 3 -- ./worker', 'Pass fd 3 on, nothing else')
     .epilogue("Exit status: CMD's own (128+N when a signal N killed it), 127 when CMD is not found, 126 when it cannot\n" +

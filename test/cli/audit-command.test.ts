@@ -88,6 +88,18 @@ test('bad input: one clear line and exit 2', (t) => {
     [['-5'], /^fdscan: /],
     [['--all', '1'], /^fdscan: give pids or --all, not both\n/],
     [['--bogus'], /^fdscan: Unknown argument: bogus\n/],
+    // An option given without its value is bad usage, never an internal error, nor ignored.
+    [['--type'], /^fdscan: --type needs a value\nTry 'fdscan --help'.\n$/],
+    [['top', '-n'], /^fdscan: -n needs a value\n/],
+    [['watch', String(process.pid), '--interval'], /^fdscan: --interval needs a value\n/],
+    [['gate', '--baseline', '--', 'true'], /^fdscan: --baseline needs a value\n/],
+    [['gate', '--allow', '--', 'true'], /^fdscan: --allow needs a value\n/],
+    [['gate', '-o', '--', 'true'], /^fdscan: -o needs a value\n/],
+    [['gate', '--junit', '--', 'true'], /^fdscan: --junit needs a value\n/],
+    [['gate', '--config', '--', 'true'], /^fdscan: --config needs a value\n/],
+    [['inherit-diff', '-o', '--', 'true'], /^fdscan: -o needs a value\n/],
+    [['run', '--keep', '--', 'true'], /^fdscan: --keep needs a value\n/],
+    [['lifecycle', '--input', '--', 'true'], /^fdscan: --input needs a value\n/],
   ];
   for (const [args, expected] of cases) {
     const result = runCli(args);

@@ -21,7 +21,7 @@ import { EXIT_OK } from './exit-codes.js';
 const inheritDiffBuilder = (yargs: Argv) =>
   yargs
     .positional('pids', { describe: 'PARENT_PID CHILD_PID: compare two live processes instead of running a command', type: 'string', array: true })
-    .option('json', { type: 'boolean', default: false, describe: 'Report as JSON (schema fdscan/inherit-diff@1)' })
+    .option('json', { type: 'boolean', default: false, describe: 'Report as JSON (schema fdscan/inherit-diff@1); on stderr as the text is (stdout is CMD\'s), or to -o FILE' })
     .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'Write the report to FILE instead of stderr (stdout belongs to the command)' })
     .option('sample', { type: 'boolean', default: false, describe: 'Sample /proc instead of ptrace (inexact: short processes can be missed)' })
     .option('only-extra', { type: 'boolean', default: false, describe: 'Show only the execs that received something beyond 0, 1, 2 and the ambient descriptors' })

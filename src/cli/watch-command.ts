@@ -13,7 +13,7 @@ const watchBuilder = (yargs: Argv) =>
   yargs
     .positional('pid', { type: 'string', describe: 'The process to watch' })
     .option('interval', { type: 'string', requiresArg: true, default: '1s', describe: 'Time between samples: 1s, 200ms, 0.5s, 2m' })
-    .option('count', { type: 'number', describe: 'Stop after N samples (default: until Ctrl-C or the process exits)' })
+    .option('count', { type: 'number', requiresArg: true, describe: 'Stop after N samples (default: until Ctrl-C or the process exits)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print only the summary, as JSON (schema fdscan/watch@1)' })
     .example('$0 watch 1234 --interval 5s', 'One line per sample; Ctrl-C prints the summary')
     .epilogue('An exec is seen as a change of argv between two samples.\n\nExit status: 0 when the watch ran (it reports, ' +

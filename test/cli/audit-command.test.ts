@@ -92,6 +92,7 @@ test('bad input: one clear line and exit 2', (t) => {
     [['--type'], /^fdscan: --type needs a value\nTry 'fdscan --help'.\n$/],
     [['top', '-n'], /^fdscan: -n needs a value\n/],
     [['watch', String(process.pid), '--interval'], /^fdscan: --interval needs a value\n/],
+    [['watch', String(process.pid), '--count'], /^fdscan: --count needs a value\n/],
     [['gate', '--baseline', '--', 'true'], /^fdscan: --baseline needs a value\n/],
     [['gate', '--allow', '--', 'true'], /^fdscan: --allow needs a value\n/],
     [['gate', '-o', '--', 'true'], /^fdscan: -o needs a value\n/],

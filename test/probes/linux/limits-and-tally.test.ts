@@ -102,12 +102,12 @@ linux('user names come from the user database (NSS) both ways, as id(1) sees the
   const fixture = await startNearLimit(50, 45);
   const user = createOtherUser();
   try {
-    const script = `import('${new URL('../../../src/index.js', import.meta.url).href}').then((m) => {
+    const script = `import('${user.library}').then((m) => {
       const out = { limits: m.descriptorLimits(${fixture.pid}), open: m.countDescriptors(${fixture.pid}) };
       try { m.tallyDescriptors(${fixture.pid}, { inheritable: true }); } catch (e) { out.tally = e.constructor.name; }
       console.log(JSON.stringify(out));
     })`;
-    const result = user.run(process.execPath, ['-e', script]);
+    const result = user.run(user.node, ['-e', script]);
     t.is(result.code, 0, result.stderr);
     const out = JSON.parse(result.stdout) as { limits: unknown; open: number; tally: string };
     t.deepEqual(out.limits, { soft: 50, hard: fixture.manifest.hard });

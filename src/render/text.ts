@@ -158,21 +158,51 @@ export function errorLine(message: string): string {
 
 /**
  * A command line for a report line: quoteArgv's form of its first line only (the rest of a
- * multi-line `python -c` script is dropped, the quote left open), and at most `width` characters;
- * what was cut is marked `…`. JSON keeps the whole argv.
+ * multi-line `python -c` script is dropped, the quote left open), and at most `width` characters.
+ * Too wide, paths lose the middle of their folder first, the longest path first
+ * (`/root/…/fixtures/leak.py`): the program's or script's name says most; what still does not fit
+ * is cut at the end. What was cut is marked `…`. JSON keeps the whole argv.
  */
 export function shortArgv(argv: readonly string[], width = 72): string {
   const cut = argv.findIndex((arg) => arg.includes('\n'));
-  let text: string;
-  if (cut === -1) {
-    text = quoteArgv(argv);
-  } else {
+  const whole = cut === -1 ? argv : argv.slice(0, cut);
+  const words = whole.map((arg) => quoteArgv([arg]));
+  if (cut !== -1) {
     const head = argv[cut]!.slice(0, argv[cut]!.indexOf('\n'));
     const last = quoteArgv([head]);
     // An open quote says the word goes on.
     const open = head === '' ? "'" : last.endsWith("'") && !SHELL_PLAIN.test(head) ? last.slice(0, -1) : last;
-    text = `${quoteArgv(argv.slice(0, cut))}${cut > 0 ? ' ' : ''}${open}…`;
+    words.push(`${open}…`);
   }
+  const length = (): number => words.reduce((sum, word) => sum + Array.from(word).length, words.length - 1);
+  // Only plain words are paths here: a quoted one may be a script whose slashes are not folders.
+  const paths = whole.map((arg, i) => i).filter((i) => SHELL_PLAIN.test(whole[i]!) && whole[i]!.split('/').length > 2)
+    .sort((a, b) => whole[b]!.length - whole[a]!.length);
+  for (const i of paths) {
+    const over = length() - width;
+    if (over <= 0) break;
+    words[i] = shortPath(whole[i]!, whole[i]!.length - over);
+  }
+  const text = words.join(' ');
   const chars = Array.from(text);
   return chars.length <= width ? text : `${chars.slice(0, width - 1).join('')}…`;
+}
+
+/**
+ * `path` with the middle of its folder replaced by `…`, its last name always kept: the longest such
+ * form of at most `budget` characters, else the shortest (the first name, `…` and the last).
+ */
+function shortPath(path: string, budget: number): string {
+  const names = path.split('/');
+  let best: string | undefined;
+  let shortest = path;
+  for (let head = 1; head < names.length - 1; head++) {
+    for (let tail = head + 1; tail < names.length; tail++) {
+      const form = `${names.slice(0, head).join('/')}/…/${names.slice(tail).join('/')}`;
+      if (form.length >= path.length) continue;
+      if (form.length <= budget && (best === undefined || form.length > best.length)) best = form;
+      if (form.length < shortest.length) shortest = form;
+    }
+  }
+  return best ?? shortest;
 }

@@ -20,3 +20,20 @@ test('a long command line is cut to the width, by characters, with an ellipsis',
   const emoji = shortArgv(['echo', '😀'.repeat(50)], 10);
   t.false(/[\ud800-\udbff](?![\udc00-\udfff])/.test(emoji), 'no half of a surrogate pair');
 });
+
+test('too wide, a path loses the middle of its folder first and keeps its name; the longest path goes first', (t) => {
+  const script = '/home/someone/projects/service/test/fixtures/leak-log-to-grandchild.py';
+  const argv = ['/usr/bin/python3', script, '/tmp/fdscan-test-x1', 'leak'];
+  t.is(shortArgv(argv, 200), `/usr/bin/python3 ${script} /tmp/fdscan-test-x1 leak`, 'fits: whole');
+  t.is(shortArgv(argv, 80), '/usr/bin/python3 /…/fixtures/leak-log-to-grandchild.py /tmp/fdscan-test-x1 leak', 'the longest form that fits');
+  t.is(shortArgv(argv, 70), '/usr/bin/python3 /…/leak-log-to-grandchild.py /tmp/fdscan-test-x1 leak');
+  // Narrower than the script's shortest form: the other paths give up their middle, then the end is cut.
+  t.is(shortArgv(argv, 56), '/…/python3 /…/leak-log-to-grandchild.py /…/fdscan-test-…');
+  t.is(shortArgv(argv, 40), '/…/python3 /…/leak-log-to-grandchild.py…');
+  for (const width of [30, 40, 56, 70, 80]) t.true(Array.from(shortArgv(argv, width)).length <= width);
+});
+
+test('a quoted word is not taken for a path: a shell script keeps its slashes and is cut at the end', (t) => {
+  t.is(shortArgv(['sh', '-c', 'exec 7>/var/log/app/service.log; exec /usr/local/bin/service --flag'], 40), "sh -c 'exec 7>/var/log/app/service.log;…");
+  t.is(shortArgv(['python3', '/srv/app/long/folder/name/main.py', '-c', 'x\ny'], 30), "python3 /…/name/main.py -c x…");
+});

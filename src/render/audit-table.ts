@@ -64,12 +64,16 @@ function headerLines(audit: ProcessAudit, style: Style): string[] {
   return lines;
 }
 
-/** `23 descriptors, 14 inheritable`; `3 of 23 descriptors shown` when a filter chose the rows. */
+/**
+ * `23 descriptors (limit 1024), 14 inheritable`; `3 of 23 descriptors shown` when a filter chose
+ * the rows. The limit is the soft one, what the process can open; absent where it is not known.
+ */
 function countSpans(audit: ProcessAudit): Span[] {
   if (audit.kernelThread) return [{ text: 'kernel thread: it has no descriptor table' }];
   const inheritable = audit.fds.filter((d) => d.inheritable === true).length;
   const shown = audit.total !== undefined ? `${audit.fds.length} of ${plural(audit.total, 'descriptor')} shown` : plural(audit.fds.length, 'descriptor');
-  const spans: Span[] = [{ text: `${shown}, ` }, { text: `${inheritable} inheritable`, paint: inheritable ? 'yellow' : 'green' }];
+  const limit = audit.limits === undefined ? '' : ` (limit ${audit.limits.soft ?? 'unlimited'})`;
+  const spans: Span[] = [{ text: `${shown}${limit}, ` }, { text: `${inheritable} inheritable`, paint: inheritable ? 'yellow' : 'green' }];
   if (audit.zombie) spans.push({ text: ' (zombie: it holds no descriptors)' });
   if (audit.incomplete) spans.push({ text: ' (incomplete: the process changed while being read)', paint: 'red' });
   return spans;

@@ -55,7 +55,27 @@ linuxTest('filtered: "K of N descriptors shown", and `total` in the JSON', (t) =
   const text = runCli([String(fixture.pid), '--no-peers', '-t', 'SOCK', '-i']);
   t.is(text.code, 0, text.stderr);
   const inheritable = all.fds.filter((d) => d.type === 'SOCK' && d.inheritable).length;
-  t.is(text.stdout.split('\n')[1], `${inheritable} of ${all.fds.length} descriptors shown, ${inheritable} inheritable`);
+  t.is(text.stdout.split('\n')[1], `${inheritable} of ${all.fds.length} descriptors shown (limit ${softLimitOf(fixture.pid)}), ${inheritable} inheritable`);
+});
+
+/** The soft RLIMIT_NOFILE of `pid` as /proc/PID/limits says it. */
+function softLimitOf(pid: number): string {
+  return /^Max open files\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))![1]!;
+}
+
+linuxTest('the header names the soft descriptor limit: "N descriptors (limit S), M inheritable", as the process set it', async (t) => {
+  const child = spawn('/bin/sh', ['-c', 'ulimit -Sn 77 && exec sleep 60'], { stdio: 'ignore' });
+  try {
+    // The limit is set before the exec: wait until the shell became sleep.
+    while (!readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').startsWith('sleep')) await new Promise((r) => setTimeout(r, 20));
+    const result = runCli([String(child.pid), '--no-peers']);
+    t.is(result.code, 0, result.stderr);
+    const fds = (JSON.parse(runCli([String(child.pid), '--no-peers', '--json']).stdout) as { fds: Row[] }).fds;
+    const inheritable = fds.filter((d) => d.inheritable).length;
+    t.is(result.stdout.split('\n')[1], `${fds.length} descriptors (limit 77), ${inheritable} inheritable`);
+  } finally {
+    child.kill();
+  }
 });
 
 linuxTest('an epoll descriptor names what it watches: `watches` in JSON, [eventpoll:N,N,N] in the table', (t) => {

@@ -138,6 +138,10 @@ test('headers: counts in agreement, K of N when filtered, kernel threads, thread
   t.is(one[1], '1 descriptor, 1 inheritable');
   t.is(renderAuditTable({ ...audit, fds: rows.slice(0, 2), total: 9, errors: [] }, style).split('\n')[1], '2 of 9 descriptors shown, 2 inheritable');
   t.is(renderAuditTable({ ...audit, fds: [], total: 1, errors: [] }, style).split('\n')[1], '0 of 1 descriptor shown, 0 inheritable');
+  // The soft limit where the probe read one: what the process may open.
+  t.is(renderAuditTable({ ...audit, fds: rows.slice(0, 1), limits: { soft: 1024, hard: 4096 }, errors: [] }, style).split('\n')[1], '1 descriptor (limit 1024), 1 inheritable');
+  t.is(renderAuditTable({ ...audit, fds: rows.slice(0, 2), total: 9, limits: { soft: 50, hard: null }, errors: [] }, style).split('\n')[1], '2 of 9 descriptors shown (limit 50), 2 inheritable');
+  t.is(renderAuditTable({ ...audit, fds: [], limits: { soft: null, hard: null }, errors: [] }, style).split('\n')[1], '0 descriptors (limit unlimited), 0 inheritable');
   const kernel = renderAuditTable({ pid: 2, command: 'kthreadd', argv: [], ppid: 0, platform: 'linux', kernelThread: true, fds: [], errors: [] }, style);
   t.is(kernel, 'pid 2 kthreadd\nkernel thread: it has no descriptor table');
   const thread = renderAuditTable({ ...audit, argv: ['server'], thread: 4250, fds: [], errors: [] }, style).split('\n');

@@ -4,81 +4,34 @@
  * reason in their titles. The user is removed afterwards.
  */
 import test from 'ava';
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fdscanBin, fixturesDir, repoRoot } from '../helpers/fixture.js';
+import { fixturesDir } from '../helpers/fixture.js';
+import { createOtherUser, otherUserUnavailable, unreadableFor, type OtherUser } from '../helpers/other-user.js';
 
-interface User { name: string; uid: number; gid: number }
-
-const PATHS = ['/usr/sbin/useradd', '/usr/sbin/userdel'];
 /** Python for the user: the system one (a pyenv shim under /root would be out of its reach). */
 const PYTHON = '/usr/bin/python3';
-/** What the user must reach: node, the built code, a dependency, the fixture, python. */
-const NEEDED = [process.execPath, fdscanBin, join(repoRoot, 'dist/src/index.js'), join(repoRoot, 'node_modules/yargs/package.json'),
-  join(fixturesDir, 'churn-processes.py'), PYTHON];
 
-/** Whether a user with no group in common can read `path`: o+r on it, o+x on every folder above. */
-function openToOthers(path: string): boolean {
-  let at: string;
-  try { at = realpathSync(path); } catch { return false; }
-  if ((statSync(at).mode & 0o004) === 0) return false;
-  for (let dir = dirname(at); ; dir = dirname(dir)) {
-    if ((statSync(dir).mode & 0o001) === 0) return false;
-    if (dir === '/') return true;
-  }
-}
-
-function whyNot(): string | undefined {
-  if (process.platform !== 'linux') return 'Linux only';
-  if (process.getuid?.() !== 0) return 'not root: cannot create a throwaway user';
-  if (!PATHS.every((p) => existsSync(p))) return 'useradd/userdel not installed';
-  const blocked = NEEDED.find((p) => !openToOthers(p));
-  return blocked ? `${blocked} is not readable by another user (missing, or a folder above is not world-traversable)` : undefined;
-}
-
-const skipReason = whyNot();
+const skipReason = otherUserUnavailable() ?? (existsSync(PYTHON) ? undefined : `${PYTHON} not installed`);
 const asUser = skipReason ? test.serial.skip : test.serial;
 const title = (text: string): string => (skipReason ? `${text} (skipped: ${skipReason})` : text);
-let user: User | undefined;
-/** A folder of the tests' own that the user may enter (mkdtemp makes 0700). */
-let workdir: string | undefined;
+let user: OtherUser | undefined;
 
 test.before(() => {
   if (skipReason) return;
-  const name = `fdscan${randomBytes(3).toString('hex')}`;
-  const made = spawnSync('/usr/sbin/useradd', ['--no-create-home', '--shell', '/bin/sh', '--user-group', name], { encoding: 'utf8' });
-  if (made.status !== 0) throw new Error(`useradd failed: ${made.stderr.trim()}`);
-  const id = (flag: string) => Number(spawnSync('id', [flag, name], { encoding: 'utf8' }).stdout.trim());
-  user = { name, uid: id('-u'), gid: id('-g') };
-  // The mode bits said yes; ask the kernel, as the user, in case an ACL or a mount says no.
-  const blocked = NEEDED.find((p) => !readableAs(user!, p));
-  if (blocked) throw new Error(`${blocked} is not readable by ${name} although its mode bits allow it`);
-  workdir = mkdtempSync(join(tmpdir(), 'fdscan-perm-'));
-  chmodSync(workdir, 0o755);
-  if (!readableAs(user, workdir)) throw new Error(`${workdir} (mode 0755) is out of ${name}'s reach: a folder above it is not world-traversable`);
+  user = createOtherUser();
+  // Asked of the kernel, as the user: an ACL or a mount may say no where mode bits say yes.
+  const blocked = unreadableFor(user) ?? (user.run('/bin/sh', ['-c', 'test -x "$1"', 'sh', PYTHON]).code === 0 ? undefined : PYTHON);
+  if (blocked) throw new Error(`${blocked} is not readable by ${user.name}`);
 });
 
-test.after.always(() => {
-  if (user) spawnSync('/usr/sbin/userdel', ['--force', user.name]);
-  if (workdir) rmSync(workdir, { recursive: true, force: true });
-});
+test.after.always(() => user?.remove());
 
-/** Whether `user` can read `path`, asked of the kernel by a process running as that user. */
-function readableAs(who: User, path: string): boolean {
-  return spawnSync('/bin/sh', ['-c', 'test -r "$1"', 'sh', path], { uid: who.uid, gid: who.gid }).status === 0;
-}
-
-/** `fdscan ARGS` as the throwaway user. */
+/** `fdscan ARGS` as the throwaway user, in its own folder. */
 function fdscanAs(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [fdscanBin, ...args], {
-    uid: user!.uid, gid: user!.gid, cwd: workdir, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024,
-    env: { PATH: process.env.PATH, HOME: workdir, NO_COLOR: '1' },
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  return user!.fdscan(args);
 }
 
 asUser(title('auditing a root-owned process as another user: exit 2, access denied, says who can read it'), (t) => {
@@ -116,7 +69,7 @@ asUser(title('inherit-diff and run on the user\'s own command need no root'), (t
   const run = fdscanAs(['run', '--close-fds', '--', 'sh', '-c', 'ls /proc/$$/fd; exit 4']);
   t.is(run.code, 4, run.stderr);
   t.deepEqual(run.stdout.split(/\s+/).filter(Boolean), ['0', '1', '2']);
-  const self = fdscanAs(['run', '--', 'sh', '-c', `exec "${process.execPath}" "${fdscanBin}" --json --no-peers`]);
+  const self = fdscanAs(['run', '--', 'sh', '-c', `exec "${user!.node}" "${user!.fdscanBin}" --json --no-peers`]);
   t.is(self.code, 0, self.stderr);
 });
 
@@ -149,8 +102,11 @@ function rootOwnedPids(): Set<number> {
 // --all --json lists in `failures` every process it could not read, root's as EACCESS_DENIED and
 // those that exited during the scan as ENOPROCESS (before, it left the second kind out).
 (skipReason ? test.serial.skip : test.serial)(title('--all --json lists every process it could not read: root\'s as EACCESS_DENIED, vanished ones as ENOPROCESS'), async (t) => {
-  const churn = spawn(PYTHON, [join(fixturesDir, 'churn-processes.py'), workdir!], {
-    uid: user!.uid, gid: user!.gid, cwd: workdir, stdio: ['pipe', 'pipe', 'inherit'],
+  // The user runs its own copy: the checkout may be out of its reach.
+  const script = join(user!.home, 'churn-processes.py');
+  copyFileSync(join(fixturesDir, 'churn-processes.py'), script);
+  const churn = spawn(PYTHON, [script, user!.home], {
+    uid: user!.uid, gid: user!.gid, cwd: user!.home, stdio: ['pipe', 'pipe', 'inherit'],
   });
   const exited = new Promise((resolve) => churn.once('exit', resolve));
   try {

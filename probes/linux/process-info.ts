@@ -5,6 +5,7 @@ import { NoSuchProcess, ParseError, osFailure } from '../../src/errors.js';
 import { readProcText, tryReadProcText } from './procfs.js';
 
 export interface ProcStat {
+  /** The command name (comm), decoded as UTF-8 like argv: a byte that is not UTF-8 becomes U+FFFD. */
   command: string;
   state: string;
   ppid: number;
@@ -23,7 +24,10 @@ export interface ProcStat {
 const PF_EXITING = 0x4;
 const PF_KTHREAD = 0x200000;
 
-/** Parse /proc/PID/stat; the command sits in parentheses and may itself hold ')' or spaces. */
+/**
+ * Parse /proc/PID/stat as read (latin1: one character per byte); the command sits in parentheses
+ * and may itself hold ')' or spaces.
+ */
 export function parseProcStat(text: string): ProcStat {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
@@ -36,7 +40,8 @@ export function parseProcStat(text: string): ProcStat {
     throw new ParseError('/proc/PID/stat', JSON.stringify(text.slice(0, 80)));
   }
   return {
-    command: text.slice(open + 1, close), state: rest[0], ppid, startTime,
+    // comm is bytes, and names are UTF-8 now: `café` had read `cafÃ©`, and `-c café` missed it.
+    command: Buffer.from(text.slice(open + 1, close), 'latin1').toString('utf8'), state: rest[0], ppid, startTime,
     exiting: (flags & PF_EXITING) !== 0, kernelThread: (flags & PF_KTHREAD) !== 0,
   };
 }

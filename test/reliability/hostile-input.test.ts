@@ -197,10 +197,11 @@ test('parseFdInfo round-trips pos, flags, mnt_id and ino', (t) => {
   t.pass();
 });
 
-test('parseProcStat round-trips any command name, even with ) ( spaces and newlines', (t) => {
-  fc.assert(fc.property(fc.string({ minLength: 0, maxLength: 15 }), fc.nat(), fc.maxSafeNat(), fc.constantFrom('R', 'S', 'D', 'Z', 'T', 't', 'I'), (command, ppid, start, state) => {
+test('parseProcStat round-trips any command name, even with ) ( spaces, newlines and UTF-8', (t) => {
+  fc.assert(fc.property(fc.string({ minLength: 0, maxLength: 15, unit: 'grapheme' }), fc.nat(), fc.maxSafeNat(), fc.constantFrom('R', 'S', 'D', 'Z', 'T', 't', 'I'), (command, ppid, start, state) => {
     const fields = [state, String(ppid), ...Array(17).fill('0'), String(start), '0', '0'];
-    const stat = parseProcStat(`123 (${command}) ${fields.join(' ')}\n`);
+    // As the probe reads it: the kernel's bytes, one latin1 character each.
+    const stat = parseProcStat(Buffer.from(`123 (${command}) ${fields.join(' ')}\n`).toString('latin1'));
     return stat.command === command && stat.ppid === ppid && stat.startTime === start && stat.state === state;
   }), { numRuns: RUNS });
   t.pass();

@@ -174,14 +174,22 @@ export function shortArgv(argv: readonly string[], width = 72): string {
     const open = head === '' ? "'" : last.endsWith("'") && !SHELL_PLAIN.test(head) ? last.slice(0, -1) : last;
     words.push(`${open}…`);
   }
-  const length = (): number => words.reduce((sum, word) => sum + Array.from(word).length, words.length - 1);
+  const length = (upTo = words.length): number => words.slice(0, upTo).reduce((sum, word) => sum + Array.from(word).length, upTo - 1);
   // Only plain words are paths here: a quoted one may be a script whose slashes are not folders.
   const paths = whole.map((arg, i) => i).filter((i) => SHELL_PLAIN.test(whole[i]!) && whole[i]!.split('/').length > 2)
     .sort((a, b) => whole[b]!.length - whole[a]!.length);
-  for (const i of paths) {
-    const over = length() - width;
-    if (over <= 0) break;
-    words[i] = shortPath(whole[i]!, whole[i]!.length - over);
+  const total = length();
+  if (total > width && paths.length > 0) {
+    // Shorten only what brings a name into view: the whole line when that makes it fit, else the
+    // words up to the last path's name (then ` …`), the rest being cut anyway.
+    const saving = paths.reduce((sum, i) => sum + whole[i]!.length - shortPath(whole[i]!, 0).length, 0);
+    const last = Math.max(...paths);
+    let over = total - saving <= width ? total - width : length(last + 1) + (last < words.length - 1 ? 2 : 0) - width;
+    for (const i of paths) {
+      if (over <= 0) break;
+      words[i] = shortPath(whole[i]!, whole[i]!.length - over);
+      over -= whole[i]!.length - words[i]!.length;
+    }
   }
   const text = words.join(' ');
   const chars = Array.from(text);

@@ -33,6 +33,13 @@ test('too wide, a path loses the middle of its folder first and keeps its name; 
   for (const width of [30, 40, 56, 70, 80]) t.true(Array.from(shortArgv(argv, width)).length <= width);
 });
 
+test('a path keeps its folder when shortening it would show nothing more: what follows is cut anyway', (t) => {
+  t.is(shortArgv(['/bin/echo', 'y'.repeat(400)], 20), `/bin/echo ${'y'.repeat(9)}…`);
+  t.is(shortArgv(['/usr/local/bin/tool', '--data', '/srv/data/in', 'x'.repeat(100)], 50), `/usr/local/bin/tool --data /srv/data/in ${'x'.repeat(9)}…`);
+  // Only as much as brings the last path's name into view.
+  t.is(shortArgv(['/usr/local/bin/tool', '/srv/a/very/long/folder/of/inputs/in.csv', 'x'.repeat(100)], 50), '/usr/local/bin/tool /srv/a/very/…/inputs/in.csv x…');
+});
+
 test('a quoted word is not taken for a path: a shell script keeps its slashes and is cut at the end', (t) => {
   t.is(shortArgv(['sh', '-c', 'exec 7>/var/log/app/service.log; exec /usr/local/bin/service --flag'], 40), "sh -c 'exec 7>/var/log/app/service.log;…");
   t.is(shortArgv(['python3', '/srv/app/long/folder/name/main.py', '-c', 'x\ny'], 30), "python3 /…/name/main.py -c x…");

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { runCli } from '../helpers/cli.js';
-import type { RunningFixture } from '../helpers/fixture.js';
+import { fixtureOwner, type RunningFixture } from '../helpers/fixture.js';
 import { startNearLimit, type NearLimit } from '../helpers/near-limit.js';
 
 const linux = process.platform === 'linux' ? test.serial : test.skip;
@@ -35,7 +35,7 @@ linux('audit JSON carries the process\'s soft and hard descriptor limits', (t) =
 });
 
 linux('-c REGEX selects by command name, -u by user name or uid; each audit has its limits', (t) => {
-  for (const args of [['-c', `^${name}$`], ['--command', name.slice(0, 9)], ['-c', name, '-u', 'root'], ['-c', name, '--user', '0']]) {
+  for (const args of [['-c', `^${name}$`], ['--command', name.slice(0, 9)], ['-c', name, '-u', fixtureOwner.username], ['-c', name, '--user', String(fixtureOwner.uid)]]) {
     const result = runCli([...args, '--json', '--no-peers']);
     t.is(result.code, 0, result.stderr);
     const document = JSON.parse(result.stdout) as AuditSet;

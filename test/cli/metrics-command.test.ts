@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
-import { fdscanBin, type RunningFixture } from '../helpers/fixture.js';
+import { fdscanBin, fixtureOwner, type RunningFixture } from '../helpers/fixture.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 import { parseExposition, samplesOf, valueOf, type Exposition } from '../helpers/exposition.js';
 import { startNearLimit, type NearLimit } from '../helpers/near-limit.js';
@@ -44,7 +44,7 @@ linux('every value equals /proc: open, soft limit, inheritable and per type, lab
     for (const fixture of args[0] === '-c' ? [a, b, b2] : [a, b]) {
       const truth = procTruth(fixture.pid);
       const id = { pid: String(fixture.pid) };
-      t.deepEqual(samplesOf(parsed, 'fdscan_process_open_fds', id).map((s) => s.labels), [{ pid: String(fixture.pid), command: truth.comm, user: 'root' }]);
+      t.deepEqual(samplesOf(parsed, 'fdscan_process_open_fds', id).map((s) => s.labels), [{ pid: String(fixture.pid), command: truth.comm, user: fixtureOwner.username }]);
       t.is(valueOf(parsed, 'fdscan_process_open_fds', id), truth.open);
       t.is(valueOf(parsed, 'fdscan_process_open_fds', id), fixture.manifest.open);
       t.is(valueOf(parsed, 'fdscan_process_max_fds', id), truth.soft ?? Infinity);
@@ -63,7 +63,7 @@ linux('every value equals /proc: open, soft limit, inheritable and per type, lab
 
 linux('--per command: one series per command and user, sums and the worst usage', (t) => {
   const parsed = metrics(['-c', `^${prefix}b$`, '--per', 'command', '--by-type']);
-  const id = { command: names.b, user: 'root' };
+  const id = { command: names.b, user: fixtureOwner.username };
   t.is(valueOf(parsed, 'fdscan_command_processes', id), 2);
   t.is(valueOf(parsed, 'fdscan_command_open_fds', id), b.manifest.open + b2.manifest.open);
   t.is(valueOf(parsed, 'fdscan_command_inheritable_fds', id), b.manifest.inheritable + b2.manifest.inheritable);

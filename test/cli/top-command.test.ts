@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { runCli } from '../helpers/cli.js';
-import { fdscanBin, type RunningFixture } from '../helpers/fixture.js';
+import { fdscanBin, fixtureOwner, type RunningFixture } from '../helpers/fixture.js';
 import { startNearLimit, type NearLimit } from '../helpers/near-limit.js';
 import { procTruth } from '../helpers/proc-truth.js';
 import { createOtherUser, otherUserUnavailable } from '../helpers/other-user.js';
@@ -58,7 +58,7 @@ linux('the fixture\'s row: pid, command, user, open, inheritable, limits and usa
   t.is(doc.processes.length, 1);
   const truth = procTruth(a.pid);
   t.deepEqual(doc.processes[0], {
-    pid: a.pid, command: names.a, user: 'root', uid: 0, open: 45, inheritable: a.manifest.inheritable,
+    pid: a.pid, command: names.a, user: fixtureOwner.username, uid: fixtureOwner.uid, open: 45, inheritable: a.manifest.inheritable,
     limits: { soft: 50, hard: a.manifest.hard }, usage: 0.9,
   });
   t.deepEqual([truth.open, truth.inheritable, truth.soft, truth.hard, truth.comm], [45, a.manifest.inheritable, 50, a.manifest.hard, names.a]);
@@ -83,7 +83,7 @@ linux('the table: one line per process, usage in percent, names escaped', (t) =>
   t.is(lines.length, 5);
   t.regex(lines[0]!, /^fdscan top: 3 processes counted; ranked by usage of the soft limit$/);
   t.deepEqual(lines[1]!.trim().split(/\s+/), ['PID', 'USER', 'COMMAND', 'OPEN', 'LIMIT', 'USAGE', 'INHERIT']);
-  t.deepEqual(lines[2]!.trim().split(/\s+/), [String(a.pid), 'root', names.a, '45', '50', '90.0%', String(a.manifest.inheritable)]);
+  t.deepEqual(lines[2]!.trim().split(/\s+/), [String(a.pid), fixtureOwner.username, names.a, '45', '50', '90.0%', String(a.manifest.inheritable)]);
   t.true(lines[3]!.includes(`${prefix}b"\\\\\\n\\x1b[2J`), lines[3]);
   t.regex(lines[3]!, /\s45\s+100\s+45\.0%\s/);
 });

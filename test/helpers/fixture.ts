@@ -2,7 +2,7 @@
 import type { AccessMode } from '../../src/index.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -11,6 +11,8 @@ import { createInterface } from 'node:readline';
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const fixturesDir = join(repoRoot, 'test', 'fixtures');
 export const fdscanBin = join(repoRoot, 'bin', 'fdscan.js');
+/** Who runs the tests, and so owns the fixtures: root in CI, anyone else on a laptop. */
+export const fixtureOwner = userInfo();
 
 export interface ManifestEntry {
   fd: number;

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { UsageError, descriptorLimits, openMetrics, selectProcesses, topProcesses } from '../../src/index.js';
-import type { RunningFixture } from '../helpers/fixture.js';
+import { fixtureOwner, type RunningFixture } from '../helpers/fixture.js';
 import { parseExposition, valueOf } from '../helpers/exposition.js';
 import { startNearLimit, type NearLimit } from '../helpers/near-limit.js';
 import { procTruth } from '../helpers/proc-truth.js';
@@ -18,7 +18,7 @@ test.after.always(async () => fixture?.stop());
 
 linux('selectProcesses, descriptorLimits, topProcesses and openMetrics agree with /proc', (t) => {
   t.deepEqual(selectProcesses({ command: `^${name}$` }).pids, [fixture.pid]);
-  t.deepEqual(selectProcesses({ command: name, user: 'root' }).pids, [fixture.pid]);
+  t.deepEqual(selectProcesses({ command: name, user: fixtureOwner.username }).pids, [fixture.pid]);
   t.deepEqual(selectProcesses({ pids: [fixture.pid], user: 1 }).pids, []);
   t.deepEqual(descriptorLimits(fixture.pid), { soft: 50, hard: fixture.manifest.hard });
   const truth = procTruth(fixture.pid);

@@ -12,6 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { withTempDir } from '../helpers/temp-dir.js';
+import { fixtureOwner } from '../helpers/fixture.js';
 import { startNearLimit } from '../helpers/near-limit.js';
 import { procTruth } from '../helpers/proc-truth.js';
 import { DIES_WITH_PARENT, request, startServe } from '../helpers/serve.js';
@@ -114,7 +115,7 @@ async function query(prometheus: Prometheus, expression: string): Promise<QueryA
         t.is(Number(open[0]!.value[1]), truth.open);
         t.is(Number(open[0]!.value[1]), 45);
         t.deepEqual(open[0]!.metric, {
-          __name__: 'fdscan_process_open_fds', pid: String(fixture.pid), command: name, user: 'root', job: 'fdscan', instance: new URL(serve.base).host,
+          __name__: 'fdscan_process_open_fds', pid: String(fixture.pid), command: name, user: fixtureOwner.username, job: 'fdscan', instance: new URL(serve.base).host,
         });
         const max = await query(prometheus, `fdscan_process_max_fds{pid="${fixture.pid}"}`);
         t.is(Number(max[0]!.value[1]), 50);

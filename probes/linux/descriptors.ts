@@ -57,6 +57,15 @@ export function finishPeers(context: AuditContext): void {
   }
 }
 
+/** Whether the process of /proc/PID `base` runs as fdscan's own effective user (its folder keeps that owner). */
+function ownedByCaller(base: string): boolean {
+  try {
+    return statSync(base).uid === process.geteuid?.();
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Audit one process; every OS error leaves as NoSuchProcess, AccessDenied or OsError. A thread id
  * (which /proc answers for, though it lists only processes) is audited as its process, with
@@ -96,8 +105,11 @@ function readProcess(pid: number, context: AuditContext): ProcessAudit {
   try {
     files = openDescriptorFiles(pid);
   } catch (error) {
-    // A zombie has no table to open: its audit is an empty one, marked zombie.
-    if (!(before.state === 'Z' && errnoOf(error) === 'ENOENT' && !gone())) {
+    // A zombie has no table to open: its audit is an empty one, marked zombie. Having no memory
+    // map either, its /proc files belong to root (task_dump_owner): to its own user, EACCES
+    // (another user's zombie stays unreadable, as the rest of that user's processes are).
+    const closed = errnoOf(error) === 'ENOENT' || (errnoOf(error) === 'EACCES' && ownedByCaller(base));
+    if (!(before.state === 'Z' && closed && !gone())) {
       throw osFailure(error, pid, `open /proc/${pid}/fd`, gone, deniedDetail(pid));
     }
   }

@@ -147,3 +147,15 @@ function rootOwnedPids(): Set<number> {
     await exited;
   }
 });
+
+asUser(title('the user\'s own zombie is audited as a zombie with no descriptors, not denied (its /proc files are root\'s)'), (t) => {
+  // sh execs sleep, which never reaps the `true` it started: that child stays a zombie.
+  const script = 'sh -c \'true & exec sleep 3\' >/dev/null 2>&1 & parent=$!; sleep 0.5; zombie=$(pgrep -P "$parent"); ' +
+    'echo "$zombie"; stat -c %U "/proc/$zombie/fd"; exec "$0" "$1" "$zombie" --json --no-peers';
+  const result = user!.run('/bin/sh', ['-c', script, user!.node, user!.fdscanBin]);
+  const [zombie, fdOwner, ...json] = result.stdout.split('\n');
+  t.is(fdOwner, 'root', 'the premise: a zombie\'s /proc/PID/fd belongs to root');
+  t.is(result.code, 0, result.stderr);
+  const audit = JSON.parse(json.join('\n')) as { pid: number; zombie?: boolean; uid: number; fds: unknown[] };
+  t.like(audit, { pid: Number(zombie), zombie: true, uid: user!.uid, fds: [] });
+});

@@ -57,8 +57,20 @@ export function threadGroupOf(pid: number): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-/** The argv of a process (empty for kernel threads and zombies). */
+/**
+ * The argv of a running process (empty for kernel threads and zombies), its empty entries at the
+ * end dropped: a program that sets its title over its argv's memory (redis, nginx, postgres'
+ * setproctitle) pads the rest with NULs, which read as empty arguments and showed as trailing
+ * spaces after the title.
+ */
 export function readArgv(pid: number): string[] {
+  const argv = readExecArgv(pid);
+  while (argv.length > 0 && argv[argv.length - 1] === '') argv.pop();
+  return argv;
+}
+
+/** The argv exactly as cmdline gives it, empty arguments at the end kept: read at an exec, before any title is set. */
+export function readExecArgv(pid: number): string[] {
   const text = tryReadUtf8(`/proc/${pid}/cmdline`);
   if (!text) return [];
   const argv = text.split('\0');

@@ -58,6 +58,15 @@ export function threadGroupOf(pid: number): number | undefined {
 }
 
 /**
+ * A kernel thread has no descriptor table (PF_KTHREAD). Failing that flag, as the kernel's own
+ * helpers look: kthreadd (pid 2) or one of its children, without a command line, not a zombie.
+ */
+export function isKernelThread(pid: number, stat: ProcStat): boolean {
+  if (stat.kernelThread) return true;
+  return (pid === 2 || stat.ppid === 2) && stat.state !== 'Z' && readArgv(pid).length === 0;
+}
+
+/**
  * The argv of a running process (empty for kernel threads and zombies), its empty entries at the
  * end dropped: a program that sets its title over its argv's memory (redis, nginx, postgres'
  * setproctitle) pads the rest with NULs, which read as empty arguments and showed as trailing
@@ -93,7 +102,9 @@ export function linuxProcessInfo(pid: number): ProcessInfo {
   }
   const stat = readProcStat(pid);
   if (!stat) throw new NoSuchProcess(pid);
-  return { pid, ppid: stat.ppid, command: stat.command, argv: readArgv(pid), uid, state: stat.state };
+  const info: ProcessInfo = { pid, ppid: stat.ppid, command: stat.command, argv: readArgv(pid), uid, state: stat.state };
+  if (isKernelThread(pid, stat)) info.kernelThread = true;
+  return info;
 }
 
 /** Every pid under /proc. */

@@ -162,7 +162,11 @@ const lazySegmenter = {
 const common = {
   bundle: true,
   // koffi's version, for probes/native-library.ts to load koffi's prebuilt binary directly.
-  define: { FDSCAN_KOFFI_VERSION: JSON.stringify(JSON.parse(await readFile(resolve(dirname(nodeRequire.resolve('koffi')), 'package.json'), 'utf8')).version) },
+  // And fdscan's own, for --version (src/cli/main.ts).
+  define: {
+    FDSCAN_KOFFI_VERSION: JSON.stringify(JSON.parse(await readFile(resolve(dirname(nodeRequire.resolve('koffi')), 'package.json'), 'utf8')).version),
+    FDSCAN_VERSION: JSON.stringify(JSON.parse(await readFile(resolve(root, 'package.json'), 'utf8')).version),
+  },
   platform: 'node',
   format: 'esm',
   target: 'node20.19',

@@ -7,7 +7,7 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './helpers/fixture.js';
 import { withTempDir } from './helpers/temp-dir.js';
@@ -67,5 +67,18 @@ onSupported('an ES module still imports fdscan and audits its own pid', (t) => {
     const printed = runIn(dir, 'main.mjs');
     t.is(printed.audited, printed.own);
     t.true(printed.fds >= 3);
+  });
+});
+
+onSupported('--version is fdscan\'s own in a project that has it among its devDependencies (yargs hoisted beside it)', (t) => {
+  withTempDir('fdscan-version', (dir) => {
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '9.9.9', private: true }));
+    // The layout npm makes: fdscan's files, and yargs beside it rather than inside it.
+    const installed = join(dir, 'node_modules', 'fdscan');
+    for (const file of ['package.json', 'bin/fdscan.js', 'dist/fdscan.js', 'dist/yargs.js']) cpSync(join(repoRoot, file), join(installed, file));
+    cpSync(join(repoRoot, 'node_modules', 'yargs'), join(dir, 'node_modules', 'yargs'), { recursive: true, dereference: true });
+    const result = spawnSync(process.execPath, [join(installed, 'bin', 'fdscan.js'), '--version'], { cwd: dir, encoding: 'utf8' });
+    t.is(result.status, 0, result.stderr);
+    t.is(result.stdout.trim(), (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version);
   });
 });

@@ -228,8 +228,9 @@ function* stackedRows(cells: Cells[], widths: Record<Short, number>, style: Styl
 export function targetSpans(row: Descriptor): Span[] {
   let target = descriptorTarget(row);
   if (row.watches && row.watches.length > 0 && target === '[eventpoll]') {
-    // lsof's form: [eventpoll:5,6,8].
-    const shown = row.watches.slice(0, SHOWN_WATCHES).join(',');
+    // lsof's form, numbers ascending as lsof sorts them: [eventpoll:5,6,8]. fdinfo lists them in
+    // the kernel's order (by file, not by number); JSON keeps that.
+    const shown = [...row.watches].sort((a, b) => a - b).slice(0, SHOWN_WATCHES).join(',');
     target = `[eventpoll:${shown}${row.watches.length > SHOWN_WATCHES ? `,+${row.watches.length - SHOWN_WATCHES} more` : ''}]`;
   }
   const spans: Span[] = [{ text: target }];

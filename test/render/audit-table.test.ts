@@ -24,7 +24,8 @@ const rows: Descriptor[] = [
     fd: 6, type: 'SOCK', target: 'tcp 0.0.0.0:8080 (LISTEN)', inheritable: true, access: 'rw', offset: 0,
     socket: { protocol: 'tcp', local: '0.0.0.0:8080', state: 'LISTEN' }, peers: [{ pid: 200, fd: 6, command: 'nginx' }], peerCount: 1,
   },
-  { fd: 7, type: 'eventpoll', target: '[eventpoll]', inheritable: false, access: 'rw', offset: 0, watches: [5, 6, 8] },
+  // In fdinfo's order, not by number: the table sorts them as lsof does.
+  { fd: 7, type: 'eventpoll', target: '[eventpoll]', inheritable: false, access: 'rw', offset: 0, watches: [8, 5, 6] },
   { fd: 8, type: 'userfaultfd', target: '[userfaultfd]', inheritable: undefined, access: 'rw', offset: 0 },
   { fd: 9, type: 'UNKNOWN', target: '', error: 'EACCES' },
   { fd: 1048575, type: 'REG', target: 'short', inheritable: true, access: 'r', offset: 0 },

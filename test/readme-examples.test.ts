@@ -3,7 +3,9 @@
  * with `fdscan` on PATH and only stdin, stdout and stderr open (as in a terminal), and print what
  * the README shows, pids and the temporary folder's name aside. The `watch` example's lines have
  * the form of a real watch's (numbers, paths and the command line aside), in order. (The
- * Prometheus examples: test/metrics/readme-rules.test.ts.)
+ * Prometheus examples: test/metrics/readme-rules.test.ts.) The `metrics` example and the php-fpm
+ * row of the `top` example are what fdscan prints of a process named php-fpm8.2 holding 45
+ * descriptors under a soft limit of 50, its pid aside.
  */
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
@@ -11,6 +13,7 @@ import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { fdscanBin, repoRoot, startFixture } from './helpers/fixture.js';
+import { startNearLimit } from './helpers/near-limit.js';
 import { withTempDir } from './helpers/temp-dir.js';
 
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
@@ -94,6 +97,40 @@ linux('the watch example: each of its lines has the form of a line a real watch 
     }
   } finally {
     watch.kill('SIGKILL');
+    await fixture.stop();
+  }
+});
+
+/** `command` (a README line without its `$ `) run by bash with this checkout's fdscan on PATH. */
+function runShown(command: string, dir: string): string {
+  const bin = join(dir, 'bin');
+  mkdirSync(bin, { recursive: true });
+  symlinkSync(fdscanBin, join(bin, 'fdscan'));
+  const run = spawnSync('bash', ['--noprofile', '--norc', '-c', command], { cwd: dir, encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, NO_COLOR: '1', COLUMNS: undefined } });
+  if (run.status !== 0) throw new Error(`${command}: exit ${run.status}: ${run.stderr}`);
+  return run.stdout;
+}
+
+linux('the metrics example and the php-fpm row of the top example are what fdscan prints of such a process (its pid aside)', async (t) => {
+  const fixture = await startNearLimit(50, 45, 'php-fpm8.2');
+  try {
+    const pid = (text: string) => text.replaceAll(`pid="${fixture.pid}"`, 'pid="N"').replace(/pid="8298"/g, 'pid="N"');
+    const [metrics] = transcript(blockAfter('## `fdscan metrics [selection] [--by-type] [--per pid|command] [-o FILE]`'));
+    t.is(metrics!.command, "fdscan metrics -c '^php-fpm'");
+    const printed = withTempDir('fdscan-readme-metrics', (dir) => pid(runShown(metrics!.command, dir))).split('\n');
+    let at = 0;
+    for (const line of pid(metrics!.output).split('\n').filter((l) => l !== '' && l !== '...')) {
+      // Other php-fpm processes of the machine may add lines between; the README's come in its order.
+      const found = printed.indexOf(line, at);
+      t.not(found, -1, `README: ${JSON.stringify(line)} not printed (after line ${at}):\n${printed.join('\n')}`);
+      if (found !== -1) at = found + 1;
+    }
+    const [top] = transcript(blockAfter('## `fdscan top [-n N] [--sort usage|count|inheritable] [--interval D] [selection] [--json]`'));
+    const squeeze = (line: string) => line.trim().replace(/ +/g, ' ').replace(/^\d+ /, 'N ');
+    const shownRow = top!.output.split('\n').find((line) => line.includes('php-fpm8.2'))!;
+    const row = withTempDir('fdscan-readme-top', (dir) => runShown(`fdscan top -n 0 ${fixture.pid}`, dir)).split('\n').find((line) => line.includes('php-fpm8.2'));
+    t.is(squeeze(row ?? ''), squeeze(shownRow));
+  } finally {
     await fixture.stop();
   }
 });

@@ -5,7 +5,9 @@
  * the form of a real watch's (numbers, paths and the command line aside), in order. (The
  * Prometheus examples: test/metrics/readme-rules.test.ts.) The `metrics` example and the php-fpm
  * row of the `top` example are what fdscan prints of a process named php-fpm8.2 holding 45
- * descriptors under a soft limit of 50, its pid aside.
+ * descriptors under a soft limit of 50, its pid aside. The `inherit-diff` example is what it
+ * prints, pids and the pipe's inode aside, when fdscan starts with a pipe on fd 251 (the ambient
+ * descriptor the example shows) and nothing else beyond 0, 1, 2.
  */
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
@@ -133,4 +135,20 @@ linux('the metrics example and the php-fpm row of the top example are what fdsca
   } finally {
     await fixture.stop();
   }
+});
+
+linux('the inherit-diff example: what fdscan prints when it received a pipe on fd 251 (pids and the pipe\'s inode aside)', (t) => {
+  const [example] = transcript(blockAfter('## `fdscan inherit-diff -- CMD [ARGS...]`'));
+  t.regex(example!.command, /^fdscan inherit-diff -- /);
+  withTempDir('fdscan-readme-inherit-diff', (dir) => {
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    symlinkSync(fdscanBin, join(bin, 'fdscan'));
+    // Only 0, 1, 2 and an inheritable pipe on 251, then the README's command, run by bash.
+    const setUp = 'import os, sys; os.closerange(3, 65536); r, w = os.pipe(); os.dup2(w, 251); os.set_inheritable(251, True); os.close(w); os.execvp("bash", ["bash", "--noprofile", "--norc", "-c", sys.argv[1]])';
+    const run = spawnSync('python3', ['-c', setUp, `exec 2>&1; ${example!.command}`], { cwd: dir, encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, NO_COLOR: '1', COLUMNS: undefined } });
+    t.is(run.status, 0, run.stdout + run.stderr);
+    const aside = (text: string) => text.replace(/\bpid \d+/g, 'pid N').replace(/\bof \d+/g, 'of N').replace(/pipe:\[\d+\]/g, 'pipe:[N]');
+    t.is(aside(run.stdout), aside(example!.output));
+  });
 });

@@ -95,6 +95,23 @@ const lazyBuiltins = {
   },
 };
 
+/**
+ * src/probe.ts loads the platform's probe with a require made by createRequire (a top-level await
+ * would keep the library from being required). Made esbuild's own `require(`, the probes are
+ * bundled (each initialised only when required) rather than loaded from dist/ at run time.
+ */
+const bundledProbes = {
+  name: 'bundled-probes',
+  setup(plugin) {
+    plugin.onLoad({ filter: /[\\/]src[\\/]probe\.js$/ }, async ({ path }) => {
+      const text = await readFile(path, 'utf8');
+      const made = 'const requireProbe = createRequire(import.meta.url);';
+      if (!text.includes(made) || !text.includes("requireProbe('../probes/")) throw new Error(`${relative(root, path)}: no "${made}" and requireProbe('../probes/...') calls to bundle (a new loader?)`);
+      return { contents: text.replace(made, '').replaceAll('requireProbe(', 'require('), loader: 'js', resolveDir: dirname(path) };
+    });
+  },
+};
+
 /** import('yargs') in the command line loads the yargs bundle beside it. */
 const yargsApart = {
   name: 'yargs-apart',
@@ -145,7 +162,11 @@ const lazySegmenter = {
 const common = {
   bundle: true,
   // koffi's version, for probes/native-library.ts to load koffi's prebuilt binary directly.
-  define: { FDSCAN_KOFFI_VERSION: JSON.stringify(JSON.parse(await readFile(resolve(dirname(nodeRequire.resolve('koffi')), 'package.json'), 'utf8')).version) },
+  // And fdscan's own, for --version (src/cli/main.ts).
+  define: {
+    FDSCAN_KOFFI_VERSION: JSON.stringify(JSON.parse(await readFile(resolve(dirname(nodeRequire.resolve('koffi')), 'package.json'), 'utf8')).version),
+    FDSCAN_VERSION: JSON.stringify(JSON.parse(await readFile(resolve(root, 'package.json'), 'utf8')).version),
+  },
   platform: 'node',
   format: 'esm',
   target: 'node20.19',
@@ -157,8 +178,8 @@ const common = {
 };
 
 await Promise.all([
-  build({ ...common, entryPoints: [resolve(dist, 'src/cli/main.js')], outfile, external: ['koffi'], plugins: [siblingUrls, eagerBuiltins, lazyBuiltins, yargsApart] }),
+  build({ ...common, entryPoints: [resolve(dist, 'src/cli/main.js')], outfile, external: ['koffi'], plugins: [bundledProbes, siblingUrls, eagerBuiltins, lazyBuiltins, yargsApart] }),
   build({ ...common, entryPoints: ['yargs'], outfile: yargsOutfile, plugins: [yargsOwnPath, lazySegmenter] }),
   ...[...bundledWorkers].map(([entry, workerOutfile]) =>
-    build({ ...common, entryPoints: [entry], outfile: workerOutfile, external: ['koffi'], plugins: [siblingUrls, eagerBuiltins, lazyBuiltins] })),
+    build({ ...common, entryPoints: [entry], outfile: workerOutfile, external: ['koffi'], plugins: [bundledProbes, siblingUrls, eagerBuiltins, lazyBuiltins] })),
 ]);

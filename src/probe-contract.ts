@@ -187,6 +187,8 @@ export interface ProcessInfo {
   uid?: number;
   /** Run state as ps shows it (R, S, D, T stopped, t traced, Z zombie), where the platform tells. */
   state?: string;
+  /** A kernel thread: no descriptor table (Linux; absent elsewhere). */
+  kernelThread?: boolean;
 }
 
 /** What `tallyDescriptors` should count besides the open descriptors. */

@@ -15,7 +15,7 @@ import { parseEpollWatches, type FdInfo } from './fdinfo.js';
 import { deniedDetail } from './access-denied.js';
 import { O_CLOEXEC, accessMode, decodeOpenFlags } from './open-flags.js';
 import { formatDevice, openDescriptorFiles, type DescriptorFiles, type FileIdentity } from './descriptor-files.js';
-import { readArgv, readProcStat, threadGroupOf, type ProcStat } from './process-info.js';
+import { isKernelThread, readArgv, readProcStat, threadGroupOf, type ProcStat } from './process-info.js';
 import { SocketResolver, describeSocket } from './sockets.js';
 import { PeerIndex, type HeldEnds, type PeerKind } from './peers.js';
 import { typeFromMode } from '../file-mode.js';
@@ -184,15 +184,6 @@ function readAll(files: DescriptorFiles, context: AuditContext, only?: readonly 
   } finally {
     files.close();
   }
-}
-
-/**
- * A kernel thread has no descriptor table (PF_KTHREAD). Failing that flag, as the kernel's own
- * helpers look: kthreadd (pid 2) or one of its children, without a command line, not a zombie.
- */
-function isKernelThread(pid: number, stat: ProcStat): boolean {
-  if (stat.kernelThread) return true;
-  return (pid === 2 || stat.ppid === 2) && stat.state !== 'Z' && readArgv(pid).length === 0;
 }
 
 /** One descriptor, or undefined when it closed while being read. */

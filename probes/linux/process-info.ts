@@ -62,8 +62,29 @@ export function threadGroupOf(pid: number): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-/** The argv of a process (empty for kernel threads and zombies). */
+/**
+ * A kernel thread has no descriptor table (PF_KTHREAD). Failing that flag, as the kernel's own
+ * helpers look: kthreadd (pid 2) or one of its children, without a command line, not a zombie.
+ */
+export function isKernelThread(pid: number, stat: ProcStat): boolean {
+  if (stat.kernelThread) return true;
+  return (pid === 2 || stat.ppid === 2) && stat.state !== 'Z' && readArgv(pid).length === 0;
+}
+
+/**
+ * The argv of a running process (empty for kernel threads and zombies), its empty entries at the
+ * end dropped: a program that sets its title over its argv's memory (redis, nginx, postgres'
+ * setproctitle) pads the rest with NULs, which read as empty arguments and showed as trailing
+ * spaces after the title.
+ */
 export function readArgv(pid: number): string[] {
+  const argv = readExecArgv(pid);
+  while (argv.length > 0 && argv[argv.length - 1] === '') argv.pop();
+  return argv;
+}
+
+/** The argv exactly as cmdline gives it, empty arguments at the end kept: read at an exec, before any title is set. */
+export function readExecArgv(pid: number): string[] {
   const text = tryReadUtf8(`/proc/${pid}/cmdline`);
   if (!text) return [];
   const argv = text.split('\0');
@@ -86,7 +107,9 @@ export function linuxProcessInfo(pid: number): ProcessInfo {
   }
   const stat = readProcStat(pid);
   if (!stat) throw new NoSuchProcess(pid);
-  return { pid, ppid: stat.ppid, command: stat.command, argv: readArgv(pid), uid, state: stat.state };
+  const info: ProcessInfo = { pid, ppid: stat.ppid, command: stat.command, argv: readArgv(pid), uid, state: stat.state };
+  if (isKernelThread(pid, stat)) info.kernelThread = true;
+  return info;
 }
 
 /** Every pid under /proc. */

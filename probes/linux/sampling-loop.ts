@@ -11,7 +11,7 @@ import { OsError } from '../../src/errors.js';
 import type { TraceRecorder } from '../../src/trace/trace-recorder.js';
 import { errno } from './libc.js';
 import { kill, waitpid } from './libc-process.js';
-import { listLinuxPids, readArgv, readProcStat } from './process-info.js';
+import { listLinuxPids, readExecArgv, readProcStat } from './process-info.js';
 import { decodeWaitStatus } from './wait-status.js';
 import type { LoopHooks } from './ptrace-loop.js';
 
@@ -98,5 +98,5 @@ function checkImage(pid: number, image: string, recorder: TraceRecorder, seen: M
 function imageOf(pid: number): string {
   let exe = '';
   try { exe = readlinkSync(`/proc/${pid}/exe`); } catch { /* gone or a zombie */ }
-  return exe === '' ? '' : `${exe}\0${readArgv(pid).join('\0')}`;
+  return exe === '' ? '' : `${exe}\0${readExecArgv(pid).join('\0')}`;
 }

@@ -15,7 +15,7 @@ import type { TraceResult } from '../../src/trace/trace-result.js';
 import { newAuditContext, readDescriptors } from './descriptors.js';
 import { close } from './libc-files.js';
 import { fileCapabilities, kill, pidfdOpen } from './libc-process.js';
-import { readArgv } from './process-info.js';
+import { readExecArgv } from './process-info.js';
 import { linuxDescriptorLimits } from './limits.js';
 import { sameOpenFile } from './same-open-file.js';
 import { spawnStopped } from './spawn-stopped.js';
@@ -40,7 +40,7 @@ function procReader(): ProcessReader {
   const context = newAuditContext({ peers: false });
   return {
     table: (pid, options) => (options ? readTraceTable(pid, context, options) : readDescriptors(pid, context)),
-    argv: readArgv,
+    argv: readExecArgv,
     exe: (pid) => {
       try {
         return readlinkSync(`/proc/${pid}/exe`);

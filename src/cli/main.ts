@@ -8,6 +8,20 @@ import { noteReceived, workingDirectory } from './wrapping.js';
 import { simpleAuditArgs } from './fast-path.js';
 import { probeFor } from '../probe.js';
 import type { CommandModule } from 'yargs';
+import { createRequire } from 'node:module';
+
+/** fdscan's version, put in by bin/bundle.js (an esbuild `define`); undeclared outside the bundle. */
+declare const FDSCAN_VERSION: string | undefined;
+
+/**
+ * fdscan's own version for --version. Not yargs' guess: it reads the package.json above the
+ * node_modules that holds yargs, which in a project with fdscan among its devDependencies (yargs
+ * hoisted beside it) is the project's, so `npx fdscan --version` printed the project's version.
+ */
+function ownVersion(): string {
+  if (typeof FDSCAN_VERSION === 'string') return FDSCAN_VERSION;
+  return (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
+}
 
 const EPILOGUE = `Exit status:
   0  clean: the audit ran (or the gate found nothing)
@@ -54,7 +68,8 @@ export async function main(args: string[]): Promise<void> {
 export function reportFailure(error: unknown): void {
   const debug = process.env.FDSCAN_DEBUG === '1';
   if (error instanceof FdscanError) {
-    process.stderr.write(`${errorLine(error.message)}${error.code === 'EUSAGE' ? "Try 'fdscan --help'.\n" : ''}`);
+    // Bad usage points to the help on the same line: every failure is one line (README, Exit status).
+    process.stderr.write(errorLine(error.code === 'EUSAGE' ? `${error.message} (see fdscan --help)` : error.message));
     if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
     process.exitCode = EXIT_ERROR;
     return;
@@ -121,7 +136,7 @@ async function parseWithYargs(args: string[]): Promise<void> {
     .strict()
     .help()
     .alias('help', 'h')
-    .version()
+    .version(ownVersion())
     .alias('version', 'V')
     .wrap(Math.min(100, process.stdout.columns || 100))
     .exitProcess(false)

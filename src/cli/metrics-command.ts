@@ -23,7 +23,8 @@ const metricsBuilder = (yargs: Argv) =>
     .epilogue('Families: fdscan_process_open_fds, fdscan_process_max_fds (soft limit), fdscan_process_inheritable_fds, ' +
       'fdscan_process_open_fds_by_type (--by-type), labelled pid, command, user; with --per command, fdscan_command_* sums per ' +
       'command and user; fdscan_scrape_duration_seconds, fdscan_processes_unreadable, fdscan_processes_skipped.\n\n' +
-      'Processes this user may not read are counted in fdscan_processes_unreadable, never fatal.\n\n' +
+      'Processes this user may not read are counted in fdscan_processes_unreadable, never fatal. Kernel threads are ' +
+      'left out (they have no descriptor table).\n\n' +
       'Exit status: 0 when the reading ran; 2 on bad usage or when FILE cannot be written.');
 
 type MetricsArgs = ArgsOf<typeof metricsBuilder>;

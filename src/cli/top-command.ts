@@ -2,6 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Argv, CommandModule } from 'yargs';
 import { heeded } from '../caller-state.js';
+import { newLineAfterCtrlC } from './ctrl-c.js';
 import { UsageError } from '../errors.js';
 import { renderTop, topDocument } from '../render/top-text.js';
 import { styleFor } from '../render/style.js';
@@ -49,12 +50,13 @@ async function runTop(argv: TopArgs): Promise<void> {
   const intervalMs = argv.interval === undefined ? undefined : parseDuration(argv.interval, '--interval');
   const style = styleFor(process.stdout);
   const inPlace = intervalMs !== undefined && !argv.json && process.stdout.isTTY === true;
-  const fits = Math.max(1, (process.stdout.rows ?? DEFAULT_LIMIT + 2) - 3);
+  const rows = process.stdout.rows ?? DEFAULT_LIMIT + 3;
+  const fits = Math.max(1, rows - 3);
   const options = { ...selectionFrom(argv), sort, limit: argv.limit ?? (inPlace ? fits : DEFAULT_LIMIT) };
   const show = (result: TopResult): void => {
     if (argv.json) process.stdout.write(`${JSON.stringify(topDocument(result))}\n`);
     // In place: home, clear, then the table; elsewhere readings follow one another.
-    else if (inPlace) process.stdout.write(`\x1b[H\x1b[J${renderTop(result, sort, style, { interval: true, now: new Date() })}`);
+    else if (inPlace) process.stdout.write(`\x1b[H\x1b[J${firstLines(renderTop(result, sort, style, { interval: true, now: new Date() }), rows - 1)}`);
     else process.stdout.write(renderTop(result, sort, style, { interval: intervalMs !== undefined, now: intervalMs !== undefined ? new Date() : undefined }));
   };
   if (intervalMs === undefined) {
@@ -63,7 +65,11 @@ async function runTop(argv: TopArgs): Promise<void> {
     return;
   }
   const controller = new AbortController();
-  const stop = (): void => controller.abort();
+  let endedBy: NodeJS.Signals | undefined;
+  const stop = (signal: NodeJS.Signals): void => {
+    endedBy = signal;
+    controller.abort();
+  };
   for (const signal of heeded(ENDING_SIGNALS)) process.once(signal, stop);
   try {
     let previous: TopResult | undefined;
@@ -80,8 +86,18 @@ async function runTop(argv: TopArgs): Promise<void> {
       if (!inPlace && !argv.json && n > 0) process.stdout.write('\n');
       show(previous);
     }
+    newLineAfterCtrlC(endedBy);
     process.exitCode = EXIT_OK;
   } finally {
     for (const signal of heeded(ENDING_SIGNALS)) process.off(signal, stop);
   }
+}
+
+/**
+ * The first `count` lines of `text`: redrawn in place, the table must not scroll the terminal (a
+ * narrow one wraps the header onto more lines, and says which columns it left out).
+ */
+function firstLines(text: string, count: number): string {
+  const lines = text.split('\n');
+  return lines.length - 1 <= count ? text : `${lines.slice(0, Math.max(1, count)).join('\n')}\n`;
 }

@@ -1,6 +1,7 @@
 /** `fdscan watch PID [--interval 1s] [--count N] [--json]`: sample a live process's descriptors; Ctrl-C prints the summary. */
 import type { Argv, CommandModule } from 'yargs';
 import { heeded } from '../caller-state.js';
+import { newLineAfterCtrlC } from './ctrl-c.js';
 import { UsageError } from '../errors.js';
 import { watchProcess } from '../lifecycle/watch-process.js';
 import { renderWatchSample, renderWatchSummary } from '../render/watch-text.js';
@@ -34,13 +35,18 @@ async function runWatch(argv: WatchArgs): Promise<void> {
   if (argv.count !== undefined && (!Number.isInteger(argv.count) || argv.count < 1)) throw new UsageError('--count takes a positive whole number');
   // Ctrl-C, `kill`, `timeout` and a closed terminal all end the watch with its summary.
   const controller = new AbortController();
-  const onInterrupt = (): void => controller.abort();
+  let endedBy: NodeJS.Signals | undefined;
+  const onInterrupt = (signal: NodeJS.Signals): void => {
+    endedBy = signal;
+    controller.abort();
+  };
   for (const signal of heeded(ENDING_SIGNALS)) process.once(signal, onInterrupt);
   try {
     const summary = await watchProcess(pid, {
       intervalMs, count: argv.count, signal: controller.signal,
       onSample: argv.json ? undefined : (s) => process.stdout.write(renderWatchSample(s)),
     });
+    newLineAfterCtrlC(endedBy);
     process.stdout.write(argv.json ? `${JSON.stringify({ schema: 'fdscan/watch@1', ...summary })}\n` : renderWatchSummary(summary));
     process.exitCode = EXIT_OK;
   } finally {

@@ -107,6 +107,8 @@ interface Wanted {
 function readProcess(pid: number, known: ProcessInfo | undefined, wanted: Wanted): { reading?: ProcessReading; denied: boolean } {
   const probe = probeFor();
   const info = known ?? probe.processInfo(pid);
+  // A kernel thread has no descriptor table: ~60 series of zeros on a machine, left out.
+  if (info.kernelThread) return { denied: false };
   const limits = probe.descriptorLimits?.(pid);
   let denied = false;
   let tally: DescriptorTally;

@@ -132,7 +132,7 @@ function* grid(cells: Cells[], columns: Short[], widths: Record<Short, number>, 
   const head = [...columns.map((key) => HEADS[key]), HEADS.target].map((text): Line => ({ text: paint(style, 'bold', text), width: text.length }));
   let block = [frame.top, frameLine(frame, head)];
   for (const c of cells) {
-    const lines = style.width ? wrapSpans(c.target, target, style) : [{ text: paintSpans(c.target, style), width: spansWidth(c.target) }];
+    const lines = style.width ? wrapSpans(c.target, target, style, 'separators') : [{ text: paintSpans(c.target, style), width: spansWidth(c.target) }];
     block.push(frameLine(frame, [...columns.map((key) => shortLine(c, key, style)), lines[0]!]));
     // A wrapped target continues on lines whose short cells are blank.
     for (const line of lines.slice(1)) block.push(frameLine(frame, [...columns.map(() => BLANK), line]));
@@ -219,7 +219,7 @@ function* stackedRows(cells: Cells[], widths: Record<Short, number>, style: Styl
   let block: string[] = [];
   for (const c of cells) {
     block.push(keys.map((key) => cell(key, c[key], key === 'inherit' && c.inherit === 'yes' ? 'yellow' : undefined)).join(' ').trimEnd());
-    for (const line of wrapSpans(c.target, width - indent, style)) block.push(' '.repeat(indent) + line.text);
+    for (const line of wrapSpans(c.target, width - indent, style, 'separators')) block.push(' '.repeat(indent) + line.text);
     if (block.length >= CHUNK_LINES) {
       yield block.join('\n');
       block = [];
@@ -232,8 +232,9 @@ function* stackedRows(cells: Cells[], widths: Record<Short, number>, style: Styl
 export function targetSpans(row: Descriptor): Span[] {
   let target = descriptorTarget(row);
   if (row.watches && row.watches.length > 0 && target === '[eventpoll]') {
-    // lsof's form: [eventpoll:5,6,8].
-    const shown = row.watches.slice(0, SHOWN_WATCHES).join(',');
+    // lsof's form, numbers ascending as lsof sorts them: [eventpoll:5,6,8]. fdinfo lists them in
+    // the kernel's order (by file, not by number); JSON keeps that.
+    const shown = [...row.watches].sort((a, b) => a - b).slice(0, SHOWN_WATCHES).join(',');
     target = `[eventpoll:${shown}${row.watches.length > SHOWN_WATCHES ? `,+${row.watches.length - SHOWN_WATCHES} more` : ''}]`;
   }
   const spans: Span[] = [{ text: target }];

@@ -38,10 +38,12 @@ export function spansWidth(spans: readonly Span[]): number {
 
 /**
  * The spans cut into painted lines of at most `width` columns (at least one, possibly empty).
- * `words`: break after the last space that fits, where there is one, as prose is broken; otherwise
- * anywhere, as a path is. A grapheme wider than `width` still gets a line of its own.
+ * `words`: break after the last space that fits, where there is one, as prose is broken (the space
+ * is dropped); `'separators'`: after the last space or `/` that fits, both kept, as a target is
+ * broken (its lines joined give its text back); otherwise anywhere. A grapheme wider than `width`
+ * still gets a line of its own.
  */
-export function wrapSpans(spans: readonly Span[], width: number, style: Style, words = false): Line[] {
+export function wrapSpans(spans: readonly Span[], width: number, style: Style, words: boolean | 'separators' = false): Line[] {
   const text = spans.map((s) => s.text).join('');
   return lineRanges(text, Math.max(1, width), words).map(([start, end, w]) => ({ text: paintRange(spans, start, end, style), width: w }));
 }
@@ -60,21 +62,32 @@ export function paintSpans(spans: readonly Span[], style: Style): string {
 }
 
 /**
- * [start, end) of each line in UTF-16 units of `text`, and its width. With `words`, a line breaks
- * after its last space when that space is past the line's middle (a long path still fills lines).
+ * [start, end) of each line in UTF-16 units of `text`, and its width. With `words` or
+ * `'separators'`, a line breaks at its last break point when that is past the line's middle (a
+ * long path still fills lines): for `words` its last space, which starts no line; for
+ * `'separators'` after its last space, else after its last `/`.
  */
-function lineRanges(text: string, width: number, words: boolean): Array<[number, number, number]> {
+function lineRanges(text: string, width: number, words: boolean | 'separators'): Array<[number, number, number]> {
   const ranges: Array<[number, number, number]> = [];
-  const breakable = (space: number, start: number): boolean => words && space > start && (space - start) * 2 >= width;
+  const separators = words === 'separators';
+  // `at` is where the next line would start (for `words`, the space before it is dropped); `before`
+  // the columns of the line up to it.
+  const breakable = (at: number, start: number, before: number): boolean => words !== false && at > start && before * 2 >= width;
   if (PRINTABLE_ASCII.test(text)) {
     let start = 0;
     while (text.length - start > width) {
       let end = start + width;
       let next = end;
-      const space = text.lastIndexOf(' ', end);
-      if (breakable(space, start)) {
-        end = space;
-        next = space + 1;
+      if (separators) {
+        const after = (c: string): number => text.lastIndexOf(c, end - 1) + 1;
+        const at = [after(' '), after('/')].find((i) => breakable(i, start, i - start));
+        if (at !== undefined) end = next = at;
+      } else {
+        const space = text.lastIndexOf(' ', end);
+        if (breakable(space, start, space - start)) {
+          end = space;
+          next = space + 1;
+        }
       }
       ranges.push([start, end, end - start]);
       start = next;
@@ -84,34 +97,47 @@ function lineRanges(text: string, width: number, words: boolean): Array<[number,
   }
   let start = 0;
   let used = 0;
+  // Break points of the line so far, with the width of the line before each: the last space (its
+  // index for `words`, the index after it for 'separators') and the index after the last `/`.
   let space = -1;
   let beforeSpace = 0;
+  let slash = -1;
+  let beforeSlash = 0;
   for (const { segment, index } of (graphemes ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' })).segment(text)) {
     const w = stringWidth(segment);
     if (used + w > width && index > start) {
-      if (words && segment === ' ') {
+      if (words === true && segment === ' ') {
         ranges.push([start, index, used]);
         start = index + 1;
         used = 0;
         space = -1;
         continue;
       }
-      if (breakable(space, start)) {
-        ranges.push([start, space, beforeSpace]);
-        used -= beforeSpace + 1;
-        start = space + 1;
+      const [at, before] = breakable(space, start, beforeSpace) ? [space, beforeSpace] : separators && breakable(slash, start, beforeSlash) ? [slash, beforeSlash] : [-1, 0];
+      if (at !== -1) {
+        ranges.push([start, at, before]);
+        used -= before + (separators ? 0 : 1);
+        start = separators ? at : at + 1;
       } else {
         ranges.push([start, index, used]);
         start = index;
         used = 0;
       }
-      space = -1;
+      space = slash = -1;
     }
-    if (segment === ' ') {
+    if (segment === ' ' && !separators) {
       space = index;
       beforeSpace = used;
     }
     used += w;
+    if (separators && segment === ' ') {
+      space = index + 1;
+      beforeSpace = used;
+    }
+    if (separators && segment === '/') {
+      slash = index + 1;
+      beforeSlash = used;
+    }
   }
   ranges.push([start, text.length, used]);
   return ranges;

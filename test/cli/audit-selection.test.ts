@@ -65,6 +65,6 @@ test('a bad pattern, an unknown user, a flag given twice: one line, exit 2', (t)
     const result = runCli(args);
     t.is(result.code, 2, args.join(' '));
     t.is(result.stdout, '');
-    t.regex(result.stderr, /^fdscan: [^\n]+\nTry 'fdscan --help'\.\n$/, args.join(' '));
+    t.regex(result.stderr, /^fdscan: [^\n]+ \(see fdscan --help\)\n$/, args.join(' '));
   }
 });

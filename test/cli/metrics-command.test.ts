@@ -144,3 +144,32 @@ linux('-o where the file cannot be written: one line, exit 2, nothing left behin
     user.remove();
   }
 });
+
+/** Pids of kernel threads (PF_KTHREAD in the flags of /proc/PID/stat), read here without fdscan. */
+function kernelThreadPids(): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+      const flags = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]);
+      if (flags & 0x200000) pids.push(Number(name));
+    } catch { /* exited meanwhile */ }
+  }
+  return pids;
+}
+
+const kernelThreadsSeen = process.platform === 'linux' && kernelThreadPids().length > 0;
+(kernelThreadsSeen ? test : test.skip)(`kernel threads are left out: no series for any of them, the test's own process still there${kernelThreadsSeen ? '' : ' (skipped: no kernel thread visible here)'}`, (t) => {
+  const before = new Set(kernelThreadPids());
+  const exposition = metrics(['--all']);
+  const after = new Set(kernelThreadPids());
+  const pids = new Set(samplesOf(exposition, 'fdscan_process_open_fds').map((s) => Number(s.labels.pid)));
+  t.true(pids.has(process.pid));
+  // Kernel threads alive during the whole reading (a kworker may come and go meanwhile).
+  const throughout = [...before].filter((pid) => after.has(pid));
+  t.true(throughout.length > 0);
+  t.deepEqual(throughout.filter((pid) => pids.has(pid)), []);
+  const asked = throughout.includes(2) ? 2 : throughout[0]!;
+  t.deepEqual(samplesOf(metrics([String(asked)]), 'fdscan_process_open_fds'), [], `kernel thread ${asked}, asked for by pid`);
+});

@@ -83,7 +83,7 @@ linux('gate -o DIR, --junit in a place that cannot be written: exit 2 at once, C
   for (const args of [['-o', dir], ['--junit', '/proc/1/no-such-dir/x.xml'], ['--config', join(dir, 'missing.json')]]) {
     const result = bash(`"$NODE" "$FDSCAN" gate ${args.map((a) => `'${a}'`).join(' ')} -- touch "${marker}"`);
     t.is(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
-    t.regex(result.stderr, /^fdscan: [^\n]+\n(Try 'fdscan --help'\.\n)?$/);
+    t.regex(result.stderr, /^fdscan: [^\n]+\n$/);
     t.false(existsSync(marker), `${args.join(' ')}: CMD was not started`);
   }
   const inheritDiff = bash(`"$NODE" "$FDSCAN" inherit-diff -o "${dir}" -- touch "${marker}"`);

@@ -24,7 +24,8 @@ const rows: Descriptor[] = [
     fd: 6, type: 'SOCK', target: 'tcp 0.0.0.0:8080 (LISTEN)', inheritable: true, access: 'rw', offset: 0,
     socket: { protocol: 'tcp', local: '0.0.0.0:8080', state: 'LISTEN' }, peers: [{ pid: 200, fd: 6, command: 'nginx' }], peerCount: 1,
   },
-  { fd: 7, type: 'eventpoll', target: '[eventpoll]', inheritable: false, access: 'rw', offset: 0, watches: [5, 6, 8] },
+  // In fdinfo's order, not by number: the table sorts them as lsof does.
+  { fd: 7, type: 'eventpoll', target: '[eventpoll]', inheritable: false, access: 'rw', offset: 0, watches: [8, 5, 6] },
   { fd: 8, type: 'userfaultfd', target: '[userfaultfd]', inheritable: undefined, access: 'rw', offset: 0 },
   { fd: 9, type: 'UNKNOWN', target: '', error: 'EACCES' },
   { fd: 1048575, type: 'REG', target: 'short', inheritable: true, access: 'r', offset: 0 },
@@ -48,7 +49,10 @@ function problems(text: string, width: number | undefined): string[] {
   return found;
 }
 
-/** The INHERIT and FD cells of every grid line, trimmed; and the whole target of each row, continuation lines joined. */
+/**
+ * The INHERIT and FD cells of every grid line, trimmed; and the whole target of each row, continuation
+ * lines joined (TARGET), and its cell's lines as they are, one per line (TARGET_LINES).
+ */
 function gridColumns(text: string): { head: string[]; rows: Array<Record<string, string>> } | undefined {
   const lines = text.split('\n').map((line) => parseLine(line).visible);
   const headAt = lines.findIndex((line) => gridCells(line)?.[0]?.trim() === 'FD');
@@ -60,8 +64,12 @@ function gridColumns(text: string): { head: string[]; rows: Array<Record<string,
     if (!cells) continue;
     // Each cell without its padding of one space a side; a wrapped ASCII line fills its cell exactly.
     const named: Record<string, string> = Object.fromEntries(head.map((h, i) => [h, cells[i]!.slice(1, -1)]));
-    if (named.FD!.trim() === '') result[result.length - 1]!.TARGET += named.TARGET!;
-    else result.push(named);
+    if (named.FD!.trim() === '') {
+      result[result.length - 1]!.TARGET += named.TARGET!;
+      result[result.length - 1]!.TARGET_LINES += `\n${named.TARGET!}`;
+    } else {
+      result.push({ ...named, TARGET_LINES: named.TARGET! });
+    }
   }
   for (const row of result) for (const key of Object.keys(row)) row[key] = row[key]!.trimEnd();
   return { head, rows: result };
@@ -80,7 +88,11 @@ test('every width from 40 to 130, colour on and off: lines fit, short cells whol
         t.deepEqual(grid.rows.map((r) => r.INHERIT), ['yes', 'yes', '-', 'yes', 'yes', '-', '?', '?', 'yes'], `width ${width}`);
         // A wide character that does not fit ends a line one column short: the path holds no spaces.
         t.is(grid.rows[1]!.TARGET!.replaceAll(' ', ''), longPath, `width ${width}: the long path whole, in order`);
-        t.is(grid.rows[3]!.TARGET, 'pipe:[4242] <-> 100/worker:5, 101/worker:5, 102/w\\x1b[2Jorker:5 +1996 more', `width ${width}`);
+        // A line of a target breaks after a space (kept, padded like the rest) or a `/`, where one is past its middle.
+        t.is(grid.rows[3]!.TARGET!.replaceAll(' ', ''), 'pipe:[4242]<->100/worker:5,101/worker:5,102/w\\x1b[2Jorker:5+1996more', `width ${width}`);
+        const held = grid.rows[4]!.TARGET_LINES!.split('\n');
+        t.is(held.map((line) => line.trimEnd()).join(' ').replace('/ ', '/'), 'tcp 0.0.0.0:8080 (LISTEN) (also held by 200/nginx:6)', `width ${width}`);
+        for (const line of held.slice(0, -1)) t.regex(line, /[ /]$/, `width ${width}: ${JSON.stringify(held)} breaks within a word`);
         if (width >= 90) t.deepEqual(grid.head, ['FD', 'TYPE', 'MODE', 'INHERIT', 'OFFSET', 'TARGET'], `width ${width}: every column`);
       } else {
         // Stacked: the short columns on one line, the target indented below it.
@@ -162,6 +174,12 @@ test('wrapSpans: wide characters count two columns; prose breaks between words, 
   ]);
   t.deepEqual(wrapSpans([{ text: 'one two three four' }], 9, style, true).map((l) => l.text), ['one two', 'three', 'four']);
   t.deepEqual(wrapSpans([{ text: 'one two three four' }], 9, style).map((l) => l.text), ['one two t', 'hree four']);
+  // Targets: after the last space, else the last `/`, past the line's middle; nothing dropped.
+  const target = (text: string, width: number) => wrapSpans([{ text }], width, style, 'separators').map((l) => l.text);
+  t.deepEqual(target('tcp 0.0.0.0:8080 (LISTEN) (also held by 200/nginx:6)', 24), ['tcp 0.0.0.0:8080 ', '(LISTEN) (also held by ', '200/nginx:6)']);
+  t.deepEqual(target('/srv/www/logs/application.log', 16), ['/srv/www/logs/', 'application.log']);
+  t.deepEqual(target('/srv/日本語/ファイル名/access.log', 16), ['/srv/日本語/', 'ファイル名/', 'access.log']);
+  t.deepEqual(target('/x/averyveryverylongname', 10), ['/x/averyve', 'ryverylong', 'name'], 'no break point past the middle: anywhere');
   // A span's paint is opened and closed on each line it reaches.
   const painted = wrapSpans([{ text: 'ab' }, { text: 'cdef', paint: 'yellow' }], 3, { color: true }).map((l) => l.text);
   t.deepEqual(painted, ['ab\x1b[33mc\x1b[39m', '\x1b[33mdef\x1b[39m']);

@@ -1,0 +1,154 @@
+/**
+ * The README's examples are what fdscan prints. The quick start's commands run in bash, in order,
+ * with `fdscan` on PATH and only stdin, stdout and stderr open (as in a terminal), and print what
+ * the README shows, pids and the temporary folder's name aside. The `watch` example's lines have
+ * the form of a real watch's (numbers, paths and the command line aside), in order. (The
+ * Prometheus examples: test/metrics/readme-rules.test.ts.) The `metrics` example and the php-fpm
+ * row of the `top` example are what fdscan prints of a process named php-fpm8.2 holding 45
+ * descriptors under a soft limit of 50, its pid aside. The `inherit-diff` example is what it
+ * prints, pids and the pipe's inode aside, when fdscan starts with a pipe on fd 251 (the ambient
+ * descriptor the example shows) and nothing else beyond 0, 1, 2.
+ */
+import test from 'ava';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { fdscanBin, repoRoot, startFixture } from './helpers/fixture.js';
+import { startNearLimit } from './helpers/near-limit.js';
+import { withTempDir } from './helpers/temp-dir.js';
+
+const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+const linux = process.platform === 'linux' ? test : test.skip;
+
+/** The first ``` block after the line `heading`. */
+function blockAfter(heading: string): string {
+  const at = readme.indexOf(`\n${heading}\n`);
+  if (at === -1) throw new Error(`README: no line ${heading}`);
+  const match = /\n```\n([\s\S]*?)```\n/.exec(readme.slice(at));
+  if (!match) throw new Error(`README: no code block after ${heading}`);
+  return match[1]!;
+}
+
+/** A transcript's commands (`$ ` lines) and what each printed (the lines up to the next command). */
+function transcript(text: string): Array<{ command: string; output: string }> {
+  const steps: Array<{ command: string; output: string }> = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('$ ')) steps.push({ command: line.slice(2), output: '' });
+    else if (line !== '' || steps.at(-1)?.output) steps.at(-1)!.output += `${line}\n`;
+  }
+  return steps.map((s) => ({ ...s, output: s.output.replace(/\n+$/, '\n').replace(/^\n$/, '') }));
+}
+
+/** Pids and mktemp's folder names, which differ from run to run. */
+const normalised = (text: string): string => text.replace(/\(pid \d+\)/g, '(pid N)').replace(/\/tmp\/tmp\.[A-Za-z0-9]+/g, '/tmp/tmp.X');
+
+linux('the quick start: its commands print what the README shows (pids and the temporary folder aside)', (t) => {
+  const steps = transcript(blockAfter('### Quick start'));
+  t.true(steps.length >= 4, JSON.stringify(steps));
+  withTempDir('fdscan-quick-start', (dir) => {
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    symlinkSync(fdscanBin, join(bin, 'fdscan'));
+    const marker = (i: number) => `__fdscan_step_${i}__`;
+    // One shell for all, as a user types them (a `cd` holds for the next command); stderr with
+    // stdout, as a terminal shows them.
+    // Each marker line keeps $? for the command after it (`echo $?`).
+    const script = steps.map((s, i) => `status=$?; printf '%s\\n' '${marker(i)}'; (exit $status)\n${s.command}`).join('\n');
+    // Only 0, 1 and 2 open, as in a terminal: the test runner's own strays would be listed as ambient.
+    const run = spawnSync('python3', ['-c', 'import os, sys; os.closerange(3, 65536); os.execvp("bash", ["bash", "--noprofile", "--norc", "-c", sys.argv[1]])', `exec 2>&1\n${script}`], {
+      cwd: dir, encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, TMPDIR: '/tmp', NO_COLOR: '1', COLUMNS: undefined },
+    });
+    t.is(run.status, 0, run.stdout + run.stderr);
+    const printed = run.stdout.split(new RegExp(`${marker(0).replace('0', '\\d+')}\\n`)).slice(1);
+    t.is(printed.length, steps.length, run.stdout);
+    steps.forEach((step, i) => t.is(normalised(printed[i]!), normalised(step.output), `$ ${step.command}`));
+  });
+});
+
+/** A line's form: numbers, paths and the watched command line made placeholders. */
+const form = (line: string, argv: RegExp): string => line.replace(argv, 'ARGV').replace(/\/\S+/g, 'PATH').replace(/\d+(\.\d+)?/g, 'N');
+
+linux('the watch example: each of its lines has the form of a line a real watch printed, in that order', async (t) => {
+  const example = transcript(blockAfter('## `fdscan watch PID [--interval 1s] [--count N] [--json]`'));
+  t.is(example.length, 1);
+  const { command, output } = example[0]!;
+  const args = command.split(' ').slice(1);
+  t.deepEqual(args.slice(0, 1).concat(args.slice(2)), ['watch', '--interval', '200ms']);
+  // The fixture opens a file every 100 ms and, told to, execs itself with `reloaded` appended.
+  const fixture = await startFixture<{ pid: number }>('open-file-every-100ms.py');
+  const watch = spawn(process.execPath, [fdscanBin, 'watch', String(fixture.pid), ...args.slice(2)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NO_COLOR: '1' } });
+  try {
+    const exited = new Promise<number | null>((resolve) => watch.once('exit', resolve));
+    let printed = '';
+    createInterface({ input: watch.stdout }).on('line', (line) => {
+      printed += `${line}\n`;
+      if (/^sample 3 /.test(line)) fixture.child.stdin!.write('exec\n');
+      if (/; exec: /.test(line)) watch.kill('SIGINT');
+    });
+    t.is(await exited, 0);
+    const argv = /^sample 0 [^(]*\((.*)\)$/m.exec(printed)![1]!;
+    const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const real = printed.split('\n').map((line) => form(line, new RegExp(escaped(argv), 'g')));
+    const shown = output.split('\n').filter((line) => line !== '' && line.trim() !== '...' && line !== '^C').map((line) => form(line, /python3 server\.py/g));
+    let at = 0;
+    for (const line of shown) {
+      const found = real.indexOf(line, at);
+      t.not(found, -1, `README: ${JSON.stringify(line)} is not the form of a line fdscan printed (after line ${at}):\n${real.join('\n')}`);
+      if (found !== -1) at = found + 1;
+    }
+  } finally {
+    watch.kill('SIGKILL');
+    await fixture.stop();
+  }
+});
+
+/** `command` (a README line without its `$ `) run by bash with this checkout's fdscan on PATH. */
+function runShown(command: string, dir: string): string {
+  const bin = join(dir, 'bin');
+  mkdirSync(bin, { recursive: true });
+  symlinkSync(fdscanBin, join(bin, 'fdscan'));
+  const run = spawnSync('bash', ['--noprofile', '--norc', '-c', command], { cwd: dir, encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, NO_COLOR: '1', COLUMNS: undefined } });
+  if (run.status !== 0) throw new Error(`${command}: exit ${run.status}: ${run.stderr}`);
+  return run.stdout;
+}
+
+linux('the metrics example and the php-fpm row of the top example are what fdscan prints of such a process (its pid aside)', async (t) => {
+  const fixture = await startNearLimit(50, 45, 'php-fpm8.2');
+  try {
+    const pid = (text: string) => text.replaceAll(`pid="${fixture.pid}"`, 'pid="N"').replace(/pid="8298"/g, 'pid="N"');
+    const [metrics] = transcript(blockAfter('## `fdscan metrics [selection] [--by-type] [--per pid|command] [-o FILE]`'));
+    t.is(metrics!.command, "fdscan metrics -c '^php-fpm'");
+    const printed = withTempDir('fdscan-readme-metrics', (dir) => pid(runShown(metrics!.command, dir))).split('\n');
+    let at = 0;
+    for (const line of pid(metrics!.output).split('\n').filter((l) => l !== '' && l !== '...')) {
+      // Other php-fpm processes of the machine may add lines between; the README's come in its order.
+      const found = printed.indexOf(line, at);
+      t.not(found, -1, `README: ${JSON.stringify(line)} not printed (after line ${at}):\n${printed.join('\n')}`);
+      if (found !== -1) at = found + 1;
+    }
+    const [top] = transcript(blockAfter('## `fdscan top [-n N] [--sort usage|count|inheritable] [--interval D] [selection] [--json]`'));
+    const squeeze = (line: string) => line.trim().replace(/ +/g, ' ').replace(/^\d+ /, 'N ');
+    const shownRow = top!.output.split('\n').find((line) => line.includes('php-fpm8.2'))!;
+    const row = withTempDir('fdscan-readme-top', (dir) => runShown(`fdscan top -n 0 ${fixture.pid}`, dir)).split('\n').find((line) => line.includes('php-fpm8.2'));
+    t.is(squeeze(row ?? ''), squeeze(shownRow));
+  } finally {
+    await fixture.stop();
+  }
+});
+
+linux('the inherit-diff example: what fdscan prints when it received a pipe on fd 251 (pids and the pipe\'s inode aside)', (t) => {
+  const [example] = transcript(blockAfter('## `fdscan inherit-diff -- CMD [ARGS...]`'));
+  t.regex(example!.command, /^fdscan inherit-diff -- /);
+  withTempDir('fdscan-readme-inherit-diff', (dir) => {
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    symlinkSync(fdscanBin, join(bin, 'fdscan'));
+    // Only 0, 1, 2 and an inheritable pipe on 251, then the README's command, run by bash.
+    const setUp = 'import os, sys; os.closerange(3, 65536); r, w = os.pipe(); os.dup2(w, 251); os.set_inheritable(251, True); os.close(w); os.execvp("bash", ["bash", "--noprofile", "--norc", "-c", sys.argv[1]])';
+    const run = spawnSync('python3', ['-c', setUp, `exec 2>&1; ${example!.command}`], { cwd: dir, encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, NO_COLOR: '1', COLUMNS: undefined } });
+    t.is(run.status, 0, run.stdout + run.stderr);
+    const aside = (text: string) => text.replace(/\bpid \d+/g, 'pid N').replace(/\bof \d+/g, 'of N').replace(/pipe:\[\d+\]/g, 'pipe:[N]');
+    t.is(aside(run.stdout), aside(example!.output));
+  });
+});

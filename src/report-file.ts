@@ -207,7 +207,8 @@ function replaceWhole(path: string, old: Stats | undefined, text: string): void 
   let temporary: string | undefined;
   let fd: number | undefined;
   for (let tries = 0; fd === undefined; tries++) {
-    temporary = join(folder, `.${basename(path)}.${randomBytes(8).toString('hex')}.tmp`);
+    // Cut so that a name near NAME_MAX (255) still leaves room for the random part.
+    temporary = join(folder, `.${basename(path).slice(0, 200)}.${randomBytes(8).toString('hex')}.tmp`);
     try {
       fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW, 0o666);
     } catch (error) {

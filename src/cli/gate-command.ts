@@ -7,10 +7,11 @@ import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../errors.js';
 import { loadAllowConfig, parseAllow } from '../gate/allow-list.js';
 import { judgeTrace } from '../gate/gate-analysis.js';
-import { applyBaseline, checkWritable, readBaseline, writeBaseline, type BaselineEntry } from '../gate/baseline.js';
+import { applyBaseline, readBaseline, writeBaseline, type BaselineEntry } from '../gate/baseline.js';
 import { gateDocument, renderGateText, renderGithubAnnotations, renderJunit } from '../render/gate-report.js';
 import { reportSink, reportStyle, traceWrapped } from './traced-command.js';
-import { openReportFile, passOnReceived, workingDirectory } from './wrapping.js';
+import { openReportFile, type ReportFile } from '../report-file.js';
+import { passOnReceived, workingDirectory } from './wrapping.js';
 import { wrappedCommand, type ArgsOf, type PassThrough } from './arguments.js';
 import { EXIT_ERROR, EXIT_FINDING, EXIT_OK } from './exit-codes.js';
 
@@ -61,7 +62,7 @@ async function runGate(argv: GateArgs): Promise<void> {
   if (!trace) return;
   const verdict = judgeTrace(trace, rules);
   // Updated, the baseline is this run's findings: they pass, and are reported as in the baseline.
-  const entries = argv.baseline && argv['update-baseline'] ? writeBaseline(argv.baseline, verdict.findings) : baseline;
+  const entries = baseline.update ? writeBaseline(baseline.update, verdict.findings) : baseline.entries;
   const stale = entries ? applyBaseline(verdict, entries) : undefined;
   const report = argv.json
     ? `${JSON.stringify(gateDocument(trace, verdict, stale))}\n`
@@ -76,13 +77,12 @@ async function runGate(argv: GateArgs): Promise<void> {
 
 /**
  * The baseline's entries, read before the command runs so that a missing or bad file is a usage
- * error at once; with --update-baseline none (this run's findings become the baseline), after
- * checking that FILE can be written.
+ * error at once; with --update-baseline none (this run's findings become the baseline), and FILE
+ * opened now for them, so that a path that cannot be written refuses before CMD runs.
  */
-function openBaseline(file: string | undefined, update: boolean): BaselineEntry[] | undefined {
+function openBaseline(file: string | undefined, update: boolean): { entries?: BaselineEntry[]; update?: ReportFile } {
   if (update && !file) throw new UsageError('--update-baseline needs --baseline FILE');
-  if (!file) return undefined;
-  if (!update) return readBaseline(file);
-  checkWritable(file);
-  return undefined;
+  if (!file) return {};
+  if (!update) return { entries: readBaseline(file) };
+  return { update: openReportFile(file, '--baseline') };
 }

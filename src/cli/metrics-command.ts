@@ -1,8 +1,8 @@
 /** `fdscan metrics`: one OpenMetrics reading, for node_exporter's textfile collector or a cron job. */
 import type { Argv, CommandModule } from 'yargs';
 import { collectMetrics } from '../metrics/collect.js';
-import { replaceFile } from '../metrics/textfile.js';
 import { renderExposition, type ExpositionFormat } from '../render/exposition.js';
+import { replaceReportFile } from '../report-file.js';
 import type { ArgsOf } from './arguments.js';
 import { EXIT_OK } from './exit-codes.js';
 import { metricsOptionsFrom, READING_OPTIONS } from './metrics-options.js';
@@ -15,7 +15,7 @@ const metricsBuilder = (yargs: Argv) =>
       ...ALL_OPTION,
       ...SELECTION_OPTIONS,
       ...READING_OPTIONS,
-      output: { alias: 'o', type: 'string', requiresArg: true, describe: 'Write FILE instead of stdout: a temporary file in the same folder, renamed over FILE' },
+      output: { alias: 'o', type: 'string', requiresArg: true, describe: 'Write FILE instead of stdout: a regular file is replaced whole (a temporary file in the same folder, renamed over it); a FIFO or device is written into' },
       format: { type: 'string', choices: ['openmetrics', 'prometheus'] as const, default: 'openmetrics', describe: 'OpenMetrics 1.0 text (ends with # EOF), or the Prometheus text format 0.0.4' },
     })
     .example('$0 metrics -o /var/lib/node_exporter/textfile/fdscan.prom', 'For node_exporter --collector.textfile.directory')
@@ -39,7 +39,7 @@ export const metricsCommand: CommandModule<{}, MetricsArgs> = {
 async function runMetrics(argv: MetricsArgs): Promise<void> {
   const format = argv.format as ExpositionFormat;
   const reading = collectMetrics(metricsOptionsFrom(argv));
-  if (argv.output !== undefined) replaceFile(argv.output, renderExposition(reading, format));
+  if (argv.output !== undefined) replaceReportFile(argv.output, '-o', renderExposition(reading, format));
   else process.stdout.write(renderExposition(reading, format, { terminal: process.stdout.isTTY === true }));
   process.exitCode = EXIT_OK;
 }

@@ -3,7 +3,8 @@ import { heeded } from '../caller-state.js';
 import { traceCommand } from '../trace/trace-command.js';
 import type { TraceResult } from '../trace/trace-result.js';
 import { styleFor, type Style } from '../render/style.js';
-import { FORWARDED_SIGNALS, openReportFile, reportCommandNotFound } from './wrapping.js';
+import { openReportFile } from '../report-file.js';
+import { FORWARDED_SIGNALS, reportCommandNotFound } from './wrapping.js';
 
 /**
  * Trace CMD with fdscan's signals forwarded; undefined (exit 127 set) when CMD does not exist.

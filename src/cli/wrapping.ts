@@ -1,11 +1,10 @@
 /**
  * What every command that wraps CMD (run, gate, inherit-diff, lifecycle) does so that CMD behaves
  * as it would without fdscan: the descriptors fdscan received are passed on as received, the
- * signals a wrapper should pass on are forwarded, and reports go to files checked before CMD runs.
+ * signals a wrapper should pass on are forwarded, and reports go to files opened before CMD runs
+ * (src/report-file.ts).
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
-import { UsageError, errnoOf } from '../errors.js';
 import { probeFor } from '../probe.js';
 import { errorLine } from '../render/text.js';
 import { CommandNotFound } from '../trace/trace-command.js';
@@ -67,30 +66,4 @@ export function reportCommandNotFound(error: unknown): boolean {
   process.stderr.write(errorLine(error.message));
   process.exitCode = EXIT_NOT_FOUND;
   return true;
-}
-
-/** A report file opened before CMD starts: an unusable path is a usage error, and CMD is not run. */
-export interface ReportFile {
-  write(text: string): void;
-}
-
-/** Open (create or truncate) `path` for a report now; `what` names the option in the error. */
-export function openReportFile(path: string, what: string): ReportFile {
-  let fd: number;
-  try {
-    fd = openSync(path, 'w');
-  } catch (error) {
-    const code = errnoOf(error);
-    if (code === undefined) throw error;
-    throw new UsageError(`${what} ${path}: cannot write there (${code === 'EISDIR' ? 'a directory' : code})`);
-  }
-  return {
-    write(text: string) {
-      try {
-        writeSync(fd, text);
-      } finally {
-        closeSync(fd);
-      }
-    },
-  };
 }

@@ -5,10 +5,10 @@
  * the program that opened it, what it is (a path with temp-dir randomness replaced by `*`, else
  * its kind), and the program that received it; for a self-re-executing program, the program.
  */
-import { accessSync, constants, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { UsageError } from '../errors.js';
+import { openReportFile, type ReportFile } from '../report-file.js';
 import type { GateFinding, GateVerdict } from './gate-analysis.js';
 import type { Descriptor } from '../probe-contract.js';
 
@@ -89,20 +89,14 @@ export function readBaseline(file: string): BaselineEntry[] {
   });
 }
 
-/** Write the baseline of `findings` and return its entries (checkWritable first, so that a long run is not lost to a bad path). */
-export function writeBaseline(file: string, findings: GateFinding[]): BaselineEntry[] {
+/**
+ * Write the baseline of `findings` and return its entries: to a path, or to a report file opened
+ * before the command ran (so that a long run is not lost to a bad path).
+ */
+export function writeBaseline(file: string | ReportFile, findings: GateFinding[]): BaselineEntry[] {
   const entries = entriesOf(findings);
-  writeFileSync(file, baselineDocument(entries));
+  (typeof file === 'string' ? openReportFile(file, '--baseline') : file).write(baselineDocument(entries));
   return entries;
-}
-
-/** A usage error now, rather than after the command ran, when `file` cannot be written. */
-export function checkWritable(file: string): void {
-  try {
-    accessSync(existsSync(file) ? file : dirname(file), constants.W_OK);
-  } catch (error) {
-    throw new UsageError(`cannot write baseline ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
 }
 
 const INTERPRETERS = /^(python|pypy|node|nodejs|bun|deno|perl|ruby|php|sh|bash|dash|zsh|ksh|mksh|ash)$/;

@@ -3,7 +3,7 @@ import { accessSync, constants as fsConstants } from 'node:fs';
 import { constants } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { TraceRequest, TraceSession } from '../probe-contract.js';
-import { callerState } from '../caller-state.js';
+import { callerState, environmentEntries } from '../caller-state.js';
 import { FdscanError, UnsupportedPlatform, UsageError } from '../errors.js';
 import { probeFor } from '../probe.js';
 import { withBlockingStdio } from '../stdio-mode.js';
@@ -13,6 +13,11 @@ import type { TraceResult } from './trace-result.js';
 export interface TraceOptions {
   /** Environment of the command (default: this process's). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The command exactly, where text cannot hold it (bytes that are not UTF-8): its argv (`argv`
+   * as text) and its `NAME=value` environment entries as bytes. Overrides `env`.
+   */
+  exact?: { argv: Uint8Array[]; env: Uint8Array[] };
   /** `auto` (default): ptrace, or sampling with a warning where ptrace is refused. */
   method?: 'auto' | 'ptrace' | 'sampling';
   /** Sampling period in the fallback (default 10 ms). */
@@ -61,7 +66,10 @@ export async function traceCommand(argv: string[], options: TraceOptions = {}): 
   }
   const request: TraceRequest = {
     argv,
-    env: Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`),
+    exec: options.exact ?? {
+      argv: argv.map((arg) => Buffer.from(arg)),
+      env: environmentEntries(env),
+    },
     method: options.method ?? 'auto',
     samplingIntervalMs: options.samplingIntervalMs ?? 10,
     exitTables: options.exitTables ?? true,

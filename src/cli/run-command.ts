@@ -2,7 +2,7 @@
 import { isUtf8 } from 'node:buffer';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Argv, CommandModule } from 'yargs';
-import { callerState, environmentRecord, heeded, shellStep } from '../caller-state.js';
+import { callerState, entryValue, environmentRecord, heeded, shellStep } from '../caller-state.js';
 import { exactCommand } from '../invocation.js';
 import { UsageError } from '../errors.js';
 import { findExecutable } from '../trace/trace-command.js';
@@ -66,7 +66,7 @@ function startChild(command: string[]): ChildProcess {
   const exact = exactCommand(command);
   if (!callerState().recorded && exact.argv.every(isUtf8) && exact.env.every(isUtf8)) return spawn(command[0]!, command.slice(1), { stdio: 'inherit' });
   // The shell would report a missing CMD in its own words and exit 127: say it as fdscan does.
-  findExecutable(command[0]!, process.env.PATH);
+  findExecutable(exact.argv[0]!, entryValue(exact.env, 'PATH'));
   const step = shellStep('exec "$@"', exact.argv, exact.env, { text: true });
   return spawn('/bin/sh', ['-c', step.script, 'fdscan', ...step.argv.map(String)], { stdio: 'inherit', env: environmentRecord(step.env) });
 }

@@ -17,7 +17,7 @@ import { descriptorKey as key, sameObject } from '../descriptor-identity.js';
 import { shellStatus } from '../exit-status.js';
 import { errnoOf, FdscanError, UsageError } from '../errors.js';
 import { STOP_THEN_EXEC, waitUntilStopped } from '../stopped-child.js';
-import { environmentEntries, environmentRecord, shellStep } from '../caller-state.js';
+import { entryValue, environmentEntries, environmentRecord, shellStep } from '../caller-state.js';
 import { findExecutable } from '../trace/trace-command.js';
 
 export type LifecycleStepName = 'start' | 'open-file' | 'spawn' | 'communicate' | 'wait' | 'release' | 'close-file';
@@ -85,7 +85,8 @@ export async function runLifecycle(command: string[], options: LifecycleOptions 
     throw new UsageError('lifecycle needs a command: a non-empty array of strings');
   }
   const input = options.input ?? 'hello from fdscan lifecycle\n';
-  findExecutable(command[0]!, process.env.PATH);
+  const exact = options.exact ?? { argv: command.map((arg) => Buffer.from(arg)), env: environmentEntries(process.env) };
+  findExecutable(exact.argv[0]!, entryValue(exact.env, 'PATH'));
   await warmUp();
   const steps: LifecycleStep[] = [];
   const record = (step: LifecycleStepName, action: string): void => {
@@ -114,7 +115,6 @@ export async function runLifecycle(command: string[], options: LifecycleOptions 
     if (options.signal?.aborted) throw new Interrupted();
     // Held stopped just before its exec, its table is exactly what the command will receive,
     // however soon the command then exits or changes it.
-    const exact = options.exact ?? { argv: command.map((arg) => Buffer.from(arg)), env: environmentEntries(process.env) };
     const step = shellStep(STOP_THEN_EXEC, exact.argv, exact.env, { text: true });
     child = spawn('/bin/sh', ['-c', step.script, 'sh', ...step.argv.map(String)], { stdio: 'pipe', env: environmentRecord(step.env) });
     await new Promise<void>((resolve, reject) => {

@@ -120,3 +120,13 @@ linux('serve: a variable whose name is not UTF-8 does not abort its scrape threa
     serve.kill('SIGKILL');
   }
 });
+
+for (const wrapper of WRAPPERS) {
+  linux(`${wrapper}: a command whose name is not UTF-8 is found and run, by path and on PATH`, (t) => withTempDir('fdscan-bytes', (dir) => {
+    const out = join(dir, 'ran');
+    writeFileSync(Buffer.from(`${dir}/\xff.sh`, 'latin1'), `#!/bin/sh\necho "$@" >> '${out}'\n`, { mode: 0o755 });
+    const result = bash(`cd "${dir}" && "${process.execPath}" "${fdscanBin}" ${wrapper} -- ./$'\\xff.sh' by-path > /dev/null && PATH="${dir}:$PATH" "${process.execPath}" "${fdscanBin}" ${wrapper} -- $'\\xff.sh' on-path > /dev/null`);
+    t.is(result.code, 0, result.stderr);
+    t.is(readFileSync(out, 'utf8'), 'by-path\non-path\n');
+  }));
+}

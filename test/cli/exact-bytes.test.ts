@@ -130,3 +130,11 @@ for (const wrapper of WRAPPERS) {
     t.is(readFileSync(out, 'utf8'), 'by-path\non-path\n');
   }));
 }
+
+linux('run (node), everything UTF-8: CMD\'s environment is the caller\'s byte for byte, in order, names no shell takes and OPTIND=abc kept', (t) => withTempDir('fdscan-bytes', (dir) => {
+  const out = join(dir, 'dump');
+  const env = ['Z=1', 'A-B=2', 'OPTIND=abc', 'com.example.name=3', `PATH=${dirname(process.execPath)}:/usr/bin:/bin`, 'B=4'].map((entry) => Buffer.from(entry));
+  const result = bash(`exec env -i ${env.map(word).join(' ')} "${process.execPath}" "${fdscanBin}" run -- python3 "${DUMP}" "${out}" > /dev/null`);
+  t.is(result.code, 0, result.stderr);
+  t.deepEqual(readDump(out).env, env);
+}));

@@ -16,10 +16,10 @@ import { isUtf8 } from 'node:buffer';
 import { constants } from 'node:os';
 
 /**
- * The variable the launcher sets: `sigign=HEXMASK nofile=N|unlimited[ environ:HEX]`, HEX being
- * the caller's whole environment (its /proc/PID/environ) byte by byte as `od -An -tx1` prints it:
- * the launching shell drops, reorders and rewrites variables (PWD, PPID, IFS, OPTIND) before Node
- * starts.
+ * The variable the launcher sets: `sigign=HEXMASK nofile=N|unlimited[ environ:HEX| pwd:[PWD=value]]`,
+ * HEX being the caller's whole environment (its /proc/PID/environ) byte by byte as `od -An -tx1`
+ * prints it: the launching shell drops, reorders and rewrites variables (PWD, PPID, IFS, OPTIND)
+ * before Node starts. Where that would not fit in one variable, only PWD as given.
  */
 export const CALLER_VARIABLE = 'FDSCAN_CALLER';
 
@@ -76,11 +76,16 @@ export function entryValue(entries: readonly Uint8Array[], name: string): Buffer
 /** Parse the launcher's record; undefined when absent or not in the launcher's format. */
 export function parseCallerState(text: string | undefined): LauncherRecord | undefined {
   if (text === undefined) return undefined;
+  // The last field, environ or pwd, may hold spaces: `pwd:` alone when the caller gave no PWD.
   const environAt = text.indexOf(' environ:');
+  const pwdAt = environAt === -1 ? text.indexOf(' pwd:') : -1;
+  const lastAt = environAt === -1 ? pwdAt : environAt;
   // od's lines: hex pairs between spaces and newlines.
   const hex = environAt === -1 ? undefined : text.slice(environAt + ' environ:'.length).replace(/\s+/g, '');
   if (hex !== undefined && !/^(?:[0-9a-f]{2})*$/.test(hex)) return undefined;
-  const fields = new Map((environAt === -1 ? text : text.slice(0, environAt)).trim().split(/\s+/).map((field) => {
+  const pwdField = pwdAt === -1 ? undefined : text.slice(pwdAt + ' pwd:'.length);
+  if (pwdField !== undefined && pwdField !== '' && !pwdField.startsWith('PWD=')) return undefined;
+  const fields = new Map((lastAt === -1 ? text : text.slice(0, lastAt)).trim().split(/\s+/).map((field) => {
     const at = field.indexOf('=');
     return [field.slice(0, at), field.slice(at + 1)] as const;
   }));
@@ -97,6 +102,8 @@ export function parseCallerState(text: string | undefined): LauncherRecord | und
   if (hex !== undefined) {
     record.givenEnvironment = splitAtNul(Buffer.from(hex, 'hex'));
     record.givenPwd = entryValue(record.givenEnvironment, 'PWD')?.toString() ?? null;
+  } else if (pwdField !== undefined) {
+    record.givenPwd = pwdField === '' ? null : pwdField.slice('PWD='.length);
   }
   return record;
 }

@@ -5,7 +5,7 @@
  * come from the probe (Linux: /proc/self/cmdline and environ) and, through the POSIX launcher,
  * from its record of the caller's environment (the launching shell rewrites some variables).
  */
-import { CALLER_VARIABLE, callerEnvironment, environmentEntries } from './caller-state.js';
+import { CALLER_VARIABLE, callerEnvironment, callerState, environmentEntries } from './caller-state.js';
 import { probeFor } from './probe.js';
 
 /** The arguments main() was given and, where known, the bytes of each. */
@@ -43,13 +43,16 @@ export function exactCommand(command: readonly string[]): { argv: Buffer[]; env:
 
 /**
  * The environment fdscan's caller gave it: the launcher's record of it, else the process's own
- * (less the launcher's variable), else process.env as text where the OS keeps no bytes.
+ * (less the launcher's variable, with PWD as the launcher recorded it), else process.env as text
+ * where the OS keeps no bytes.
  */
 export function exactEnvironment(): Buffer[] {
   const recorded = callerEnvironment();
   if (recorded) return [...recorded];
   const own = probeFor().startedWith?.().environment;
   if (own === undefined) return environmentEntries(process.env);
-  const launcherEntry = Buffer.from(`${CALLER_VARIABLE}=`);
-  return own.filter((entry) => !entry.subarray(0, launcherEntry.length).equals(launcherEntry));
+  const { givenPwd } = callerState();
+  const named = (entry: Buffer, name: string): boolean => entry.subarray(0, name.length + 1).equals(Buffer.from(`${name}=`));
+  const kept = own.filter((entry) => !named(entry, CALLER_VARIABLE) && (givenPwd === undefined || !named(entry, 'PWD')));
+  return typeof givenPwd === 'string' ? [...kept, Buffer.from(`PWD=${givenPwd}`)] : kept;
 }

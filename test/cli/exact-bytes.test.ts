@@ -138,3 +138,15 @@ linux('run (node), everything UTF-8: CMD\'s environment is the caller\'s byte fo
   t.is(result.code, 0, result.stderr);
   t.deepEqual(readDump(out).env, env);
 }));
+
+for (const wrapper of ['run', 'gate'] as const) {
+  linux(`${wrapper} (sh): an environment too big for the launcher's record still gets the caller's PWD`, (t) => withTempDir('fdscan-bytes', (dir) => {
+    const out = join(dir, 'dump');
+    // 50 KB: as od prints it (3 characters a byte) over the kernel's 128 KiB for one variable.
+    const env = [`PATH=${dirname(process.execPath)}:/usr/bin:/bin`, `BIG=${'x'.repeat(50_000)}`, 'PWD=/etc'].map((entry) => Buffer.from(entry));
+    // BIG made by bash: spelt out it would make the script itself too long an argument.
+    const result = bash(`cd "${dir}" && exec env -i ${word(env[0]!)} "BIG=$(printf '%50000s' '' | tr ' ' x)" ${word(env[2]!)} sh "${fdscanBin}" ${wrapper} -- python3 "${DUMP}" "${out}" > /dev/null`);
+    t.is(result.code, 0, result.stderr);
+    t.deepEqual([...readDump(out).env].sort(byBytes), [...env].sort(byBytes));
+  }));
+}

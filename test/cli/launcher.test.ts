@@ -134,9 +134,14 @@ test('the launcher record: mask, limit and the environment parsed; anything else
   t.deepEqual(parseCallerState('sigign= nofile=unlimited environ:'), {
     recorded: true, ignoredSignals: [], softDescriptorLimit: 'unlimited', givenPwd: null, givenEnvironment: [],
   });
+  // Where the environment would not fit in one variable: PWD alone.
+  t.deepEqual(parseCallerState('sigign=0000000000000003 nofile=1024 pwd:PWD=/home/a b'), {
+    recorded: true, ignoredSignals: [1, 2], softDescriptorLimit: 1024, givenPwd: '/home/a b',
+  });
+  t.is(parseCallerState('sigign= nofile=unlimited pwd:')?.givenPwd, null);
   t.deepEqual(parseCallerState('sigign=8000000000000000 nofile=5')?.ignoredSignals, [64]);
   t.is(parseCallerState('sigign=0000000000000003 nofile=1024')?.givenPwd, undefined);
-  for (const bad of [undefined, '', 'x', 'sigign=zz nofile=1', 'sigign=1 nofile=-1', 'sigign=1', 'sigign=1 nofile=2 environ:4', 'sigign=1 nofile=2 environ:zz']) {
+  for (const bad of [undefined, '', 'x', 'sigign=zz nofile=1', 'sigign=1 nofile=-1', 'sigign=1', 'sigign=1 nofile=2 environ:4', 'sigign=1 nofile=2 environ:zz', 'sigign=1 nofile=2 pwd:HOME=/']) {
     t.is(parseCallerState(bad), undefined, String(bad));
   }
 });

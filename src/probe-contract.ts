@@ -14,7 +14,7 @@
  * - `limits.ts`      descriptorLimits: soft and hard RLIMIT_NOFILE, where the platform tells them.
  * Required: listDescriptors, listDescriptorsOfMany, countDescriptors, processInfo, listPids.
  * Optional (declare `false` in `capabilities` and leave the member out): sameOpenFile,
- * markAllNonInheritable, restoreReceived, blockingStdio, tracer, descriptorLimits (`limits`),
+ * markAllNonInheritable, restoreReceived, blockingStdio, tracer, descriptorLimits (`limits`), startedWith,
  * tallyDescriptors (`tally`; src/ falls back to listDescriptors), userName and userId (`userNames`).
  *
  * Rules every probe keeps:
@@ -215,11 +215,20 @@ export interface CloseOnExecResult {
   inheritable: number[];
 }
 
+/** A process's argv and environment as the bytes it was started with, one Buffer per string. */
+export interface StartedWith {
+  /** Every argv string, the runtime's own (its path, its options, the script) first. */
+  argv: Buffer[];
+  /** `NAME=value` entries, in the order given. */
+  environment: Buffer[];
+}
+
 /** A command to run under the exec tracer. */
 export interface TraceRequest {
+  /** The command as text, for the record. */
   argv: string[];
-  /** The command's environment as `NAME=value` strings. */
-  env: string[];
+  /** The command exactly as it is exec'd: its argv and `NAME=value` environment entries as bytes. */
+  exec: { argv: Uint8Array[]; env: Uint8Array[] };
   /** `auto`: the exact method, or sampling with a warning where it is refused. */
   method: 'auto' | 'ptrace' | 'sampling';
   samplingIntervalMs: number;
@@ -282,6 +291,8 @@ export interface Probe {
   restoreReceived?(): number[];
   /** Take the list restoreReceived works from now, before fdscan opens anything (a CLI calls it first). */
   noteReceived?(): void;
+  /** The exact bytes of this process's argv and environment as it was started (where the OS keeps them). */
+  startedWith?(): StartedWith;
   /**
    * Clear O_NONBLOCK on this process's 0, 1 and 2 where the runtime set it (it belongs to the open
    * file description, which a child shares); returns the function that puts it back.

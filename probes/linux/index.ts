@@ -22,6 +22,7 @@ import { osFailure } from '../../src/errors.js';
 import { LINUX_TYPES, auditLinuxProcess, finishPeers, newAuditContext, type AuditContext } from './descriptors.js';
 import { markAllNonInheritable, restoreReceived } from './inheritance.js';
 import { noteReceived } from './received.js';
+import { startedWith } from './invocation.js';
 import { linuxProcessInfo, listLinuxPids, readProcStat } from './process-info.js';
 import { sameOpenFile } from './same-open-file.js';
 import { blockingStdio } from './stdio-mode.js';
@@ -90,6 +91,7 @@ const linuxProbe: Probe = {
   markAllNonInheritable: (keep) => markAllNonInheritable(keep),
   restoreReceived,
   noteReceived,
+  startedWith,
   blockingStdio,
   tracer: {
     trace: (request) => {

@@ -21,8 +21,8 @@ export const posixSpawnattrSetsigdefault = (attr: Buffer, set: Buffer): number =
 export const posixSpawnattrSetsigmask = (attr: Buffer, set: Buffer): number =>
   fn('int posix_spawnattr_setsigmask(spawn_attr_ptr attr, const void *sigset)')(attr, set);
 export const posixSpawnattrDestroy = (attr: Buffer): number => fn('int posix_spawnattr_destroy(spawn_attr_ptr attr)')(attr);
-/** posix_spawn; returns an error number (not -1/errno) and the pid in `pidOut[0]`. */
-export const posixSpawn = (pidOut: number[], path: string, actions: Buffer, attr: Buffer, argv: Array<string | null>, envp: Array<string | null>): number =>
+/** posix_spawn; returns an error number (not -1/errno) and the pid in `pidOut[0]`. A Buffer in argv or envp ends with its NUL. */
+export const posixSpawn = (pidOut: number[], path: string, actions: Buffer, attr: Buffer, argv: Array<string | Buffer | null>, envp: Array<string | Buffer | null>): number =>
   fn('int posix_spawn(_Out_ pid_t *pid, const char *path, spawn_actions_ptr actions, spawn_attr_ptr attr, const char **argv, const char **envp)')(
     pidOut, path, actions, attr, argv, envp);
 

@@ -17,7 +17,7 @@
  * soft descriptor limit back to the caller's, and undoes what the shell did to the environment.
  */
 import { constants } from 'node:os';
-import { environmentRecord, shellPrelude, type CallerState } from '../../src/caller-state.js';
+import { shellStep, type CallerState } from '../../src/caller-state.js';
 import { FdscanError, osErrorName } from '../../src/errors.js';
 import { errno } from './libc.js';
 import {
@@ -43,8 +43,11 @@ export class SpawnFailed extends FdscanError {
   }
 }
 
-/** Spawn `argv` via the stopping stub; returns once the stub is stopped (not yet exec'd CMD). */
-export function spawnStopped(argv: string[], env: string[], caller: CallerState): number {
+/**
+ * Spawn `argv` via the stopping stub; returns once the stub is stopped (not yet exec'd CMD). The
+ * argv and environment pass as bytes (a string would go as UTF-8, any other byte lost).
+ */
+export function spawnStopped(argv: readonly Uint8Array[], env: readonly Uint8Array[], caller: CallerState): number {
   const actions = Buffer.alloc(SPAWN_STRUCT_BYTES);
   const attr = Buffer.alloc(SPAWN_STRUCT_BYTES);
   check(posixSpawnFileActionsInit(actions), 'posix_spawn_file_actions_init');
@@ -55,8 +58,10 @@ export function spawnStopped(argv: string[], env: string[], caller: CallerState)
     check(posixSpawnattrSetsigmask(attr, Buffer.alloc(SIGSET_BYTES, 0)), 'posix_spawnattr_setsigmask');
     check(posixSpawnattrSetflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK), 'posix_spawnattr_setflags');
     const pid = [0];
-    const stubArgv = ['sh', '-c', shellPrelude(environmentRecord(env), caller) + STUB_SCRIPT, 'fdscan', ...argv, null];
-    check(posixSpawn(pid, '/bin/sh', actions, attr, stubArgv, [...env, null]), 'posix_spawn /bin/sh');
+    const step = shellStep(STUB_SCRIPT, argv, env, { caller });
+    const terminated = (bytes: string | Buffer): Buffer => Buffer.concat([Buffer.from(bytes), Buffer.alloc(1)]);
+    const stubArgv = ['sh', '-c', step.script, 'fdscan', ...step.argv.map(terminated), null];
+    check(posixSpawn(pid, '/bin/sh', actions, attr, stubArgv, [...step.env.map(terminated), null]), 'posix_spawn /bin/sh');
     waitForStop(pid[0]!);
     return pid[0]!;
   } finally {

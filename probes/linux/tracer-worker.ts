@@ -89,7 +89,7 @@ function post(message: TracerMessage): void {
 
 function run(request: WorkerRequest): TraceResult {
   const recorder = new TraceRecorder(request.argv, process.pid, procReader(), { fullStdio: request.fullStdio });
-  const root = spawnStopped(request.argv, request.env, request.caller);
+  const root = spawnStopped(request.exec.argv, request.exec.env, request.caller);
   recorder.addRoot(root);
   const registry = new ForwardingRegistry(request.registry);
   /** Registry slot of each live process. */

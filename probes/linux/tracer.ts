@@ -24,10 +24,14 @@ const require = createRequire(import.meta.url);
 let ready: { worker: Worker; failed: boolean } | undefined;
 
 function startThread(workerData: WorkerRequest | undefined): Worker {
-  const { Worker: ThreadWorker } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const threads = require('node:worker_threads') as typeof import('node:worker_threads');
   // A small young generation: the thread makes much short-lived garbage (one table read per
   // fork and exec) and keeps little, and V8 would otherwise grow it to tens of MB of RSS.
-  return new ThreadWorker(new URL('./tracer-worker.js', import.meta.url), { workerData, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+  // SHARE_ENV: Node copies process.env into a new thread otherwise, and aborts (v8 FATAL ERROR in
+  // KVStore::Clone) on a variable whose name is not UTF-8.
+  return new threads.Worker(new URL('./tracer-worker.js', import.meta.url), {
+    workerData, env: threads.SHARE_ENV, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+  });
 }
 
 export const linuxTracer: ExecTracer = {

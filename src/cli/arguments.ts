@@ -5,6 +5,7 @@
  */
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
+import { givenCommand } from '../invocation.js';
 
 /** Keys whose type admits undefined become optional: an option without a default may be absent. */
 type OptionalWhenUndefined<T> =
@@ -21,7 +22,9 @@ export interface PassThrough {
 
 /** The wrapped command, `[]` when there is none. */
 export function wrappedCommand(argv: PassThrough): string[] {
-  return (argv['--'] ?? []).map(String);
+  // As given: yargs turns arguments that look like numbers into numbers (`1e3` became 1000).
+  const given = givenCommand();
+  return given !== undefined && given.length === (argv['--'] ?? []).length ? given : (argv['--'] ?? []).map(String);
 }
 
 /** A pid argument: a positive integer, or a clear usage error. */

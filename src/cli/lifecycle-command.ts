@@ -6,6 +6,7 @@ import { runLifecycle } from '../lifecycle/popen-lifecycle.js';
 import { renderLifecycle } from '../render/lifecycle-text.js';
 import { styleFor } from '../render/style.js';
 import { wrappedCommand, type ArgsOf, type PassThrough } from './arguments.js';
+import { exactCommand } from '../invocation.js';
 import { EXIT_FINDING, EXIT_OK } from './exit-codes.js';
 import { shellStatus } from '../exit-status.js';
 import { passOnReceived } from './wrapping.js';
@@ -40,7 +41,7 @@ async function runLifecycleCommand(argv: LifecycleArgs): Promise<void> {
   for (const signal of heeded(STOPPING_SIGNALS)) process.once(signal, stop);
   let result;
   try {
-    result = await runLifecycle(command, { input: argv.input, signal: controller.signal });
+    result = await runLifecycle(command, { input: argv.input, signal: controller.signal, exact: exactCommand(command) });
   } finally {
     for (const signal of heeded(STOPPING_SIGNALS)) process.off(signal, stop);
   }

@@ -1,5 +1,6 @@
 /** The fdscan command line: one yargs parser, one module per command. */
 import { keepCallerIgnores, takeCallerState } from '../caller-state.js';
+import { noteInvocation } from '../invocation.js';
 import { FdscanError, errnoOf } from '../errors.js';
 import { errorLine } from '../render/text.js';
 import { auditCommand, runAudit } from './audit-command.js';
@@ -40,6 +41,7 @@ export async function main(args: string[]): Promise<void> {
   // before anything is spawned, and the caller's ignored signals stay ignored here too.
   takeCallerState();
   keepCallerIgnores();
+  noteInvocation(args);
   // A bug thrown outside the command's promise (an event handler, a stream) is still one line;
   // nothing is left to finish after it, so the process ends there.
   // Node opens its inspector on 127.0.0.1:9229 at SIGUSR1; fdscan may run as root: a listener stops that.

@@ -1,7 +1,9 @@
 /** `fdscan run --close-fds [--keep 3,5] -- CMD`: start CMD with only 0, 1, 2 and the kept descriptors. */
+import { isUtf8 } from 'node:buffer';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Argv, CommandModule } from 'yargs';
-import { callerState, heeded, shellPrelude } from '../caller-state.js';
+import { callerState, entryValue, environmentRecord, heeded, shellStep } from '../caller-state.js';
+import { exactCommand } from '../invocation.js';
 import { UsageError } from '../errors.js';
 import { findExecutable } from '../trace/trace-command.js';
 import { markAllCloseOnExec } from '../close-fds.js';
@@ -56,14 +58,17 @@ async function runRun(argv: RunArgs): Promise<void> {
 
 /**
  * CMD itself, or, when the launcher recorded what Node took from fdscan's caller (ignored
- * signals, the soft descriptor limit), a POSIX shell step that gives it back and execs CMD in its
- * place: same pid, same descriptors.
+ * signals, the soft descriptor limit) or CMD's argv or environment holds bytes a string cannot
+ * (not UTF-8), a POSIX shell step that gives those back and execs CMD in its place: same pid,
+ * same descriptors.
  */
 function startChild(command: string[]): ChildProcess {
-  if (!callerState().recorded) return spawn(command[0]!, command.slice(1), { stdio: 'inherit' });
+  const exact = exactCommand(command);
+  if (!callerState().recorded && exact.argv.every(isUtf8) && exact.env.every(isUtf8)) return spawn(command[0]!, command.slice(1), { stdio: 'inherit' });
   // The shell would report a missing CMD in its own words and exit 127: say it as fdscan does.
-  findExecutable(command[0]!, process.env.PATH);
-  return spawn('/bin/sh', ['-c', `${shellPrelude(process.env)}exec "$@"`, 'fdscan', ...command], { stdio: 'inherit' });
+  findExecutable(exact.argv[0]!, entryValue(exact.env, 'PATH'));
+  const step = shellStep('exec "$@"', exact.argv, exact.env, { text: true });
+  return spawn('/bin/sh', ['-c', step.script, 'fdscan', ...step.argv.map(String)], { stdio: 'inherit', env: environmentRecord(step.env) });
 }
 
 async function runChild(command: string[]): Promise<void> {

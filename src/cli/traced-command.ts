@@ -1,5 +1,6 @@
 /** What the commands that wrap a traced CMD share: running it, and where their report goes. */
 import { heeded } from '../caller-state.js';
+import { exactCommand } from '../invocation.js';
 import { traceCommand } from '../trace/trace-command.js';
 import type { TraceResult } from '../trace/trace-result.js';
 import { styleFor, type Style } from '../render/style.js';
@@ -14,6 +15,7 @@ import { FORWARDED_SIGNALS, reportCommandNotFound } from './wrapping.js';
 export async function traceWrapped(command: string[], options: { method?: 'auto' | 'sampling'; fullStdio?: boolean } = {}): Promise<TraceResult | undefined> {
   try {
     return await traceCommand(command, {
+      exact: exactCommand(command),
       method: options.method ?? 'auto', forwardSignals: heeded(FORWARDED_SIGNALS), exitTables: false, fullStdio: options.fullStdio ?? false,
     });
   } catch (error) {

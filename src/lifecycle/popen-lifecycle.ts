@@ -17,7 +17,7 @@ import { descriptorKey as key, sameObject } from '../descriptor-identity.js';
 import { shellStatus } from '../exit-status.js';
 import { errnoOf, FdscanError, UsageError } from '../errors.js';
 import { STOP_THEN_EXEC, waitUntilStopped } from '../stopped-child.js';
-import { shellPrelude } from '../caller-state.js';
+import { entryValue, environmentEntries, environmentRecord, shellStep } from '../caller-state.js';
 import { findExecutable } from '../trace/trace-command.js';
 
 export type LifecycleStepName = 'start' | 'open-file' | 'spawn' | 'communicate' | 'wait' | 'release' | 'close-file';
@@ -63,6 +63,11 @@ export interface LifecycleOptions {
   input?: string;
   /** Aborting stops the child, removes the scratch folder and resolves with the steps seen so far. */
   signal?: AbortSignal;
+  /**
+   * The command exactly, where text cannot hold it (bytes that are not UTF-8): its argv (`command`
+   * as text) and its `NAME=value` environment entries as bytes. Default: `command` and process.env.
+   */
+  exact?: { argv: Uint8Array[]; env: Uint8Array[] };
 }
 
 /** When each step's new descriptors must be gone. */
@@ -80,7 +85,8 @@ export async function runLifecycle(command: string[], options: LifecycleOptions 
     throw new UsageError('lifecycle needs a command: a non-empty array of strings');
   }
   const input = options.input ?? 'hello from fdscan lifecycle\n';
-  findExecutable(command[0]!, process.env.PATH);
+  const exact = options.exact ?? { argv: command.map((arg) => Buffer.from(arg)), env: environmentEntries(process.env) };
+  findExecutable(exact.argv[0]!, entryValue(exact.env, 'PATH'));
   await warmUp();
   const steps: LifecycleStep[] = [];
   const record = (step: LifecycleStepName, action: string): void => {
@@ -109,7 +115,8 @@ export async function runLifecycle(command: string[], options: LifecycleOptions 
     if (options.signal?.aborted) throw new Interrupted();
     // Held stopped just before its exec, its table is exactly what the command will receive,
     // however soon the command then exits or changes it.
-    child = spawn('/bin/sh', ['-c', shellPrelude(process.env) + STOP_THEN_EXEC, 'sh', ...command], { stdio: 'pipe' });
+    const step = shellStep(STOP_THEN_EXEC, exact.argv, exact.env, { text: true });
+    child = spawn('/bin/sh', ['-c', step.script, 'sh', ...step.argv.map(String)], { stdio: 'pipe', env: environmentRecord(step.env) });
     await new Promise<void>((resolve, reject) => {
       child!.once('spawn', resolve);
       child!.once('error', (error) => reject(new FdscanError('ESPAWN', `cannot run ${command[0]}: ${errnoOf(error) ?? error.message}`, { cause: error })));

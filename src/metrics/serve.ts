@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Worker } from 'node:worker_threads';
+import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { FdscanError, deserializeError, errnoOf, type SerializedError } from '../errors.js';
 import { CONTENT_TYPES, renderExposition, wantsOpenMetrics } from '../render/exposition.js';
 import { errorLine } from '../render/text.js';
@@ -179,7 +179,8 @@ class ReadingPool {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(new URL('./scrape-worker.js', import.meta.url), { workerData: this.options });
+    // SHARE_ENV: a copy of process.env aborts Node (KVStore::Clone) on a variable whose name is not UTF-8.
+    const worker = new Worker(new URL('./scrape-worker.js', import.meta.url), { workerData: this.options, env: SHARE_ENV });
     // An idle thread must not keep fdscan alive; one at work holds the scrape's promise anyway.
     worker.unref();
     this.all.add(worker);

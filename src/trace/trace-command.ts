@@ -1,9 +1,9 @@
 /** `traceCommand`: run a command under the platform's exec tracer and return every process and what each exec received. */
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { constants } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, sep } from 'node:path';
 import type { TraceRequest, TraceSession } from '../probe-contract.js';
-import { callerState } from '../caller-state.js';
+import { callerState, entryValue, environmentEntries } from '../caller-state.js';
 import { FdscanError, UnsupportedPlatform, UsageError } from '../errors.js';
 import { probeFor } from '../probe.js';
 import { withBlockingStdio } from '../stdio-mode.js';
@@ -13,6 +13,11 @@ import type { TraceResult } from './trace-result.js';
 export interface TraceOptions {
   /** Environment of the command (default: this process's). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The command exactly, where text cannot hold it (bytes that are not UTF-8): its argv (`argv`
+   * as text) and its `NAME=value` environment entries as bytes. Overrides `env`.
+   */
+  exact?: { argv: Uint8Array[]; env: Uint8Array[] };
   /** `auto` (default): ptrace, or sampling with a warning where ptrace is refused. */
   method?: 'auto' | 'ptrace' | 'sampling';
   /** Sampling period in the fallback (default 10 ms). */
@@ -51,7 +56,7 @@ export async function traceCommand(argv: string[], options: TraceOptions = {}): 
   const tracer = probeFor().tracer;
   if (!tracer) throw new UnsupportedPlatform(process.platform, 'exec tracer');
   const env = options.env ?? process.env;
-  findExecutable(argv[0]!, env.PATH);
+  findExecutable(options.exact?.argv[0] ?? argv[0]!, options.exact ? entryValue(options.exact.env, 'PATH') : env.PATH);
   // The tracer is a worker thread, and Node cannot start one in a deleted working directory (its
   // thread start-up asks for the directory and fails).
   try {
@@ -61,7 +66,10 @@ export async function traceCommand(argv: string[], options: TraceOptions = {}): 
   }
   const request: TraceRequest = {
     argv,
-    env: Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`),
+    exec: options.exact ?? {
+      argv: argv.map((arg) => Buffer.from(arg)),
+      env: environmentEntries(env),
+    },
     method: options.method ?? 'auto',
     samplingIntervalMs: options.samplingIntervalMs ?? 10,
     exitTables: options.exitTables ?? true,
@@ -95,14 +103,20 @@ function checkForwardable(signal: unknown): void {
   if (signal === 'SIGKILL' || signal === 'SIGSTOP') throw new UsageError(`${signal} cannot be caught, so it cannot be forwarded`);
 }
 
-/** The path a shell would run for `command`, or CommandNotFound. */
-export function findExecutable(command: string, path: string | undefined): string {
-  const candidates = command.includes('/') ? [command] : (path ?? '/usr/bin:/bin').split(delimiter).map((dir) => join(dir || '.', command));
+/**
+ * The path a shell would run for `command`, or CommandNotFound. Bytes are looked up as they are:
+ * a name that is not UTF-8 is not the name with U+FFFD in it.
+ */
+export function findExecutable(command: string | Uint8Array, path: string | Uint8Array | undefined): string {
+  const name = Buffer.from(command);
+  // latin1 keeps each byte as one character, and back.
+  const dirs = (path === undefined ? '/usr/bin:/bin' : Buffer.from(path).toString('latin1')).split(delimiter).map((dir) => Buffer.from(dir, 'latin1'));
+  const candidates = name.includes('/') ? [name] : dirs.map((dir) => Buffer.concat([dir.length > 0 ? dir : Buffer.from('.'), Buffer.from(sep), name]));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, fsConstants.X_OK);
-      return candidate;
+      return candidate.toString();
     } catch { /* next */ }
   }
-  throw new CommandNotFound(command);
+  throw new CommandNotFound(name.toString());
 }

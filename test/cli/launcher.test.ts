@@ -6,10 +6,11 @@
  */
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseCallerState } from '../../src/caller-state.js';
 import { fdscanBin } from '../helpers/fixture.js';
+import { installCopy } from '../helpers/installed-copy.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 
 const linux = process.platform === 'linux' ? test : test.skip;
@@ -105,12 +106,7 @@ for (const wrapper of WRAPPERS) {
 }
 
 linux('install-launcher: an installed copy starts as #!/bin/sh and the kernel runs it as the launcher; a checkout is left alone', (t) => withTempDir('fdscan-install', (dir) => {
-  const installed = join(dir, 'node_modules', 'fdscan');
-  mkdirSync(join(installed, 'bin'), { recursive: true });
-  for (const name of ['fdscan.js', 'install-launcher.js']) copyFileSync(join(dirname(fdscanBin), name), join(installed, 'bin', name));
-  symlinkSync(join(dirname(fdscanBin), '..', 'dist'), join(installed, 'dist'));
-  writeFileSync(join(installed, 'package.json'), '{"type":"module"}\n');
-  spawnSync(process.execPath, [join(installed, 'bin', 'install-launcher.js')]);
+  const installed = installCopy(dir);
   const entry = join(installed, 'bin', 'fdscan.js');
   t.true(readFileSync(entry, 'utf8').startsWith('#!/bin/sh\n'));
   spawnSync('chmod', ['+x', entry]);
@@ -128,14 +124,24 @@ linux('install-launcher: an installed copy starts as #!/bin/sh and the kernel ru
   t.true(readFileSync(entry, 'utf8').startsWith('#!/usr/bin/env node\n'));
 }));
 
-test('the launcher record: mask, limit and PWD parsed; anything else is not a record', (t) => {
+test('the launcher record: mask, limit and the environment parsed; anything else is not a record', (t) => {
+  // As `od -An -v -tx1` prints it: pairs after a space, 16 to a line.
+  const environ = Buffer.from('PWD=/home/a b\0A=\xff\0', 'latin1').toString('hex').replace(/(..)/g, ' $1').replace(/((?: ..){16})/g, '$1\n');
+  t.deepEqual(parseCallerState(`sigign=0000000000000003 nofile=1024 environ:${environ}`), {
+    recorded: true, ignoredSignals: [1, 2], softDescriptorLimit: 1024, givenPwd: '/home/a b',
+    givenEnvironment: [Buffer.from('PWD=/home/a b'), Buffer.from('A=\xff', 'latin1')],
+  });
+  t.deepEqual(parseCallerState('sigign= nofile=unlimited environ:'), {
+    recorded: true, ignoredSignals: [], softDescriptorLimit: 'unlimited', givenPwd: null, givenEnvironment: [],
+  });
+  // Where the environment would not fit in one variable: PWD alone.
   t.deepEqual(parseCallerState('sigign=0000000000000003 nofile=1024 pwd:PWD=/home/a b'), {
     recorded: true, ignoredSignals: [1, 2], softDescriptorLimit: 1024, givenPwd: '/home/a b',
   });
-  t.deepEqual(parseCallerState('sigign= nofile=unlimited pwd:'), { recorded: true, ignoredSignals: [], softDescriptorLimit: 'unlimited', givenPwd: null });
+  t.is(parseCallerState('sigign= nofile=unlimited pwd:')?.givenPwd, null);
   t.deepEqual(parseCallerState('sigign=8000000000000000 nofile=5')?.ignoredSignals, [64]);
   t.is(parseCallerState('sigign=0000000000000003 nofile=1024')?.givenPwd, undefined);
-  for (const bad of [undefined, '', 'x', 'sigign=zz nofile=1', 'sigign=1 nofile=-1', 'sigign=1', 'sigign=1 nofile=2 pwd:HOME=/']) {
+  for (const bad of [undefined, '', 'x', 'sigign=zz nofile=1', 'sigign=1 nofile=-1', 'sigign=1', 'sigign=1 nofile=2 environ:4', 'sigign=1 nofile=2 environ:zz', 'sigign=1 nofile=2 pwd:HOME=/']) {
     t.is(parseCallerState(bad), undefined, String(bad));
   }
 });

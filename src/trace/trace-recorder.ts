@@ -154,6 +154,19 @@ export class TraceRecorder {
     this.events.push({ seq, kind: 'exec', process: process.record.id, pid });
   }
 
+  /**
+   * `pid` called ptrace (`request`, of `target`) and the kernel refused it (EPERM) because fdscan
+   * is already the tracer of `pid` or of `target`: the program cannot do under fdscan what it does bare.
+   */
+  ptraceRefused(pid: number, request: string, target?: number): void {
+    const process = this.live.get(pid);
+    if (!process || process.record.ptraceRefused) return;
+    const program = process.image;
+    process.record.ptraceRefused = { request, ...(target !== undefined ? { target } : {}), ...(program ? { program } : {}) };
+    const call = `ptrace(${request}${target !== undefined ? `, ${target}` : ''})`;
+    this.warnings.push(`pid ${pid} (${program?.exe ?? "fdscan's stub"}): ${call} failed with EPERM: fdscan is ${target !== undefined ? `the tracer of pid ${target}` : 'its tracer'}`);
+  }
+
   /** `pid` is about to exit (PTRACE_EVENT_EXIT): its table is still there to read. */
   exiting(pid: number): void {
     const process = this.live.get(pid);

@@ -127,6 +127,12 @@ export interface TracedProcess {
   /** Program images this process ran, in order; empty when it exited without exec. */
   execs: ExecRecord[];
   exit?: ProcessExit;
+  /**
+   * It called ptrace and the kernel refused (EPERM) because fdscan already traces it (`PTRACE_TRACEME`)
+   * or the process `target` of the tree (`PTRACE_ATTACH`, `PTRACE_SEIZE`): a debugger or strace
+   * that cannot work under the tracer. `program` is what it ran then (absent: fdscan's stub).
+   */
+  ptraceRefused?: { request: string; target?: number; program?: ProgramImage };
 }
 
 /** A fork, exec or exit, in the order the tracer saw them. */

@@ -17,7 +17,7 @@ import { close } from './libc-files.js';
 import { fileCapabilities, kill, pidfdOpen } from './libc-process.js';
 import { readArgv } from './process-info.js';
 import { linuxDescriptorLimits } from './limits.js';
-import { sameOpenFile } from './same-open-file.js';
+import { sameDescriptorTable, sameOpenFile } from './same-open-file.js';
 import { spawnStopped } from './spawn-stopped.js';
 import { runPtraceLoop, seize } from './ptrace-loop.js';
 import { runSamplingLoop } from './sampling-loop.js';
@@ -56,6 +56,7 @@ function procReader(): ProcessReader {
         throw error;
       }
     },
+    sameTable: sameDescriptorTable,
     problems: () => context.sockets.problems.splice(0),
     droppedPrivilege: privilegedTracer() ? undefined : droppedPrivilege,
     environment,

@@ -43,6 +43,11 @@ export interface Holder extends ProcessRef {
   image?: ProgramImage;
   /** The number it had there when it first appeared (absent for ambient descriptors): with `process` and the object, it names one open. */
   fd?: number;
+  /**
+   * Other processes that shared this process's descriptor table (clone with CLONE_FILES) when the
+   * descriptor appeared in it: any of them may have opened it, and the tracer cannot tell which.
+   */
+  sharedTable?: ProcessRef[];
 }
 
 /** Where a descriptor was copied from. */

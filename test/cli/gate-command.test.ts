@@ -227,3 +227,30 @@ linux('SIGKILL to fdscan mid-trace leaves no process of the tree running or stop
     for (const { pid } of running()) process.kill(pid, 'SIGKILL');
   }
 });
+
+const withCc = process.platform === 'linux' && spawnSync('cc', ['--version'], { stdio: 'ignore' }).status === 0 ? test : test.skip;
+
+withCc('processes sharing one descriptor table (clone CLONE_FILES): the file is named as opened by the table\'s maker or its sharer, whichever of them opened it and whichever execs', (t) => {
+  withTempDir('fdscan-gate', (dir) => {
+    const program = join(dir, 'clone-files');
+    const built = spawnSync('cc', ['-o', program, join(fixturesDir, 'clone-files.c')], { encoding: 'utf8' });
+    t.is(built.status, 0, built.stderr);
+    const log = join(dir, 'shared.log');
+    const json = join(dir, 'gate.json');
+    for (const mode of ['parent-opens', 'child-opens']) {
+      const text = runCli(['gate', '--', program, mode, log]);
+      t.is(text.code, 1, text.stderr);
+      const [parent, child] = text.stdout.trim().split('\n').map(Number);
+      // The parent made the shared table: it is named first; the child execs (parent-opens) or the parent does.
+      const execd = mode === 'child-opens' ? ", before it exec'd true" : '';
+      t.true(text.stderr.includes(`opened by ${program} ${mode} ${log} (pid ${parent}${execd}; or pid ${child}, which shared its descriptor table)`), text.stderr);
+      const result = runCli(['gate', '--json', '-o', json, '--', program, mode, log]);
+      t.is(result.code, 1, result.stderr);
+      const [again, sharer] = result.stdout.trim().split('\n').map(Number);
+      const [finding] = (JSON.parse(readFileSync(json, 'utf8')) as { findings: Array<{ opener: { pid: number; sharedTable?: number[] }; receivers: Array<{ pid: number }> }> }).findings;
+      t.is(finding!.opener.pid, again!, mode);
+      t.deepEqual(finding!.opener.sharedTable, [sharer!], mode);
+      t.deepEqual(finding!.receivers.map((r) => r.pid), [mode === 'child-opens' ? again! : sharer!], mode);
+    }
+  });
+});

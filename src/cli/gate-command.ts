@@ -39,7 +39,7 @@ const gateBuilder = (yargs: Argv) =>
       'import ptrace from the C library, not statically linked ones or calls through syscall(2). With --baseline FILE, findings recorded there pass (--update-baseline ' +
       'records them). GitHub Actions ::error lines are added when GITHUB_ACTIONS=true.' +
       "\n\nExit status: CMD's own when it failed (128+N for signal N, 127 not found); 1 when CMD passed but the gate found " +
-      'leaks; 2 on bad usage, when tracing failed, when an exec was unverified, or when a program could not use ptrace; 0 otherwise.');
+      'leaks; 2 on bad usage, when tracing failed, when an exec was unverified, or when a program could not use ptrace (even when CMD failed: the tracer made it fail); 0 otherwise.');
 
 type GateArgs = ArgsOf<typeof gateBuilder> & PassThrough;
 

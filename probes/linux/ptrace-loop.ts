@@ -1,10 +1,11 @@
 /**
  * The exact tracer: ptrace from one thread (the tracer worker), synchronous calls only.
  *
- * Calls: PTRACE_SEIZE (TRACEEXEC|TRACEFORK|TRACEVFORK|TRACECLONE|TRACEEXIT|EXITKILL) on the
- * stopped stub (spawn-stopped.ts), PTRACE_CONT / PTRACE_LISTEN / PTRACE_GETEVENTMSG, and
- * waitpid(-1, __WALL|__WNOTHREAD). Privileges: ptrace of one's own child; refused under yama
- * ptrace_scope 3, seccomp sandboxes or without CAP_SYS_PTRACE in some containers (EPERM).
+ * Calls: PTRACE_SEIZE (TRACEEXEC|TRACEFORK|TRACEVFORK|TRACECLONE|TRACEEXIT|EXITKILL|TRACESYSGOOD) on
+ * the stopped stub (spawn-stopped.ts), PTRACE_CONT / PTRACE_LISTEN / PTRACE_GETEVENTMSG, and
+ * waitpid(-1, __WALL|__WNOTHREAD); PTRACE_SYSCALL / PTRACE_GET_SYSCALL_INFO (Linux 5.3) only for
+ * programs that import ptrace (ptrace-users.ts). Privileges: ptrace of one's own child; refused
+ * under yama ptrace_scope 3, seccomp sandboxes or without CAP_SYS_PTRACE in some containers (EPERM).
  *
  * Why waiting on -1 is safe here: __WNOTHREAD limits waitpid to children and tracees of the
  * calling thread. The stub was spawned by this thread and every tracee is attached to it; libuv's
@@ -22,6 +23,7 @@ import { kill, ptrace, waitpid } from './libc-process.js';
 import { OsError, osErrorName } from '../../src/errors.js';
 import type { TraceRecorder } from '../../src/trace/trace-recorder.js';
 import { decodeWaitStatus } from './wait-status.js';
+import { PtraceUsers } from './ptrace-users.js';
 
 const PTRACE_CONT = 7;
 const PTRACE_GETEVENTMSG = 0x4201;
@@ -33,6 +35,7 @@ const PTRACE_O_TRACECLONE = 0x8;
 const PTRACE_O_TRACEEXEC = 0x10;
 const PTRACE_O_TRACEEXIT = 0x40;
 const PTRACE_O_EXITKILL = 0x100000;
+const PTRACE_O_TRACESYSGOOD = 0x1;
 const EVENT_FORK = 1;
 const EVENT_VFORK = 2;
 const EVENT_CLONE = 3;
@@ -51,7 +54,7 @@ const JOB_CONTROL_STOPS = new Set<number>([SIG.SIGSTOP, SIG.SIGTSTP, SIG.SIGTTIN
  */
 export function seize(pid: number, exitStops: boolean): string | undefined {
   const options = PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE
-    | (exitStops ? PTRACE_O_TRACEEXIT : 0) | PTRACE_O_EXITKILL;
+    | (exitStops ? PTRACE_O_TRACEEXIT : 0) | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD;
   if (ptrace(PTRACE_SEIZE, pid, 0, options) === 0) return undefined;
   return osErrorName(errno());
 }
@@ -77,10 +80,11 @@ export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: Loop
   const eventMessage = Buffer.alloc(8);
   const status = [0];
   let rootStatus: { code?: number; signal?: number } = {};
+  const ptraceUsers = new PtraceUsers(recorder, (tid) => threads.get(tid) ?? tid);
 
   const resume = (pid: number, signal = 0): void => {
     // ESRCH: killed meanwhile (SIGKILL); its exit is reported next.
-    ptrace(PTRACE_CONT, pid, 0, signal);
+    ptrace(ptraceUsers.resumeRequest(pid), pid, 0, signal);
   };
   const message = (pid: number): number => {
     eventMessage.fill(0);
@@ -102,6 +106,7 @@ export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: Loop
     }
     const state = decodeWaitStatus(status[0]!);
     if (state.kind !== 'stopped') {
+      ptraceUsers.gone(pid);
       if (threads.delete(pid)) continue;
       heldNew.delete(pid);
       const code = state.kind === 'exited' ? state.code : undefined;
@@ -126,6 +131,7 @@ export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: Loop
           recorder.fork(threads.get(pid) ?? pid, child, kind);
           hooks.onProcess(child, pid);
         }
+        ptraceUsers.inherit(pid, child);
         if (heldNew.delete(child)) resume(child);
         else awaitingFirstStop.add(child);
         resume(pid);
@@ -135,6 +141,7 @@ export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: Loop
         // After exec the process has one thread, whose id is the group id `pid`.
         for (const [tid, tgid] of threads) if (tgid === pid) threads.delete(tid);
         recorder.exec(pid);
+        ptraceUsers.exec(pid);
         resume(pid);
         break;
       }
@@ -156,6 +163,11 @@ export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: Loop
         }
         break;
       default:
+        if (ptraceUsers.isSyscallStop(state.signal)) {
+          ptraceUsers.syscallStop(pid);
+          resume(pid);
+          break;
+        }
         // Signal-delivery stop: pass the signal on unchanged.
         resume(pid, state.signal);
     }

@@ -17,7 +17,7 @@ import { close } from './libc-files.js';
 import { fileCapabilities, kill, pidfdOpen } from './libc-process.js';
 import { readExecArgv } from './process-info.js';
 import { linuxDescriptorLimits } from './limits.js';
-import { sameOpenFile } from './same-open-file.js';
+import { sameDescriptorTable, sameOpenFile } from './same-open-file.js';
 import { spawnStopped } from './spawn-stopped.js';
 import { runPtraceLoop, seize } from './ptrace-loop.js';
 import { runSamplingLoop } from './sampling-loop.js';
@@ -56,6 +56,7 @@ function procReader(): ProcessReader {
         throw error;
       }
     },
+    sameTable: sameDescriptorTable,
     problems: () => context.sockets.problems.splice(0),
     droppedPrivilege: privilegedTracer() ? undefined : droppedPrivilege,
     environment,
@@ -136,12 +137,13 @@ function run(request: WorkerRequest): TraceResult {
       const status = runPtraceLoop(root, recorder, hooks);
       return recorder.result('ptrace', shellStatus(status.code, status.signal), status.signal);
     }
+    const why = refusedBecause(root, refused);
     if (request.method === 'ptrace') {
       process.kill(root, 'SIGKILL');
-      throw new FdscanError('ETRACE_REFUSED', `ptrace refused (${refused}): cannot trace exactly here`);
+      throw new FdscanError('ETRACE_REFUSED', `ptrace refused (${why}): cannot trace exactly here`);
     }
     recorder.warnings.push(
-      `ptrace refused (${refused}: yama ptrace_scope, a sandbox or a missing CAP_SYS_PTRACE); ` +
+      `ptrace refused (${why}); ` +
       `sampling /proc every ${request.samplingIntervalMs} ms instead: processes shorter than that can be missed, ` +
       'and tables are read after the exec, not at it',
     );
@@ -151,6 +153,31 @@ function run(request: WorkerRequest): TraceResult {
   }
   const status = runSamplingLoop(root, recorder, hooks, request.samplingIntervalMs);
   return recorder.result('sampling', shellStatus(status.code, status.signal), status.signal);
+}
+
+/**
+ * Why PTRACE_SEIZE of the stub failed: a process has one tracer, and a tracer that follows forks
+ * (`strace -f` of fdscan) already traces the stub; else the usual causes of EPERM.
+ */
+function refusedBecause(stub: number, errnoName: string): string {
+  const tracer = tracerOf(`/proc/${stub}/status`);
+  if (tracer === undefined || tracer === 0) return `${errnoName}: yama ptrace_scope, a sandbox or a missing CAP_SYS_PTRACE`;
+  let name = '?';
+  try { name = readFileSync(`/proc/${tracer}/comm`, 'utf8').replace(/\n$/, ''); } catch { /* exited meanwhile */ }
+  const who = `${tracer} (${name})`;
+  return tracerOf('/proc/thread-self/status') === tracer
+    ? `${errnoName}: fdscan is being traced by ${who}, which also traces the command it starts`
+    : `${errnoName}: the command is already traced by ${who}`;
+}
+
+/** TracerPid of a /proc status file (0: not traced); undefined when unreadable. */
+function tracerOf(statusFile: string): number | undefined {
+  try {
+    const match = /^TracerPid:\s*(\d+)/m.exec(readFileSync(statusFile, 'latin1'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Set-user-ID and set-group-ID mode bits (<sys/stat.h>; not in Node's fs.constants). */

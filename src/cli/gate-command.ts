@@ -4,9 +4,10 @@
  * and stderr; the report goes to stderr after the tree has exited, or to `--output FILE`.
  */
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError } from '../errors.js';
+import { FdscanError, UsageError } from '../errors.js';
 import { loadAllowConfig, parseAllow } from '../gate/allow-list.js';
 import { judgeTrace } from '../gate/gate-analysis.js';
+import { ptraceRefusal } from '../gate/ptrace-users.js';
 import { applyBaseline, readBaseline, writeBaseline, type BaselineEntry } from '../gate/baseline.js';
 import { gateDocument, renderGateText, renderGithubAnnotations, renderJunit } from '../render/gate-report.js';
 import { reportSink, reportStyle, traceWrapped } from './traced-command.js';
@@ -22,6 +23,7 @@ const gateBuilder = (yargs: Argv) =>
     .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'Write the report to FILE instead of stderr (stdout belongs to the command)' })
     .option('junit', { type: 'string', requiresArg: true, describe: 'Also write JUnit XML to FILE: one failing testcase per finding' })
     .option('allow-unverified', { type: 'boolean', default: false, describe: 'Pass even when some exec\'s table could not be read (a non-dumpable program) or the tree was only sampled; they are still reported' })
+    .option('allow-ptrace', { type: 'boolean', default: false, describe: 'Judge the tree even when a program of it could not use ptrace because fdscan is its tracer (strace, gdb, PTRACE_TRACEME): it fails as it would not bare' })
     .option('config', { type: 'string', requiresArg: true, describe: 'Allow list from FILE ({"allow": [...]}) instead of ./fdscan.config.json or package.json "fdscan"' })
     .option('baseline', { type: 'string', requiresArg: true, describe: 'Findings recorded in FILE pass; only new ones fail' })
     .option('update-baseline', { type: 'boolean', default: false, describe: 'Record every finding of this run in the --baseline FILE (and pass on them)' })
@@ -33,10 +35,12 @@ const gateBuilder = (yargs: Argv) =>
       'with the execs it reached and how to fix it. Descriptors fdscan itself received are reported as ambient, and ' +
       "descriptors passed by a known protocol (make's jobserver, systemd socket activation, ...) as such, never blamed. " +
       'An exec whose table could not be read (a non-dumpable program: execute-only, setuid, setgid) is unverified: the ' +
-      'gate exits 2 unless --allow-unverified. With --baseline FILE, findings recorded there pass (--update-baseline ' +
+      'gate exits 2 unless --allow-unverified. A program that tries to trace (strace, gdb, a PTRACE_TRACEME) cannot, as ' +
+      'fdscan is already its tracer: the gate says so in one line and exits 2 unless --allow-ptrace; it sees programs that ' +
+      'import ptrace from the C library, not statically linked ones or calls through syscall(2). With --baseline FILE, findings recorded there pass (--update-baseline ' +
       'records them). GitHub Actions ::error lines are added when GITHUB_ACTIONS=true.' +
       "\n\nExit status: CMD's own when it failed (128+N for signal N, 127 not found); 1 when CMD passed but the gate found " +
-      'leaks; 2 on bad usage, when tracing failed, or when an exec was unverified; 0 otherwise.');
+      'leaks; 2 on bad usage, when tracing failed, when an exec was unverified, or when a program could not use ptrace (even when CMD failed: the tracer made it fail); 0 otherwise.');
 
 type GateArgs = ArgsOf<typeof gateBuilder> & PassThrough;
 
@@ -60,6 +64,8 @@ async function runGate(argv: GateArgs): Promise<void> {
   const baseline = openBaseline(argv.baseline, argv['update-baseline']);
   const trace = await traceWrapped(command);
   if (!trace) return;
+  const refusal = argv['allow-ptrace'] ? undefined : ptraceRefusal(trace);
+  if (refusal) throw new FdscanError('EPTRACE_USER', refusal);
   const verdict = judgeTrace(trace, rules);
   // Updated, the baseline is this run's findings: they pass, and are reported as in the baseline.
   const entries = baseline.update ? writeBaseline(baseline.update, verdict.findings) : baseline.entries;

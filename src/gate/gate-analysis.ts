@@ -40,6 +40,8 @@ export interface GateOpener extends GateProcess {
   execdSince?: string[];
   /** It did not open the descriptor: it received it by this protocol and passed it on to programs that were not meant to get it. */
   receivedBy?: ProtocolName;
+  /** Pids of the processes that shared its descriptor table (clone with CLONE_FILES) then: any of them may have opened it instead. */
+  sharedTable?: number[];
 }
 
 /** An exec whose table could not be read: what it received is unknown, so the gate cannot pass it. */
@@ -305,6 +307,7 @@ function openerOf(trace: TraceResult, d: TracedDescriptor, seq: number): GateOpe
   if (!holder.image) return now;
   const opener: GateOpener = { process: holder.process, pid: holder.pid, argv: holder.image.argv, exe: holder.image.exe };
   if (now.argv.join('\0') !== holder.image.argv.join('\0')) opener.execdSince = now.argv;
+  if (holder.sharedTable) opener.sharedTable = holder.sharedTable.map((p) => p.pid);
   return opener;
 }
 

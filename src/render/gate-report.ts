@@ -52,7 +52,9 @@ function receiversText(receivers: GateReceiver[], openerFd?: number): string {
 
 /** Who let a descriptor out: the program that opened it, or the one that received it by protocol and passed it on. */
 function openerText(o: GateOpener): string {
-  const who = `${shortArgv(o.argv, ARGV_WIDTH)} (pid ${o.pid}${o.execdSince ? `, before it exec'd ${shortArgv(o.execdSince, RECEIVER_WIDTH)}` : ''})`;
+  // Processes sharing one table (CLONE_FILES): the tracer cannot tell which of them opened it.
+  const sharers = o.sharedTable ? `; or ${o.sharedTable.map((pid) => `pid ${pid}`).join(' or ')}, which shared its descriptor table` : '';
+  const who = `${shortArgv(o.argv, ARGV_WIDTH)} (pid ${o.pid}${o.execdSince ? `, before it exec'd ${shortArgv(o.execdSince, RECEIVER_WIDTH)}` : ''}${sharers})`;
   return o.receivedBy ? `received by ${who} through ${PROTOCOL_TITLES[o.receivedBy]} and passed on,` : `opened by ${who},`;
 }
 

@@ -128,6 +128,7 @@ function withLineage(d: Descriptor, via: TracedDescriptor['via'], firstHolder: H
   const fd = firstHolder.fd ?? (via === 'self' ? d.fd : undefined);
   const holder: Holder = firstHolder.image ? { process: firstHolder.process, pid: firstHolder.pid, image: firstHolder.image } : { process: firstHolder.process, pid: firstHolder.pid };
   if (fd !== undefined) holder.fd = fd;
+  if (firstHolder.sharedTable) holder.sharedTable = firstHolder.sharedTable;
   row.firstHolder = holder;
   return row;
 }

@@ -50,6 +50,8 @@ export interface ProcessReader {
   exe(pid: number): string;
   /** kcmp: same open file description? undefined when the kernel cannot tell. */
   sameOpenFile(pidA: number, fdA: number, pidB: number, fdB: number): boolean | undefined;
+  /** kcmp: do two processes share one descriptor table (clone with CLONE_FILES)? undefined when the kernel cannot tell. */
+  sameTable?(pidA: number, pidB: number): boolean | undefined;
   /** Problems met reading tables that concern no one process (socket tables that did not parse). */
   problems(): string[];
   /** What privilege the program just exec'd in `pid` was meant to have and did not get because it is traced, if any. */
@@ -66,6 +68,15 @@ interface LiveProcess {
   table: TracedDescriptor[];
   /** The program it runs now: its parent's until its first exec (undefined: fdscan's stub). */
   image?: ProgramImage;
+  /** The processes sharing one descriptor table with it (clone with CLONE_FILES), itself included: one array for all of them. */
+  tableSharers?: TableSharer[];
+}
+
+/** A process that shares (or shared, until it exited) a descriptor table; `left` once it exec'd (an exec gives it a table of its own). */
+interface TableSharer {
+  process: LiveProcess;
+  pid: number;
+  left: boolean;
 }
 
 /** Accumulates processes and events; `live` is keyed by pid (a pid names one live process). */
@@ -118,7 +129,15 @@ export class TraceRecorder {
     const read = this.reader.table(parentPid, FORK_TABLE);
     parent.table = resolveTable(read.rows, parent.table, holder(parent, parentPid), this.check);
     const record = this.newProcess(childPid, parentPid, parent.record.id, kind);
-    this.live.set(childPid, { record, table: inheritAtFork(parent.table, { process: parent.record.id, pid: parentPid }), image: parent.image });
+    const child: LiveProcess = { record, table: inheritAtFork(parent.table, { process: parent.record.id, pid: parentPid }), image: parent.image };
+    this.live.set(childPid, child);
+    // Both are stopped: kcmp tells whether the child shares the parent's table rather than a copy
+    // (clone(CLONE_FILES) without CLONE_THREAD; the kernel reports it as a fork when its exit signal is SIGCHLD).
+    if (this.reader.sameTable?.(parentPid, childPid) === true) {
+      parent.tableSharers ??= [{ process: parent, pid: parentPid, left: false }];
+      parent.tableSharers.push({ process: child, pid: childPid, left: false });
+      child.tableSharers = parent.tableSharers;
+    }
     if (read.error) this.warnings.push(`pid ${parentPid} at fork: ${read.error}`);
     return record;
   }
@@ -130,6 +149,10 @@ export class TraceRecorder {
     const read = this.reader.table(pid, this.execTable);
     // What is new in the table now was opened by the program that ran before this exec.
     process.table = this.shared.table(resolveTable(read.rows, process.table, holder(process, pid), this.check));
+    // The exec gave it a table of its own: nothing the others open from now on reaches it.
+    const sharer = process.tableSharers?.find((s) => s.process === process);
+    if (sharer) sharer.left = true;
+    process.tableSharers = undefined;
     const image = this.shared.image({ argv: this.reader.argv(pid), exe: this.reader.exe(pid) });
     process.image = image;
     const dropped = options.sampled ? undefined : this.reader.droppedPrivilege?.(pid);
@@ -152,6 +175,19 @@ export class TraceRecorder {
     if (process.record.execs.length === 0) process.record.execs = [exec];
     else process.record.execs.push(exec);
     this.events.push({ seq, kind: 'exec', process: process.record.id, pid });
+  }
+
+  /**
+   * `pid` called ptrace (`request`, of `target`) and the kernel refused it (EPERM) because fdscan
+   * is already the tracer of `pid` or of `target`: the program cannot do under fdscan what it does bare.
+   */
+  ptraceRefused(pid: number, request: string, target?: number): void {
+    const process = this.live.get(pid);
+    if (!process || process.record.ptraceRefused) return;
+    const program = process.image;
+    process.record.ptraceRefused = { request, ...(target !== undefined ? { target } : {}), ...(program ? { program } : {}) };
+    const call = `ptrace(${request}${target !== undefined ? `, ${target}` : ''})`;
+    this.warnings.push(`pid ${pid} (${program?.exe ?? "fdscan's stub"}): ${call} failed with EPERM: fdscan is ${target !== undefined ? `the tracer of pid ${target}` : 'its tracer'}`);
   }
 
   /** `pid` is about to exit (PTRACE_EVENT_EXIT): its table is still there to read. */
@@ -217,7 +253,17 @@ export class TraceRecorder {
   }
 }
 
-/** `process` as the holder of what is new in its table now: with the program it runs. */
+/**
+ * `process` as the holder of what is new in its table now: with the program it runs. When it
+ * shares its table, any sharer may have opened it: the first of them (the one that made the
+ * shared table) is named, with the others in `sharedTable`, whichever process's read found it,
+ * so that one open file has one holder.
+ */
 function holder(process: LiveProcess, pid: number): Holder {
-  return process.image ? { process: process.record.id, pid, image: process.image } : { process: process.record.id, pid };
+  const sharers = process.tableSharers?.filter((s) => !s.left);
+  const [named, ...others] = sharers && sharers.length > 1 ? sharers : [{ process, pid }];
+  const { record, image } = named!.process;
+  const found: Holder = image ? { process: record.id, pid: named!.pid, image } : { process: record.id, pid: named!.pid };
+  if (others.length > 0) found.sharedTable = others.map((s) => ({ process: s.process.record.id, pid: s.pid }));
+  return found;
 }

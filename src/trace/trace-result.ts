@@ -43,6 +43,11 @@ export interface Holder extends ProcessRef {
   image?: ProgramImage;
   /** The number it had there when it first appeared (absent for ambient descriptors): with `process` and the object, it names one open. */
   fd?: number;
+  /**
+   * Other processes that shared this process's descriptor table (clone with CLONE_FILES) when the
+   * descriptor appeared in it: any of them may have opened it, and the tracer cannot tell which.
+   */
+  sharedTable?: ProcessRef[];
 }
 
 /** Where a descriptor was copied from. */
@@ -127,6 +132,12 @@ export interface TracedProcess {
   /** Program images this process ran, in order; empty when it exited without exec. */
   execs: ExecRecord[];
   exit?: ProcessExit;
+  /**
+   * It called ptrace and the kernel refused (EPERM) because fdscan already traces it (`PTRACE_TRACEME`)
+   * or the process `target` of the tree (`PTRACE_ATTACH`, `PTRACE_SEIZE`): a debugger or strace
+   * that cannot work under the tracer. `program` is what it ran then (absent: fdscan's stub).
+   */
+  ptraceRefused?: { request: string; target?: number; program?: ProgramImage };
 }
 
 /** A fork, exec or exit, in the order the tracer saw them. */

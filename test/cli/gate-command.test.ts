@@ -1,7 +1,8 @@
 /** `fdscan gate`, run as a user would, on Python programs that leak and ones that do not. */
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { setTimeout } from 'node:timers/promises';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { withTempDir } from '../helpers/temp-dir.js';
@@ -147,6 +148,109 @@ linux("a descriptor fdscan itself received is reported as ambient, never blamed"
       t.regex(result.stderr, /ambient {2}fd 40 REG \S+ambient\.txt: fdscan received it/);
     } finally {
       closeSync(extra);
+    }
+  });
+});
+
+linux("the opener is named by the program that opened the file, and 'before it exec'd' names what the same process ran when it leaked (execdSince)", (t) => {
+  withTempDir('fdscan-gate', (dir) => {
+    const log = join(dir, 'opened-before-exec.log');
+    // The shell opens fd 7, then becomes /bin/sleep, which receives it: one process, two programs.
+    const execd = runCli(['gate', '--', 'sh', '-c', 'exec 7>"$1"; exec /bin/sleep 0', 'sh', log]);
+    t.is(execd.code, 1, execd.stderr);
+    t.regex(execd.stderr, /^ {8}opened by sh -c 'exec 7>"\$1"; exec \/bin\/sleep 0' sh \S+opened-before-exec\.log \(pid \d+, before it exec'd \/bin\/sleep 0\)$/m);
+    const json = join(dir, 'gate.json');
+    t.is(runCli(['gate', '--json', '-o', json, '--', 'sh', '-c', 'exec 7>"$1"; exec /bin/sleep 0', 'sh', log]).code, 1);
+    const [finding] = (JSON.parse(readFileSync(json, 'utf8')) as { findings: Array<{ opener: { argv: string[]; exe: string; execdSince?: string[] } }> }).findings;
+    t.is(finding!.opener.argv[0], 'sh');
+    t.deepEqual(finding!.opener.execdSince, ['/bin/sleep', '0']);
+    // A shell that opens fd 7 and stays a shell while its child receives it: no 'before it exec'd'.
+    t.is(runCli(['gate', '--json', '-o', json, '--', 'sh', '-c', 'exec 7>"$1"; /bin/sleep 0; true', 'sh', log]).code, 1);
+    const [stayed] = (JSON.parse(readFileSync(json, 'utf8')) as { findings: Array<{ opener: { argv: string[]; execdSince?: string[] } }> }).findings;
+    t.is(stayed!.opener.argv[0], 'sh');
+    t.is(stayed!.opener.execdSince, undefined);
+  });
+});
+
+/** State (R, S, T, t, Z...) and start time of a process from /proc/PID/stat; undefined once it is gone. */
+function processStat(pid: number): { state: string; ppid: number; start: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0]!, ppid: Number(fields[1]), start: fields[19]! };
+  } catch {
+    return undefined;
+  }
+}
+
+/** /proc/PID/comm, or undefined once the process is gone. */
+function commOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'latin1');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pids whose parent is `ppid`. */
+function childrenOf(ppid: number): number[] {
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => processStat(pid)?.ppid === ppid);
+}
+
+linux('SIGKILL to fdscan mid-trace leaves no process of the tree running or stopped (PTRACE_O_EXITKILL)', async (t) => {
+  const gate = spawn(process.execPath, [fdscanBin, 'gate', '--', 'sh', '-c', '/bin/sleep 300 & /bin/sleep 300 & wait'], { stdio: 'ignore' });
+  let started: Array<{ pid: number; start: string }> = [];
+  const running = () => started.filter(({ pid, start }) => {
+    const now = processStat(pid);
+    return now !== undefined && now.start === start && now.state !== 'Z';
+  });
+  try {
+    // The tree: the shell (fdscan's child) and its two sleeps, once both have exec'd sleep.
+    let tree: number[] = [];
+    for (let tries = 0; tries < 600; tries++) {
+      const shells = childrenOf(gate.pid!);
+      const sleeps = shells.flatMap(childrenOf).filter((pid) => commOf(pid) === 'sleep\n');
+      if (shells.length === 1 && sleeps.length === 2) {
+        tree = [...shells, ...sleeps];
+        break;
+      }
+      await setTimeout(50);
+    }
+    t.is(tree.length, 3, 'the traced tree started');
+    started = tree.map((pid) => ({ pid, start: processStat(pid)!.start }));
+    gate.kill('SIGKILL');
+    // Each of them, by pid and start time (a reused pid is another process): gone, or a zombie.
+    for (let tries = 0; tries < 200 && running().length > 0; tries++) await setTimeout(50);
+    t.deepEqual(running().map(({ pid }) => `${pid} ${processStat(pid)?.state}`), []);
+  } finally {
+    gate.kill('SIGKILL');
+    for (const { pid } of running()) process.kill(pid, 'SIGKILL');
+  }
+});
+
+const withCc = process.platform === 'linux' && spawnSync('cc', ['--version'], { stdio: 'ignore' }).status === 0 ? test : test.skip;
+
+withCc('processes sharing one descriptor table (clone CLONE_FILES): the file is named as opened by the table\'s maker or its sharer, whichever of them opened it and whichever execs', (t) => {
+  withTempDir('fdscan-gate', (dir) => {
+    const program = join(dir, 'clone-files');
+    const built = spawnSync('cc', ['-o', program, join(fixturesDir, 'clone-files.c')], { encoding: 'utf8' });
+    t.is(built.status, 0, built.stderr);
+    const log = join(dir, 'shared.log');
+    const json = join(dir, 'gate.json');
+    for (const mode of ['parent-opens', 'child-opens']) {
+      const text = runCli(['gate', '--', program, mode, log]);
+      t.is(text.code, 1, text.stderr);
+      const [parent, child] = text.stdout.trim().split('\n').map(Number);
+      // The parent made the shared table: it is named first; the child execs (parent-opens) or the parent does.
+      const execd = mode === 'child-opens' ? ", before it exec'd true" : '';
+      t.true(text.stderr.includes(`opened by ${program} ${mode} ${log} (pid ${parent}${execd}; or pid ${child}, which shared its descriptor table)`), text.stderr);
+      const result = runCli(['gate', '--json', '-o', json, '--', program, mode, log]);
+      t.is(result.code, 1, result.stderr);
+      const [again, sharer] = result.stdout.trim().split('\n').map(Number);
+      const [finding] = (JSON.parse(readFileSync(json, 'utf8')) as { findings: Array<{ opener: { pid: number; sharedTable?: number[] }; receivers: Array<{ pid: number }> }> }).findings;
+      t.is(finding!.opener.pid, again!, mode);
+      t.deepEqual(finding!.opener.sharedTable, [sharer!], mode);
+      t.deepEqual(finding!.receivers.map((r) => r.pid), [mode === 'child-opens' ? again! : sharer!], mode);
     }
   });
 });

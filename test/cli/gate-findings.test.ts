@@ -5,12 +5,14 @@
  * with their count (every one in JSON), nginx's listener hand-over passed by protocol.
  */
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { withTempDir } from '../helpers/temp-dir.js';
-import { fixturesDir } from '../helpers/fixture.js';
+import { fdscanBin, fixturesDir } from '../helpers/fixture.js';
 
 const linux = process.platform === 'linux' ? test : test.skip;
 
@@ -146,4 +148,58 @@ linux("nginx's binary upgrade (NGINX=\"5;6;\" naming the listeners the new binar
   // A log at a number NGINX names is still a leak: the protocol passes listening sockets only.
   const log = runCli(['gate', '--', python, join(fixturesDir, 'nginx-upgrade.py'), 'log']);
   t.is(log.code, 1, log.stderr);
+});
+
+const nginx = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'].find((path) => existsSync(path));
+const withNginx = process.platform === 'linux' && nginx ? test : test.skip;
+
+/** A port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The pid in `file` once it is there (and differs from `not`). */
+async function pidIn(file: string, not?: number): Promise<number> {
+  for (let waited = 0; waited < 20_000; waited += 100) {
+    const pid = existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : 0;
+    if (pid > 0 && pid !== not) return pid;
+    await sleep(100);
+  }
+  throw new Error(`no pid in ${file}`);
+}
+
+withNginx(`real nginx: a binary upgrade (USR2, then QUIT to the old and the new master) passes the gate${nginx ? '' : ' (skipped: nginx is not installed; .ci/run installs nginx-light)'}`, async (t) => {
+  await withTempDir('fdscan-nginx', async (dir) => {
+    const conf = join(dir, 'nginx.conf');
+    writeFileSync(conf, `pid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\nworker_processes 1;\nevents {}\n` +
+      `http { access_log off; server { listen 127.0.0.1:${await freePort()}; listen 127.0.0.1:${await freePort()}; } }\n`);
+    const gate = spawn(process.execPath, [fdscanBin, 'gate', '--', nginx!, '-p', dir, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    let stderr = '';
+    gate.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    const exited = new Promise<number | null>((resolve) => gate.once('exit', (code) => resolve(code)));
+    const masters: number[] = [];
+    try {
+      masters.push(await pidIn(join(dir, 'nginx.pid')));
+      process.kill(masters[0]!, 'SIGUSR2');
+      masters.push(await pidIn(join(dir, 'nginx.pid'), masters[0]));
+      // The old master first (as an upgrade ends), then the new one.
+      for (const pid of masters) process.kill(pid, 'SIGQUIT');
+      const code = await exited;
+      // Both masters are gone with the tree: nothing left to stop (their pids may be reused now).
+      masters.length = 0;
+      t.is(code, 0, stderr);
+      const passed = lines(stderr, '  protocol  ');
+      t.is(passed.length, 2, stderr);
+      for (const line of passed) t.regex(line, /SOCK tcp 127\.0\.0\.1:\d+ \(LISTEN\) to \S*nginx .*: passed by nginx's binary upgrade \(NGINX\), not blamed$/);
+      t.regex(readFileSync(join(dir, 'error.log'), 'utf8'), /using inherited sockets from/);
+    } finally {
+      // Only on failure, before the tree exited: the masters and fdscan this test started.
+      for (const pid of masters) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      if (gate.exitCode === null) gate.kill('SIGKILL');
+    }
+  });
 });

@@ -287,14 +287,15 @@ function sameProgram(a: ExecRecord, b: ExecRecord): boolean {
 }
 
 function reexecGrowth(trace: TraceResult, p: TracedProcess, chain: Set<number>, rules: AllowRule[]): ReexecGrowth | undefined {
-  // The longest run of consecutive execs of one exe.
-  let best: ExecRecord[] = [];
-  let run: ExecRecord[] = [];
+  // The longest run of consecutive execs of one program, as [start, end) (a copy per exec would be
+  // quadratic in a chain of thousands).
+  let [bestStart, bestEnd, start] = [0, 0, 0];
   p.execs.forEach((exec, i) => {
-    if (!chain.has(i) || (run.length > 0 && !sameProgram(run[run.length - 1]!, exec))) run = [];
-    if (chain.has(i)) run.push(exec);
-    if (run.length > best.length) best = [...run];
+    if (!chain.has(i)) { start = i + 1; return; }
+    if (i > start && !sameProgram(p.execs[i - 1]!, exec)) start = i;
+    if (i + 1 - start > bestEnd - bestStart) [bestStart, bestEnd] = [start, i + 1];
   });
+  const best = p.execs.slice(bestStart, bestEnd);
   if (best.length < 2) return undefined;
   const counted = (exec: ExecRecord): TracedDescriptor[] => {
     const byProtocol = protocolOf(exec);

@@ -7,7 +7,7 @@
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../helpers/free-port.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
@@ -152,15 +152,6 @@ linux("nginx's binary upgrade (NGINX=\"5;6;\" naming the listeners the new binar
 
 const nginx = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'].find((path) => existsSync(path));
 const withNginx = process.platform === 'linux' && nginx ? test : test.skip;
-
-/** A port nothing listens on now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The pid in `file` once it is there (and differs from `not`). */
 async function pidIn(file: string, not?: number): Promise<number> {

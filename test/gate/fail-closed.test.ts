@@ -23,14 +23,22 @@ test.before(() => {
 });
 test.after.always(() => user?.remove());
 
+/**
+ * A copy of `program` in the user's home, mode 711 (the user may run it but not read it, so its
+ * process is not dumpable), and a script that runs it (`before` it, with `args`), then exits 0.
+ */
+function unverifiedScript(u: OtherUser, program: string, name: string, lines: { before?: string; args?: string } = {}): { hidden: string; script: string } {
+  const hidden = join(u.home, `hidden-${name}`);
+  copyFileSync(program, hidden);
+  chmodSync(hidden, 0o711);
+  const script = join(u.home, `${name}.sh`);
+  writeFileSync(script, `${lines.before ?? ''}${hidden}${lines.args ?? ''}\nexit 0\n`);
+  return { hidden, script };
+}
+
 asUser('an execute-only program that receives a leaked descriptor is unverified: exit 2, never a pass', (t) => {
   const u = user!;
-  // Mode 711: the user may run it but not read it, so its process is not dumpable.
-  const hidden = join(u.home, 'hidden-cat');
-  copyFileSync('/bin/cat', hidden);
-  chmodSync(hidden, 0o711);
-  const script = join(u.home, 'leak.sh');
-  writeFileSync(script, `exec 7>${join(u.home, 'app.log')}\n${hidden} /dev/null\nexit 0\n`);
+  const { hidden, script } = unverifiedScript(u, '/bin/cat', 'cat', { before: `exec 7>${join(u.home, 'app.log')}\n`, args: ' /dev/null' });
   const gate = u.fdscan(['gate', '--', 'sh', script]);
   t.is(gate.code, 2, gate.stderr);
   t.regex(gate.stderr, /unverified/i);
@@ -49,11 +57,7 @@ asUser('an execute-only program that receives a leaked descriptor is unverified:
 
 asUser('--allow-unverified: the exit status, the text, JSON, JUnit and annotations tell one outcome', (t) => {
   const u = user!;
-  const hidden = join(u.home, 'hidden-true');
-  copyFileSync('/bin/true', hidden);
-  chmodSync(hidden, 0o711);
-  const script = join(u.home, 'unverified.sh');
-  writeFileSync(script, `${hidden}\nexit 0\n`);
+  const { script } = unverifiedScript(u, '/bin/true', 'true');
   const junit = join(u.home, 'gate.xml');
   const annotated = { env: { GITHUB_ACTIONS: 'true' } };
 

@@ -294,15 +294,17 @@ function groupName(g: FindingGroup): string {
 
 /**
  * JUnit XML: one failing testcase per group of findings not in the baseline (its count in the name and
- * message), one per other reason of the outcome (failing, or skipped when an option let it through),
+ * message, every finding in the failure's text), one per other reason of the outcome (failing, or skipped when an option let it through),
  * or one passing testcase when there is nothing.
  */
 export function renderJunit(trace: TraceResult, verdict: GateVerdict, context: GateReportContext = {}): string {
   const outcome = outcomeOf(trace, verdict, context);
   const testcase = (kind: string, name: string, body: string): string =>
     `    <testcase classname="fdscan.gate.${kind}" name="${xmlText(name)}">\n      ${body}\n    </testcase>`;
-  const failure = (kind: string, message: string): string => `<failure message="${xmlText(message)}" type="${kind}">${xmlText(message)}</failure>`;
-  const cases = groupFindings(verdict.findings.filter((f) => !f.baselined)).map((g) => testcase(g.findings[0]!.kind, groupName(g), failure(g.findings[0]!.kind, describeGroup(g))));
+  const failure = (kind: string, message: string, body = message): string => `<failure message="${xmlText(message)}" type="${kind}">${xmlText(body)}</failure>`;
+  // The message is the group's line; the body, which CI shows when the failure is opened, every finding of it.
+  const cases = groupFindings(verdict.findings.filter((f) => !f.baselined)).map((g) => testcase(g.findings[0]!.kind, groupName(g),
+    failure(g.findings[0]!.kind, describeGroup(g), g.findings.map(describeFinding).join('\n'))));
   let failures = cases.length;
   for (const reason of outcome.reasons) {
     if (reason.kind === 'findings') continue;

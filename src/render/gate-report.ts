@@ -289,7 +289,7 @@ function groupName(g: FindingGroup): string {
     return `fd ${first.fd} ${descriptorTarget(first.descriptor)} -> ${first.receivers.length === 1 ? `pid ${first.receivers[0]!.pid}` : `${first.receivers.length} execs`}`;
   }
   const receivers = [...new Set(first.receivers.map((r) => programName(r.argv, r.exe)))].join(', ');
-  return `${g.findings.length} x ${first.type} from ${programName(first.opener.argv, first.opener.exe)} -> ${receivers}`;
+  return escapeText(`${g.findings.length} x ${first.type} from ${programName(first.opener.argv, first.opener.exe)} -> ${receivers}`);
 }
 
 /**

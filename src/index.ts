@@ -26,16 +26,19 @@ export { inheritDiffDocument, INHERIT_DIFF_SCHEMA } from './render/inherit-diff-
 export { trackDescriptors, assertNoDescriptorLeaks, renderTrackResult, DescriptorLeakError } from './gate/track-descriptors.js';
 export type { TrackOptions, TrackResult, TrackedRun } from './gate/track-descriptors.js';
 export { judgeTrace, verdictPassed } from './gate/gate-analysis.js';
+export { gateOutcome } from './gate/gate-outcome.js';
+export type { GateOutcome, OutcomeOptions, OutcomeReason } from './gate/gate-outcome.js';
 export type {
   GateVerdict, GateFinding, InheritedLeak, ReexecGrowth, GateProcess, GateReceiver, GateOpener, AllowedGroup, ProtocolGroup,
 } from './gate/gate-analysis.js';
 export type { FixHint, FixLanguage } from './gate/fix-hints.js';
 export { applyBaseline, baselineEntries, readBaseline, writeBaseline, BASELINE_SCHEMA } from './gate/baseline.js';
-export type { BaselineEntry } from './gate/baseline.js';
+export type { BaselineEntry, BaselineExcess, BaselineMatch } from './gate/baseline.js';
 export type { ProtocolPass, ProtocolName } from './trace/descriptor-protocols.js';
 export { parseAllow } from './gate/allow-list.js';
 export type { AllowRule } from './gate/allow-list.js';
 export { gateDocument, GATE_SCHEMA } from './render/gate-report.js';
+export type { GateReportContext } from './render/gate-report.js';
 export { runLifecycle } from './lifecycle/popen-lifecycle.js';
 export type { LifecycleResult, LifecycleStep, LifecycleStepName, OutlivedDescriptor } from './lifecycle/popen-lifecycle.js';
 export { watchProcess } from './lifecycle/watch-process.js';

@@ -8,13 +8,13 @@ import { FdscanError, UsageError } from '../errors.js';
 import { loadAllowConfig, parseAllow } from '../gate/allow-list.js';
 import { judgeTrace } from '../gate/gate-analysis.js';
 import { ptraceRefusal } from '../gate/ptrace-users.js';
+import { gateOutcome } from '../gate/gate-outcome.js';
 import { applyBaseline, readBaseline, writeBaseline, type BaselineEntry } from '../gate/baseline.js';
 import { gateDocument, renderGateText, renderGithubAnnotations, renderJunit } from '../render/gate-report.js';
 import { reportSink, reportStyle, traceWrapped } from './traced-command.js';
 import { openReportFile, type ReportFile } from '../report-file.js';
 import { passOnReceived, workingDirectory } from './wrapping.js';
 import { wrappedCommand, type ArgsOf, type PassThrough } from './arguments.js';
-import { EXIT_ERROR, EXIT_FINDING, EXIT_OK } from './exit-codes.js';
 
 const gateBuilder = (yargs: Argv) =>
   yargs
@@ -69,16 +69,17 @@ async function runGate(argv: GateArgs): Promise<void> {
   const verdict = judgeTrace(trace, rules);
   // Updated, the baseline is this run's findings: they pass, and are reported as in the baseline.
   const entries = baseline.update ? writeBaseline(baseline.update, verdict.findings) : baseline.entries;
-  const stale = entries ? applyBaseline(verdict, entries) : undefined;
+  const matched = entries ? applyBaseline(verdict, entries) : undefined;
+  // Decided once, after the baseline: the exit status and every report show this outcome.
+  const outcome = gateOutcome(verdict, { allowUnverified: argv['allow-unverified'], commandExitCode: trace.exitCode });
+  const context = { outcome, ...(matched ? { baseline: matched } : {}) };
   const report = argv.json
-    ? `${JSON.stringify(gateDocument(trace, verdict, stale))}\n`
-    : renderGateText(trace, verdict, reportStyle(argv.output), stale);
+    ? `${JSON.stringify(gateDocument(trace, verdict, context))}\n`
+    : renderGateText(trace, verdict, reportStyle(argv.output), context);
   writeReport(report);
-  junit?.write(renderJunit(trace, verdict));
-  if (process.env.GITHUB_ACTIONS === 'true') process.stderr.write(renderGithubAnnotations(verdict));
-  const unverified = !argv['allow-unverified'] && (verdict.unverified.length > 0 || verdict.inexact !== undefined);
-  const failed = verdict.findings.some((f) => !f.baselined);
-  process.exitCode = trace.exitCode !== 0 ? trace.exitCode : failed ? EXIT_FINDING : unverified ? EXIT_ERROR : EXIT_OK;
+  junit?.write(renderJunit(trace, verdict, context));
+  if (process.env.GITHUB_ACTIONS === 'true') process.stderr.write(renderGithubAnnotations(trace, verdict, context));
+  process.exitCode = outcome.exitStatus;
 }
 
 /**

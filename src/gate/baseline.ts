@@ -3,7 +3,8 @@
  * fail the build (as linters bring a gate into an old codebase). An entry names a finding without
  * pids, descriptor numbers or temporary names, so that it matches the same leak in the next run:
  * the program that opened it, what it is (a path with temp-dir randomness replaced by `*`, else
- * its kind), and the program that received it; for a self-re-executing program, the program.
+ * its kind), and the program that received it; for a self-re-executing program, the program. Each
+ * entry counts its findings: the baseline lets through exactly what it recorded, no more.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,9 +13,11 @@ import { openReportFile, type ReportFile } from '../report-file.js';
 import type { GateFinding, GateVerdict } from './gate-analysis.js';
 import type { Descriptor } from '../probe-contract.js';
 
-export const BASELINE_SCHEMA = 'fdscan/gate-baseline@1';
+export const BASELINE_SCHEMA = 'fdscan/gate-baseline@2';
+/** The first format: entries without counts, which let any number of the same leak through. */
+const UNCOUNTED_SCHEMA = 'fdscan/gate-baseline@1';
 
-/** One recorded finding (one receiving program of an inherited leak). */
+/** One recorded kind of finding: what it is, and how many findings of it the baseline lets through. */
 export interface BaselineEntry {
   kind: 'inherited' | 'reexec-growth';
   /** inherited: the program that opened the descriptor (or passed it on). */
@@ -25,39 +28,71 @@ export interface BaselineEntry {
   receiver?: string;
   /** reexec-growth: the program that re-executes itself. */
   program?: string;
+  /** How many findings of it were recorded: open files that reached the receiver, or growing programs. */
+  count: number;
 }
 
-/** The entries a finding stands for: one per receiving program of a leak, one for a growth. */
-export function baselineEntries(f: GateFinding): BaselineEntry[] {
+/** An entry this run found more of than the baseline recorded: the findings beyond `recorded` fail. */
+export interface BaselineExcess {
+  entry: BaselineEntry;
+  found: number;
+}
+
+/** What the baseline made of a run: entries no finding matched, and entries found more often than recorded. */
+export interface BaselineMatch {
+  stale: BaselineEntry[];
+  exceeded: BaselineExcess[];
+}
+
+type EntryName = Omit<BaselineEntry, 'count'>;
+
+/** What a finding stands for: one entry per receiving program of a leak (each once), one for a growth. */
+export function baselineEntries(f: GateFinding): EntryName[] {
   if (f.kind === 'reexec-growth') return [{ kind: f.kind, program: programName(f.process.argv, f.exe) }];
   const opener = programName(f.opener.argv, f.opener.exe);
   const descriptor = descriptorName(f.descriptor);
-  return f.receivers.map((r) => ({ kind: f.kind, opener, descriptor, receiver: programName(r.argv, r.exe) }));
+  const receivers = new Set(f.receivers.map((r) => programName(r.argv, r.exe)));
+  return [...receivers].map((receiver) => ({ kind: f.kind, opener, descriptor, receiver }));
 }
 
-function entryKey(e: BaselineEntry): string {
+function entryKey(e: EntryName): string {
   return JSON.stringify([e.kind, e.opener ?? '', e.descriptor ?? '', e.receiver ?? '', e.program ?? '']);
 }
 
 /**
- * Mark the findings every entry of which is in `baseline` as `baselined`; returns the baseline's
- * entries that no finding matched any more (fixed since, or no longer reached).
+ * Mark as `baselined` the findings the baseline still has room for: each recorded entry lets
+ * through as many findings as it counts, and a finding passes only when every program it reached
+ * is recorded with room left. A second leaked pipe, or the same leak reaching a new program, fails.
  */
-export function applyBaseline(verdict: GateVerdict, baseline: BaselineEntry[]): BaselineEntry[] {
-  const known = new Set(baseline.map(entryKey));
-  const seen = new Set<string>();
+export function applyBaseline(verdict: GateVerdict, baseline: BaselineEntry[]): BaselineMatch {
+  const room = new Map<string, number>();
+  for (const e of baseline) room.set(entryKey(e), (room.get(entryKey(e)) ?? 0) + e.count);
+  const found = new Map<string, number>();
   for (const f of verdict.findings) {
     const keys = baselineEntries(f).map(entryKey);
-    for (const key of keys) seen.add(key);
-    if (keys.every((key) => known.has(key))) f.baselined = true;
+    for (const key of keys) found.set(key, (found.get(key) ?? 0) + 1);
+    if (keys.every((key) => (room.get(key) ?? 0) > 0)) {
+      for (const key of keys) room.set(key, room.get(key)! - 1);
+      f.baselined = true;
+    }
   }
-  return baseline.filter((e) => !seen.has(entryKey(e)));
+  return {
+    stale: baseline.filter((e) => !found.has(entryKey(e))),
+    exceeded: baseline.filter((e) => (found.get(entryKey(e)) ?? 0) > e.count).map((entry) => ({ entry, found: found.get(entryKey(entry))! })),
+  };
 }
 
-/** The entries of `findings`, unique and sorted so that the file diffs well. */
+/** The counted entries of `findings`, sorted so that the file diffs well. */
 function entriesOf(findings: GateFinding[]): BaselineEntry[] {
   const entries = new Map<string, BaselineEntry>();
-  for (const f of findings) for (const e of baselineEntries(f)) entries.set(entryKey(e), e);
+  for (const f of findings) {
+    for (const e of baselineEntries(f)) {
+      const key = entryKey(e);
+      const entry = entries.get(key);
+      if (entry) entry.count++;
+      else entries.set(key, { ...e, count: 1 });
+    }
+  }
   return [...entries.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, e]) => e);
 }
 
@@ -67,7 +102,7 @@ function baselineDocument(entries: BaselineEntry[]): string {
   return `{\n  "schema": "${BASELINE_SCHEMA}",\n  "entries": [\n${lines.join(',\n')}${lines.length > 0 ? '\n' : ''}  ]\n}\n`;
 }
 
-/** Read a baseline; a missing or malformed file is a usage error (the gate never guesses an empty one). */
+/** Read a baseline; a missing, malformed or uncounted (older) file is a usage error (the gate never guesses). */
 export function readBaseline(file: string): BaselineEntry[] {
   if (!existsSync(file)) throw new UsageError(`no baseline ${file}: write it first with --baseline ${file} --update-baseline`);
   let doc: unknown;
@@ -77,13 +112,19 @@ export function readBaseline(file: string): BaselineEntry[] {
     throw new UsageError(`cannot read baseline ${file}: ${(error as Error).message}`);
   }
   const { schema, entries } = (doc ?? {}) as { schema?: unknown; entries?: unknown };
+  // Its entries say what leaked, not how often: read as counts of 1 they would fail builds, read as
+  // "any number" they would let new leaks through; only the user can say which they meant.
+  if (schema === UNCOUNTED_SCHEMA) {
+    throw new UsageError(`baseline ${file} is from an older fdscan and does not count findings: record it again with --baseline ${file} --update-baseline`);
+  }
   if (schema !== BASELINE_SCHEMA || !Array.isArray(entries)) {
     throw new UsageError(`${file} is not an fdscan baseline (schema ${BASELINE_SCHEMA} with "entries")`);
   }
   return entries.map((e: unknown) => {
     const entry = e as BaselineEntry;
-    if (entry === null || typeof entry !== 'object' || (entry.kind !== 'inherited' && entry.kind !== 'reexec-growth')) {
-      throw new UsageError(`${file}: an entry is not a finding: ${JSON.stringify(e)}`);
+    if (entry === null || typeof entry !== 'object' || (entry.kind !== 'inherited' && entry.kind !== 'reexec-growth') ||
+      !Number.isSafeInteger(entry.count) || entry.count < 1) {
+      throw new UsageError(`${file}: an entry is not a counted finding: ${JSON.stringify(e)}`);
     }
     return entry;
   });
@@ -112,12 +153,26 @@ export function programName(argv: readonly string[], exe?: string): string {
   if (!INTERPRETERS.test(name)) return name;
   for (let i = 1; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '-c' || arg === '-e' || arg === '--eval') return `${name} ${arg}`;
+    if (arg === '-c' || arg === '-e' || arg === '--eval') return `${name} ${arg}${scriptLine(argv[i + 1])}`;
     if (arg === '-m' && argv[i + 1] !== undefined) return `${name} -m ${argv[i + 1]}`;
     if (arg === '--') continue;
     if (!arg.startsWith('-')) return `${name} ${normalisePath(basename(arg))}`;
   }
   return name;
+}
+
+/** How many characters of a `-c` script's first line name it. */
+const SCRIPT_LINE = 60;
+
+/**
+ * ` LINE`: the first non-empty line of a `-c` script, trimmed, cut to SCRIPT_LINE characters, its
+ * temporary paths normalised; so that `sh -c 'cat'` and `sh -c 'grep x'` are two programs.
+ */
+function scriptLine(script: string | undefined): string {
+  const line = script?.split('\n').map((l) => l.trim()).find((l) => l !== '');
+  if (line === undefined) return '';
+  const words = line.split(/(\s+|['"=:;,()])/).map((word) => (word.startsWith('/') ? normalisePath(word) : word)).join('');
+  return ` ${Array.from(words).slice(0, SCRIPT_LINE).join('')}`;
 }
 
 /** A descriptor without what changes between runs: `REG /tmp/*` paths, `FIFO pipe` for an anonymous pipe, a socket's protocol and state. */

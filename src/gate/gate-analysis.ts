@@ -14,6 +14,8 @@ import type { ProtocolName } from '../trace/descriptor-protocols.js';
 import { allowedBy, type AllowRule } from './allow-list.js';
 import { descriptorKey, objectKey } from '../descriptor-identity.js';
 import { growthFix, leakFix, type FixHint } from './fix-hints.js';
+import { programName } from './baseline.js';
+import { gateOutcome } from './gate-outcome.js';
 
 /** A process of the tree, named for a report. */
 export interface GateProcess {
@@ -125,9 +127,9 @@ export interface GateVerdict {
 
 const STDIO = 3;
 
-/** Whether the gate passes: no finding outside the baseline, nothing unverified, an exact trace. */
+/** Whether the gate passes without options: no finding outside the baseline, nothing unverified, an exact trace (gateOutcome says why). */
 export function verdictPassed(verdict: GateVerdict): boolean {
-  return !verdict.findings.some((f) => !f.baselined) && verdict.unverified.length === 0 && !verdict.inexact;
+  return gateOutcome(verdict).passed;
 }
 
 /** Judge a trace against the allow rules. */
@@ -171,7 +173,7 @@ export function judgeTrace(trace: TraceResult, rules: AllowRule[]): GateVerdict 
         addTo(leaks, key, receiver, () => {
           const opener = passer?.opener ?? openerOf(trace, d, exec.seq);
           const fd = passer?.fd ?? d.firstHolder.fd ?? d.fd;
-          return { kind: 'inherited', ...group(d, receiver), fd, opener, fix: leakFix(opener, fd) };
+          return { kind: 'inherited', ...group(d, receiver), fd, opener, fix: leakFix(opener, heldAt(opener, receiver, fd)) };
         });
       }
     });
@@ -182,6 +184,16 @@ export function judgeTrace(trace: TraceResult, rules: AllowRule[]): GateVerdict 
   verdict.allowed = [...allowed.values()];
   verdict.protocol = [...passed.values()];
   return verdict;
+}
+
+/**
+ * The number the opener held the descriptor at when it let it reach `receiver`: the one a fix
+ * names. A shell that opens a pipe at 4 and moves it to 5 (`exec 5< <(...)`) must close 5.
+ */
+function heldAt(opener: GateOpener, receiver: GateReceiver, openedAt: number): number {
+  if (receiver.process === opener.process) return receiver.fd;
+  if (receiver.from?.process === opener.process) return receiver.from.fd;
+  return openedAt;
 }
 
 /** The open file `d` is a copy of: first holder, its number there, and the object. */
@@ -258,24 +270,34 @@ function passedOnBy(trace: TraceResult, receipts: Map<number, Receipt[]>, p: Tra
   return undefined;
 }
 
-/** Indexes of execs that re-ran the same program as the exec before (same pid, same exe), with that first one. */
+/**
+ * Indexes of execs that re-ran the same program as the exec before (same pid, same exe, and for an
+ * interpreter the same script or `-c` code), with that first one. A shell script that ends in
+ * `exec sh -c '...'` runs another program in the same interpreter: what it passes on is a leak, not a
+ * reloader's growth.
+ */
 function selfReexecChain(p: TracedProcess): Set<number> {
   const chain = new Set<number>();
   for (let i = 1; i < p.execs.length; i++) {
-    if (p.execs[i]!.exe === p.execs[i - 1]!.exe) { chain.add(i - 1); chain.add(i); }
+    if (sameProgram(p.execs[i]!, p.execs[i - 1]!)) { chain.add(i - 1); chain.add(i); }
   }
   return chain;
 }
 
+function sameProgram(a: ExecRecord, b: ExecRecord): boolean {
+  return a.exe === b.exe && programName(a.argv, a.exe) === programName(b.argv, b.exe);
+}
+
 function reexecGrowth(trace: TraceResult, p: TracedProcess, chain: Set<number>, rules: AllowRule[]): ReexecGrowth | undefined {
-  // The longest run of consecutive execs of one exe.
-  let best: ExecRecord[] = [];
-  let run: ExecRecord[] = [];
+  // The longest run of consecutive execs of one program, as [start, end) (a copy per exec would be
+  // quadratic in a chain of thousands).
+  let [bestStart, bestEnd, start] = [0, 0, 0];
   p.execs.forEach((exec, i) => {
-    if (!chain.has(i) || (run.length > 0 && run[run.length - 1]!.exe !== exec.exe)) run = [];
-    if (chain.has(i)) run.push(exec);
-    if (run.length > best.length) best = [...run];
+    if (!chain.has(i)) { start = i + 1; return; }
+    if (i > start && !sameProgram(p.execs[i - 1]!, exec)) start = i;
+    if (i + 1 - start > bestEnd - bestStart) [bestStart, bestEnd] = [start, i + 1];
   });
+  const best = p.execs.slice(bestStart, bestEnd);
   if (best.length < 2) return undefined;
   const counted = (exec: ExecRecord): TracedDescriptor[] => {
     const byProtocol = protocolOf(exec);

@@ -1,9 +1,11 @@
 /** The gate's reports: the human summary, `fdscan/gate@2` JSON, JUnit XML and GitHub Actions annotations. */
 import type { TraceResult } from '../trace/trace-result.js';
 import { PROTOCOL_TITLES, type ProtocolName } from '../trace/descriptor-protocols.js';
-import { verdictPassed, type GateFinding, type GateOpener, type GateReceiver, type GateVerdict, type ReceivedGroup } from '../gate/gate-analysis.js';
-import type { BaselineEntry } from '../gate/baseline.js';
-import { paint, type Style } from './style.js';
+import type { GateFinding, GateOpener, GateReceiver, GateVerdict, InheritedLeak, ReceivedGroup, ReexecGrowth } from '../gate/gate-analysis.js';
+import { gateOutcome, type GateOutcome, type OutcomeReason } from '../gate/gate-outcome.js';
+import { programName, type BaselineEntry, type BaselineMatch } from '../gate/baseline.js';
+import { paintSpans, spansWidth, wrapSpans, type Span } from './fit.js';
+import type { Paint, Style } from './style.js';
 import { describeDescriptor, descriptorTarget, escapeText, githubCommand, plural, shortArgv, xmlText } from './text.js';
 
 export const GATE_SCHEMA = 'fdscan/gate@2';
@@ -14,6 +16,31 @@ const PROTOCOL_LINES = 3;
 /** Widths of a command line: the program a line is about, and each of a list of receivers. */
 const ARGV_WIDTH = 100;
 const RECEIVER_WIDTH = 60;
+/** A list of numbers longer than this is shown by its first few and its last (2,000 re-execs: one short line). */
+const NUMBERS_SHOWN = 8;
+
+/**
+ * Findings of one kind from one place: the same opener program, the same receiving programs and the
+ * same type of descriptor (a test suite's 50 leaked pipes from one helper). The text, JUnit and
+ * annotations show one entry per group with its count; JSON lists every finding.
+ */
+export interface FindingGroup {
+  findings: GateFinding[];
+}
+
+/** The findings grouped as the reports show them, in the order their first findings came. */
+export function groupFindings(findings: readonly GateFinding[]): FindingGroup[] {
+  const groups = new Map<string, FindingGroup>();
+  findings.forEach((f, i) => {
+    const key = f.kind === 'inherited'
+      ? JSON.stringify([programName(f.opener.argv, f.opener.exe), [...new Set(f.receivers.map((r) => programName(r.argv, r.exe)))].sort(), f.type])
+      : `growth ${i}`;
+    const group = groups.get(key);
+    if (group) group.findings.push(f);
+    else groups.set(key, { findings: [f] });
+  });
+  return [...groups.values()];
+}
 
 /** One line naming a finding, names escaped (JUnit, annotations). */
 export function describeFinding(f: GateFinding): string {
@@ -23,7 +50,48 @@ export function describeFinding(f: GateFinding): string {
   return `${growthText(f)}. Fix: ${f.fix.text}`;
 }
 
-function growthText(f: Extract<GateFinding, { kind: 'reexec-growth' }>): string {
+/** One line naming a group: the finding itself, or the count, the first descriptors, the programs and the fix once. */
+function describeGroup(g: FindingGroup): string {
+  const [first] = g.findings as [GateFinding];
+  if (g.findings.length === 1 || first.kind !== 'inherited') return describeFinding(first);
+  const leaks = g.findings as InheritedLeak[];
+  return `${groupHead(leaks)} ${openersText(leaks)} leaked to ${receiversText(groupReceivers(leaks))}. Fix: ${first.fix.text}`;
+}
+
+/** `50 FIFO descriptors: fd 3 FIFO pipe:[1], fd 4 FIFO pipe:[2], fd 5 FIFO pipe:[3] and 47 more`. */
+function groupHead(leaks: InheritedLeak[]): string {
+  const shown = leaks.slice(0, RECEIVERS_SHOWN).map((f) => describeDescriptor(f.descriptor)).join(', ');
+  const more = leaks.length - RECEIVERS_SHOWN;
+  return `${leaks.length} ${escapeText(leaks[0]!.type)} descriptors: ${shown}${more > 0 ? ` and ${more} more` : ''}`;
+}
+
+/** The first finding's opener, and how many other processes of the same program opened the others. */
+function openersText(leaks: InheritedLeak[]): string {
+  const others = new Set(leaks.map((f) => f.opener.process)).size - 1;
+  const text = openerText(leaks[0]!.opener);
+  return others > 0 ? `${text.slice(0, -1)} and ${plural(others, 'other process', 'other processes')} of that program,` : text;
+}
+
+/** Every exec that received a descriptor of the group, each once. */
+function groupReceivers(leaks: InheritedLeak[]): GateReceiver[] {
+  const seen = new Set<string>();
+  const receivers: GateReceiver[] = [];
+  for (const f of leaks) {
+    for (const r of f.receivers) {
+      const key = `${r.process}\0${r.argv.join('\0')}`;
+      if (!seen.has(key)) { seen.add(key); receivers.push(r); }
+    }
+  }
+  return receivers;
+}
+
+/** `0 → 1 → 2`, or for a long list `0 → 1 → 2 → … → 2000`. */
+function numbersText(values: readonly number[], separator: string): string {
+  if (values.length <= NUMBERS_SHOWN) return values.join(separator);
+  return `${values.slice(0, 3).join(separator)}${separator}…${separator}${values[values.length - 1]}`;
+}
+
+function growthText(f: ReexecGrowth): string {
   // One entry per object: `fd 3, 4, 5 REG /tmp/w/reloader.log`.
   const byTarget = new Map<string, { fds: number[]; d: (typeof f.descriptors)[number] }>();
   for (const d of f.descriptors) {
@@ -32,9 +100,14 @@ function growthText(f: Extract<GateFinding, { kind: 'reexec-growth' }>): string 
     if (entry) entry.fds.push(d.fd);
     else byTarget.set(key, { fds: [d.fd], d });
   }
-  const what = [...byTarget.values()].map(({ fds, d }) => `fd ${fds.join(', ')} ${escapeText(d.type)} ${descriptorTarget(d)}`).join('; ');
-  return `${shortArgv(f.process.argv, ARGV_WIDTH)} (pid ${f.process.pid}) re-executed itself ${f.held.length - 1} times, holding ` +
-    `${f.held.join(' → ')} descriptors beyond stdin, stdout and stderr: leaked [${f.leakedPerCycle.join(', ')}] file descriptors per cycle (${what})`;
+  const shown = [...byTarget.values()];
+  const what = shown.slice(0, RECEIVERS_SHOWN).map(({ fds, d }) => `fd ${numbersText(fds, ', ')} ${escapeText(d.type)} ${descriptorTarget(d)}`).join('; ') +
+    (shown.length > RECEIVERS_SHOWN ? `; and ${shown.length - RECEIVERS_SHOWN} more files` : '');
+  const cycles = f.leakedPerCycle.length;
+  const growth = cycles > NUMBERS_SHOWN ? ` over ${cycles} cycles, ${f.held[f.held.length - 1]! - f.held[0]!} more at the last exec than at the first` : '';
+  return `${shortArgv(f.process.argv, ARGV_WIDTH)} (pid ${f.process.pid}) re-executed itself ${cycles} times, holding ` +
+    `${numbersText(f.held, ' → ')} descriptors beyond stdin, stdout and stderr: leaked [${numbersText(f.leakedPerCycle, ', ')}] ` +
+    `file descriptors per cycle${growth} (${what})`;
 }
 
 /** `sh -c … (pid 12)`, and the number it received when the opener held it at another. */
@@ -59,51 +132,122 @@ function openerText(o: GateOpener): string {
 }
 
 
-/** The summary printed on stderr; `stale` is what the baseline holds that no finding matched. */
-export function renderGateText(trace: TraceResult, verdict: GateVerdict, style: Style, stale: BaselineEntry[] = []): string {
+/** What a report needs besides the trace and verdict: the outcome (decided once) and what the baseline made of the run. */
+export interface GateReportContext {
+  outcome?: GateOutcome;
+  baseline?: BaselineMatch;
+}
+
+function outcomeOf(trace: TraceResult, verdict: GateVerdict, context: GateReportContext): GateOutcome {
+  return context.outcome ?? gateOutcome(verdict, { commandExitCode: trace.exitCode });
+}
+
+type TextLine = Span[];
+const INDENT = ' '.repeat(8);
+
+/** The summary printed on stderr, fitted to `style.width` when it is a terminal's. */
+export function renderGateText(trace: TraceResult, verdict: GateVerdict, style: Style, context: GateReportContext = {}): string {
+  const outcome = outcomeOf(trace, verdict, context);
   const fresh = verdict.findings.filter((f) => !f.baselined);
   const known = verdict.findings.length - fresh.length;
-  const head = verdictPassed(verdict) ? paint(style, 'green', 'passed') : paint(style, 'red', plural(fresh.length, known > 0 ? 'new finding' : 'finding'));
+  const findings = outcome.reasons.find((r) => r.kind === 'findings');
+  const head: Span = outcome.passed
+    ? { text: 'passed', paint: 'green' }
+    : { text: findings ? plural(findings.count, known > 0 ? 'new finding' : 'finding') : 'failed', paint: 'red' };
   const notes = [
     ...(known > 0 ? [`${plural(known, 'finding')} in the baseline`] : []),
     plural(trace.processes.length, 'process', 'processes'),
     `exit status ${trace.exitCode}`,
   ];
-  const lines = [paint(style, 'bold', `fdscan gate: ${head}`) + ` (${notes.join(', ')})`];
-  for (const warning of trace.warnings) lines.push(paint(style, 'yellow', `warning: ${escapeText(warning)}`));
-  if (verdict.inexact) lines.push(paint(style, 'red', `unverified: ${verdict.inexact}`));
-  for (const u of verdict.unverified) lines.push(`  ${paint(style, 'red', 'unverified')}  ${shortArgv(u.receiver.argv, ARGV_WIDTH)} (pid ${u.receiver.pid}) ${escapeText(u.exe)}: ${escapeText(u.reason)}`);
-  const indent = ' '.repeat(8);
-  for (const f of fresh) {
-    if (f.kind === 'inherited') {
-      lines.push(`  ${paint(style, 'red', 'leak')}  ${describeDescriptor(f.descriptor)}`);
-      lines.push(`${indent}${openerText(f.opener).slice(0, -1)}`);
-      lines.push(`${indent}leaked to ${receiversText(f.receivers, f.fd)}`);
-    } else {
-      lines.push(`  ${paint(style, 'red', 'growth')}  ${growthText(f)}`);
-    }
-    lines.push(`${indent}${paint(style, 'cyan', 'fix:')} ${f.fix.text}`);
+  const lines: TextLine[] = [[{ text: 'fdscan gate: ', paint: 'bold' }, head, { text: ` (${notes.join(', ')})` }]];
+  for (const warning of trace.warnings) lines.push([{ text: `warning: ${escapeText(warning)}`, paint: 'yellow' }]);
+  for (const reason of outcome.reasons) if (reason.kind !== 'findings') lines.push(reasonLine(reason));
+  for (const u of verdict.unverified) {
+    lines.push([{ text: '  ' }, { text: 'unverified', paint: outcome.passed ? 'yellow' : 'red' },
+      { text: `  ${shortArgv(u.receiver.argv, ARGV_WIDTH)} (pid ${u.receiver.pid}) ${escapeText(u.exe)}: ${escapeText(u.reason)}` }]);
   }
-  for (const f of verdict.findings) {
-    if (!f.baselined) continue;
-    const what = f.kind === 'inherited' ? `${describeDescriptor(f.descriptor)} to ${receiversText(f.receivers, f.fd)}` : growthText(f);
-    lines.push(`  ${paint(style, 'dim', `known  ${what} (in the baseline)`)}`);
+  for (const g of groupFindings(fresh)) lines.push(...groupLines(g));
+  for (const g of groupFindings(verdict.findings.filter((f) => f.baselined))) {
+    const [first] = g.findings as [GateFinding];
+    const what = first.kind === 'inherited'
+      ? (g.findings.length === 1 ? `${describeDescriptor(first.descriptor)} to ${receiversText(first.receivers, first.fd)}` : `${groupHead(g.findings as InheritedLeak[])} to ${receiversText(groupReceivers(g.findings as InheritedLeak[]))}`)
+      : growthText(first);
+    lines.push([{ text: `  known  ${what} (in the baseline)`, paint: 'dim' }]);
   }
+  for (const { entry, found } of context.baseline?.exceeded ?? []) {
+    lines.push([{ text: '  ' }, { text: 'baseline', paint: 'red' }, { text: `  ${entryText(entry)}: recorded ${entry.count}, found ${found}: the ${found - entry.count} beyond the baseline fail` }]);
+  }
+  const stale = context.baseline?.stale ?? [];
   if (stale.length > 0) {
-    lines.push(`  ${paint(style, 'dim', `baseline: ${plural(stale.length, 'entry', 'entries')} no longer found; --update-baseline drops ${stale.length === 1 ? 'it' : 'them'}`)}`);
+    lines.push([{ text: `  baseline: ${plural(stale.length, 'entry', 'entries')} no longer found; --update-baseline drops ${stale.length === 1 ? 'it' : 'them'}`, paint: 'dim' }]);
   }
   const perProtocol = new Map<ProtocolName, number>();
   for (const p of verdict.protocol) {
     const n = (perProtocol.get(p.protocol) ?? 0) + 1;
     perProtocol.set(p.protocol, n);
-    if (n <= PROTOCOL_LINES) lines.push(`  ${paint(style, 'green', 'protocol')}  ${groupText(p)}: passed by ${PROTOCOL_TITLES[p.protocol]} (${escapeText(p.variable)}), not blamed`);
+    if (n <= PROTOCOL_LINES) lines.push(labelled('green', 'protocol', `${groupText(p)}: passed by ${PROTOCOL_TITLES[p.protocol]} (${escapeText(p.variable)}), not blamed`));
   }
   for (const [protocol, n] of perProtocol) {
-    if (n > PROTOCOL_LINES) lines.push(`  ${paint(style, 'green', 'protocol')}  and ${n - PROTOCOL_LINES} more open files passed by ${PROTOCOL_TITLES[protocol]} (--json lists them)`);
+    if (n > PROTOCOL_LINES) lines.push(labelled('green', 'protocol', `and ${n - PROTOCOL_LINES} more open files passed by ${PROTOCOL_TITLES[protocol]} (--json lists them)`));
   }
-  for (const a of verdict.allowed) lines.push(`  ${paint(style, 'dim', `allowed (${escapeText(a.spec)})  ${groupText(a)}`)}`);
-  for (const d of verdict.ambient) lines.push(`  ${paint(style, 'yellow', 'ambient')}  ${describeDescriptor(d)}: fdscan received it from its environment (not blamed)`);
-  return `${lines.join('\n')}\n`;
+  for (const a of verdict.allowed) lines.push([{ text: `  allowed (${escapeText(a.spec)})  ${groupText(a)}`, paint: 'dim' }]);
+  for (const d of verdict.ambient) lines.push(labelled('yellow', 'ambient', `${describeDescriptor(d)}: fdscan received it from its environment (not blamed)`));
+  return `${fitLines(lines, style).join('\n')}\n`;
+}
+
+/** `  LABEL  text`, the label painted. */
+function labelled(color: Paint, label: string, text: string): TextLine {
+  return [{ text: '  ' }, { text: label, paint: color }, { text: `  ${text}` }];
+}
+
+/** A reason other than findings: red when it fails the gate, yellow with the option that let it through. */
+function reasonLine(reason: OutcomeReason): TextLine {
+  return reason.fails
+    ? [{ text: reason.summary, paint: 'red' }]
+    : [{ text: `${reason.summary} (let through by ${reason.allowedBy})`, paint: 'yellow' }];
+}
+
+/** The lines of one group: the leak or growth, who opened it, who received it, and the fix once. */
+function groupLines(g: FindingGroup): TextLine[] {
+  const [first] = g.findings as [GateFinding];
+  const fix: TextLine = [{ text: INDENT }, { text: 'fix:', paint: 'cyan' }, { text: ` ${first.fix.text}` }];
+  if (first.kind !== 'inherited') return [labelled('red', 'growth', growthText(first)), fix];
+  if (g.findings.length === 1) {
+    return [
+      labelled('red', 'leak', describeDescriptor(first.descriptor)),
+      [{ text: `${INDENT}${openerText(first.opener).slice(0, -1)}` }],
+      [{ text: `${INDENT}leaked to ${receiversText(first.receivers, first.fd)}` }],
+      fix,
+    ];
+  }
+  const leaks = g.findings as InheritedLeak[];
+  return [
+    labelled('red', 'leak', groupHead(leaks)),
+    [{ text: `${INDENT}${openersText(leaks).slice(0, -1)}` }],
+    [{ text: `${INDENT}leaked to ${receiversText(groupReceivers(leaks))}` }],
+    fix,
+  ];
+}
+
+/** A baseline entry in words: `FIFO pipe from python app.py to cat`. */
+function entryText(e: BaselineEntry): string {
+  return escapeText(e.kind === 'inherited' ? `${e.descriptor} from ${e.opener} to ${e.receiver}` : `${e.program} re-executing itself`);
+}
+
+/**
+ * The lines painted, each cut to the terminal's width when there is one (the rule the tables use:
+ * style.width): broken between words where it can, the rest indented under the text it continues.
+ */
+function fitLines(lines: TextLine[], style: Style): string[] {
+  const width = style.width;
+  const out: string[] = [];
+  for (const spans of lines) {
+    if (width === undefined || spansWidth(spans) <= width) { out.push(paintSpans(spans, style)); continue; }
+    const indent = Math.min(INDENT.length, Math.floor(width / 4));
+    const [first, ...rest] = wrapSpans(spans, width - indent, style, true);
+    out.push(first!.text, ...rest.map((line) => ' '.repeat(indent) + line.text));
+  }
+  return out;
 }
 
 function groupText(g: ReceivedGroup): string {
@@ -111,16 +255,20 @@ function groupText(g: ReceivedGroup): string {
 }
 
 /**
- * `{"schema":"fdscan/gate@2","passed":bool,"command":[...],"exitCode":N,"method","warnings",
+ * `{"schema":"fdscan/gate@2","passed":bool,"exitStatus":N,"reasons":[...],"command":[...],"exitCode":N,"method","warnings",
  * "findings":[{"kind":"inherited","fd","type","target","opener":{...},"receivers":[{process,pid,argv,exe,fd,via,from}],"fix"} |
  * {"kind":"reexec-growth","process":{...},"exe","held":[...],"leakedPerCycle":[...],"descriptors":[...],"fix"}],
- * "protocol":[...],"allowed":[...],"ambient":[...]}`; with a baseline, `baselined` on findings and `baseline`.
+ * "protocol":[...],"allowed":[...],"ambient":[...]}`; every finding, not grouped; with a baseline, `baselined` on
+ * findings and `baseline` ({stale, exceeded}). `passed`, `exitStatus` and `reasons` are the gate's outcome.
  */
-export function gateDocument(trace: TraceResult, verdict: GateVerdict, stale?: BaselineEntry[]): Record<string, unknown> {
+export function gateDocument(trace: TraceResult, verdict: GateVerdict, context: GateReportContext = {}): Record<string, unknown> {
+  const outcome = outcomeOf(trace, verdict, context);
   const strip = <G extends { descriptor: unknown }>({ descriptor: _descriptor, ...rest }: G): Omit<G, 'descriptor'> => rest;
   return {
     schema: GATE_SCHEMA,
-    passed: verdictPassed(verdict),
+    passed: outcome.passed,
+    exitStatus: outcome.exitStatus,
+    reasons: outcome.reasons,
     unverified: verdict.unverified,
     ...(verdict.inexact ? { inexact: verdict.inexact } : {}),
     command: trace.command,
@@ -128,28 +276,64 @@ export function gateDocument(trace: TraceResult, verdict: GateVerdict, stale?: B
     method: trace.method,
     warnings: trace.warnings,
     findings: verdict.findings.map((f) => (f.kind === 'inherited' ? strip(f) : f)),
-    ...(stale ? { baseline: { stale } } : {}),
+    ...(context.baseline ? { baseline: context.baseline } : {}),
     protocol: verdict.protocol.map(strip),
     allowed: verdict.allowed.map(strip),
     ambient: verdict.ambient,
   };
 }
 
-/** JUnit XML: one failing testcase per finding not in the baseline, or one passing testcase when there is none. */
-export function renderJunit(trace: TraceResult, verdict: GateVerdict): string {
-  const fresh = verdict.findings.filter((f) => !f.baselined);
-  const cases = fresh.map((f) => {
-    const name = f.kind === 'inherited'
-      ? `fd ${f.fd} ${descriptorTarget(f.descriptor)} -> ${f.receivers.length === 1 ? `pid ${f.receivers[0]!.pid}` : `${f.receivers.length} execs`}`
-      : `re-exec growth pid ${f.process.pid}`;
-    const message = describeFinding(f);
-    return `    <testcase classname="fdscan.gate.${f.kind}" name="${xmlText(name)}">\n      <failure message="${xmlText(message)}" type="${f.kind}">${xmlText(message)}</failure>\n    </testcase>`;
-  });
-  if (cases.length === 0) cases.push('    <testcase classname="fdscan.gate" name="no descriptor leaks"/>');
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n  <testsuite name="${xmlText(`fdscan gate: ${shortArgv(trace.command, 200)}`)}" tests="${cases.length}" failures="${fresh.length}">\n${cases.join('\n')}\n  </testsuite>\n</testsuites>\n`;
+/** The name of a group's testcase: what, and whom it reached. */
+function groupName(g: FindingGroup): string {
+  const [first] = g.findings as [GateFinding];
+  if (first.kind !== 'inherited') return `re-exec growth pid ${first.process.pid}`;
+  if (g.findings.length === 1) {
+    return `fd ${first.fd} ${descriptorTarget(first.descriptor)} -> ${first.receivers.length === 1 ? `pid ${first.receivers[0]!.pid}` : `${first.receivers.length} execs`}`;
+  }
+  const receivers = [...new Set(first.receivers.map((r) => programName(r.argv, r.exe)))].join(', ');
+  return escapeText(`${g.findings.length} x ${first.type} from ${programName(first.opener.argv, first.opener.exe)} -> ${receivers}`);
 }
 
-/** `::error` workflow commands, one per finding not in the baseline (GitHub Actions reads them from stdout and stderr). */
-export function renderGithubAnnotations(verdict: GateVerdict): string {
-  return verdict.findings.filter((f) => !f.baselined).map((f) => githubCommand('error', { title: 'fdscan gate' }, describeFinding(f))).join('');
+/**
+ * JUnit XML: one failing testcase per group of findings not in the baseline (its count in the name and
+ * message, every finding in the failure's text), one per other reason of the outcome (failing, or skipped when an option let it through),
+ * or one passing testcase when there is nothing.
+ */
+export function renderJunit(trace: TraceResult, verdict: GateVerdict, context: GateReportContext = {}): string {
+  const outcome = outcomeOf(trace, verdict, context);
+  const testcase = (kind: string, name: string, body: string): string =>
+    `    <testcase classname="fdscan.gate.${kind}" name="${xmlText(name)}">\n      ${body}\n    </testcase>`;
+  const failure = (kind: string, message: string, body = message): string => `<failure message="${xmlText(message)}" type="${kind}">${xmlText(body)}</failure>`;
+  // The message is the group's line; the body, which CI shows when the failure is opened, every finding of it.
+  const cases = groupFindings(verdict.findings.filter((f) => !f.baselined)).map((g) => testcase(g.findings[0]!.kind, groupName(g),
+    failure(g.findings[0]!.kind, describeGroup(g), g.findings.map(describeFinding).join('\n'))));
+  let failures = cases.length;
+  for (const reason of outcome.reasons) {
+    if (reason.kind === 'findings') continue;
+    const message = reasonMessage(reason, verdict);
+    if (reason.fails) failures++;
+    cases.push(testcase(reason.kind, reason.summary, reason.fails ? failure(reason.kind, message) : `<skipped message="${xmlText(`${message} (let through by ${reason.allowedBy})`)}"/>`));
+  }
+  if (cases.length === 0) cases.push('    <testcase classname="fdscan.gate" name="no descriptor leaks"/>');
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n  <testsuite name="${xmlText(`fdscan gate: ${shortArgv(trace.command, 200)}`)}" tests="${cases.length}" failures="${failures}">\n${cases.join('\n')}\n  </testsuite>\n</testsuites>\n`;
+}
+
+/** A reason with what it is about: the unverified execs named. */
+function reasonMessage(reason: OutcomeReason, verdict: GateVerdict): string {
+  if (reason.kind !== 'unverified') return reason.summary;
+  const execs = verdict.unverified.map((u) => `${shortArgv(u.receiver.argv, RECEIVER_WIDTH)} (pid ${u.receiver.pid}) ${escapeText(u.exe)}: ${escapeText(u.reason)}`);
+  return `${reason.summary}: ${execs.join('; ')}`;
+}
+
+/**
+ * Workflow commands (GitHub Actions reads them from stdout and stderr): one `::error` per group of
+ * findings not in the baseline, with its count; one per other reason, `::warning` when an option let it through.
+ */
+export function renderGithubAnnotations(trace: TraceResult, verdict: GateVerdict, context: GateReportContext = {}): string {
+  const outcome = outcomeOf(trace, verdict, context);
+  const groups = groupFindings(verdict.findings.filter((f) => !f.baselined)).map((g) => githubCommand('error', { title: 'fdscan gate' }, describeGroup(g)));
+  const reasons = outcome.reasons.filter((r) => r.kind !== 'findings').map((r) => r.fails
+    ? githubCommand('error', { title: 'fdscan gate' }, reasonMessage(r, verdict))
+    : githubCommand('warning', { title: 'fdscan gate' }, `${reasonMessage(r, verdict)} (let through by ${r.allowedBy})`));
+  return [...groups, ...reasons].join('');
 }

@@ -157,8 +157,8 @@ export function errorLine(message: string): string {
 }
 
 /**
- * A command line for a report line: quoteArgv's form of its first line only (the rest of a
- * multi-line `python -c` script is dropped, the quote left open), and at most `width` characters.
+ * A command line for a report line: quoteArgv's form of its first non-empty line only (the rest
+ * of a multi-line `python -c` script is dropped, the quote left open), and at most `width` characters.
  * Too wide, paths lose the middle of their folder first, the longest path first
  * (`/root/…/fixtures/leak.py`): the program's or script's name says most; what still does not fit
  * is cut at the end. What was cut is marked `…`. JSON keeps the whole argv.
@@ -168,7 +168,8 @@ export function shortArgv(argv: readonly string[], width = 72): string {
   const whole = cut === -1 ? argv : argv.slice(0, cut);
   const words = whole.map((arg) => quoteArgv([arg]));
   if (cut !== -1) {
-    const head = argv[cut]!.slice(0, argv[cut]!.indexOf('\n'));
+    // A script that starts with a newline (`python -c '\nimport os...'`) is named by its first line of code.
+    const head = argv[cut]!.split('\n').find((line) => line.trim() !== '')?.trimStart() ?? '';
     const last = quoteArgv([head]);
     // An open quote says the word goes on.
     const open = head === '' ? "'" : last.endsWith("'") && !SHELL_PLAIN.test(head) ? last.slice(0, -1) : last;

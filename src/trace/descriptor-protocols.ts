@@ -10,6 +10,7 @@
  *   process, descriptors 3 .. 3+N-1.
  * - gunicorn's re-exec (GUNICORN_FD=3,4), werkzeug's reloader (WERKZEUG_SERVER_FD), einhorn
  *   (EINHORN_FD_COUNT, EINHORN_FD_0...), Server::Starter (SERVER_STARTER_PORT=addr=fd;...),
+ *   nginx's binary upgrade (NGINX="5;6;": the old master's listeners, `;` or `:` after each),
  *   Node's child_process.fork IPC channel (NODE_CHANNEL_FD), a Wayland client's socket
  *   (WAYLAND_SOCKET): sockets only.
  * - Python's multiprocessing: the resource tracker (`main(FD)`), the forkserver (`main(LISTENER,
@@ -26,7 +27,7 @@ import { objectKey } from '../descriptor-identity.js';
 /** The protocols fdscan knows. */
 export type ProtocolName =
   | 'make-jobserver' | 'systemd-socket-activation' | 'gunicorn' | 'werkzeug' | 'einhorn' | 'server-starter'
-  | 'node-ipc' | 'wayland' | 'python-multiprocessing';
+  | 'node-ipc' | 'wayland' | 'python-multiprocessing' | 'nginx-upgrade';
 
 /** Descriptors a program received by a known protocol. */
 export interface ProtocolPass {
@@ -47,13 +48,14 @@ export const PROTOCOL_TITLES: Record<ProtocolName, string> = {
   'node-ipc': 'Node child_process IPC channel',
   wayland: 'Wayland socket',
   'python-multiprocessing': 'Python multiprocessing',
+  'nginx-upgrade': "nginx's binary upgrade",
 };
 
 const MAKE_VARIABLES = ['MAKEFLAGS', 'MFLAGS', 'CARGO_MAKEFLAGS'];
 const SOCKET_VARIABLES: Record<string, ProtocolName> = {
   GUNICORN_FD: 'gunicorn', WERKZEUG_SERVER_FD: 'werkzeug', NODE_CHANNEL_FD: 'node-ipc', WAYLAND_SOCKET: 'wayland',
 };
-const NAMES = new Set([...MAKE_VARIABLES, ...Object.keys(SOCKET_VARIABLES), 'LISTEN_FDS', 'LISTEN_PID', 'SERVER_STARTER_PORT', 'EINHORN_FD_COUNT']);
+const NAMES = new Set([...MAKE_VARIABLES, ...Object.keys(SOCKET_VARIABLES), 'LISTEN_FDS', 'LISTEN_PID', 'SERVER_STARTER_PORT', 'EINHORN_FD_COUNT', 'NGINX']);
 
 /** The environment variables protocolPasses reads: the tracer hands over these and no others. */
 export function isProtocolVariable(name: string): boolean {
@@ -120,6 +122,13 @@ export function protocolPasses(env: ReadonlyMap<string, string>, argv: readonly 
   if (starter !== undefined) {
     const fds = starter.split(';').map((entry) => decimal(entry.slice(entry.lastIndexOf('=') + 1)));
     add('server-starter', 'SERVER_STARTER_PORT', fds.filter((fd): fd is number => fd !== undefined && held(fd, 'SOCK')));
+  }
+
+  // nginx (ngx_add_inherited_sockets) reads each number up to a `;` or `:`; a trailing one ends the list.
+  const nginx = env.get('NGINX');
+  if (nginx !== undefined) {
+    const fds = nginx.split(/[;:]/).slice(0, MAX_NAMED).map(decimal);
+    add('nginx-upgrade', 'NGINX', fds.filter((fd): fd is number => fd !== undefined && held(fd, 'SOCK')));
   }
 
   const multiprocessing = multiprocessingFds(argv, received);

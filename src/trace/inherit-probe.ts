@@ -15,6 +15,12 @@ import { diffProcessPair } from './pair-diff.js';
 export interface ReceivedDescriptor extends Descriptor {
   parentFd?: number;
   match?: 'kcmp' | 'identity';
+  /**
+   * The caller's descriptor is one its own parent holds too: the caller most likely received it
+   * (a test runner's or a shell's stray descriptor) rather than opened it; as the CLI's ambient
+   * descriptors, reported but not the caller's leak.
+   */
+  ambient?: true;
 }
 
 /** What the probe child received. */
@@ -22,7 +28,11 @@ export interface InheritDiffResult {
   pid: number;
   /** Everything the child held right after its exec, 0, 1 and 2 included. */
   received: ReceivedDescriptor[];
-  /** Received descriptors above 2 that `stdio` did not ask for: copies of the caller's that leaked. */
+  /**
+   * Received descriptors above 2 that `stdio` did not ask for: copies of the caller's that leaked.
+   * Those marked `ambient` came to the caller from its own parent: `leaked.filter((d) => !d.ambient)`
+   * is what the caller's code opened and let through.
+   */
   leaked: ReceivedDescriptor[];
   warnings: string[];
 }
@@ -43,11 +53,14 @@ export async function inheritDiff(options: SpawnOptions = {}): Promise<InheritDi
       ...diff.childOnly,
     ].sort((a, b) => a.fd - b.fd);
     const asked = explicitDescriptors(options.stdio);
+    const warnings = [...diff.warnings];
+    const ambient = heldByOwnParent(warnings);
+    for (const d of received) if (d.parentFd !== undefined && ambient.has(d.parentFd)) d.ambient = true;
     return {
       pid,
       received,
       leaked: received.filter((d) => d.fd > 2 && d.parentFd !== undefined && !asked.has(d.fd)),
-      warnings: diff.warnings,
+      warnings,
     };
   } finally {
     if (child.exitCode === null && child.signalCode === null) {
@@ -58,6 +71,22 @@ export async function inheritDiff(options: SpawnOptions = {}): Promise<InheritDi
     child.stdout?.destroy();
     child.stderr?.destroy();
   }
+}
+
+/**
+ * The caller's descriptors that its own parent holds too (the same open file, by kcmp where
+ * permitted): received from it, as the CLI's ambient descriptors are received by fdscan. None, with
+ * a warning, when the parent cannot be read (gone, or another user's).
+ */
+function heldByOwnParent(warnings: string[]): Set<number> {
+  const fds = new Set<number>();
+  try {
+    for (const d of diffProcessPair(process.ppid, process.pid).shared) fds.add(d.fd);
+  } catch (error) {
+    if (!(error instanceof FdscanError)) throw error;
+    warnings.push(`cannot tell ambient descriptors from the caller's own: ${error.message}`);
+  }
+  return fds;
 }
 
 /** Child descriptor numbers above 2 that `stdio` sets up on purpose. */

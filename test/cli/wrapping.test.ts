@@ -6,11 +6,12 @@
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fdscanBin } from '../helpers/fixture.js';
 import { withTempDir } from '../helpers/temp-dir.js';
+import { freePort } from '../helpers/free-port.js';
 
 const linux = process.platform === 'linux' ? test : test.skip;
 const env = { ...process.env, NODE: process.execPath, FDSCAN: fdscanBin, NO_COLOR: '1' };
@@ -99,14 +100,6 @@ linux('run --close-fds --keep refuses a descriptor fdscan did not receive (its o
   t.is(kept.code, 0, kept.stderr);
   t.deepEqual(kept.stdout.split('\n').filter(Boolean).map(Number).sort((a, b) => a - b), [0, 1, 2, 9]);
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function request(port: number): Promise<string> {
   return new Promise((resolve, reject) => {

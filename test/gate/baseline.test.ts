@@ -6,7 +6,10 @@ import { descriptorName, normalisePath, programName } from '../../src/gate/basel
 test('programs: the executable without its version, and what an interpreter runs', (t) => {
   t.is(programName(['python3', 'app.py', '--port', '80'], '/usr/bin/python3.11'), 'python app.py');
   t.is(programName(['python3', '-m', 'pytest', '-x'], '/opt/py/bin/python3.12'), 'python -m pytest');
-  t.is(programName(['/bin/sh', '-c', 'exec 7>log; true'], '/usr/bin/dash'), 'dash -c');
+  t.is(programName(['/bin/sh', '-c', 'exec 7>log; true'], '/usr/bin/dash'), 'dash -c exec 7>log; true');
+  // A -c script by its first non-empty line, its temp paths without their randomness.
+  t.is(programName(['python3', '-c', `\n  \nimport os; open('${tmpdir()}/tmpk3j_x9a2/out')\nprint(1)`], '/usr/bin/python3.11'), `python -c import os; open('${tmpdir()}/tmp*/out')`);
+  t.is(programName(['sh', '-c', 'x'.repeat(200)], '/usr/bin/dash'), `dash -c ${'x'.repeat(60)}`);
   t.is(programName(['node', '--enable-source-maps', 'dist/server.js'], '/usr/local/bin/node'), 'node server.js');
   t.is(programName(['/bin/true'], '/usr/bin/true'), 'true');
   t.is(programName(['gcc-12', '-c', 'x.c'], '(unreadable: EACCES)'), 'gcc');

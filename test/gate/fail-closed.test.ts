@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fdscanBin } from '../helpers/fixture.js';
@@ -23,14 +23,22 @@ test.before(() => {
 });
 test.after.always(() => user?.remove());
 
+/**
+ * A copy of `program` in the user's home, mode 711 (the user may run it but not read it, so its
+ * process is not dumpable), and a script that runs it (`before` it, with `args`), then exits 0.
+ */
+function unverifiedScript(u: OtherUser, program: string, name: string, lines: { before?: string; args?: string } = {}): { hidden: string; script: string } {
+  const hidden = join(u.home, `hidden-${name}`);
+  copyFileSync(program, hidden);
+  chmodSync(hidden, 0o711);
+  const script = join(u.home, `${name}.sh`);
+  writeFileSync(script, `${lines.before ?? ''}${hidden}${lines.args ?? ''}\nexit 0\n`);
+  return { hidden, script };
+}
+
 asUser('an execute-only program that receives a leaked descriptor is unverified: exit 2, never a pass', (t) => {
   const u = user!;
-  // Mode 711: the user may run it but not read it, so its process is not dumpable.
-  const hidden = join(u.home, 'hidden-cat');
-  copyFileSync('/bin/cat', hidden);
-  chmodSync(hidden, 0o711);
-  const script = join(u.home, 'leak.sh');
-  writeFileSync(script, `exec 7>${join(u.home, 'app.log')}\n${hidden} /dev/null\nexit 0\n`);
+  const { hidden, script } = unverifiedScript(u, '/bin/cat', 'cat', { before: `exec 7>${join(u.home, 'app.log')}\n`, args: ' /dev/null' });
   const gate = u.fdscan(['gate', '--', 'sh', script]);
   t.is(gate.code, 2, gate.stderr);
   t.regex(gate.stderr, /unverified/i);
@@ -46,6 +54,38 @@ asUser('an execute-only program that receives a leaked descriptor is unverified:
   t.is(tolerated.code, 0, tolerated.stderr);
   t.regex(tolerated.stderr, /unverified/i, 'still said');
 });
+
+asUser('--allow-unverified: the exit status, the text, JSON, JUnit and annotations tell one outcome', (t) => {
+  const u = user!;
+  const { script } = unverifiedScript(u, '/bin/true', 'true');
+  const junit = join(u.home, 'gate.xml');
+  const annotated = { env: { GITHUB_ACTIONS: 'true' } };
+
+  const allowed = u.fdscan(['gate', '--allow-unverified', '--junit', junit, '--', 'sh', script], annotated);
+  t.is(allowed.code, 0, allowed.stderr);
+  t.regex(allowed.stderr, /^fdscan gate: passed \(/m);
+  t.notRegex(allowed.stderr, /findings?/);
+  t.regex(allowed.stderr, /^1 exec unverified: its table could not be read \(let through by --allow-unverified\)$/m);
+  t.regex(allowed.stderr, /^::warning title=fdscan gate::1 exec unverified/m);
+  t.notRegex(allowed.stderr, /::error/);
+  const allowedXml = readFileSync(junit, 'utf8');
+  t.regex(allowedXml, /failures="0"/);
+  t.regex(allowedXml, /<skipped message="1 exec unverified: .*hidden-true.*let through by --allow-unverified\)"\/>/);
+  const allowedJson = JSON.parse(u.fdscan(['gate', '--allow-unverified', '--json', '--', 'sh', script]).stderr) as Outcome;
+  t.like(allowedJson, { passed: true, exitStatus: 0 });
+  t.deepEqual(allowedJson.reasons.map((r) => [r.kind, r.fails, r.allowedBy]), [['unverified', false, '--allow-unverified']]);
+
+  const refused = u.fdscan(['gate', '--junit', junit, '--', 'sh', script], annotated);
+  t.is(refused.code, 2, refused.stderr);
+  t.regex(refused.stderr, /^fdscan gate: failed \(/m);
+  t.regex(refused.stderr, /^::error title=fdscan gate::1 exec unverified/m);
+  t.regex(readFileSync(junit, 'utf8'), /failures="1"[\s\S]*<failure message="1 exec unverified: [^"]*hidden-true/);
+  const refusedJson = JSON.parse(u.fdscan(['gate', '--json', '--', 'sh', script]).stderr) as Outcome;
+  t.like(refusedJson, { passed: false, exitStatus: 2 });
+  t.deepEqual(refusedJson.reasons.map((r) => [r.kind, r.fails]), [['unverified', true]]);
+});
+
+interface Outcome { passed: boolean; exitStatus: number; reasons: Array<{ kind: string; fails: boolean; allowedBy?: string }> }
 
 const linux = process.platform === 'linux' ? test : test.skip;
 

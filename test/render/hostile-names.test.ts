@@ -163,22 +163,27 @@ linux('gate: the text report, GitHub annotations and JUnit XML hold whatever the
   const result = runCli(['gate', '--junit', junit, '--', ...spawnTree(dir)], { env: { GITHUB_ACTIONS: 'true' } });
   t.is(result.code, 1, result.stderr);
   const findings = Number(/fdscan gate: (\d+) findings/.exec(result.stderr)?.[1]);
-  t.is(result.stderr.split('\n').filter((line) => line.startsWith('  leak  ')).length, findings, result.stderr);
   t.true(findings >= SHOWN_FILES.length, result.stderr);
-  // The only workflow commands are fdscan's own: one ::error per finding, each one line.
-  const annotation = /^::error title=fdscan gate::fd \d+ /;
+  // Findings of one kind are one group: a leak line and an annotation each, with the count.
+  const leakLines = result.stderr.split('\n').filter((line) => line.startsWith('  leak  '));
+  const counts = leakLines.map((line) => Number(/^ {2}leak {2}(?:(\d+) \S+ descriptors:|fd )/.exec(line)?.[1] ?? 1));
+  t.is(counts.reduce((a, b) => a + b, 0), findings, result.stderr);
+  // The only workflow commands are fdscan's own: one ::error per group, each one line.
+  const annotation = /^::error title=fdscan gate::(fd|\d+ \S+ descriptors:) /;
   assertClean(t, result.stderr, 'gate', annotation);
   const annotations = result.stderr.split('\n').filter((line) => line.trimStart().startsWith('::'));
-  t.is(annotations.length, findings);
+  t.is(annotations.length, leakLines.length);
   for (const line of annotations) {
     t.regex(line, annotation);
     // Decoded as the runner decodes it, a message holds no newline or control: names stay escaped.
     t.false(RAW.test(decodeAnnotation(line)), line);
   }
-  // The receiver's argv is shortened to its first line (it holds `a\nb`), escaped.
-  const leakLines = result.stderr.split('\n').filter((line) => line.startsWith('  leak  ')).join('\n');
-  assertShows(t, `${leakLines}\n`, 'gate leak lines', SHOWN_FILES.map((name) => `/${name}\n`));
-  assertShows(t, result.stderr, 'gate', ["leaked to /bin/sh -c 'exit 0' $'\\x1b]0;X\\x07' $'\\x1b[2J' a… (pid", '%250A::error::pct']);
+  // The names a group shows (its first three) escaped; the receiver's argv shortened to its first line (it holds `a\nb`), escaped.
+  const shown = SHOWN_FILES.filter((name) => leakLines.some((line) => line.includes(`/${name},`) || line.endsWith(`/${name}`) || line.includes(`/${name} and`)));
+  t.true(shown.length >= Math.min(3, SHOWN_FILES.length), leakLines.join('\n'));
+  assertShows(t, result.stderr, 'gate', ["leaked to /bin/sh -c 'exit 0' $'\\x1b]0;X\\x07' $'\\x1b[2J' a… (pid"]);
+  // A % in a name an annotation shows is encoded as the runner decodes it.
+  if (shown.includes('%0A::error::pct')) assertShows(t, annotations.join('\n'), 'annotations', ['%250A::error::pct']);
 
   const xml = readFileSync(junit, 'utf8');
   const errors: string[] = [];
@@ -188,8 +193,10 @@ linux('gate: the text report, GitHub annotations and JUnit XML hold whatever the
   parser.on('opentag', (tag) => { if (tag.name === 'failure') failures++; });
   parser.write(xml).close();
   t.deepEqual(errors, [], xml.slice(0, 2000));
-  t.is(failures, findings);
+  t.is(failures, leakLines.length);
   assertClean(t, xml, 'junit');
+  // Every finding of a group is in its failure's text, each name escaped.
+  assertShows(t, xml, 'junit', SHOWN_FILES.map((name) => `/${name.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')} opened by`));
   t.true(xml.includes('bad utf8 \\xff\\xfe opened by'), xml.slice(0, 2000));
 });
 

@@ -38,6 +38,9 @@ test('gunicorn, werkzeug, Node IPC, Wayland, einhorn, Server::Starter: sockets o
   t.deepEqual(one({ WAYLAND_SOCKET: '5' }), [], 'a file is no Wayland socket');
   t.deepEqual(one({ EINHORN_FD_COUNT: '2', EINHORN_FD_0: '4', EINHORN_FD_1: '6' }), [['einhorn', [4, 6]]]);
   t.deepEqual(one({ SERVER_STARTER_PORT: '0.0.0.0:80=3;127.0.0.1:8080=6;/tmp/s.sock=5' }), [['server-starter', [3, 6]]]);
+  t.deepEqual(one({ NGINX: '3;4;5;' }), [['nginx-upgrade', [3, 4]]], "nginx's upgrade: each listener followed by ';'");
+  t.deepEqual(one({ NGINX: '6:3' }), [['nginx-upgrade', [3, 6]]], "':' separates too, the last needs none");
+  t.deepEqual(one({ NGINX: 'x;;' }), []);
 });
 
 test('Python multiprocessing helpers name their descriptors in argv; a spawned worker holds only what it was passed', (t) => {
@@ -50,6 +53,6 @@ test('Python multiprocessing helpers name their descriptors in argv; a spawned w
 });
 
 test('the tracer hands over only the protocol variables, never the rest of the environment', (t) => {
-  for (const name of ['MAKEFLAGS', 'MFLAGS', 'CARGO_MAKEFLAGS', 'LISTEN_FDS', 'LISTEN_PID', 'GUNICORN_FD', 'EINHORN_FD_3']) t.true(isProtocolVariable(name), name);
+  for (const name of ['MAKEFLAGS', 'MFLAGS', 'CARGO_MAKEFLAGS', 'LISTEN_FDS', 'LISTEN_PID', 'GUNICORN_FD', 'EINHORN_FD_3', 'NGINX']) t.true(isProtocolVariable(name), name);
   for (const name of ['AWS_SECRET_ACCESS_KEY', 'PATH', 'LISTEN_FDNAMES_X', 'EINHORN_FD_X', 'makeflags']) t.false(isProtocolVariable(name), name);
 });

@@ -1,5 +1,6 @@
 /** `inheritDiff` and `markAllCloseOnExec` in this very process (ava runs each file in its own process). */
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { inheritDiff, markAllCloseOnExec } from '../../src/index.js';
 
@@ -35,5 +36,27 @@ linux('after markAllCloseOnExec({keep}), exactly the kept descriptor leaks to a 
     t.deepEqual((await inheritDiff({ stdio: 'inherit' })).leaked, []);
   } finally {
     closeSync(fd);
+  }
+});
+
+linux("a descriptor the caller received from its own parent is marked ambient in leaked; one the caller opened is not", (t) => {
+  // A child node process that got the test's file at fd 40 (above the 0-15 Node marks close-on-exec at
+  // start-up) opens one of its own, keeps both inheritable and asks inheritDiff what leaks.
+  const extra = openSync('/etc/hostname', 'r');
+  try {
+    const library = new URL('../../src/index.js', import.meta.url).href;
+    const script = `import { openSync } from 'node:fs';
+import { inheritDiff, markAllCloseOnExec } from ${JSON.stringify(library)};
+const own = openSync('/etc/passwd', 'r');
+markAllCloseOnExec({ keep: [own, 40] });
+const { leaked } = await inheritDiff({ stdio: 'inherit' });
+console.log(JSON.stringify({ own, leaked: leaked.map((d) => [d.fd, d.target, d.ambient ?? false]) }));`;
+    const stdio = ['ignore', 'pipe', 'pipe', ...Array<'ignore'>(37).fill('ignore'), extra] as const;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { stdio: [...stdio], encoding: 'utf8' });
+    t.is(child.status, 0, child.stderr);
+    const { own, leaked } = JSON.parse(child.stdout) as { own: number; leaked: Array<[number, string, boolean]> };
+    t.deepEqual(leaked.sort((a, b) => a[0] - b[0]), [[own, '/etc/passwd', false], [40, '/etc/hostname', true]].sort((a, b) => (a[0] as number) - (b[0] as number)));
+  } finally {
+    closeSync(extra);
   }
 });

@@ -96,7 +96,7 @@ linux('a baseline from before counts is refused in one line that says to record 
     writeFileSync(old, JSON.stringify({ schema: 'fdscan/gate-baseline@1', entries: [{ kind: 'inherited', opener: 'python leak-pipes.py', descriptor: 'FIFO pipe', receiver: 'true' }] }));
     const result = runCli(['gate', '--baseline', old, '--', 'true']);
     t.is(result.code, 2);
-    t.is(result.stderr.split('\n')[0], `fdscan: baseline ${old} is from an older fdscan and does not count findings: record it again with --baseline ${old} --update-baseline`);
+    t.is(result.stderr.split('\n')[0], `fdscan: baseline ${old} is from an older fdscan and does not count findings: record it again with --baseline ${old} --update-baseline (see fdscan --help)`);
   });
 });
 

@@ -5,10 +5,11 @@
  * the program that opened it, what it is (a path with temp-dir randomness replaced by `*`, else
  * its kind), and the program that received it; for a self-re-executing program, the program.
  */
-import { accessSync, constants, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { tmpdir } from 'node:os';
 import { UsageError } from '../errors.js';
+import { readInputFile } from '../input-file.js';
 import type { GateFinding, GateVerdict } from './gate-analysis.js';
 import type { Descriptor } from '../probe-contract.js';
 
@@ -70,9 +71,10 @@ function baselineDocument(entries: BaselineEntry[]): string {
 /** Read a baseline; a missing or malformed file is a usage error (the gate never guesses an empty one). */
 export function readBaseline(file: string): BaselineEntry[] {
   if (!existsSync(file)) throw new UsageError(`no baseline ${file}: write it first with --baseline ${file} --update-baseline`);
+  const text = readInputFile(file, '--baseline');
   let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
+    doc = JSON.parse(text);
   } catch (error) {
     throw new UsageError(`cannot read baseline ${file}: ${(error as Error).message}`);
   }

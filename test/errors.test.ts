@@ -108,5 +108,6 @@ linux('library functions validate their arguments: UsageError, not NoSuchProcess
   await t.throwsAsync(traceCommand(['true'], { forwardSignals: ['SIGNOPE' as NodeJS.Signals] }), { instanceOf: UsageError });
   await t.throwsAsync(traceCommand(['true'], { forwardSignals: ['SIGKILL'] }), { instanceOf: UsageError });
   await t.throwsAsync(runLifecycle([]), { instanceOf: UsageError });
+  await t.throwsAsync(runLifecycle(['cat'], { input: ['a', 'b'] as unknown as string }), { instanceOf: UsageError });
   t.throws(() => count(-4), { instanceOf: UsageError });
 });

@@ -218,6 +218,25 @@ linuxTest('pids after -- are operands as before it: fdscan -- PID audits PID, no
   t.is(two.stderr, "fdscan: watch takes one pid, not 2\nTry 'fdscan --help'.\n");
 });
 
+linuxTest('an unusable COLUMNS is one rule: not a whole number counts as unset, a small one is raised to 24 columns', (t) => {
+  const wide = runCli([String(fixture.pid), '--no-peers']);
+  t.is(wide.code, 0, wide.stderr);
+  for (const columns of ['-5', '0.5', 'abc', '0']) {
+    const result = runCli([String(fixture.pid), '--no-peers'], { env: { COLUMNS: columns } });
+    t.is(result.code, 0, result.stderr);
+    t.is(result.stdout, wide.stdout, `COLUMNS=${columns}: as without COLUMNS`);
+  }
+  for (const columns of ['1', '5']) {
+    const result = runCli([String(fixture.pid), '--no-peers'], { env: { COLUMNS: columns } });
+    t.is(result.code, 0, result.stderr);
+    const lines = result.stdout.trimEnd().split('\n');
+    // It had drawn one character per line ("p…", "9", "d", ...).
+    t.regex(lines[0]!, new RegExp(`^pid ${fixture.pid} `), `COLUMNS=${columns}`);
+    t.true(lines.every((line) => [...line].length <= 24), `COLUMNS=${columns}: 24 columns at most`);
+    t.true(lines.some((line) => [...line].length >= 20), `COLUMNS=${columns}: lines use the 24 columns`);
+  }
+});
+
 test('--help teaches: commands, examples, exit status', (t) => {
   const result = runCli(['--help']);
   t.is(result.code, 0);

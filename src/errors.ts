@@ -58,8 +58,9 @@ export class OsError extends FdscanError {
 
 /** No probe exists for this operating system. */
 export class UnsupportedPlatform extends FdscanError {
-  constructor(platform: string, what = 'a probe') {
-    super('EUNSUPPORTED', `fdscan has no ${what} for platform '${platform}'${what === 'a probe' ? ' (supported: linux, darwin, win32)' : ''}`);
+  constructor(platform: string, what = 'probe') {
+    // The message follows "fdscan: " on the command line: it does not name fdscan again.
+    super('EUNSUPPORTED', `no ${what} for platform '${platform}'${what === 'probe' ? ' (supported: linux, darwin, win32)' : ''}`);
   }
 }
 

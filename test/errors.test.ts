@@ -94,6 +94,17 @@ test('a bug reaching main is one line and exit 70; FDSCAN_DEBUG=1 adds the stack
   t.regex(debug.stderr, /\n\s+at /, 'the stack, when asked for');
 });
 
+linux('a platform without an exec tracer: one line that names fdscan once', (t) => {
+  const result = runScript(`
+    const { probeFor } = await import(${JSON.stringify(indexUrl)});
+    delete probeFor().tracer;
+    const { main } = await import(${JSON.stringify(mainUrl)});
+    await main(['gate', '--', 'true']);
+  `);
+  t.is(result.code, 2);
+  t.is(result.stderr, "fdscan: no exec tracer for platform 'linux'\n");
+});
+
 test('a typed error is one line and exit 2, no stack', (t) => {
   const result = runCli(['2147483646']);
   t.is(result.code, 2);
@@ -108,5 +119,6 @@ linux('library functions validate their arguments: UsageError, not NoSuchProcess
   await t.throwsAsync(traceCommand(['true'], { forwardSignals: ['SIGNOPE' as NodeJS.Signals] }), { instanceOf: UsageError });
   await t.throwsAsync(traceCommand(['true'], { forwardSignals: ['SIGKILL'] }), { instanceOf: UsageError });
   await t.throwsAsync(runLifecycle([]), { instanceOf: UsageError });
+  await t.throwsAsync(runLifecycle(['cat'], { input: ['a', 'b'] as unknown as string }), { instanceOf: UsageError });
   t.throws(() => count(-4), { instanceOf: UsageError });
 });

@@ -46,7 +46,7 @@ const loadTableRenderer = async () => await import('../render/audit-table.js');
 /** Run the audit; throws FdscanError on bad usage or an unreadable process. */
 export async function runAudit(argv: AuditArgs): Promise<void> {
   if (argv.all && argv.pid && argv.pid.length > 0) throw new UsageError('give pids or --all, not both');
-  // A repeated -t arrives as an array, whatever the option's declared type.
+  // -t may be repeated (-t SOCK -t REG is -t SOCK,REG): yargs gives the repeats as an array.
   const types = argv.type === undefined ? undefined : [argv.type].flat().flatMap((t) => String(t).split(',')).map((t) => t.trim()).filter(Boolean);
   if (types?.length === 0) throw new UsageError('-t/--type needs at least one type: -t SOCK,REG');
   const options: AuditOptions = { peers: argv.peers, inheritableOnly: argv.inheritable, types };

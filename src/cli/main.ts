@@ -7,6 +7,7 @@ import { auditCommand, runAudit } from './audit-command.js';
 import { EXIT_ERROR, EXIT_INTERNAL } from './exit-codes.js';
 import { noteReceived, workingDirectory } from './wrapping.js';
 import { simpleAuditArgs } from './fast-path.js';
+import { checkOptionValues, operandsAfterDashes, type DeclaredOptions } from './arguments.js';
 import { probeFor } from '../probe.js';
 import type { CommandModule } from 'yargs';
 import { createRequire } from 'node:module';
@@ -142,11 +143,15 @@ async function parseWithYargs(args: string[]): Promise<void> {
     .alias('version', 'V')
     .wrap(Math.min(100, process.stdout.columns || 100))
     .exitProcess(false)
+    // One rule for every command's options and operands, in arguments.ts.
+    .middleware((argv) => operandsAfterDashes(argv as Parameters<typeof operandsAfterDashes>[0]), true)
+    .check((argv, options) => checkOptionValues(argv, options as unknown as DeclaredOptions))
     .fail((message, error) => {
       // yargs' own parse errors (an option without its value: "Not enough arguments following: o")
       // are bad usage like its messages; anything else is what a handler threw.
       if (error && error.name !== 'YError') throw error;
-      const text = message ?? error?.message ?? 'bad usage';
+      // Some of yargs' messages are several lines ("Invalid values:\n  Argument: sort, ..."): one line here.
+      const text = (message ?? error?.message ?? 'bad usage').replace(/:?\s*\n\s*/g, ': ');
       const missing = /^Not enough arguments following: (\S+)$/.exec(text)?.[1];
       throw new FdscanError('EUSAGE', missing ? `${missing.length === 1 ? '-' : '--'}${missing} needs a value` : text);
     });

@@ -46,10 +46,12 @@ async function runRun(argv: RunArgs): Promise<void> {
   passOnReceived();
   if (argv['close-fds']) {
     // Only what fdscan itself received can be kept: its own descriptors (epoll, libuv's pipes) never.
-    const received = new Set(listDescriptors(process.pid, { peers: false }).fds.filter((d) => d.inheritable).map((d) => d.fd));
-    const foreign = keep.filter((fd) => !received.has(fd));
+    // 0, 1 and 2 are always passed on: keeping them asks for nothing more.
+    const received = listDescriptors(process.pid, { peers: false }).fds.filter((d) => d.inheritable && d.fd > 2).map((d) => d.fd).sort((a, b) => a - b);
+    const foreign = keep.filter((fd) => fd > 2 && !received.includes(fd));
     if (foreign.length > 0) {
-      throw new UsageError(`--keep ${foreign.join(',')}: fdscan did not receive ${foreign.length === 1 ? 'that descriptor' : 'those descriptors'} (it received ${[...received].sort((a, b) => a - b).join(', ')})`);
+      const those = foreign.length === 1 ? 'that descriptor' : 'those descriptors';
+      throw new UsageError(`--keep ${foreign.join(',')}: fdscan did not receive ${those} (it received ${received.length > 0 ? received.join(', ') : 'none beyond 0, 1, 2'})`);
     }
     markAllCloseOnExec({ keep });
   }

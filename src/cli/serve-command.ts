@@ -42,7 +42,6 @@ export const serveCommand: CommandModule<{}, ServeArgs> = {
 async function runServe(argv: ServeArgs): Promise<void> {
   const address = parseListenAddress(argv.listen);
   const timeLimitMs = parseDuration(argv['time-limit'], '--time-limit');
-  if (timeLimitMs <= 0) throw new UsageError('--time-limit must be longer than 0');
   if (!Number.isInteger(argv.concurrency) || argv.concurrency < 1 || argv.concurrency > 64) throw new UsageError('--concurrency takes a whole number from 1 to 64');
   // A bad pattern or user fails now, not at the first scrape; the threads get a uid.
   const metrics = checkSelection(metricsOptionsFrom(argv));

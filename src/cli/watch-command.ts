@@ -12,7 +12,7 @@ const ENDING_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 const watchBuilder = (yargs: Argv) =>
   yargs
-    .positional('pid', { type: 'string', describe: 'The process to watch' })
+    .positional('pid', { type: 'string', describe: 'The process to watch (one pid, required)' })
     .option('interval', { type: 'string', requiresArg: true, default: '1s', describe: 'Time between samples: 1s, 200ms, 0.5s, 2m' })
     .option('count', { type: 'number', requiresArg: true, describe: 'Stop after N samples (default: until Ctrl-C or the process exits)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print only the summary, as JSON (schema fdscan/watch@1)' })
@@ -23,14 +23,17 @@ const watchBuilder = (yargs: Argv) =>
 type WatchArgs = ArgsOf<typeof watchBuilder>;
 
 export const watchCommand: CommandModule<{}, WatchArgs> = {
-  command: 'watch <pid>',
+  command: 'watch [pid]',
   describe: 'Sample a live process: descriptors that appear and stay, growth of the count, execs of the same pid',
   builder: watchBuilder,
   handler: (argv) => runWatch(argv),
 };
 
 async function runWatch(argv: WatchArgs): Promise<void> {
-  const pid = parsePid(argv.pid ?? '');
+  // Operands after `--` arrive as a list (arguments.ts: operandsAfterDashes).
+  const pids = [argv.pid ?? []].flat();
+  if (pids.length !== 1) throw new UsageError(pids.length === 0 ? 'watch needs a pid: fdscan watch PID' : `watch takes one pid, not ${pids.length}`);
+  const pid = parsePid(pids[0]!);
   const intervalMs = parseDuration(argv.interval, '--interval');
   if (argv.count !== undefined && (!Number.isInteger(argv.count) || argv.count < 1)) throw new UsageError('--count takes a positive whole number');
   // Ctrl-C, `kill`, `timeout` and a closed terminal all end the watch with its summary.

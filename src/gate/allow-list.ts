@@ -6,11 +6,12 @@
  * is matched against the receiving program's executable and the argv[0] it was started as, and a
  * glob without `/` against their last component (`exe:make`).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
 import type { Descriptor } from '../probe-contract.js';
 import { UsageError } from '../errors.js';
+import { readInputFile } from '../input-file.js';
 
 /** One parsed allow rule. */
 export type AllowRule =
@@ -113,8 +114,9 @@ function asPicomatchGlob(glob: string): string {
 /** Allow specs from `configFile`, else from fdscan.config.json or package.json's "fdscan" key in `cwd`. */
 export function loadAllowConfig(cwd: string | undefined, configFile?: string): { specs: string[]; source?: string } {
   const read = (file: string): unknown => {
+    const text = readInputFile(file, configFile ? '--config' : 'config');
     try {
-      return JSON.parse(readFileSync(file, 'utf8'));
+      return JSON.parse(text);
     } catch (error) {
       throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
     }

@@ -6,9 +6,10 @@
  * its kind), and the program that received it; for a self-re-executing program, the program. Each
  * entry counts its findings: the baseline lets through exactly what it recorded, no more.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { UsageError } from '../errors.js';
+import { readInputFile } from '../input-file.js';
 import { openReportFile, type ReportFile } from '../report-file.js';
 import type { GateFinding, GateVerdict } from './gate-analysis.js';
 import type { Descriptor } from '../probe-contract.js';
@@ -105,9 +106,10 @@ function baselineDocument(entries: BaselineEntry[]): string {
 /** Read a baseline; a missing, malformed or uncounted (older) file is a usage error (the gate never guesses). */
 export function readBaseline(file: string): BaselineEntry[] {
   if (!existsSync(file)) throw new UsageError(`no baseline ${file}: write it first with --baseline ${file} --update-baseline`);
+  const text = readInputFile(file, '--baseline');
   let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
+    doc = JSON.parse(text);
   } catch (error) {
     throw new UsageError(`cannot read baseline ${file}: ${(error as Error).message}`);
   }

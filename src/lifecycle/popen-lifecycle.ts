@@ -84,6 +84,8 @@ export async function runLifecycle(command: string[], options: LifecycleOptions 
   if (!Array.isArray(command) || command.length === 0 || !command.every((a) => typeof a === 'string')) {
     throw new UsageError('lifecycle needs a command: a non-empty array of strings');
   }
+  // Checked before CMD starts: a bad input found while writing it had left CMD running, waiting.
+  if (options.input !== undefined && typeof options.input !== 'string') throw new UsageError('lifecycle input must be a string');
   const input = options.input ?? 'hello from fdscan lifecycle\n';
   const exact = options.exact ?? { argv: command.map((arg) => Buffer.from(arg)), env: environmentEntries(process.env) };
   findExecutable(exact.argv[0]!, entryValue(exact.env, 'PATH'));

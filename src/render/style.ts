@@ -22,8 +22,23 @@ export interface Style {
 export function styleFor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): Style {
   const forced = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
   const color = forced || (stream.isTTY === true && !('NO_COLOR' in env && env.NO_COLOR !== '') && env.TERM !== 'dumb');
-  const width = stream.isTTY ? stream.columns : Number(env.COLUMNS) || undefined;
-  return { color, width };
+  return { color, width: usableWidth(stream.isTTY ? stream.columns : Number(env.COLUMNS)) };
+}
+
+/**
+ * The narrowest width fdscan lays text out for: a narrower terminal or COLUMNS gets this many
+ * columns. The audit's stacked list (FD TYPE MODE INHERIT) fits in it up to fd 99999.
+ */
+export const MIN_WIDTH = 24;
+
+/**
+ * The one rule for a terminal's width, from the terminal or COLUMNS: not a whole number above 0
+ * (`COLUMNS=-5`, `0.5`, `abc`) counts as unknown (no wrapping); a whole number below MIN_WIDTH is
+ * raised to it (`COLUMNS=1` had drawn one character per line).
+ */
+function usableWidth(columns: number | undefined): number | undefined {
+  if (columns === undefined || !Number.isInteger(columns) || columns < 1) return undefined;
+  return Math.max(columns, MIN_WIDTH);
 }
 
 export type Paint = 'bold' | 'dim' | 'yellow' | 'red' | 'green' | 'cyan' | 'grey';

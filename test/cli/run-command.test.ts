@@ -38,6 +38,25 @@ linux('--keep passes the kept descriptors on, and nothing else', (t) => {
   t.deepEqual(descriptorsOfCommand(['--close-fds', '--keep', '40,42']), [0, 1, 2, 40, 42]);
 });
 
+linux('--keep of a descriptor fdscan did not receive names what it did receive, "none beyond 0, 1, 2" when nothing; keeping 0, 1, 2 is no error', (t) => {
+  const inner = [fdscanBin, 'run', '--close-fds'];
+  // The outer fdscan passes on nothing beyond 0, 1, 2: the inner one receives only those.
+  const bare = (keep: string) => spawnSync(process.execPath, [fdscanBin, 'run', '--close-fds', '--', process.execPath, ...inner, '--keep', keep, '--', 'true'], { encoding: 'utf8' });
+  const missing = bare('7');
+  t.is(missing.status, 2);
+  t.is(missing.stderr, "fdscan: --keep 7: fdscan did not receive that descriptor (it received none beyond 0, 1, 2) (see fdscan --help)\n");
+  const stdio = bare('0,1,2');
+  t.is(stdio.status, 0, stdio.stderr);
+  const a = openSync('/etc/hostname', 'r');
+  try {
+    const result = spawnSync(process.execPath, [...inner, '--keep', '7,40', '--', 'true'], { stdio: ['ignore', 'pipe', 'pipe', ...Array<'ignore'>(37).fill('ignore'), a], encoding: 'utf8' });
+    t.is(result.status, 2);
+    t.regex(result.stderr, /^fdscan: --keep 7: fdscan did not receive that descriptor \(it received (\d+, )*40(, \d+)*\) \(see fdscan --help\)\n/);
+  } finally {
+    closeSync(a);
+  }
+});
+
 linux('exit statuses and signal deaths pass through; bad usage is 2', (t) => {
   const run = (args: string[]) => spawnSync(process.execPath, [fdscanBin, 'run', ...args], { encoding: 'utf8' }).status;
   t.is(run(['--close-fds', '--', 'sh', '-c', 'exit 6']), 6);

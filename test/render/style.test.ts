@@ -1,6 +1,6 @@
 /** Colour on a terminal only, NO_COLOR and TERM=dumb off, FORCE_COLOR on; the same bytes on every Node version. */
 import test from 'ava';
-import { paint, styleFor, type Style } from '../../src/render/style.js';
+import { MIN_WIDTH, paint, styleFor, type Style } from '../../src/render/style.js';
 
 const tty = { isTTY: true, columns: 120 } as NodeJS.WriteStream;
 const pipe = { isTTY: false } as unknown as NodeJS.WriteStream;
@@ -25,6 +25,11 @@ test('styleFor: the documented rule, case by case', (t) => {
   t.is(styleFor(tty, {}).width, 120);
   t.is(styleFor(pipe, { COLUMNS: '80' }).width, 80);
   t.is(styleFor(pipe, {}).width, undefined);
+  // An unusable width, from COLUMNS or a terminal, is one rule: not a whole number above 0 is
+  // unknown, a smaller one than MIN_WIDTH is raised to it.
+  for (const columns of ['-5', '0.5', '0', 'abc', '']) t.is(styleFor(pipe, { COLUMNS: columns }).width, undefined, `COLUMNS=${columns}`);
+  t.is(styleFor(pipe, { COLUMNS: '1' }).width, MIN_WIDTH);
+  t.is(styleFor({ isTTY: true, columns: 3 } as NodeJS.WriteStream, {}).width, MIN_WIDTH);
 });
 
 test('paint: the same ANSI codes as before styleText, nested ones too, and none when colour is off', (t) => {

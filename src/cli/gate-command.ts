@@ -4,7 +4,8 @@
  * and stderr; the report goes to stderr after the tree has exited, or to `--output FILE`.
  */
 import type { Argv, CommandModule } from 'yargs';
-import { FdscanError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { errorLine } from '../render/text.js';
 import { loadAllowConfig, parseAllow } from '../gate/allow-list.js';
 import { judgeTrace } from '../gate/gate-analysis.js';
 import { ptraceRefusal } from '../gate/ptrace-users.js';
@@ -64,14 +65,16 @@ async function runGate(argv: GateArgs): Promise<void> {
   const baseline = openBaseline(argv.baseline, argv['update-baseline']);
   const trace = await traceWrapped(command);
   if (!trace) return;
-  const refusal = argv['allow-ptrace'] ? undefined : ptraceRefusal(trace);
-  if (refusal) throw new FdscanError('EPTRACE_USER', refusal);
   const verdict = judgeTrace(trace, rules);
   // Updated, the baseline is this run's findings: they pass, and are reported as in the baseline.
   const entries = baseline.update ? writeBaseline(baseline.update, verdict.findings) : baseline.entries;
   const matched = entries ? applyBaseline(verdict, entries) : undefined;
   // Decided once, after the baseline: the exit status and every report show this outcome.
-  const outcome = gateOutcome(verdict, { allowUnverified: argv['allow-unverified'], commandExitCode: trace.exitCode });
+  const refusal = ptraceRefusal(trace);
+  const outcome = gateOutcome(verdict, {
+    allowUnverified: argv['allow-unverified'], allowPtrace: argv['allow-ptrace'], commandExitCode: trace.exitCode,
+    ...(refusal ? { ptraceRefusal: refusal } : {}),
+  });
   const context = { outcome, ...(matched ? { baseline: matched } : {}) };
   const report = argv.json
     ? `${JSON.stringify(gateDocument(trace, verdict, context))}\n`
@@ -79,6 +82,9 @@ async function runGate(argv: GateArgs): Promise<void> {
   writeReport(report);
   junit?.write(renderJunit(trace, verdict, context));
   if (process.env.GITHUB_ACTIONS === 'true') process.stderr.write(renderGithubAnnotations(trace, verdict, context));
+  // A program that could not run under the tracer ends the run as an error does: its one line last.
+  const refused = outcome.reasons.find((r) => r.kind === 'ptrace' && r.fails);
+  if (refused) process.stderr.write(errorLine(refused.summary));
   process.exitCode = outcome.exitStatus;
 }
 

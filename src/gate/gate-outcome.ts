@@ -15,11 +15,15 @@ export interface OutcomeOptions {
   allowUnverified?: boolean;
   /** The wrapped command's exit status: when not 0 it is the gate's too (the command's failure passes through). */
   commandExitCode?: number;
+  /** The line naming a program whose ptrace call was refused because fdscan is its tracer (gate/ptrace-users.ts). */
+  ptraceRefusal?: string;
+  /** --allow-ptrace: judge the tree anyway; the refusal is reported, not failed on. */
+  allowPtrace?: boolean;
 }
 
 /** One thing the gate found that fails it, or that it was told to let through. */
 export interface OutcomeReason {
-  kind: 'findings' | 'unverified' | 'inexact';
+  kind: 'ptrace' | 'findings' | 'unverified' | 'inexact';
   /** Whether it fails the gate; false when an option let it through (`allowedBy` names the option). */
   fails: boolean;
   allowedBy?: string;
@@ -27,6 +31,11 @@ export interface OutcomeReason {
   exitStatus: number;
   /** How many things it counts (findings, execs); 1 for a whole-trace reason. */
   count: number;
+  /**
+   * The command's own failure does not pass through it: the tracer made the command fail (a ptrace
+   * call refused), so its status says nothing of the command bare.
+   */
+  overridesCommand?: boolean;
   /** One line for the reports, without a trailing period. */
   summary: string;
 }
@@ -42,6 +51,10 @@ export interface GateOutcome {
 
 /** Each reason: how to see it in a verdict, and what it asks for. In order of precedence. */
 const REASONS: Array<(verdict: GateVerdict, options: OutcomeOptions) => OutcomeReason | undefined> = [
+  (_verdict, options) => (options.ptraceRefusal === undefined ? undefined : {
+    kind: 'ptrace', ...allowed(options.allowPtrace, '--allow-ptrace'), exitStatus: EXIT_ERROR, overridesCommand: true, count: 1,
+    summary: options.ptraceRefusal,
+  }),
   (verdict) => {
     const fresh = verdict.findings.filter((f) => !f.baselined).length;
     return fresh === 0 ? undefined : {
@@ -71,5 +84,6 @@ export function gateOutcome(verdict: GateVerdict, options: OutcomeOptions = {}):
   const reasons = REASONS.map((reason) => reason(verdict, options)).filter((r): r is OutcomeReason => r !== undefined);
   const failing = reasons.find((r) => r.fails);
   const command = options.commandExitCode ?? 0;
-  return { passed: failing === undefined, exitStatus: command !== 0 ? command : failing?.exitStatus ?? EXIT_OK, reasons };
+  const exitStatus = failing?.overridesCommand || command === 0 ? failing?.exitStatus ?? EXIT_OK : command;
+  return { passed: failing === undefined, exitStatus, reasons };
 }

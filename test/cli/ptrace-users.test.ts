@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { withTempDir } from '../helpers/temp-dir.js';
@@ -37,6 +37,22 @@ withCc('a C program calling ptrace(PTRACE_TRACEME): the gate ends with one line 
     t.is(lastLine(result.stderr),
       `fdscan: ${program} (pid ${pid}) cannot run under the gate: its ptrace(PTRACE_TRACEME) failed with EPERM because fdscan is its tracer (--allow-ptrace: judge the rest anyway)`);
     t.false(existsSync(`/proc/${pid}`), 'the program has exited and was reaped');
+  });
+});
+
+withCc('the refusal is the gate\'s one outcome: JSON says passed false, exit status 2 and the ptrace reason; --allow-ptrace lets it through, reported', (t) => {
+  withTempDir('fdscan-traceme', (dir) => {
+    const program = buildTraceme(dir);
+    const report = join(dir, 'report.json');
+    const refused = runCli(['gate', '--json', '-o', report, '--', program], { timeout: 60_000 });
+    t.is(refused.code, 2, refused.stderr);
+    const document = JSON.parse(readFileSync(report, 'utf8'));
+    t.false(document.passed);
+    t.is(document.exitStatus, 2);
+    t.like(document.reasons[0], { kind: 'ptrace', fails: true, exitStatus: 2 });
+    const allowed = runCli(['gate', '--allow-ptrace', '--json', '-o', report, '--', program], { timeout: 60_000 });
+    t.is(allowed.code, 3, allowed.stderr);
+    t.like(JSON.parse(readFileSync(report, 'utf8')).reasons[0], { kind: 'ptrace', fails: false, allowedBy: '--allow-ptrace' });
   });
 });
 

@@ -8,6 +8,7 @@ import { FdscanError, UnsupportedPlatform, UsageError } from '../errors.js';
 import { probeFor } from '../probe.js';
 import { withBlockingStdio } from '../stdio-mode.js';
 import type { TraceResult } from './trace-result.js';
+import type { TerminalJob } from '../job-control.js';
 
 /** How to run the traced command. */
 export interface TraceOptions {
@@ -30,6 +31,8 @@ export interface TraceOptions {
    * of the reads: the gate and the text report of inherit-diff look no further.
    */
   fullStdio?: boolean;
+  /** Run the command as a job of its own on fdscan's terminal (TerminalJob.forWrappedCommand). */
+  job?: TerminalJob;
 }
 
 /** The command does not exist or is not executable (exit status 127, as a shell would). */
@@ -67,6 +70,7 @@ export async function traceCommand(argv: string[], options: TraceOptions = {}): 
     exitTables: options.exitTables ?? true,
     caller: callerState(),
     fullStdio: options.fullStdio ?? true,
+    terminal: options.job?.terminal,
   };
   return withBlockingStdio(async () => {
     // Listeners first: the tracer starts the command at once. A listener runs on this thread's
@@ -79,12 +83,13 @@ export async function traceCommand(argv: string[], options: TraceOptions = {}): 
       return [signal, listener] as const;
     });
     try {
-      session = tracer.trace(request);
+      session = tracer.trace(request, options.job);
       return await session.result;
     } catch (error) {
       throw error instanceof FdscanError && error.code === 'ENOCOMMAND' ? new CommandNotFound(argv[0]!) : error;
     } finally {
       for (const [signal, listener] of listeners) process.off(signal, listener);
+      options.job?.ended();
     }
   });
 }

@@ -30,7 +30,7 @@ export class TerminalJob implements TraceJobEvents {
   static forWrappedCommand(): TerminalJob | undefined {
     const control = probeFor().jobControl;
     const terminal = control?.terminal();
-    return control && terminal !== undefined ? new TerminalJob(control, terminal) : undefined;
+    return control && terminal?.leader ? new TerminalJob(control, terminal.fd) : undefined;
   }
 
   /** Start `argv` as the job (untraced: `run`); returns its pid, the id of its group. */
@@ -91,5 +91,43 @@ export class TerminalJob implements TraceJobEvents {
     if (this.group !== undefined && this.control.foregroundGroup(this.terminal) === this.group) {
       this.control.setForegroundGroup(this.terminal, process.pid);
     }
+  }
+}
+
+/**
+ * A traced command left in fdscan's process group on a terminal (fdscan does not lead its group:
+ * a script started it). A Ctrl-Z is sent to fdscan and the command alike; had fdscan stopped at
+ * once, its tracer thread would have stopped before passing the command's stop on, and a program
+ * that catches SIGTSTP and raises it again (less, vim) would have stopped only after the `fg` that
+ * was to continue it, for good. So fdscan holds SIGTSTP while it traces and stops itself once the
+ * command's root has stopped.
+ */
+export class SharedGroupJob implements TraceJobEvents {
+  /** The command is not given a process group or the terminal (TraceRequest.terminal). */
+  readonly terminal = undefined;
+  private readonly hold = (): void => {};
+
+  private constructor() {
+    process.on('SIGTSTP', this.hold);
+  }
+
+  /** For a traced command: undefined unless fdscan is on a terminal and does not lead its group. */
+  static forTracedCommand(): SharedGroupJob | undefined {
+    const terminal = probeFor().jobControl?.terminal();
+    return terminal && !terminal.leader ? new SharedGroupJob() : undefined;
+  }
+
+  started(): void {}
+
+  stopped(): void {
+    // SIGSTOP, which fdscan cannot hold: SIGTSTP stays held, with no moment after a SIGCONT where a
+    // Ctrl-Z would stop fdscan before the command. (The shell reports the script's own stop.)
+    try {
+      process.kill(process.pid, 'SIGSTOP');
+    } catch { /* cannot: fdscan runs on */ }
+  }
+
+  ended(): void {
+    process.off('SIGTSTP', this.hold);
   }
 }

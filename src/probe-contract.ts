@@ -283,10 +283,10 @@ export type ChildState =
  */
 export interface JobControl {
   /**
-   * The terminal (0, 1 or 2) to run a wrapped command as a job on: fdscan leads its process group
-   * (a shell with job control started it as a job) on a terminal of its session. Undefined otherwise.
+   * The terminal (0, 1 or 2) of fdscan's session, and whether fdscan leads its process group (a
+   * shell with job control started it as a job). Undefined without one.
    */
-  terminal(): number | undefined;
+  terminal(): { fd: number; leader: boolean } | undefined;
   /** The terminal's foreground process group (-1 when it cannot tell). */
   foregroundGroup(terminal: number): number;
   /** Make `pgid` the terminal's foreground group, from the background too; false when refused. */

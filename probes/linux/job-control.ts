@@ -31,15 +31,14 @@ const WCONTINUED = 8;
 const { EINTR } = constants.errno;
 
 /**
- * The terminal (0, 1 or 2) fdscan's job runs on: fdscan leads its process group (a shell with job
- * control made it a job) and the descriptor is a terminal of fdscan's session. Undefined otherwise
- * (no terminal, as in CI; or fdscan started by a script, in the script's group).
+ * The terminal (0, 1 or 2) of fdscan's session, and whether fdscan leads its process group (a
+ * shell with job control made it a job; not when a script started it, in the script's group).
+ * Undefined without one (as in CI).
  */
-export function jobTerminal(): number | undefined {
-  if (getpgrp() !== process.pid) return undefined;
+export function jobTerminal(): { fd: number; leader: boolean } | undefined {
   const session = getsid(0);
-  for (const fd of [0, 1, 2]) if (isatty(fd) && tcgetsid(fd) === session) return fd;
-  return undefined;
+  const fd = [0, 1, 2].find((n) => isatty(n) && tcgetsid(n) === session);
+  return fd === undefined ? undefined : { fd, leader: getpgrp() === process.pid };
 }
 
 /** The terminal's foreground process group (-1 when it cannot tell). */

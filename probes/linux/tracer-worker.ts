@@ -29,6 +29,8 @@ import { ForwardingRegistry } from './forwarding-registry.js';
 export interface WorkerRequest extends TraceRequest {
   /** The forwarding registry (forwarding-registry.ts): pidfds of live processes, signals forwarded. */
   registry: SharedArrayBuffer;
+  /** Post the root's stops and its exit (TraceJobEvents), as for a job of its own (`terminal`). */
+  reportJob: boolean;
 }
 
 /** Messages this worker posts; an error crosses as data and is rebuilt with its class. */
@@ -131,13 +133,13 @@ function run(request: WorkerRequest): TraceResult {
       if (slot !== undefined) slots.set(pid, slot);
     },
     onRootStop: (signal: number) => {
-      if (rootStopped || request.terminal === undefined) return;
+      if (rootStopped || !request.reportJob) return;
       rootStopped = true;
       post({ type: 'job', stopped: signal });
     },
     onRootContinue: () => { rootStopped = false; },
     onExit: (pid: number) => {
-      if (pid === root && request.terminal !== undefined) post({ type: 'job', ended: true });
+      if (pid === root && request.reportJob) post({ type: 'job', ended: true });
       const slot = slots.get(pid);
       if (slot === undefined) return;
       slots.delete(pid);

@@ -54,7 +54,7 @@ export const linuxTracer: ExecTracer = {
   trace(request: TraceRequest, job?: TraceJobEvents): TraceSession {
     const shared = newRegistryBuffer();
     const registry = new ForwardingRegistry(shared);
-    const workerRequest: WorkerRequest = { ...request, registry: shared };
+    const workerRequest: WorkerRequest = { ...request, registry: shared, reportJob: job !== undefined };
     const early = ready && !ready.failed ? ready.worker : undefined;
     if (ready && !early) void ready.worker.terminate();
     ready = undefined;

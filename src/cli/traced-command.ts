@@ -1,7 +1,7 @@
 /** What the commands that wrap a traced CMD share: running it, and where their report goes. */
 import { heeded } from '../caller-state.js';
 import { traceCommand } from '../trace/trace-command.js';
-import { TerminalJob } from '../job-control.js';
+import { SharedGroupJob, TerminalJob } from '../job-control.js';
 import type { TraceResult } from '../trace/trace-result.js';
 import { styleFor, type Style } from '../render/style.js';
 import { FORWARDED_SIGNALS, openReportFile, reportCommandNotFound } from './wrapping.js';
@@ -15,7 +15,7 @@ export async function traceWrapped(command: string[], options: { method?: 'auto'
   try {
     return await traceCommand(command, {
       method: options.method ?? 'auto', forwardSignals: heeded(FORWARDED_SIGNALS), exitTables: false, fullStdio: options.fullStdio ?? false,
-      job: TerminalJob.forWrappedCommand(),
+      job: TerminalJob.forWrappedCommand() ?? SharedGroupJob.forTracedCommand(),
     });
   } catch (error) {
     if (!reportCommandNotFound(error)) throw error;

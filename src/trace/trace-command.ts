@@ -8,7 +8,7 @@ import { FdscanError, UnsupportedPlatform, UsageError } from '../errors.js';
 import { probeFor } from '../probe.js';
 import { withBlockingStdio } from '../stdio-mode.js';
 import type { TraceResult } from './trace-result.js';
-import type { TerminalJob } from '../job-control.js';
+import type { SharedGroupJob, TerminalJob } from '../job-control.js';
 
 /** How to run the traced command. */
 export interface TraceOptions {
@@ -31,8 +31,11 @@ export interface TraceOptions {
    * of the reads: the gate and the text report of inherit-diff look no further.
    */
   fullStdio?: boolean;
-  /** Run the command as a job of its own on fdscan's terminal (TerminalJob.forWrappedCommand). */
-  job?: TerminalJob;
+  /**
+   * Job control on fdscan's terminal: the command as a job of its own (TerminalJob), or in
+   * fdscan's group with fdscan stopping after it (SharedGroupJob).
+   */
+  job?: TerminalJob | SharedGroupJob;
 }
 
 /** The command does not exist or is not executable (exit status 127, as a shell would). */

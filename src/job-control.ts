@@ -12,6 +12,11 @@ import { probeFor } from './probe.js';
 
 const FOREGROUND_CHECK_MS = 100;
 
+/** Whether fdscan runs on a terminal of its session (where the platform can tell), whose keys signal its process group. */
+export function onTerminal(): boolean {
+  return probeFor().jobControl?.terminal() !== undefined;
+}
+
 /** The job control of one wrapped command (see the module comment). */
 export class TerminalJob implements TraceJobEvents {
   /** The command's process group, once it exists and until it ended. */

@@ -63,6 +63,12 @@ export interface LifecycleOptions {
   input?: string;
   /** Aborting stops the child, removes the scratch folder and resolves with the steps seen so far. */
   signal?: AbortSignal;
+  /**
+   * Start the child in a session of its own (setsid), out of reach of this process's terminal:
+   * a Ctrl-C then reaches this process alone, whose abort passes it on once, not a second time
+   * after the terminal (default false).
+   */
+  ownSession?: boolean;
 }
 
 /** When each step's new descriptors must be gone. */
@@ -96,8 +102,12 @@ export async function runLifecycle(command: string[], options: LifecycleOptions 
   let fileOpen = true;
   const result: Partial<LifecycleResult> = {};
   let child: ChildProcess | undefined;
+  // Once: the abort listener and the Interrupted path below both stop the child, which must get
+  // the signal once (twice, a program that exits at once on a second Ctrl-C would).
+  let stopSent = false;
   const stopChild = (): void => {
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    if (stopSent || !child || child.exitCode !== null || child.signalCode !== null) return;
+    stopSent = true;
     // The child may be held stopped: continue it so the signal can act.
     child.kill(options.signal?.reason as NodeJS.Signals ?? 'SIGTERM');
     child.kill('SIGCONT');
@@ -109,7 +119,7 @@ export async function runLifecycle(command: string[], options: LifecycleOptions 
     if (options.signal?.aborted) throw new Interrupted();
     // Held stopped just before its exec, its table is exactly what the command will receive,
     // however soon the command then exits or changes it.
-    child = spawn('/bin/sh', ['-c', shellPrelude(process.env) + STOP_THEN_EXEC, 'sh', ...command], { stdio: 'pipe' });
+    child = spawn('/bin/sh', ['-c', shellPrelude(process.env) + STOP_THEN_EXEC, 'sh', ...command], { stdio: 'pipe', detached: options.ownSession ?? false });
     await new Promise<void>((resolve, reject) => {
       child!.once('spawn', resolve);
       child!.once('error', (error) => reject(new FdscanError('ESPAWN', `cannot run ${command[0]}: ${errnoOf(error) ?? error.message}`, { cause: error })));

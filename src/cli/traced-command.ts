@@ -12,14 +12,17 @@ import { FORWARDED_SIGNALS, openReportFile, reportCommandNotFound } from './wrap
  * `fullStdio`: only a report that shows 0, 1 and 2 of each exec (inherit-diff's JSON) needs them read in full.
  */
 export async function traceWrapped(command: string[], options: { method?: 'auto' | 'sampling'; fullStdio?: boolean } = {}): Promise<TraceResult | undefined> {
+  const job = TerminalJob.forWrappedCommand() ?? SharedGroupJob.forTracedCommand();
   try {
     return await traceCommand(command, {
-      method: options.method ?? 'auto', forwardSignals: heeded(FORWARDED_SIGNALS), exitTables: false, fullStdio: options.fullStdio ?? false,
-      job: TerminalJob.forWrappedCommand() ?? SharedGroupJob.forTracedCommand(),
+      method: options.method ?? 'auto', forwardSignals: heeded(FORWARDED_SIGNALS), exitTables: false, fullStdio: options.fullStdio ?? false, job,
     });
   } catch (error) {
     if (!reportCommandNotFound(error)) throw error;
     return undefined;
+  } finally {
+    // Also when the command never started (not found): SharedGroupJob holds SIGTSTP from its start.
+    job?.ended();
   }
 }
 

@@ -22,7 +22,8 @@ const WRAPPING = ['run', 'gate', 'inherit-diff'] as const;
 const python = tmuxMissing ? 'python3' : spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
 const vim = ['vim', 'vim.tiny'].find((name) => spawnSync('sh', ['-c', `command -v ${name}`]).status === 0);
 const quote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
-const fdscan = (command: string, ...argv: string[]): string => [process.execPath, fdscanBin, command, '--', ...argv].map(quote).join(' ');
+/** The command line of `fdscan COMMAND [OPTIONS] -- ARGV` (`command` may carry options: 'inherit-diff --sample'). */
+const fdscan = (command: string, ...argv: string[]): string => [process.execPath, fdscanBin, ...command.split(' '), '--', ...argv].map(quote).join(' ');
 const promptBack = new RegExp(`\\n${PROMPT.trim()}\\s*$`);
 
 /** Run count-signals.py for `signal` under `command` in a pane; `send` signals it once ready; resolves with the pane's screen once it ended. */
@@ -156,6 +157,12 @@ for (const command of ['gate', 'inherit-diff']) {
     t.regex(ended, /^(\^C)?rc=0$/m, ended);
   });
 }
+
+// Where ptrace is refused the tracer samples /proc, and sees CMD's stops by waitpid.
+terminalTest(`inherit-diff --sample -- less: Ctrl-Z, fg: the prompt comes back, then less, which quits on q${skipped}`, async (t) => {
+  const ended = await jobControl('inherit-diff --sample', ['less'], [['q']], false);
+  t.regex(ended, /^(\^C)?rc=0$/m, ended);
+});
 
 // Started by a script, fdscan and CMD share the script's process group: the terminal stops them
 // together, and the tracer must not be stopped before it has passed CMD's own stop on. The race

@@ -25,6 +25,7 @@ const runBuilder = (yargs: Argv) =>
     .epilogue("Exit status: CMD's own (128+N when a signal N killed it), 127 when CMD is not found, 126 when it cannot\n" +
       'be executed, 2 on bad usage. Signals sent to fdscan (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH,\n' +
       'SIGALRM and the other asynchronous ones) are forwarded to CMD; what the caller left ignored stays ignored.\n' +
+      'Started from a shell on a terminal, CMD runs as a job of its own: Ctrl-C reaches it once, Ctrl-Z, fg and bg work.\n' +
       'CMD receives every descriptor fdscan received, 3-15 included (Node marks those close-on-exec at start-up;\n' +
       'fdscan gives them back), unless --close-fds.');
 

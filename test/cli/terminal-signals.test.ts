@@ -151,7 +151,7 @@ for (const command of WRAPPING) {
 
 const vimTest = tmuxMissing || !vim ? test.skip : test;
 const vimSkipped = skipped || (vim ? '' : ' (skipped: vim is not installed; .ci/run installs vim-tiny)');
-for (const command of ['gate', 'inherit-diff']) {
+for (const command of WRAPPING) {
   vimTest(`${command} -- vim: Ctrl-Z, fg: the prompt comes back, then vim, which quits on :q!${vimSkipped}`, async (t) => {
     const ended = await jobControl(command, [vim ?? 'vim', '-u', 'NONE', '-N'], [['Escape'], ['-l', ':q!'], ['Enter']], false);
     t.regex(ended, /^(\^C)?rc=0$/m, ended);

@@ -53,8 +53,8 @@ export class TerminalJob implements TraceJobEvents {
   started(pgid: number): void {
     this.group = pgid;
     process.on('SIGCONT', this.onContinue);
-    // `fg` of a job running in the background gives fdscan's group the terminal and sends no
-    // signal (bash sends SIGCONT only to a stopped job): only looking tells.
+    // `fg` of a job running in the background can give fdscan's group the terminal without a
+    // SIGCONT (bash 5.2 sent fdscan none): only looking tells.
     this.watch = setInterval(() => this.handOver(), FOREGROUND_CHECK_MS).unref();
   }
 

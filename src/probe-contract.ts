@@ -171,6 +171,8 @@ export interface ProbeCapabilities {
   tally: boolean;
   /** `userName` and `userId` are present. */
   userNames: boolean;
+  /** `jobControl` is present, and the tracer runs a command as a job of its own when asked (TraceRequest.terminal). */
+  jobControl: boolean;
 }
 
 export interface ListOptions {
@@ -238,6 +240,25 @@ export interface TraceRequest {
   caller: CallerState;
   /** Read 0, 1 and 2 of each exec in full; without, by identity only (TableReadOptions). */
   fullStdio: boolean;
+  /**
+   * Run the command as a job of its own on this terminal (JobControl.terminal): it leads a new
+   * process group, given the terminal when fdscan's job holds it. Absent: it stays in fdscan's group.
+   */
+  terminal?: number;
+}
+
+/** What the tracer tells of the job it runs (TraceRequest.terminal). */
+export interface TraceJobEvents {
+  /** The command's process group exists: `pgid` is the root's pid. */
+  started(pgid: number): void;
+  /** The root stopped (Ctrl-Z, SIGSTOP, a background read of the terminal): `signal` stopped it. */
+  stopped(signal: number): void;
+  /**
+   * The root exited: the job is over, as a shell sees it, and the terminal goes back to fdscan's
+   * job while what the root left running is waited for (a Ctrl-C then reaches fdscan, which
+   * forwards it to them).
+   */
+  ended(): void;
 }
 
 /** A running trace. */
@@ -250,14 +271,44 @@ export interface TraceSession {
 
 /** Runs a command and records every fork, exec and exit of its tree with the descriptors each exec received. */
 export interface ExecTracer {
-  /** Start `request.argv` held stopped before its exec, attach, then let it run. */
-  trace(request: TraceRequest): TraceSession;
+  /** Start `request.argv` held stopped before its exec, attach, then let it run; `job` hears of its job's stops. */
+  trace(request: TraceRequest, job?: TraceJobEvents): TraceSession;
   /**
    * Get ready for a trace() to come: start what takes time (a thread, its modules) while the
    * command line is still being parsed. Harmless when no trace follows; never throws (a failure
    * shows at trace()).
    */
   prepare?(): void;
+}
+
+/** What became of a child since it was last asked about. */
+export type ChildState =
+  | { kind: 'exited'; code: number }
+  | { kind: 'killed'; signal: number }
+  | { kind: 'stopped'; signal: number }
+  | { kind: 'continued' };
+
+/**
+ * Terminal job control for a wrapped command, as a shell with job control runs a job: the command
+ * leads a process group of its own, the terminal's foreground group while fdscan's job is.
+ */
+export interface JobControl {
+  /**
+   * The terminal (0, 1 or 2) of fdscan's session, and whether fdscan leads its process group (a
+   * shell with job control started it as a job). Undefined without one.
+   */
+  terminal(): { fd: number; leader: boolean } | undefined;
+  /** The terminal's foreground process group (-1 when it cannot tell). */
+  foregroundGroup(terminal: number): number;
+  /** Make `pgid` the terminal's foreground group, from the background too; false when refused. */
+  setForegroundGroup(terminal: number, pgid: number): boolean;
+  /**
+   * Start `argv` (environment `env`, `caller` given back as for the tracer) leading a process group
+   * of its own, given the terminal before it execs when fdscan's job holds it; returns its pid.
+   */
+  spawn(argv: string[], env: string[], caller: CallerState, terminal: number): number;
+  /** What became of child `pid` (started by spawn) since last asked; undefined: nothing new. */
+  poll(pid: number): ChildState | undefined;
 }
 
 /** The shape every probes/<platform>/index.ts exports as its default. */
@@ -299,6 +350,7 @@ export interface Probe {
    */
   blockingStdio?(): () => void;
   tracer?: ExecTracer;
+  jobControl?: JobControl;
   /** Soft and hard RLIMIT_NOFILE of `pid`; undefined where the platform cannot tell for that pid. */
   descriptorLimits?(pid: number): DescriptorLimits | undefined;
   /**

@@ -37,6 +37,7 @@ const darwinProbe: Probe = {
     limits: true,
     tally: false,
     userNames: false,
+    jobControl: false,
   },
   descriptorTypes: DARWIN_TYPES,
   listDescriptors(pid: number): ProcessAudit {

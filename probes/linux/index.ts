@@ -8,7 +8,8 @@
  * netlink,packet} once per network namespace; readlink of every process's descriptors for peers;
  * /proc/PID/status for the thread group of a pid (a thread id is audited as its process).
  * Limits: /proc/PID/limits. Tallies: fdinfo flags and the link (stat for paths) per descriptor.
- * User names: getpwuid_r and getpwnam_r of libc (NSS).
+ * User names: getpwuid_r and getpwnam_r of libc (NSS). Job control of a wrapped command: a process
+ * group of its own and the terminal's foreground group (job-control.ts).
  * Privileges: the fd and fdinfo files of a process are readable by root and by its own user
  * (ptrace access mode read); others raise AccessDenied. /proc/PID/limits and the size of
  * /proc/PID/fd (the open count, Linux 6.2+) are readable by every user.
@@ -28,6 +29,7 @@ import { sameOpenFile } from './same-open-file.js';
 import { blockingStdio } from './stdio-mode.js';
 import { assertOwnProc } from './procfs.js';
 import { linuxTracer } from './tracer.js';
+import { linuxJobControl } from './job-control.js';
 import { linuxDescriptorLimits } from './limits.js';
 import { tallyLinuxDescriptors } from './tally.js';
 import { linuxUserId, linuxUserName } from './users.js';
@@ -53,6 +55,7 @@ const linuxProbe: Probe = {
     limits: true,
     tally: true,
     userNames: true,
+    jobControl: true,
   },
   descriptorTypes: LINUX_TYPES,
   listDescriptors(pid: number, options?: ListOptions): ProcessAudit {
@@ -94,12 +97,13 @@ const linuxProbe: Probe = {
   startedWith,
   blockingStdio,
   tracer: {
-    trace: (request) => {
+    trace: (request, job) => {
       assertOwnProc();
-      return linuxTracer.trace(request);
+      return linuxTracer.trace(request, job);
     },
     prepare: () => linuxTracer.prepare!(),
   },
+  jobControl: linuxJobControl,
   descriptorLimits: (pid) => {
     assertOwnProc();
     return linuxDescriptorLimits(pid);

@@ -5,8 +5,8 @@
  * and an audit that /proc and Node's fs can answer alone never loads koffi.
  *
  * The functions themselves are declared by concern, with every argument and return type explicit:
- * libc-files.ts (the /proc reader and sock_diag) and libc-process.ts (spawning, waiting, ptrace,
- * signals, close-on-exec).
+ * libc-files.ts (the /proc reader and sock_diag), libc-process.ts (spawning, waiting, ptrace,
+ * signals, close-on-exec) and libc-terminal.ts (process groups and the terminal's foreground group).
  */
 import type * as Koffi from 'koffi';
 import { koffi, lazyLibrary } from '../native-library.js';

@@ -64,6 +64,10 @@ export interface LoopHooks {
   /** A new process; `parent` is given when it is reported at its parent's fork event (both stopped). */
   onProcess(pid: number, parent?: number): void;
   onExit(pid: number): void;
+  /** The root entered a group-stop (Ctrl-Z, SIGSTOP, a background read of the terminal): `signal` stopped it. */
+  onRootStop?(signal: number): void;
+  /** The root was sent SIGCONT (it may not have been stopped). */
+  onRootContinue?(): void;
 }
 
 /**
@@ -158,8 +162,12 @@ export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: Loop
         } else if (JOB_CONTROL_STOPS.has(state.signal)) {
           // A real group-stop (Ctrl-Z, SIGSTOP): stay stopped, but let SIGCONT be reported.
           ptrace(PTRACE_LISTEN, pid, 0, 0);
+          if (pid === root) hooks.onRootStop?.(state.signal);
         } else {
+          // SIGTRAP: a SIGCONT reached a seized tracee (a stopped one leaves its group-stop); the
+          // SIGCONT itself is delivered next, as a signal-delivery stop.
           resume(pid);
+          if (pid === root) hooks.onRootContinue?.();
         }
         break;
       default:

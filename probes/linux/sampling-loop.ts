@@ -16,6 +16,8 @@ import { decodeWaitStatus } from './wait-status.js';
 import type { LoopHooks } from './ptrace-loop.js';
 
 const WNOHANG = 1;
+const WUNTRACED = 2;
+const WCONTINUED = 8;
 const { EINTR } = constants.errno;
 
 interface Seen {
@@ -34,10 +36,12 @@ export function runSamplingLoop(root: number, recorder: TraceRecorder, hooks: Lo
   const status = [0];
   for (;;) {
     sample(root, recorder, hooks, seen);
-    const r = waitpid(root, status, WNOHANG);
+    const r = waitpid(root, status, WNOHANG | WUNTRACED | WCONTINUED);
     if (r === root) {
       const state = decodeWaitStatus(status[0]!);
-      if (state.kind === 'stopped') continue;
+      if (state.kind === 'stopped') hooks.onRootStop?.(state.signal);
+      if (state.kind === 'continued') hooks.onRootContinue?.();
+      if (state.kind === 'stopped' || state.kind === 'continued') continue;
       for (const pid of recorder.livePids()) if (pid !== root && recorder.exited(pid, undefined, undefined)) hooks.onExit(pid);
       const result = state.kind === 'exited' ? { code: state.code } : { signal: state.signal };
       recorder.exited(root, result.code, result.signal);

@@ -26,6 +26,7 @@ import {
   posixSpawnattrSetsigdefault, posixSpawnattrSetsigmask, waitpid,
 } from './libc-process.js';
 
+const POSIX_SPAWN_SETPGROUP = 0x02;
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
 const WUNTRACED = 2;
@@ -44,10 +45,11 @@ export class SpawnFailed extends FdscanError {
 }
 
 /**
- * Spawn `argv` via the stopping stub; returns once the stub is stopped (not yet exec'd CMD). The
- * argv and environment pass as bytes (a string would go as UTF-8, any other byte lost).
+ * Spawn `argv` via the stopping stub; returns once the stub is stopped (not yet exec'd CMD).
+ * `ownGroup`: the stub leads a new process group (set in the child before its exec: a parent's
+ * setpgid comes too late once the child has exec'd), as a shell with job control starts a job.
  */
-export function spawnStopped(argv: readonly Uint8Array[], env: readonly Uint8Array[], caller: CallerState): number {
+export function spawnStopped(argv: readonly Uint8Array[], env: readonly Uint8Array[], caller: CallerState, ownGroup = false): number {
   const actions = Buffer.alloc(SPAWN_STRUCT_BYTES);
   const attr = Buffer.alloc(SPAWN_STRUCT_BYTES);
   check(posixSpawnFileActionsInit(actions), 'posix_spawn_file_actions_init');
@@ -56,7 +58,9 @@ export function spawnStopped(argv: readonly Uint8Array[], env: readonly Uint8Arr
     for (const fd of [0, 1, 2]) check(posixSpawnFileActionsAddDup2(actions, fd, fd), 'posix_spawn_file_actions_adddup2');
     check(posixSpawnattrSetsigdefault(attr, Buffer.alloc(SIGSET_BYTES, 0xff)), 'posix_spawnattr_setsigdefault');
     check(posixSpawnattrSetsigmask(attr, Buffer.alloc(SIGSET_BYTES, 0)), 'posix_spawnattr_setsigmask');
-    check(posixSpawnattrSetflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK), 'posix_spawnattr_setflags');
+    // A new group's id is the stub's pid (posix_spawnattr's pgroup 0, its initial value).
+    const flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (ownGroup ? POSIX_SPAWN_SETPGROUP : 0);
+    check(posixSpawnattrSetflags(attr, flags), 'posix_spawnattr_setflags');
     const pid = [0];
     const step = shellStep(STUB_SCRIPT, argv, env, { caller });
     const terminated = (bytes: string | Buffer): Buffer => Buffer.concat([Buffer.from(bytes), Buffer.alloc(1)]);

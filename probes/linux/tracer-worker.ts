@@ -19,6 +19,7 @@ import { readExecArgv } from './process-info.js';
 import { linuxDescriptorLimits } from './limits.js';
 import { sameDescriptorTable, sameOpenFile } from './same-open-file.js';
 import { spawnStopped } from './spawn-stopped.js';
+import { handTerminal } from './job-control.js';
 import { runPtraceLoop, seize } from './ptrace-loop.js';
 import { runSamplingLoop } from './sampling-loop.js';
 import { readTraceTable } from './trace-tables.js';
@@ -28,11 +29,17 @@ import { ForwardingRegistry } from './forwarding-registry.js';
 export interface WorkerRequest extends TraceRequest {
   /** The forwarding registry (forwarding-registry.ts): pidfds of live processes, signals forwarded. */
   registry: SharedArrayBuffer;
+  /** Post the root's stops and its exit (TraceJobEvents), as for a job of its own (`terminal`). */
+  reportJob: boolean;
 }
 
 /** Messages this worker posts; an error crosses as data and is rebuilt with its class. */
 export type TracerMessage =
   | { type: 'result'; result: TraceResult }
+  /** The job (TraceRequest.terminal) started with the root leading group `pgid`, its root stopped, or exited. */
+  | { type: 'job'; pgid: number }
+  | { type: 'job'; stopped: number }
+  | { type: 'job'; ended: true }
   | { type: 'error'; error: SerializedError };
 
 /** Tables, argv and images of stopped tracees, read from /proc. */
@@ -90,8 +97,15 @@ function post(message: TracerMessage): void {
 
 function run(request: WorkerRequest): TraceResult {
   const recorder = new TraceRecorder(request.argv, process.pid, procReader(), { fullStdio: request.fullStdio });
-  const root = spawnStopped(request.exec.argv, request.exec.env, request.caller);
+  const root = spawnStopped(request.exec.argv, request.exec.env, request.caller, request.terminal !== undefined);
   recorder.addRoot(root);
+  if (request.terminal !== undefined) {
+    handTerminal(request.terminal, root);
+    post({ type: 'job', pgid: root });
+  }
+  // The main thread stops fdscan's job once per stop of the root: a stopped tracee reports its
+  // group-stop again when woken by another signal, with no SIGCONT between.
+  let rootStopped = false;
   const registry = new ForwardingRegistry(request.registry);
   /** Registry slot of each live process. */
   const slots = new Map<number, number>();
@@ -119,7 +133,14 @@ function run(request: WorkerRequest): TraceResult {
       const slot = pidfd >= 0 ? registry.add(pidfd, catchUp) : registry.addPid(pid, catchUp);
       if (slot !== undefined) slots.set(pid, slot);
     },
+    onRootStop: (signal: number) => {
+      if (rootStopped || !request.reportJob) return;
+      rootStopped = true;
+      post({ type: 'job', stopped: signal });
+    },
+    onRootContinue: () => { rootStopped = false; },
     onExit: (pid: number) => {
+      if (pid === root && request.reportJob) post({ type: 'job', ended: true });
       const slot = slots.get(pid);
       if (slot === undefined) return;
       slots.delete(pid);

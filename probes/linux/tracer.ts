@@ -6,7 +6,7 @@
 import { closeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Worker } from 'node:worker_threads';
-import type { ExecTracer, TraceRequest, TraceSession } from '../../src/probe-contract.js';
+import type { ExecTracer, TraceJobEvents, TraceRequest, TraceSession } from '../../src/probe-contract.js';
 import { FdscanError, OsError, deserializeError } from '../../src/errors.js';
 import type { TraceResult } from '../../src/trace/trace-result.js';
 import { ForwardingRegistry, newRegistryBuffer } from './forwarding-registry.js';
@@ -55,10 +55,10 @@ export const linuxTracer: ExecTracer = {
     }
   },
 
-  trace(request: TraceRequest): TraceSession {
+  trace(request: TraceRequest, job?: TraceJobEvents): TraceSession {
     const shared = newRegistryBuffer();
     const registry = new ForwardingRegistry(shared);
-    const workerRequest: WorkerRequest = { ...request, registry: shared };
+    const workerRequest: WorkerRequest = { ...request, registry: shared, reportJob: job !== undefined };
     const early = ready && !ready.failed ? ready.worker : undefined;
     if (ready && !early) void ready.worker.terminate();
     ready = undefined;
@@ -72,8 +72,15 @@ export const linuxTracer: ExecTracer = {
     }
     const finished = new Promise<TraceResult>((resolve, reject) => {
       worker.on('message', (message: TracerMessage) => {
-        if (message.type === 'result') resolve(message.result);
-        else reject(deserializeError(message.error));
+        if (message.type === 'job') {
+          if ('pgid' in message) job?.started(message.pgid);
+          else if ('stopped' in message) job?.stopped(message.stopped);
+          else job?.ended();
+        } else if (message.type === 'result') {
+          resolve(message.result);
+        } else {
+          reject(deserializeError(message.error));
+        }
       });
       // The thread could not start (no descriptor or memory left: the machine's condition), or an
       // uncaught error in it: a bug, which keeps its message and stack.

@@ -59,6 +59,7 @@ const win32Probe: Probe = {
     limits: false,
     tally: false,
     userNames: false,
+    jobControl: false,
   },
   descriptorTypes: WIN32_OBJECT_TYPES,
   listDescriptors(pid: number): ProcessAudit {

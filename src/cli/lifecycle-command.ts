@@ -10,8 +10,10 @@ import { exactCommand } from '../invocation.js';
 import { EXIT_FINDING, EXIT_OK } from './exit-codes.js';
 import { shellStatus } from '../exit-status.js';
 import { passOnReceived } from './wrapping.js';
+import { onTerminal } from '../job-control.js';
 
-const STOPPING_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+/** Signals that stop the experiment: the child gets the same one (it is out of the terminal's reach, see ownSession). */
+const STOPPING_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
 
 const lifecycleBuilder = (yargs: Argv) =>
   yargs
@@ -35,13 +37,13 @@ async function runLifecycleCommand(argv: LifecycleArgs): Promise<void> {
   const command = wrappedCommand(argv);
   if (command.length === 0) throw new UsageError('lifecycle needs a command: fdscan lifecycle -- CMD [ARGS...]');
   passOnReceived();
-  // SIGINT or SIGTERM: stop the child, clean up, print what was seen, and die of it as a shell would say (128+N).
+  // SIGINT, SIGTERM, SIGHUP, SIGQUIT: stop the child, clean up, print what was seen, and die of it as a shell would say (128+N).
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals): void => controller.abort(signal);
   for (const signal of heeded(STOPPING_SIGNALS)) process.once(signal, stop);
   let result;
   try {
-    result = await runLifecycle(command, { input: argv.input, signal: controller.signal, exact: exactCommand(command) });
+    result = await runLifecycle(command, { input: argv.input, signal: controller.signal, exact: exactCommand(command), ownSession: onTerminal() });
   } finally {
     for (const signal of heeded(STOPPING_SIGNALS)) process.off(signal, stop);
   }

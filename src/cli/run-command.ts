@@ -12,6 +12,7 @@ import { errorLine } from '../render/text.js';
 import { listDescriptors } from '../audit.js';
 import { shellStatus } from '../exit-status.js';
 import { FORWARDED_SIGNALS, passOnReceived, reportCommandNotFound } from './wrapping.js';
+import { TerminalJob } from '../job-control.js';
 import { parseKeep, wrappedCommand, type ArgsOf, type PassThrough } from './arguments.js';
 import { EXIT_ERROR, EXIT_NOT_FOUND } from './exit-codes.js';
 
@@ -26,6 +27,7 @@ const runBuilder = (yargs: Argv) =>
     .epilogue("Exit status: CMD's own (128+N when a signal N killed it), 127 when CMD is not found, 126 when it cannot\n" +
       'be executed, 2 on bad usage. Signals sent to fdscan (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH,\n' +
       'SIGALRM and the other asynchronous ones) are forwarded to CMD; what the caller left ignored stays ignored.\n' +
+      'Started from a shell on a terminal, CMD runs as a job of its own: Ctrl-C reaches it once, Ctrl-Z, fg and bg work.\n' +
       'CMD receives every descriptor fdscan received, 3-15 included (Node marks those close-on-exec at start-up;\n' +
       'fdscan gives them back), unless --close-fds.');
 
@@ -55,7 +57,8 @@ async function runRun(argv: RunArgs): Promise<void> {
     }
     markAllCloseOnExec({ keep });
   }
-  await withBlockingStdio(() => runChild(command));
+  const job = TerminalJob.forWrappedCommand();
+  await withBlockingStdio(() => (job ? runJob(command, job) : runChild(command)));
 }
 
 /**
@@ -71,6 +74,58 @@ function startChild(command: string[]): ChildProcess {
   findExecutable(exact.argv[0]!, entryValue(exact.env, 'PATH'));
   const step = shellStep('exec "$@"', exact.argv, exact.env, { text: true });
   return spawn('/bin/sh', ['-c', step.script, 'fdscan', ...step.argv.map(String)], { stdio: 'inherit', env: environmentRecord(step.env) });
+}
+
+/**
+ * CMD as a job of its own on fdscan's terminal (src/job-control.ts): the terminal signals it
+ * alone; fdscan forwards what is sent to fdscan, follows its stops (SIGCHLD) and reaps it.
+ */
+async function runJob(command: string[], job: TerminalJob): Promise<void> {
+  try {
+    findExecutable(command[0]!, process.env.PATH);
+  } catch (error) {
+    if (!reportCommandNotFound(error)) throw error;
+    return;
+  }
+  // Listeners first: CMD may signal fdscan as soon as it runs; `leader` is set before any listener runs.
+  let leader: number | undefined;
+  let ended: ((status: number) => void) | undefined;
+  const follow = (): void => {
+    if (leader === undefined) return;
+    for (let state = job.poll(leader); state; state = leader === undefined ? undefined : job.poll(leader)) {
+      if (state.kind === 'stopped') {
+        job.stopped(state.signal);
+      } else if (state.kind === 'exited' || state.kind === 'killed') {
+        // Reaped: its pid is no longer CMD's to signal.
+        leader = undefined;
+        ended?.(state.kind === 'exited' ? state.code : shellStatus(undefined, state.signal));
+      }
+    }
+  };
+  const forwarders = heeded(FORWARDED_SIGNALS).map((signal) => {
+    const listener = (): void => {
+      if (leader !== undefined) process.kill(leader, signal);
+    };
+    process.on(signal, listener);
+    return [signal, listener] as const;
+  });
+  process.on('SIGCHLD', follow);
+  // Signal listeners do not keep Node's event loop alive, and CMD is no child process of Node's.
+  const alive = setInterval(() => {}, 2 ** 30);
+  try {
+    const env = Object.entries(process.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+    process.exitCode = await new Promise<number>((resolve) => {
+      ended = resolve;
+      leader = job.spawn(command, env, callerState());
+      // It may have ended before the listener could run.
+      follow();
+    });
+  } finally {
+    clearInterval(alive);
+    process.off('SIGCHLD', follow);
+    for (const [signal, listener] of forwarders) process.off(signal, listener);
+    job.ended();
+  }
 }
 
 async function runChild(command: string[]): Promise<void> {

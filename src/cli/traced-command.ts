@@ -2,6 +2,7 @@
 import { heeded } from '../caller-state.js';
 import { exactCommand } from '../invocation.js';
 import { traceCommand } from '../trace/trace-command.js';
+import { SharedGroupJob, TerminalJob } from '../job-control.js';
 import type { TraceResult } from '../trace/trace-result.js';
 import { styleFor, type Style } from '../render/style.js';
 import { openReportFile } from '../report-file.js';
@@ -13,14 +14,18 @@ import { FORWARDED_SIGNALS, reportCommandNotFound } from './wrapping.js';
  * `fullStdio`: only a report that shows 0, 1 and 2 of each exec (inherit-diff's JSON) needs them read in full.
  */
 export async function traceWrapped(command: string[], options: { method?: 'auto' | 'sampling'; fullStdio?: boolean } = {}): Promise<TraceResult | undefined> {
+  const job = TerminalJob.forWrappedCommand() ?? SharedGroupJob.forTracedCommand();
   try {
     return await traceCommand(command, {
       exact: exactCommand(command),
-      method: options.method ?? 'auto', forwardSignals: heeded(FORWARDED_SIGNALS), exitTables: false, fullStdio: options.fullStdio ?? false,
+      method: options.method ?? 'auto', forwardSignals: heeded(FORWARDED_SIGNALS), exitTables: false, fullStdio: options.fullStdio ?? false, job,
     });
   } catch (error) {
     if (!reportCommandNotFound(error)) throw error;
     return undefined;
+  } finally {
+    // Also when the command never started (not found): SharedGroupJob holds SIGTSTP from its start.
+    job?.ended();
   }
 }
 

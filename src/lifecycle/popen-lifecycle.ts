@@ -68,6 +68,12 @@ export interface LifecycleOptions {
    * as text) and its `NAME=value` environment entries as bytes. Default: `command` and process.env.
    */
   exact?: { argv: Uint8Array[]; env: Uint8Array[] };
+  /**
+   * Start the child in a session of its own (setsid), out of reach of this process's terminal:
+   * a Ctrl-C then reaches this process alone, whose abort passes it on once, not a second time
+   * after the terminal (default false).
+   */
+  ownSession?: boolean;
 }
 
 /** When each step's new descriptors must be gone. */
@@ -104,8 +110,12 @@ export async function runLifecycle(command: string[], options: LifecycleOptions 
   let fileOpen = true;
   const result: Partial<LifecycleResult> = {};
   let child: ChildProcess | undefined;
+  // Once: the abort listener and the Interrupted path below both stop the child, which must get
+  // the signal once (twice, a program that exits at once on a second Ctrl-C would).
+  let stopSent = false;
   const stopChild = (): void => {
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    if (stopSent || !child || child.exitCode !== null || child.signalCode !== null) return;
+    stopSent = true;
     // The child may be held stopped: continue it so the signal can act.
     child.kill(options.signal?.reason as NodeJS.Signals ?? 'SIGTERM');
     child.kill('SIGCONT');
@@ -118,7 +128,7 @@ export async function runLifecycle(command: string[], options: LifecycleOptions 
     // Held stopped just before its exec, its table is exactly what the command will receive,
     // however soon the command then exits or changes it.
     const step = shellStep(STOP_THEN_EXEC, exact.argv, exact.env, { text: true });
-    child = spawn('/bin/sh', ['-c', step.script, 'sh', ...step.argv.map(String)], { stdio: 'pipe', env: environmentRecord(step.env) });
+    child = spawn('/bin/sh', ['-c', step.script, 'sh', ...step.argv.map(String)], { stdio: 'pipe', env: environmentRecord(step.env), detached: options.ownSession ?? false });
     await new Promise<void>((resolve, reject) => {
       child!.once('spawn', resolve);
       child!.once('error', (error) => reject(new FdscanError('ESPAWN', `cannot run ${command[0]}: ${errnoOf(error) ?? error.message}`, { cause: error })));

@@ -8,6 +8,7 @@ import { FdscanError, UnsupportedPlatform, UsageError } from '../errors.js';
 import { probeFor } from '../probe.js';
 import { withBlockingStdio } from '../stdio-mode.js';
 import type { TraceResult } from './trace-result.js';
+import type { SharedGroupJob, TerminalJob } from '../job-control.js';
 
 /** How to run the traced command. */
 export interface TraceOptions {
@@ -35,6 +36,11 @@ export interface TraceOptions {
    * of the reads: the gate and the text report of inherit-diff look no further.
    */
   fullStdio?: boolean;
+  /**
+   * Job control on fdscan's terminal: the command as a job of its own (TerminalJob), or in
+   * fdscan's group with fdscan stopping after it (SharedGroupJob).
+   */
+  job?: TerminalJob | SharedGroupJob;
 }
 
 /** The command does not exist or is not executable (exit status 127, as a shell would). */
@@ -75,6 +81,7 @@ export async function traceCommand(argv: string[], options: TraceOptions = {}): 
     exitTables: options.exitTables ?? true,
     caller: callerState(),
     fullStdio: options.fullStdio ?? true,
+    terminal: options.job?.terminal,
   };
   return withBlockingStdio(async () => {
     // Listeners first: the tracer starts the command at once. A listener runs on this thread's
@@ -87,12 +94,13 @@ export async function traceCommand(argv: string[], options: TraceOptions = {}): 
       return [signal, listener] as const;
     });
     try {
-      session = tracer.trace(request);
+      session = tracer.trace(request, options.job);
       return await session.result;
     } catch (error) {
       throw error instanceof FdscanError && error.code === 'ENOCOMMAND' ? new CommandNotFound(argv[0]!) : error;
     } finally {
       for (const [signal, listener] of listeners) process.off(signal, listener);
+      options.job?.ended();
     }
   });
 }

@@ -13,6 +13,7 @@ const OPTIONAL: Array<[keyof Probe['capabilities'], Array<keyof Probe>]> = [
   ['limits', ['descriptorLimits']],
   ['tally', ['tallyDescriptors']],
   ['userNames', ['userName', 'userId']],
+  ['jobControl', ['jobControl']],
 ];
 
 for (const platform of ['linux', 'darwin', 'win32']) {

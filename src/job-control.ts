@@ -39,7 +39,7 @@ export class TerminalJob implements TraceJobEvents {
   }
 
   /** Start `argv` as the job (untraced: `run`); returns its pid, the id of its group. */
-  spawn(argv: string[], env: string[], caller: Parameters<JobControl['spawn']>[2]): number {
+  spawn(argv: readonly Uint8Array[], env: readonly Uint8Array[], caller: Parameters<JobControl['spawn']>[2]): number {
     const pid = this.control.spawn(argv, env, caller, this.terminal);
     this.started(pid);
     return pid;

@@ -306,7 +306,7 @@ export interface JobControl {
    * Start `argv` (environment `env`, `caller` given back as for the tracer) leading a process group
    * of its own, given the terminal before it execs when fdscan's job holds it; returns its pid.
    */
-  spawn(argv: string[], env: string[], caller: CallerState, terminal: number): number;
+  spawn(argv: readonly Uint8Array[], env: readonly Uint8Array[], caller: CallerState, terminal: number): number;
   /** What became of child `pid` (started by spawn) since last asked; undefined: nothing new. */
   poll(pid: number): ChildState | undefined;
 }

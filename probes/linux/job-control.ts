@@ -66,7 +66,7 @@ export function handTerminal(terminal: number, pid: number): void {
 }
 
 /** Start `argv` leading a group of its own, given the terminal when fdscan's job holds it; returns its pid. */
-function spawnJob(argv: string[], env: string[], caller: CallerState, terminal: number): number {
+function spawnJob(argv: readonly Uint8Array[], env: readonly Uint8Array[], caller: CallerState, terminal: number): number {
   const pid = spawnStopped(argv, env, caller, true);
   handTerminal(terminal, pid);
   kill(pid, constants.signals.SIGCONT);

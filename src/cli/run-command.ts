@@ -81,8 +81,9 @@ function startChild(command: string[]): ChildProcess {
  * alone; fdscan forwards what is sent to fdscan, follows its stops (SIGCHLD) and reaps it.
  */
 async function runJob(command: string[], job: TerminalJob): Promise<void> {
+  const exact = exactCommand(command);
   try {
-    findExecutable(command[0]!, process.env.PATH);
+    findExecutable(exact.argv[0]!, entryValue(exact.env, 'PATH'));
   } catch (error) {
     if (!reportCommandNotFound(error)) throw error;
     return;
@@ -113,10 +114,9 @@ async function runJob(command: string[], job: TerminalJob): Promise<void> {
   // Signal listeners do not keep Node's event loop alive, and CMD is no child process of Node's.
   const alive = setInterval(() => {}, 2 ** 30);
   try {
-    const env = Object.entries(process.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
     process.exitCode = await new Promise<number>((resolve) => {
       ended = resolve;
-      leader = job.spawn(command, env, callerState());
+      leader = job.spawn(exact.argv, exact.env, callerState());
       // It may have ended before the listener could run.
       follow();
     });

@@ -301,3 +301,18 @@ for (const { how, signal, status } of LIFECYCLE_CASES) {
     });
   });
 }
+
+terminalTest(`run in a terminal, CMD a job of its own: an argument that is not UTF-8 reaches CMD as its bytes${skipped}`, async (t) => {
+  await withTempDir('fdscan-job-bytes', async (dir) => {
+    writeFileSync(Buffer.concat([Buffer.from(`${dir}/`), Buffer.from([0xff]), Buffer.from('.txt')]), 'bytes-arrived\n');
+    const pane = await Pane.open(dir);
+    try {
+      pane.type(`${[process.execPath, fdscanBin, 'run', '--'].map(quote).join(' ')} cat $'\\xff.txt'; echo "rc=$?"`);
+      const shown = await pane.waitFor(/^rc=\d+$/m, 'the exit status');
+      t.regex(shown, /^bytes-arrived$/m);
+      t.regex(shown, /^rc=0$/m);
+    } finally {
+      pane.close();
+    }
+  });
+});

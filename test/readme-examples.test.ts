@@ -116,7 +116,8 @@ function runShown(command: string, dir: string): string {
 linux('the metrics example and the php-fpm row of the top example are what fdscan prints of such a process (its pid aside)', async (t) => {
   const fixture = await startNearLimit(50, 45, 'php-fpm8.2');
   try {
-    const pid = (text: string) => text.replaceAll(`pid="${fixture.pid}"`, 'pid="N"').replace(/pid="8298"/g, 'pid="N"');
+    // The pid, and the user running the tests (the README shows root's).
+    const pid = (text: string) => text.replaceAll(`pid="${fixture.pid}"`, 'pid="N"').replace(/pid="8298"/g, 'pid="N"').replace(/user="[^"]*"/g, 'user="U"');
     const [metrics] = transcript(blockAfter('## `fdscan metrics [selection] [--by-type] [--per pid|command] [-o FILE]`'));
     t.is(metrics!.command, "fdscan metrics -c '^php-fpm'");
     const printed = withTempDir('fdscan-readme-metrics', (dir) => pid(runShown(metrics!.command, dir))).split('\n');
@@ -128,7 +129,8 @@ linux('the metrics example and the php-fpm row of the top example are what fdsca
       if (found !== -1) at = found + 1;
     }
     const [top] = transcript(blockAfter('## `fdscan top [-n N] [--sort usage|count|inheritable] [--interval D] [selection] [--json]`'));
-    const squeeze = (line: string) => line.trim().replace(/ +/g, ' ').replace(/^\d+ /, 'N ');
+    // The pid, and the user column (the README shows root; the tests may run as anyone).
+    const squeeze = (line: string) => line.trim().replace(/ +/g, ' ').replace(/^\d+ \S+ /, 'N U ');
     const shownRow = top!.output.split('\n').find((line) => line.includes('php-fpm8.2'))!;
     const row = withTempDir('fdscan-readme-top', (dir) => runShown(`fdscan top -n 0 ${fixture.pid}`, dir)).split('\n').find((line) => line.includes('php-fpm8.2'));
     t.is(squeeze(row ?? ''), squeeze(shownRow));

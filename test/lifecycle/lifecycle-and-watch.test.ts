@@ -1,7 +1,7 @@
 /** The lifecycle reads the child's table at its exec; watch ends on an exit or a zombie and keeps what stayed. */
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -44,7 +44,10 @@ linux('watch: a process that becomes a zombie ends the watch as exited, and what
 import os, sys, time
 pid = os.fork()
 if pid == 0:
-    time.sleep(0.4)
+    # Opened only once the watch has its first sample (the test writes 'go' then): a loaded machine
+    # may take longer than any fixed wait to start the watch, and the file would then be in its first table.
+    while not os.path.exists(os.path.join(sys.argv[1], 'go')):
+        time.sleep(0.05)
     f = open(os.path.join(sys.argv[1], 'stays.log'), 'w')
     time.sleep(3.0)  # several samples see it, however slow a loaded machine samples
     os._exit(0)
@@ -55,7 +58,7 @@ time.sleep(30)
   try {
     const line = await createInterface({ input: parent.stdout! })[Symbol.asyncIterator]().next();
     const child = Number(line.value);
-    const summary = await watchProcess(child, { intervalMs: 100 });
+    const summary = await watchProcess(child, { intervalMs: 100, onSample: () => writeFileSync(join(dir, 'go'), '') });
     t.is(summary.ended, 'exited');
     t.deepEqual(summary.execs, [], 'a zombie is no exec');
     t.true(summary.counts.every((n) => n > 0), 'no sample of a zombie\'s empty table');

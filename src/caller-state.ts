@@ -16,7 +16,8 @@ import { isUtf8 } from 'node:buffer';
 import { constants } from 'node:os';
 
 /**
- * The variable the launcher sets: `sigign=HEXMASK nofile=N|unlimited[ environ:HEX| pwd:[PWD=value]]`,
+ * The variable the launcher sets: `sigign=HEXMASK nofile=N|unlimited closed=[0][1][2][ environ:HEX| pwd:[PWD=value]]`
+ * (closed: which of 0, 1, 2 the caller had closed),
  * HEX being the caller's whole environment (its /proc/PID/environ) byte by byte as `od -An -tx1`
  * prints it: the launching shell drops, reorders and rewrites variables (PWD, PPID, IFS, OPTIND)
  * before Node starts. Where that would not fit in one variable, only PWD as given.
@@ -35,6 +36,11 @@ export interface CallerState {
    * undefined when unknown.
    */
   givenPwd?: string | null;
+  /**
+   * Which of 0, 1, 2 the caller had closed: Node opens /dev/null on them before any JavaScript
+   * runs, so only the launcher sees it; CMD gets them closed again.
+   */
+  closedStdio?: readonly number[];
 }
 
 /** The launcher's record, with the caller's environment as it gave it (`NAME=value` entries) when recorded. */
@@ -91,6 +97,8 @@ export function parseCallerState(text: string | undefined): LauncherRecord | und
   }));
   const mask = fields.get('sigign');
   const nofile = fields.get('nofile');
+  const closed = fields.get('closed');
+  if (closed !== undefined && !/^0?1?2?$/.test(closed)) return undefined;
   if (mask === undefined || !/^[0-9a-fA-F]{0,16}$/.test(mask)) return undefined;
   if (nofile === undefined || !/^(\d+|unlimited)$/.test(nofile)) return undefined;
   const bits = BigInt(`0x0${mask}`);
@@ -99,6 +107,7 @@ export function parseCallerState(text: string | undefined): LauncherRecord | und
     if ((bits >> BigInt(signo - 1)) & 1n) ignoredSignals.push(signo);
   }
   const record: LauncherRecord = { recorded: true, ignoredSignals, softDescriptorLimit: nofile === 'unlimited' ? 'unlimited' : Number(nofile) };
+  if (closed) record.closedStdio = [...closed].map(Number);
   if (hex !== undefined) {
     record.givenEnvironment = splitAtNul(Buffer.from(hex, 'hex'));
     record.givenPwd = entryValue(record.givenEnvironment, 'PWD')?.toString() ?? null;
@@ -216,9 +225,11 @@ export interface ShellStep {
  * is lost: names that are not shell names, a non-numeric OPTIND, and the order of the entries.
  * `caller` crosses to a tracer thread as data: there the module's own record is empty.
  */
-export function shellStep(body: string, argv: readonly Uint8Array[], env: readonly Uint8Array[], options: { caller?: CallerState; text?: boolean } = {}): ShellStep {
+export function shellStep(body: string, argv: readonly Uint8Array[], env: readonly Uint8Array[], options: { caller?: CallerState; text?: boolean; stdioAsGiven?: boolean } = {}): ShellStep {
   const caller = options.caller ?? state;
   const commands: string[] = [];
+  // What the caller had closed among 0, 1, 2 is closed again (Node put /dev/null there).
+  if (options.stdioAsGiven) for (const fd of caller.closedStdio ?? []) commands.push(`exec ${fd}<&-`);
   const ignored = caller.ignoredSignals.filter((signo) => signo !== constants.signals.SIGKILL && signo !== constants.signals.SIGSTOP);
   if (ignored.length > 0) commands.push(`trap '' ${ignored.join(' ')}`);
   if (caller.softDescriptorLimit !== undefined) commands.push(`ulimit -S -n ${caller.softDescriptorLimit}`);

@@ -62,7 +62,7 @@ export function spawnStopped(argv: readonly Uint8Array[], env: readonly Uint8Arr
     const flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (ownGroup ? POSIX_SPAWN_SETPGROUP : 0);
     check(posixSpawnattrSetflags(attr, flags), 'posix_spawnattr_setflags');
     const pid = [0];
-    const step = shellStep(STUB_SCRIPT, argv, env, { caller });
+    const step = shellStep(STUB_SCRIPT, argv, env, { caller, stdioAsGiven: true });
     const terminated = (bytes: string | Buffer): Buffer => Buffer.concat([Buffer.from(bytes), Buffer.alloc(1)]);
     const stubArgv = ['sh', '-c', step.script, 'fdscan', ...step.argv.map(terminated), null];
     check(posixSpawn(pid, '/bin/sh', actions, attr, stubArgv, [...step.env.map(terminated), null]), 'posix_spawn /bin/sh');

@@ -72,7 +72,7 @@ function startChild(command: string[]): ChildProcess {
   if (!callerState().recorded && exact.argv.every(isUtf8) && exact.env.every(isUtf8)) return spawn(command[0]!, command.slice(1), { stdio: 'inherit' });
   // The shell would report a missing CMD in its own words and exit 127: say it as fdscan does.
   findExecutable(exact.argv[0]!, entryValue(exact.env, 'PATH'));
-  const step = shellStep('exec "$@"', exact.argv, exact.env, { text: true });
+  const step = shellStep('exec "$@"', exact.argv, exact.env, { text: true, stdioAsGiven: true });
   return spawn('/bin/sh', ['-c', step.script, 'fdscan', ...step.argv.map(String)], { stdio: 'inherit', env: environmentRecord(step.env) });
 }
 

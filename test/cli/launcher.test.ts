@@ -145,3 +145,24 @@ test('the launcher record: mask, limit and the environment parsed; anything else
     t.is(parseCallerState(bad), undefined, String(bad));
   }
 });
+
+// Node opens /dev/null on a closed 0, 1 or 2 before any JavaScript runs; only the launcher sees
+// that the caller had closed it, and CMD gets it closed again, as it would bare.
+for (const command of WRAPPERS) {
+  linux(`${command} (sh): what the caller closed of 0, 1, 2 is closed for CMD too, not Node's /dev/null`, (t) => {
+    withTempDir('fdscan-closed-stdio', (dir) => {
+      const out = join(dir, 'open');
+      // CMD writes which of 0, 1, 2 it holds to a file of its own on fd 9.
+      const probe = `sh -c 'exec 9>"$0"; for n in 0 1 2; do [ -e /dev/fd/$n ] && printf $n >&9; done; exit 0' ${out}`;
+      for (const [closing, held] of [['<&-', '12'], ['2>&-', '01'], ['<&- >&- 2>&-', '']] as const) {
+        const bare = bash(`${probe} ${closing}`);
+        t.is(bare.code, 0);
+        t.is(readFileSync(out, 'utf8'), held, `bare, ${closing}`);
+        writeFileSync(out, 'not run');
+        const wrapped = bash(`PATH="$NODE_DIR:$PATH" sh "$FDSCAN" ${command} ${command === 'run' ? '' : '-o /dev/null '}-- ${probe} ${closing}`);
+        t.is(wrapped.code, 0, wrapped.stderr);
+        t.is(readFileSync(out, 'utf8'), held, `${command}, ${closing}`);
+      }
+    });
+  });
+}

@@ -38,7 +38,8 @@ export interface TraceOptions {
   fullStdio?: boolean;
   /**
    * Job control on fdscan's terminal: the command as a job of its own (TerminalJob), or in
-   * fdscan's group with fdscan stopping after it (SharedGroupJob).
+   * fdscan's group with fdscan stopping after it (SharedGroupJob). Whoever made it ends it
+   * (`ended()`), also when the command never started.
    */
   job?: TerminalJob | SharedGroupJob;
 }
@@ -100,7 +101,6 @@ export async function traceCommand(argv: string[], options: TraceOptions = {}): 
       throw error instanceof FdscanError && error.code === 'ENOCOMMAND' ? new CommandNotFound(argv[0]!) : error;
     } finally {
       for (const [signal, listener] of listeners) process.off(signal, listener);
-      options.job?.ended();
     }
   });
 }

@@ -103,12 +103,8 @@ async function runJob(command: string[], job: TerminalJob): Promise<void> {
       }
     }
   };
-  const forwarders = heeded(FORWARDED_SIGNALS).map((signal) => {
-    const listener = (): void => {
-      if (leader !== undefined) process.kill(leader, signal);
-    };
-    process.on(signal, listener);
-    return [signal, listener] as const;
+  const stopForwarding = forwardSignals((signal) => {
+    if (leader !== undefined) process.kill(leader, signal);
   });
   process.on('SIGCHLD', follow);
   // Signal listeners do not keep Node's event loop alive, and CMD is no child process of Node's.
@@ -123,7 +119,7 @@ async function runJob(command: string[], job: TerminalJob): Promise<void> {
   } finally {
     clearInterval(alive);
     process.off('SIGCHLD', follow);
-    for (const [signal, listener] of forwarders) process.off(signal, listener);
+    stopForwarding();
     job.ended();
   }
 }
@@ -132,15 +128,11 @@ async function runChild(command: string[]): Promise<void> {
   // Listeners first: CMD may signal fdscan before spawn() returns, and a signal without a listener
   // would kill fdscan. A listener runs on the event loop, so never before `child` is set below.
   let child: ChildProcess | undefined;
-  const forwarders = heeded(FORWARDED_SIGNALS).map((signal) => {
-    const listener = (): void => { child?.kill(signal); };
-    process.on(signal, listener);
-    return [signal, listener] as const;
-  });
+  const stopForwarding = forwardSignals((signal) => child?.kill(signal));
   try {
     child = startChild(command);
   } catch (error) {
-    for (const [signal, listener] of forwarders) process.off(signal, listener);
+    stopForwarding();
     if (!reportCommandNotFound(error)) throw error;
     return;
   }
@@ -154,6 +146,21 @@ async function runChild(command: string[]): Promise<void> {
       started.once('exit', (code, signal) => resolve(code === null && signal === null ? EXIT_ERROR : shellStatus(code, signal)));
     });
   } finally {
-    for (const [signal, listener] of forwarders) process.off(signal, listener);
+    stopForwarding();
   }
+}
+
+/**
+ * Pass each signal fdscan heeds of FORWARDED_SIGNALS to `to` until the returned function is
+ * called. Install it before CMD starts: a signal without a listener would kill fdscan.
+ */
+function forwardSignals(to: (signal: NodeJS.Signals) => void): () => void {
+  const listeners = heeded(FORWARDED_SIGNALS).map((signal) => {
+    const listener = (): void => to(signal);
+    process.on(signal, listener);
+    return [signal, listener] as const;
+  });
+  return () => {
+    for (const [signal, listener] of listeners) process.off(signal, listener);
+  };
 }

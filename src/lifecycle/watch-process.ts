@@ -68,7 +68,8 @@ export async function watchProcess(pid: number, options: WatchOptions = {}): Pro
       throw error;
     }
     // A zombie has exited: its empty table and argv are no sample (not an exec, not a drop to 0).
-    if (audit.zombie) {
+    // Nor is a reading the process exited under (incomplete): its argv may already be empty.
+    if (audit.zombie || audit.incomplete) {
       if (index === 0) throw new NoSuchProcess(pid);
       ended = 'exited';
       break;

@@ -1,7 +1,7 @@
 /** The lifecycle reads the child's table at its exec; watch ends on an exit or a zombie and keeps what stayed. */
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -69,10 +69,30 @@ time.sleep(30)
   }
 });
 
-linux('timeout 5 fdscan watch PID --json: SIGTERM ends the watch with its summary, as Ctrl-C does', (t) => {
-  const result = spawnSync('timeout', ['--preserve-status', '5', process.execPath, fdscanBin, 'watch', String(process.pid), '--interval', '200ms', '--json'], { encoding: 'utf8' });
-  t.is(result.status, 0, result.stderr);
-  const summary = JSON.parse(result.stdout) as { schema: string; ended: string; samples: number; counts: number[] };
+/** Whether `pid` has a handler for signal `signo` (SigCgt of its status); false once it is gone. */
+function catches(pid: number, signo: number): boolean {
+  try {
+    const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1];
+    return mask !== undefined && ((BigInt(`0x${mask}`) >> BigInt(signo - 1)) & 1n) === 1n;
+  } catch {
+    return false;
+  }
+}
+
+linux('SIGTERM to fdscan watch PID --json (as timeout sends it) ends the watch with its summary, as Ctrl-C does', async (t) => {
+  const watch = spawn(process.execPath, [fdscanBin, 'watch', String(process.pid), '--interval', '200ms', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  watch.stdout!.on('data', (chunk) => { stdout += String(chunk); });
+  watch.stderr!.on('data', (chunk) => { stderr += String(chunk); });
+  const exited = new Promise<number | null>((resolve) => watch.once('exit', (code) => resolve(code)));
+  // Sent once the watch listens for it (a fixed delay, as `timeout 5` was, lost the race on a loaded
+  // machine: exit 143), then after a few of its 200 ms samples.
+  for (let i = 0; i < 600 && !catches(watch.pid!, 15); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  watch.kill('SIGTERM');
+  t.is(await exited, 0, stderr);
+  const summary = JSON.parse(stdout) as { schema: string; ended: string; samples: number; counts: number[] };
   t.is(summary.schema, 'fdscan/watch@1');
   t.is(summary.ended, 'interrupted');
   t.true(summary.samples >= 1 && summary.counts.length === summary.samples, JSON.stringify(summary.counts));

@@ -35,11 +35,25 @@ export interface RunningFixture<M> {
   stop(): Promise<void>;
 }
 
+export interface FixtureOptions {
+  /**
+   * Start it holding only 0, 1 and 2: the descriptors this test process received from its runner
+   * (a pipe on 251 here, /dev/null on 10 sometimes, something else on a CI runner) closed first, for
+   * tests whose expected counts must not depend on the machine.
+   */
+  onlyStdio?: boolean;
+}
+
+/** Python closing every descriptor above 2, then exec'ing the command it is given. */
+const CLOSE_STRAYS = 'import os, sys; os.closerange(3, 2**31 - 1); os.execvp(sys.argv[1], sys.argv[1:])';
+
 /** Run a fixture script with a fresh work directory; resolves once it printed its JSON line. */
-export async function startFixture<M extends { pid: number }>(script: string, args: string[] = []): Promise<RunningFixture<M>> {
+export async function startFixture<M extends { pid: number }>(script: string, args: string[] = [], options: FixtureOptions = {}): Promise<RunningFixture<M>> {
   const workdir = mkdtempSync(join(tmpdir(), 'fdscan-test-'));
   const command = script.endsWith('.py') ? 'python3' : process.execPath;
-  const child = spawn(command, [join(fixturesDir, script), workdir, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const argv = [command, join(fixturesDir, script), workdir, ...args];
+  if (options.onlyStdio) argv.unshift('python3', '-c', CLOSE_STRAYS);
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const first = await new Promise<string>((resolvePromise, reject) => {
     lines.once('line', resolvePromise);

@@ -19,12 +19,16 @@ const DONE = '__fdscan_done__';
 const fdscan = `'${process.execPath}' '${fdscanBin}'`;
 const colour = 'env -u NO_COLOR -u COLUMNS FORCE_COLOR=1 TERM=xterm-256color';
 
-/** A detached tmux pane of `width` columns running `command` under bash, then printing DONE (no newline after it: a full pane would scroll). */
+/**
+ * A detached tmux pane of `width` columns running `command` under bash, then printing DONE (no
+ * newline after it: a full pane would scroll). The marker is not spelled out in bash's command line:
+ * `watch $$` shows that line, and a marker in it was taken for the end before the summary came.
+ */
 class Pane {
   readonly socket = `fdscan-test-${process.pid}-${randomBytes(3).toString('hex')}`;
 
   constructor(width: number, command: string, height = 60) {
-    const started = this.tmux('new-session', '-d', '-x', String(width), '-y', String(height), '-s', 'pane', 'bash', '--norc', '--noprofile', '-c', `${command}; printf '${DONE}'; sleep 120`);
+    const started = this.tmux('new-session', '-d', '-x', String(width), '-y', String(height), '-s', 'pane', 'bash', '--norc', '--noprofile', '-c', `${command}; printf '${DONE.replace('done', '%s')}' done; sleep 120`);
     if (started.status !== 0) throw new Error(`tmux new-session: ${started.stderr}`);
   }
 

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { runLifecycle, watchProcess } from '../../src/index.js';
@@ -87,8 +87,12 @@ linux('SIGTERM to fdscan watch PID --json (as timeout sends it) ends the watch w
   watch.stderr!.on('data', (chunk) => { stderr += String(chunk); });
   const exited = new Promise<number | null>((resolve) => watch.once('exit', (code) => resolve(code)));
   // Sent once the watch listens for it (a fixed delay, as `timeout 5` was, lost the race on a loaded
-  // machine: exit 143), then after a few of its 200 ms samples.
-  for (let i = 0; i < 600 && !catches(watch.pid!, 15); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  // machine: exit 143), then after a few of its 200 ms samples. Node itself catches SIGINT and SIGTERM
+  // from its start (to restore the terminal, then die of the signal), so SigCgt's SIGTERM bit says
+  // nothing of the watch; SIGHUP is caught only once the watch listens for its ending signals (it
+  // installs the three together).
+  for (let i = 0; i < 600 && !catches(watch.pid!, constants.signals.SIGHUP); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  t.true(catches(watch.pid!, constants.signals.SIGHUP), 'the watch listens for its ending signals');
   await new Promise((resolve) => setTimeout(resolve, 1000));
   watch.kill('SIGTERM');
   t.is(await exited, 0, stderr);

@@ -28,9 +28,6 @@ export { targetSpans } from './columns.js';
 /** Lines written at a time. */
 const CHUNK_LINES = 256;
 
-/** The audit's columns: FD TYPE MODE INHERIT OFFSET TARGET. */
-const COLUMNS = columnsOf(DESCRIPTOR_FIELDS);
-
 /** The audit of one process as blocks of lines (no trailing newline), to write one after the other. */
 export function* renderAudit(audit: ProcessAudit, style: Style): Generator<string> {
   yield headerLines(audit, style).join('\n');
@@ -75,7 +72,8 @@ function countSpans(audit: ProcessAudit): Span[] {
 const boxOverhead = (cells: number): number => 3 * cells + 1;
 
 function* renderRows(rows: Descriptor[], style: Style): Generator<string> {
-  const m = measure(COLUMNS, rows);
+  // FD TYPE MODE INHERIT OFFSET TARGET: the fields of a descriptor that have a column.
+  const m = measure(columnsOf(DESCRIPTOR_FIELDS), rows);
   const layout = fitColumns(m, style.width, boxOverhead);
   if (!layout.fits) {
     yield* stackedRows(m, style);

@@ -1,12 +1,16 @@
 /** The versioned JSON documents of the audit command. */
 import type { AuditOutcome, ProcessAudit } from '../probe-contract.js';
+import { PROCESS_FIELDS, jsonFields } from './columns.js';
 
 export const AUDIT_SCHEMA = 'fdscan/audit@1';
 export const AUDIT_SET_SCHEMA = 'fdscan/audit-set@1';
 
-/** One process: `{"schema":"fdscan/audit@1","pid",...,"fds":[...],"errors":[]}`. */
+/**
+ * One process: `{"schema":"fdscan/audit@1","pid",...,"fds":[...],"errors":[]}`: its documented
+ * fields only (columns.ts), in the order the probe gave them.
+ */
 export function auditDocument(audit: ProcessAudit): Record<string, unknown> {
-  return { schema: AUDIT_SCHEMA, ...audit };
+  return { schema: AUDIT_SCHEMA, ...jsonFields(audit, PROCESS_FIELDS) };
 }
 
 /** A pid that could not be audited, as the JSON documents list it. */

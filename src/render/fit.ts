@@ -50,10 +50,21 @@ export function wrapSpans(spans: readonly Span[], width: number, style: Style, w
 
 /** The spans on one line of at most `width` columns, cut with `…` when they do not fit. */
 export function truncateSpans(spans: readonly Span[], width: number, style: Style): string {
+  return cutSpans(spans, width, style).text;
+}
+
+/** As truncateSpans, with the columns the line takes (a wide character that does not fit leaves one short). */
+export function cutSpans(spans: readonly Span[], width: number, style: Style): Line {
   const text = spans.map((s) => s.text).join('');
-  if (displayWidth(text) <= width) return paintRange(spans, 0, text.length, style);
+  const whole = displayWidth(text);
+  if (whole <= width) return { text: paintRange(spans, 0, text.length, style), width: whole };
   const [first] = lineRanges(text, Math.max(1, width - 1), false);
-  return `${paintRange(spans, first![0], first![1], style)}…`;
+  return { text: `${paintRange(spans, first![0], first![1], style)}…`, width: displayWidth(`${text.slice(first![0], first![1])}…`) };
+}
+
+/** Prose lines: broken between words at the terminal's width, or one line without a terminal. */
+export function proseLines(spans: readonly Span[], style: Style): string[] {
+  return style.width ? wrapSpans(spans, style.width, style, true).map((line) => line.text) : [paintSpans(spans, style)];
 }
 
 /** The spans painted on one line, whatever its width. */

@@ -9,7 +9,7 @@ import { noteReceived, workingDirectory } from './wrapping.js';
 import { simpleAuditArgs } from './fast-path.js';
 import { checkOptionValues, operandsAfterDashes, type DeclaredOptions } from './arguments.js';
 import { probeFor } from '../probe.js';
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { createRequire } from 'node:module';
 
 /** fdscan's version, put in by bin/bundle.js (an esbuild `define`); undeclared outside the bundle. */
@@ -129,6 +129,21 @@ const COMMANDS: Record<string, () => Promise<CommandModule<any, any>>> = {
   serve: async () => (await import('./serve-command.js')).serveCommand,
 };
 
+/**
+ * Once a command's handler has started, yargs renders the whole help text and keeps it for a later
+ * showHelp() (~35 ms of every gate, run, inherit-diff...; more with Intl.Segmenter's first use).
+ * fdscan never shows help from a handler, and its fail() throws, so that text is thrown away.
+ * yargs offers no option for it: this reaches into its internals (getInternalMethods, not public),
+ * and returns whether it could; test/cli/yargs-internals.test.ts fails when a yargs release moves them.
+ */
+export function withoutHelpCache(parser: Argv): boolean {
+  const usage = (parser as unknown as { getInternalMethods?(): { getUsageInstance?(): { cacheHelpMessage?: () => void } } })
+    .getInternalMethods?.().getUsageInstance?.();
+  if (typeof usage?.cacheHelpMessage !== 'function') return false;
+  usage.cacheHelpMessage = () => {};
+  return true;
+}
+
 /** What yargs says, through updateStrings, of an option given without its value: then the option's name. */
 const NEEDS_VALUE = 'fdscan: needs a value: ';
 
@@ -170,11 +185,6 @@ async function parseWithYargs(args: string[]): Promise<void> {
       const missing = text.startsWith(NEEDS_VALUE) ? text.slice(NEEDS_VALUE.length) : undefined;
       throw new FdscanError('EUSAGE', missing ? `${missing.length === 1 ? '-' : '--'}${missing} needs a value` : text);
     });
-  // Once a command's handler has started, yargs renders the whole help text and keeps it for a
-  // later showHelp() (~40 ms of every run, gate, inherit-diff...); fdscan never shows help from a
-  // handler, and fail() above throws, so that text would be thrown away.
-  const usage = (parser as unknown as { getInternalMethods?(): { getUsageInstance?(): { cacheHelpMessage?: () => void } } })
-    .getInternalMethods?.().getUsageInstance?.();
-  if (usage?.cacheHelpMessage) usage.cacheHelpMessage = () => {};
+  withoutHelpCache(parser);
   await parser.parseAsync();
 }

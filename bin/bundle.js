@@ -139,14 +139,34 @@ const yargsApart = {
 };
 
 /**
+ * yargs takes the folder above node_modules (its "main filename", else process.cwd()) and its
+ * locales from the path of its own file (lib/platform-shims/esm.mjs), when it loads. Bundled into
+ * a checkout's dist/ there is no node_modules on that path, and process.cwd() throws in a deleted
+ * working directory: fdscan could not start there. The bundled copy takes the path of the
+ * installed yargs instead (still a dependency), as unbundled. Pinned by
+ * test/cli/other-packages.test.ts (the bundled yargs loads in a deleted directory).
+ */
+const yargsOwnPath = {
+  name: 'yargs-own-path',
+  setup(plugin) {
+    plugin.onLoad({ filter: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/ }, async ({ path }) => {
+      const text = await readFile(path, 'utf8');
+      const own = 'const __dirname = fileURLToPath(import.meta.url);';
+      if (!text.includes(own)) throw new Error(`${relative(root, path)}: no "${own}" to point at the installed yargs (a new yargs?)`);
+      const installed = "const __dirname = join(dirname(createRequire(import.meta.url).resolve('yargs/package.json')), 'lib/platform-shims/esm.mjs');";
+      return { contents: text.replace(own, installed), loader: 'js', resolveDir: dirname(path) };
+    });
+  },
+};
+
+/**
  * string-width (cliui's, wrap-ansi's and yargs' own copies, v7) makes an Intl.Segmenter when it
  * is imported: ICU loads its break-iterator data, ~45 ms of every command that yargs parses, for a
  * width yargs only measures when it prints help. The bundle makes it on first use instead (the
  * same segmenter, the same widths). A string-width without that line bundles as it is; one that
  * makes its segmenter some other way fails the build, to be looked at. Pinned by
  * test/cli/other-packages.test.ts: no segmenter made by a parse, the same help text as yargs
- * unbundled. (yargs' locale files are not found from the bundle: fdscan fixes yargs' strings
- * to English with updateStrings, which are yargs' own defaults, and gives its version itself.)
+ * unbundled.
  */
 const lazySegmenter = {
   name: 'lazy-segmenter',
@@ -182,7 +202,7 @@ const common = {
 
 await Promise.all([
   build({ ...common, entryPoints: [resolve(dist, 'src/cli/main.js')], outfile, external: ['koffi'], plugins: [bundledProbes, siblingUrls, eagerBuiltins, lazyBuiltins, yargsApart] }),
-  build({ ...common, entryPoints: ['yargs'], outfile: yargsOutfile, plugins: [lazySegmenter] }),
+  build({ ...common, entryPoints: ['yargs'], outfile: yargsOutfile, plugins: [yargsOwnPath, lazySegmenter] }),
   ...[...bundledWorkers].map(([entry, workerOutfile]) =>
     build({ ...common, entryPoints: [entry], outfile: workerOutfile, external: ['koffi'], plugins: [bundledProbes, siblingUrls, eagerBuiltins, lazyBuiltins] })),
 ]);

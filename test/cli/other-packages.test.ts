@@ -5,7 +5,8 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import yargs from 'yargs';
@@ -55,6 +56,15 @@ test('bundled yargs (bin/bundle.js, lazy string-width segmenter): a parse makes 
   t.is(bundled.afterParse, 0, 'the bundled string-width made its segmenter at import again');
   t.true(plain.afterParse > 0, 'string-width no longer makes its segmenter at import: the bundle\'s lazySegmenter can go');
   t.is(bundled.help, plain.help);
+});
+
+test('bundled yargs loads in a deleted working directory (bin/bundle.js points it at the installed yargs, not process.cwd())', (t) => {
+  const gone = mkdtempSync(join(tmpdir(), 'fdscan-gone-'));
+  const code = `process.chdir(${JSON.stringify(gone)}); (await import('node:fs')).rmdirSync(${JSON.stringify(gone)}); const { default: yargs } = await import(${JSON.stringify(join(repoRoot, 'dist', 'yargs.js'))}); console.log(typeof yargs(['-x'], '/').parseSync().x);`;
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
+  try { rmdirSync(gone); } catch { /* removed by the program */ }
+  t.is(result.status, 0, result.stderr);
+  t.is(result.stdout.trim(), 'boolean');
 });
 
 test('koffi\'s prebuilt binary is where probes/native-library.ts loads it directly, at the version the bundle was built with', (t) => {

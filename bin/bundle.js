@@ -11,7 +11,7 @@
 // The tracer thread's entry is bundled too, into dist/tracer-worker.js. The other worker entries
 // (the metrics scraper's, the Windows name helper) stay tsc's output: a `new URL('./x.js',
 // import.meta.url)` in the bundled code is rewritten to point from the bundle to that file in dist/.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -60,18 +60,36 @@ const EAGER_BUILTINS = new Set(['node:fs', 'node:os', 'node:path', 'node:url', '
  * An ES import of a Node module makes Node build an ES facade of it, which reads every export:
  * node:fs's ReadStream and promises are getters that load Node's streams and fs/promises, 4 ms on
  * Node 20 and 8 ms on Node 26 of every run (require('node:fs') takes 0.2 ms). So the bundle
- * requires them and exports their plain values under their own names, listed when it is built
- * (a name imported that is not listed fails the build).
+ * requires them and exports under their own names the values fdscan's modules import, found in
+ * tsc's output (`import { a, b as c } from 'node:fs'`, the one form they use: another fails the
+ * build). Only those: a list of everything the building Node has would hold names another Node
+ * lacks (Node 26 has no buffer.SlowBuffer); test/cli/other-packages.test.ts checks each name on
+ * the Node that runs the tests.
  */
+async function importedNames() {
+  const names = new Map([...EAGER_BUILTINS].map((name) => [name, new Set()]));
+  const files = (await readdir(dist, { recursive: true })).filter((file) => /^(src|probes)[\\/].*\.js$/.test(file));
+  for (const file of files) {
+    const text = await readFile(resolve(dist, file), 'utf8');
+    for (const [statement, module] of text.matchAll(/^import\b[^;]*?from '(node:[\w/]+)';$/gm)) {
+      if (!names.has(module)) continue;
+      const list = /^import \{([^}]*)\} from /.exec(statement)?.[1];
+      if (list === undefined) throw new Error(`dist/${file}: ${statement}: import ${module}'s names as import { a, b } (see eagerBuiltins)`);
+      for (const entry of list.split(',')) if (entry.trim()) names.get(module).add(entry.trim().split(/\s+as\s+/)[0]);
+    }
+  }
+  return names;
+}
+
+const eagerNames = await importedNames();
+
 const eagerBuiltins = {
   name: 'eager-builtins',
   setup(plugin) {
     plugin.onResolve({ filter: /^node:/ }, ({ path, kind }) =>
       kind === 'import-statement' && EAGER_BUILTINS.has(path) ? { path, namespace: 'eager-builtin' } : undefined);
     plugin.onLoad({ filter: /.*/, namespace: 'eager-builtin' }, ({ path }) => {
-      const exports = nodeRequire(path);
-      const names = Object.keys(exports).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name) && name !== 'default'
-        && !Object.getOwnPropertyDescriptor(exports, name)?.get);
+      const names = [...eagerNames.get(path)];
       const contents = `const m = require(${JSON.stringify(path)});\nexport default m;\nexport const { ${names.join(', ')} } = m;\n`;
       return { contents, loader: 'js' };
     });
@@ -121,9 +139,12 @@ const yargsApart = {
 };
 
 /**
- * yargs finds the program's package.json (for --version) and its locales from the path of its own
- * file (lib/platform-shims/esm.mjs): the bundled copy takes that path from where yargs is
- * installed, which it still is (a dependency), so both are found as they are unbundled.
+ * yargs takes the folder above node_modules (its "main filename", else process.cwd()) and its
+ * locales from the path of its own file (lib/platform-shims/esm.mjs), when it loads. Bundled into
+ * a checkout's dist/ there is no node_modules on that path, and process.cwd() throws in a deleted
+ * working directory: fdscan could not start there. The bundled copy takes the path of the
+ * installed yargs instead (still a dependency), as unbundled. Pinned by
+ * test/cli/other-packages.test.ts (the bundled yargs loads in a deleted directory).
  */
 const yargsOwnPath = {
   name: 'yargs-own-path',
@@ -143,7 +164,9 @@ const yargsOwnPath = {
  * is imported: ICU loads its break-iterator data, ~45 ms of every command that yargs parses, for a
  * width yargs only measures when it prints help. The bundle makes it on first use instead (the
  * same segmenter, the same widths). A string-width without that line bundles as it is; one that
- * makes its segmenter some other way fails the build, to be looked at.
+ * makes its segmenter some other way fails the build, to be looked at. Pinned by
+ * test/cli/other-packages.test.ts: no segmenter made by a parse, the same help text as yargs
+ * unbundled.
  */
 const lazySegmenter = {
   name: 'lazy-segmenter',

@@ -3,11 +3,10 @@
  * command can get it back: the signals the caller left ignored (Node resets every inherited
  * SIG_IGN to SIG_DFL at start-up) and the soft descriptor limit (Node raises it to the hard one).
  *
- * Only a program that runs before Node can see them. bin/fdscan.js is also a POSIX shell script:
- * installed on Linux or macOS its first line is `#!/bin/sh` (bin/install-launcher.js), and its
- * second line, a comment to JavaScript, reads the shell's ignored-signal mask and `ulimit -S -n`
- * into FDSCAN_CALLER, then execs Node on the same file. Started any other way (`node
- * bin/fdscan.js`, npx, Windows), nothing is recorded and nothing is restored.
+ * Only a program that runs before Node can see them: bin/fdscan, the POSIX shell script npm's
+ * `bin` names, records them in FDSCAN_CALLER and execs Node on bin/fdscan.js. Started any other
+ * way (`node bin/fdscan.js`, Windows), nothing is recorded and nothing is restored; `--help` says
+ * so (src/cli/main.ts).
  *
  * The wrapped command is then started by a POSIX shell step (`trap '' N; ulimit -S -n N; exec
  * CMD`), and fdscan itself keeps ignoring what its caller ignored.
@@ -20,7 +19,8 @@ import { constants } from 'node:os';
  * (closed: which of 0, 1, 2 the caller had closed),
  * HEX being the caller's whole environment (its /proc/PID/environ) byte by byte as `od -An -tx1`
  * prints it: the launching shell drops, reorders and rewrites variables (PWD, PPID, IFS, OPTIND)
- * before Node starts. Where that would not fit in one variable, only PWD as given.
+ * before Node starts. Where that would not fit in one variable, only PWD as given. The
+ * environment is recorded only where a command is wrapped (`--` among the arguments).
  */
 export const CALLER_VARIABLE = 'FDSCAN_CALLER';
 

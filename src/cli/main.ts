@@ -1,5 +1,5 @@
 /** The fdscan command line: one yargs parser, one module per command. */
-import { keepCallerIgnores, takeCallerState } from '../caller-state.js';
+import { callerState, keepCallerIgnores, takeCallerState } from '../caller-state.js';
 import { noteInvocation } from '../invocation.js';
 import { FdscanError, errnoOf } from '../errors.js';
 import { errorLine } from '../render/text.js';
@@ -9,7 +9,7 @@ import { noteReceived, workingDirectory } from './wrapping.js';
 import { simpleAuditArgs } from './fast-path.js';
 import { checkOptionValues, operandsAfterDashes, type DeclaredOptions } from './arguments.js';
 import { probeFor } from '../probe.js';
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { createRequire } from 'node:module';
 
 /** fdscan's version, put in by bin/bundle.js (an esbuild `define`); undeclared outside the bundle. */
@@ -34,6 +34,15 @@ const EPILOGUE = `Exit status:
 
 Inheritable means close-on-exec is clear (Linux, macOS) or HANDLE_FLAG_INHERIT is set
 (Windows): a program started by exec receives the descriptor.`;
+
+/**
+ * Said once, in --help, where fdscan started without its launcher (bin/fdscan) on Linux or macOS:
+ * what Node reset before any JavaScript ran cannot be given back to a wrapped command.
+ */
+const CALLER_UNKNOWN = `
+
+Started without its launcher (as \`node bin/fdscan.js\`), fdscan cannot know the signals its caller
+ignored, its soft descriptor limit or which of 0-2 it closed: a command it wraps gets Node's.`;
 
 /** Parse argv and run the chosen command; sets process.exitCode, never calls process.exit. */
 export async function main(args: string[]): Promise<void> {
@@ -120,6 +129,24 @@ const COMMANDS: Record<string, () => Promise<CommandModule<any, any>>> = {
   serve: async () => (await import('./serve-command.js')).serveCommand,
 };
 
+/**
+ * Once a command's handler has started, yargs renders the whole help text and keeps it for a later
+ * showHelp() (~35 ms of every gate, run, inherit-diff...; more with Intl.Segmenter's first use).
+ * fdscan never shows help from a handler, and its fail() throws, so that text is thrown away.
+ * yargs offers no option for it: this reaches into its internals (getInternalMethods, not public),
+ * and returns whether it could; test/cli/yargs-internals.test.ts fails when a yargs release moves them.
+ */
+export function withoutHelpCache(parser: Argv): boolean {
+  const usage = (parser as unknown as { getInternalMethods?(): { getUsageInstance?(): { cacheHelpMessage?: () => void } } })
+    .getInternalMethods?.().getUsageInstance?.();
+  if (typeof usage?.cacheHelpMessage !== 'function') return false;
+  usage.cacheHelpMessage = () => {};
+  return true;
+}
+
+/** What yargs says, through updateStrings, of an option given without its value: then the option's name. */
+const NEEDS_VALUE = 'fdscan: needs a value: ';
+
 async function parseWithYargs(args: string[]): Promise<void> {
   // yargs and the commands load only here: the audit fast path never needs them. A first argument
   // naming a command needs that command alone (yargs would match nothing else); anything else
@@ -135,7 +162,7 @@ async function parseWithYargs(args: string[]): Promise<void> {
   parser
     // Everything after -- is the wrapped command's, never fdscan's options.
     .parserConfiguration({ 'populate--': true })
-    .epilogue(EPILOGUE)
+    .epilogue(process.platform === 'win32' || callerState().recorded ? EPILOGUE : EPILOGUE + CALLER_UNKNOWN)
     .strict()
     .help()
     .alias('help', 'h')
@@ -143,6 +170,9 @@ async function parseWithYargs(args: string[]): Promise<void> {
     .alias('version', 'V')
     .wrap(Math.min(100, process.stdout.columns || 100))
     .exitProcess(false)
+    // yargs' message for an option without its value, in words fdscan matches in fail() below
+    // (yargs' own is in the caller's language: LANG=de_DE gave German). Public API: updateStrings.
+    .updateStrings({ 'Not enough arguments following: %s': `${NEEDS_VALUE}%s` })
     // One rule for every command's options and operands, in arguments.ts.
     .middleware((argv) => operandsAfterDashes(argv as Parameters<typeof operandsAfterDashes>[0]), true)
     .check((argv, options) => checkOptionValues(argv, options as unknown as DeclaredOptions))
@@ -152,14 +182,9 @@ async function parseWithYargs(args: string[]): Promise<void> {
       if (error && error.name !== 'YError') throw error;
       // Some of yargs' messages are several lines ("Invalid values:\n  Argument: sort, ..."): one line here.
       const text = (message ?? error?.message ?? 'bad usage').replace(/:?\s*\n\s*/g, ': ');
-      const missing = /^Not enough arguments following: (\S+)$/.exec(text)?.[1];
+      const missing = text.startsWith(NEEDS_VALUE) ? text.slice(NEEDS_VALUE.length) : undefined;
       throw new FdscanError('EUSAGE', missing ? `${missing.length === 1 ? '-' : '--'}${missing} needs a value` : text);
     });
-  // Once a command's handler has started, yargs renders the whole help text and keeps it for a
-  // later showHelp() (~40 ms of every run, gate, inherit-diff...); fdscan never shows help from a
-  // handler, and fail() above throws, so that text would be thrown away.
-  const usage = (parser as unknown as { getInternalMethods?(): { getUsageInstance?(): { cacheHelpMessage?: () => void } } })
-    .getInternalMethods?.().getUsageInstance?.();
-  if (usage?.cacheHelpMessage) usage.cacheHelpMessage = () => {};
+  withoutHelpCache(parser);
   await parser.parseAsync();
 }

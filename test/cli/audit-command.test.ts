@@ -121,6 +121,9 @@ test('bad input: one clear line and exit 2', (t) => withTempDir('fdscan-bad-inpu
     [['gate', '--baseline', '--', 'true'], /^fdscan: --baseline needs a value \(see fdscan --help\)\n/],
     [['gate', '--allow', '--', 'true'], /^fdscan: --allow needs a value \(see fdscan --help\)\n/],
     [['gate', '-o', '--', 'true'], /^fdscan: -o needs a value \(see fdscan --help\)\n/],
+    // In the caller's language yargs would say it otherwise: fdscan's words (yargs' updateStrings), and English throughout.
+    [['gate', '-o', '--', 'true'], /^fdscan: -o needs a value \(see fdscan --help\)\n/, { env: { ...process.env, LANG: 'de_DE.UTF-8', LC_ALL: 'de_DE.UTF-8' } }],
+    [['--bogus'], /^fdscan: Unknown argument: bogus \(see fdscan --help\)\n/, { env: { ...process.env, LANG: 'de_DE.UTF-8', LC_ALL: 'de_DE.UTF-8' } }],
     [['gate', '--junit', '--', 'true'], /^fdscan: --junit needs a value \(see fdscan --help\)\n/],
     [['gate', '--config', '--', 'true'], /^fdscan: --config needs a value \(see fdscan --help\)\n/],
     [['inherit-diff', '-o', '--', 'true'], /^fdscan: -o needs a value \(see fdscan --help\)\n/],

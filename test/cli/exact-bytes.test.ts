@@ -3,15 +3,15 @@
  * UTF-8 reach CMD unchanged (Node's process.argv and process.env would have turned each invalid
  * byte into U+FFFD), arguments that look like numbers stay as written, and the variables the
  * launching shells set or rewrite (PWD, PPID, IFS, OPTIND) are the caller's. Under run, gate,
- * inherit-diff and lifecycle, started by Node, by `sh bin/fdscan.js` and as an installed
- * `#!/bin/sh` copy. Driven from bash: `$'\xff'` spells the bytes a Node spawn could not pass.
+ * inherit-diff and lifecycle, started by Node, by `sh bin/fdscan` (the launcher) and as npm
+ * installs it. Driven from bash: `$'\xff'` spells the bytes a Node spawn could not pass.
  */
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fdscanBin, fixturesDir } from '../helpers/fixture.js';
-import { installCopy } from '../helpers/installed-copy.js';
+import { fdscanLauncher, installCopy } from '../helpers/installed-copy.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 
 const linux = process.platform === 'linux' ? test : test.skip;
@@ -24,11 +24,9 @@ function bash(script: string, env: NodeJS.ProcessEnv = {}): { code: number | nul
   return { code: result.status, stderr: String(result.stderr) };
 }
 
-/** An installed copy's bin (bin/fdscan.js starting `#!/bin/sh`), executable. */
+/** An installed copy's command: npm's link to its launcher. */
 function install(dir: string): string {
-  const entry = join(installCopy(dir), 'bin', 'fdscan.js');
-  spawnSync('chmod', ['+x', entry]);
-  return entry;
+  return installCopy(join(dir, 'prefix')).bin;
 }
 
 /** `NAME=value` entries and arguments in bash's `$'...'` spelling, with the bytes each stands for. */
@@ -63,7 +61,7 @@ for (const wrapper of WRAPPERS) {
         `PATH=${dirname(process.execPath)}:/usr/bin:/bin`,
         'V=a\xffb\xfe', `PWD=${dir}/stale\xff`, 'PPID=1', 'IFS=x', 'OPTIND=7', 'PS4=+ traced ', `ENV=${dir}/env.sh`, 'NL=a\nb', 'QUOTE=it\'s "$x"',
       ].map((entry) => Buffer.from(entry, 'latin1'));
-      const starter = start === 'node' ? `"${process.execPath}" "${fdscanBin}"` : start === 'sh' ? `sh "${fdscanBin}"` : `"${install(dir)}"`;
+      const starter = start === 'node' ? `"${process.execPath}" "${fdscanBin}"` : start === 'sh' ? `sh "${fdscanLauncher}"` : `"${install(dir)}"`;
       const result = bash(`cd /; exec env -i ${env.map(word).join(' ')} ${starter} ${wrapper} -- python3 "${DUMP}" "${out}" ${GIVEN_ARGS.map(word).join(' ')} > /dev/null`);
       t.is(result.code, 0, result.stderr);
       const seen = readDump(out);
@@ -78,8 +76,8 @@ for (const wrapper of WRAPPERS) {
 for (const start of ['node', 'sh'] as const) {
   linux(`run (${start}) -- cat $'\\xff.txt' prints that file`, (t) => withTempDir('fdscan-bytes', (dir) => {
     writeFileSync(Buffer.from(`${dir}/\xff.txt`, 'latin1'), 'the file named \\xff\n');
-    const starter = start === 'node' ? `"${process.execPath}"` : 'sh';
-    const result = spawnSync('/bin/bash', ['-c', `cd "${dir}" && PATH="${dirname(process.execPath)}:$PATH" ${starter} "${fdscanBin}" run -- cat $'\\xff.txt'`], { encoding: 'utf8', timeout: 60_000 });
+    const starter = start === 'node' ? `"${process.execPath}" "${fdscanBin}"` : `sh "${fdscanLauncher}"`;
+    const result = spawnSync('/bin/bash', ['-c', `cd "${dir}" && PATH="${dirname(process.execPath)}:$PATH" ${starter} run -- cat $'\\xff.txt'`], { encoding: 'utf8', timeout: 60_000 });
     t.is(result.status, 0, result.stderr);
     t.is(result.stdout, 'the file named \\xff\n');
   }));
@@ -145,7 +143,7 @@ for (const wrapper of ['run', 'gate'] as const) {
     // 50 KB: as od prints it (3 characters a byte) over the kernel's 128 KiB for one variable.
     const env = [`PATH=${dirname(process.execPath)}:/usr/bin:/bin`, `BIG=${'x'.repeat(50_000)}`, 'PWD=/etc'].map((entry) => Buffer.from(entry));
     // BIG made by bash: spelt out it would make the script itself too long an argument.
-    const result = bash(`cd "${dir}" && exec env -i ${word(env[0]!)} "BIG=$(printf '%50000s' '' | tr ' ' x)" ${word(env[2]!)} sh "${fdscanBin}" ${wrapper} -- python3 "${DUMP}" "${out}" > /dev/null`);
+    const result = bash(`cd "${dir}" && exec env -i ${word(env[0]!)} "BIG=$(printf '%50000s' '' | tr ' ' x)" ${word(env[2]!)} sh "${fdscanLauncher}" ${wrapper} -- python3 "${DUMP}" "${out}" > /dev/null`);
     t.is(result.code, 0, result.stderr);
     t.deepEqual([...readDump(out).env].sort(byBytes), [...env].sort(byBytes));
   }));

@@ -114,8 +114,8 @@ linux('its steps run locally: the baseline records the old leak, the gate passes
     mkdirSync(project);
     mkdirSync(bin);
     leakyProject(project);
-    // What the install step provides: fdscan on PATH (from this checkout here).
-    symlinkSync(fdscanBin, join(bin, 'fdscan'));
+    // What the install step provides: fdscan on PATH (from this checkout here), npm's link to the launcher.
+    symlinkSync(join(repoRoot, 'bin', 'fdscan'), join(bin, 'fdscan'));
     const env: NodeJS.ProcessEnv = {
       ...process.env, PATH: `${bin}:${process.env.PATH}`, RUNNER_TEMP: dir, CI: 'true', NO_COLOR: '1',
       // The project has no dependencies: npm ci needs no registry.
@@ -151,16 +151,16 @@ linux('its steps run locally: the baseline records the old leak, the gate passes
 });
 
 const network = process.env.FDSCAN_NETWORK_TESTS === '1';
-(onLinux && network ? test.serial : test.skip)(`the install step builds fdscan's package from a clone and puts fdscan on PATH, started by #!/bin/sh${network ? '' : ' (skipped: needs the npm registry; FDSCAN_NETWORK_TESTS=1 runs it)'}`, (t) => {
+(onLinux && network ? test.serial : test.skip)(`the install step builds fdscan's package from a clone and puts fdscan on PATH, started by its POSIX launcher${network ? '' : ' (skipped: needs the npm registry; FDSCAN_NETWORK_TESTS=1 runs it)'}`, (t) => {
   withTempDir('fdscan-actions-install', (dir) => {
     const prefix = join(dir, 'global');
     // npm's global folder in the temp folder, as a runner's would be on PATH.
     const env: NodeJS.ProcessEnv = { ...process.env, RUNNER_TEMP: dir, FDSCAN_REPOSITORY: repoRoot, npm_config_prefix: prefix, PATH: `${join(prefix, 'bin')}:${process.env.PATH}` };
     const install = runStep(step('Install fdscan').run!, dir, env);
     t.is(install.code, 0, install.stderr.slice(-3000));
-    const installedBin = join(prefix, 'lib', 'node_modules', 'fdscan', 'bin', 'fdscan.js');
+    const installedBin = join(prefix, 'lib', 'node_modules', 'fdscan', 'bin', 'fdscan');
     t.true(existsSync(installedBin));
-    t.true(readFileSync(installedBin, 'utf8').startsWith('#!/bin/sh\n'), 'the launcher line');
+    t.true(readFileSync(installedBin, 'utf8').startsWith('#!/usr/bin/env sh\n'), 'the launcher line');
     const version = runStep('fdscan --version', dir, env);
     t.is(version.stdout.trim(), (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version);
   });

@@ -1,16 +1,38 @@
-/** A copy of fdscan installed as npm installs it: bin/ copied, its postinstall run (the `#!/bin/sh` launcher). */
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fdscanBin } from './fixture.js';
+/**
+ * fdscan installed as a user installs it: this checkout packed (`npm pack`, its built dist/ as the
+ * package holds it) and installed globally into a folder (`npm install -g --prefix DIR`), with
+ * install scripts off, so nothing but the committed files makes the command work.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from './fixture.js';
 
-/** Install into DIR/node_modules/fdscan (dist/ linked to this checkout's); returns the package folder. */
-export function installCopy(dir: string): string {
-  const installed = join(dir, 'node_modules', 'fdscan');
-  mkdirSync(join(installed, 'bin'), { recursive: true });
-  for (const name of ['fdscan.js', 'install-launcher.js']) copyFileSync(join(dirname(fdscanBin), name), join(installed, 'bin', name));
-  symlinkSync(join(dirname(fdscanBin), '..', 'dist'), join(installed, 'dist'));
-  writeFileSync(join(installed, 'package.json'), '{"type":"module"}\n');
-  spawnSync(process.execPath, [join(installed, 'bin', 'install-launcher.js')]);
-  return installed;
+/** The POSIX launcher of this checkout: what npm's `bin` names. */
+export const fdscanLauncher = join(repoRoot, 'bin', 'fdscan');
+
+/** Where a copy was installed: the package's folder, and the command npm put in the prefix's bin folder. */
+export interface InstalledCopy {
+  root: string;
+  bin: string;
+}
+
+let tarball: string | undefined;
+
+/** `npm pack` of this checkout, once per test process (no `prepare`: the tests run on the built dist/). */
+function packed(): string {
+  if (tarball === undefined) {
+    const folder = mkdtempSync(join(tmpdir(), 'fdscan-pack-'));
+    process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
+    execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', folder], { cwd: repoRoot, stdio: 'ignore' });
+    tarball = join(folder, readdirSync(folder).find((name) => name.endsWith('.tgz'))!);
+  }
+  return tarball;
+}
+
+/** Install the package globally into DIR (dependencies from npm's cache where it has them). */
+export function installCopy(dir: string): InstalledCopy {
+  execFileSync('npm', ['install', '-g', '--prefix', dir, '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', '--silent', packed()], { stdio: 'ignore' });
+  return { root: join(dir, 'lib', 'node_modules', 'fdscan'), bin: join(dir, 'bin', 'fdscan') };
 }

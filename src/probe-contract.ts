@@ -311,6 +311,15 @@ export interface JobControl {
   poll(pid: number): ChildState | undefined;
 }
 
+/** A command started by Probe.startPassingOnly. */
+export interface StartedCommand {
+  pid: number;
+  /** Its exit code once it has exited, else undefined (never blocks). */
+  poll(): number | undefined;
+  /** End it (TerminateProcess) with exit code `code`. */
+  terminate(code: number): void;
+}
+
 /** The shape every probes/<platform>/index.ts exports as its default. */
 export interface Probe {
   name: string;
@@ -350,6 +359,11 @@ export interface Probe {
    */
   blockingStdio?(): () => void;
   tracer?: ExecTracer;
+  /**
+   * Start `argv` passing it only its standard handles and `keep` (Windows: PROC_THREAD_ATTRIBUTE_HANDLE_LIST),
+   * where the platform can name what a child receives; elsewhere markAllNonInheritable does it.
+   */
+  startPassingOnly?(argv: readonly Uint8Array[], env: readonly Uint8Array[], keep: readonly number[]): StartedCommand;
   jobControl?: JobControl;
   /** Soft and hard RLIMIT_NOFILE of `pid`; undefined where the platform cannot tell for that pid. */
   descriptorLimits?(pid: number): DescriptorLimits | undefined;

@@ -23,6 +23,7 @@ import { getProcessHandleCount, lastError } from './kernel32.js';
 import { listWin32Pids, win32ProcessInfo } from './process-info.js';
 import { markAllNonInheritable } from './inheritance.js';
 import { win32Tracer } from './tracer.js';
+import { startPassingOnly } from './start-passing-only.js';
 import { AccessDenied } from '../../src/errors.js';
 
 /**
@@ -86,6 +87,7 @@ const win32Probe: Probe = {
   listPids: listWin32Pids,
   markAllNonInheritable,
   tracer: win32Tracer,
+  startPassingOnly,
 };
 
 export default win32Probe;

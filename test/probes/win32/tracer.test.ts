@@ -36,10 +36,16 @@ function gateDocument(stderr: string): GateDocument {
 }
 
 win('debug API: a node.exe that marks an event inheritable and starts a node.exe child fails the gate, naming both', (t) => {
-  const result = runCli(['gate', '--json', '--', process.execPath, tree, 'inheritable', '1']);
+  const dir = mkdtempSync(join(tmpdir(), 'fdscan-gate-'));
+  const junit = join(dir, 'gate.xml');
+  const result = runCli(['gate', '--json', '--junit', junit, '--', process.execPath, tree, 'inheritable', '1']);
   t.is(result.code, 1, result.stderr);
   const [parent, child] = generations(result.stdout);
   const document = gateDocument(result.stderr);
+  const xml = readFileSync(junit, 'utf8');
+  rmSync(dir, { recursive: true, force: true });
+  t.regex(xml, /<failure/);
+  t.true(xml.includes(`fd ${parent!.event} Event`), xml);
   t.is(document.schema, 'fdscan/gate@2');
   t.is(document.method, 'debug-api');
   const finding = document.findings.find((f) => f.fd === parent!.event);
@@ -101,7 +107,7 @@ win('debug API: a child that exits at once is still read at its creation (held u
   }
 });
 
-win('run --close-fds: the child receives only its standard handles (PROC_THREAD_ATTRIBUTE_HANDLE_LIST)', (t) => {
+win('run --close-fds: the child receives only its standard handles and --keep ones (PROC_THREAD_ATTRIBUTE_HANDLE_LIST)', (t) => {
   const event = kernel32.createEventW(kernel32.securityAttributes(true), true, false, null)!;
   const dir = mkdtempSync(join(tmpdir(), 'fdscan-closefds-'));
   try {
@@ -116,6 +122,10 @@ win('run --close-fds: the child receives only its standard handles (PROC_THREAD_
     const left = inheritable(closed);
     t.false(left.includes(Number(event)), `with --close-fds it does not: ${JSON.stringify(left)}`);
     t.true(left.length <= 3, `only standard handles are left: ${JSON.stringify(left)}`);
+    const kept = join(dir, 'kept.json');
+    const keep = runCli(['run', '--close-fds', '--keep', String(Number(event)), '--', process.execPath, report, kept]);
+    t.is(keep.code, 0, keep.stderr);
+    t.true(inheritable(kept).includes(Number(event)), `--keep ${Number(event)} passes it: ${JSON.stringify(inheritable(kept))}`);
   } finally {
     kernel32.closeHandle(event);
     rmSync(dir, { recursive: true, force: true });

@@ -21,7 +21,7 @@ import { koffi, winTypes, type Handle } from './types.js';
 import {
   CREATE_UNICODE_ENVIRONMENT, DBG_CONTINUE, DBG_EXCEPTION_NOT_HANDLED, DEBUG_PROCESS, DUPLICATE_SAME_ACCESS,
   EXTENDED_STARTUPINFO_PRESENT, STARTF_USESTDHANDLES, STD_ERROR_HANDLE, STD_INPUT_HANDLE, STD_OUTPUT_HANDLE,
-  ERROR_FILE_NOT_FOUND, ERROR_PATH_NOT_FOUND, ERROR_SEM_TIMEOUT, closeHandle, continueDebugEvent, createProcessW,
+  ERROR_ACCESS_DENIED, ERROR_ELEVATION_REQUIRED, ERROR_FILE_NOT_FOUND, ERROR_PATH_NOT_FOUND, ERROR_SEM_TIMEOUT, closeHandle, continueDebugEvent, createProcessW,
   debugSetProcessKillOnExit, deleteProcThreadAttributeList, duplicateHandle, getCurrentProcess, getStdHandle,
   initializeProcThreadAttributeList, lastError, updateProcThreadAttribute, PROC_THREAD_ATTRIBUTE_HANDLE_LIST,
   INVALID_HANDLE_VALUE, terminateProcess, waitForDebugEvent,
@@ -114,6 +114,8 @@ export function startProcess(options: StartOptions): Started {
     if (!createProcessW(commandLine(options.argv), true, flags, environmentBlock(options.env), startupInfo, info)) {
       const error = lastError();
       if (error === ERROR_FILE_NOT_FOUND || error === ERROR_PATH_NOT_FOUND) throw new FdscanError('ENOCOMMAND', `${argv0}: command not found`);
+      if (error === ERROR_ELEVATION_REQUIRED) throw new FdscanError('EACCES', `${argv0} requires elevation (its manifest asks for administrator rights): run fdscan elevated`);
+      if (error === ERROR_ACCESS_DENIED) throw new FdscanError('EACCES', `CreateProcessW(${argv0}): access denied`);
       throw new OsError(`CreateProcessW(${argv0})`, `Windows error ${error}`);
     }
     return { pid: info.dwProcessId as number, process: info.hProcess as Handle, thread: info.hThread as Handle };
@@ -160,7 +162,8 @@ export function runDebugLoop(root: Started, hooks: DebugHooks): number {
       const info = k.decode(event, union, types.CREATE_PROCESS_DEBUG_INFO!) as { hFile: Handle | null; hProcess: Handle };
       if (info.hFile) closeHandle(info.hFile);
       live.set(pid, info.hProcess);
-      const creator = pid === root.pid ? process.pid : creatorOf(info.hProcess) ?? root.pid;
+      // Unknown creator: pid 0, outside the tree, so the process is unverified rather than guessed.
+      const creator = pid === root.pid ? process.pid : creatorOf(info.hProcess) ?? 0;
       hooks.created(pid, creator, info.hProcess);
     } else if (code === EXCEPTION_DEBUG_EVENT) {
       const exceptionCode = event.readUInt32LE(union);

@@ -42,10 +42,8 @@ function run(request: WindowsWorkerRequest): TraceResult {
         // The tables are read one by one below, and each read says what failed.
       }
       try {
-        if (!recorder.spawned(creator, pid)) {
-          // Created by a process fdscan does not trace (a broker service started on the tree's behalf).
-          recorder.warnings.push(`pid ${pid} joined the tree, created by pid ${creator} outside it: what it received is not recorded`);
-        }
+        // A creator outside the tree (a parent-process attribute) makes an unverified exec there.
+        recorder.spawned(creator, pid);
       } finally {
         reader.release();
       }

@@ -138,6 +138,19 @@ export class TraceRecorder {
   spawned(parentPid: number, childPid: number): TracedProcess | undefined {
     let child = this.live.get(childPid);
     const parent = this.live.get(parentPid);
+    if (!child && !parent) {
+      // Created by a process outside the tree (PROC_THREAD_ATTRIBUTE_PARENT_PROCESS names another
+      // parent): it received that process's inheritable handles, which fdscan did not follow.
+      // Unverified, never passed.
+      const root = this.processes[0];
+      const record = this.newProcess(childPid, parentPid, root?.id, 'spawn');
+      this.live.set(childPid, { record, table: [] });
+      this.exec(childPid, {
+        creation: { process: undefined, pid: parentPid },
+        error: `created on behalf of pid ${parentPid}, which is not in the traced tree: what it received from that process is unknown`,
+      });
+      return record;
+    }
     if (!child) {
       if (!parent) return undefined;
       const read = this.reader.table(parentPid);
@@ -180,7 +193,7 @@ export class TraceRecorder {
   }
 
   /** `pid` just exec'd (it is stopped): record exactly what the new program received. */
-  exec(pid: number, options: { sampled?: boolean; creation?: { process: number | undefined; pid: number } } = {}): void {
+  exec(pid: number, options: { sampled?: boolean; creation?: { process: number | undefined; pid: number }; error?: string } = {}): void {
     const process = this.live.get(pid);
     if (!process) return;
     const read = this.reader.table(pid, this.execTable);
@@ -207,7 +220,7 @@ export class TraceRecorder {
       ...(options.sampled ? { sampled: true } : {}),
       ...(dropped ? { unprivileged: dropped } : {}),
       ...(protocols.length > 0 ? { protocols } : {}),
-      ...(read.error ? { error: read.error } : {}),
+      ...(options.error ?? read.error ? { error: options.error ?? read.error } : {}),
     };
     // An array literal holds exactly its elements; the first push onto [] reserves room for 17.
     if (process.record.execs.length === 0) process.record.execs = [exec];

@@ -15,7 +15,8 @@
  * Required: listDescriptors, listDescriptorsOfMany, countDescriptors, processInfo, listPids.
  * Optional (declare `false` in `capabilities` and leave the member out): sameOpenFile,
  * markAllNonInheritable, restoreReceived, blockingStdio, tracer, descriptorLimits (`limits`), startedWith,
- * tallyDescriptors (`tally`; src/ falls back to listDescriptors), userName and userId (`userNames`).
+ * tallyDescriptors (`tally`; src/ falls back to listDescriptors), userName and userId (`userNames`),
+ * startPassingOnly (`passingOnly`).
  *
  * Rules every probe keeps:
  * - Unknown is not false: a field a platform cannot provide is left out of each row and declared
@@ -173,6 +174,8 @@ export interface ProbeCapabilities {
   userNames: boolean;
   /** `jobControl` is present, and the tracer runs a command as a job of its own when asked (TraceRequest.terminal). */
   jobControl: boolean;
+  /** `startPassingOnly` is present: a child can be started with a list of what it receives (Windows' handle list). */
+  passingOnly: boolean;
 }
 
 export interface ListOptions {

@@ -64,6 +64,7 @@ const win32Probe: Probe = {
     tally: false,
     userNames: false,
     jobControl: false,
+    passingOnly: true,
   },
   descriptorTypes: WIN32_OBJECT_TYPES,
   listDescriptors(pid: number): ProcessAudit {

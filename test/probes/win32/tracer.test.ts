@@ -63,6 +63,14 @@ win('debug API: the same parent without HANDLE_FLAG_INHERIT passes the gate with
   t.regex(result.stderr, /fdscan gate: passed/);
 });
 
+win('debug API: a fourth stdio pipe passed in the C runtime\'s lpReserved2 block is a protocol, not a leak', (t) => {
+  const result = runCli(['gate', '--json', '--', process.execPath, tree, 'plain', '1', 'pipe3']);
+  t.is(result.code, 0, result.stderr);
+  const document = gateDocument(result.stderr) as GateDocument & { protocol: Array<{ protocol: string; type: string }> };
+  t.deepEqual(document.findings, []);
+  t.true(document.protocol.some((p) => p.protocol === 'windows-stdio' && p.type === 'FIFO'), JSON.stringify(document.protocol));
+});
+
 win('debug API: inherit-diff --json shows the event the child received, from its creator', (t) => {
   const result = runCli(['inherit-diff', '--json', '--', process.execPath, tree, 'inheritable', '1']);
   t.is(result.code, 0, result.stderr);

@@ -19,7 +19,7 @@
  */
 import { koffi, winTypes, type Handle } from './types.js';
 import {
-  CREATE_UNICODE_ENVIRONMENT, DBG_CONTINUE, DBG_EXCEPTION_NOT_HANDLED, DEBUG_PROCESS, DUPLICATE_SAME_ACCESS,
+  CREATE_SUSPENDED, CREATE_UNICODE_ENVIRONMENT, DBG_CONTINUE, DBG_EXCEPTION_NOT_HANDLED, DEBUG_PROCESS, DUPLICATE_SAME_ACCESS,
   EXTENDED_STARTUPINFO_PRESENT, STARTF_USESTDHANDLES, STD_ERROR_HANDLE, STD_INPUT_HANDLE, STD_OUTPUT_HANDLE,
   ERROR_ACCESS_DENIED, ERROR_ELEVATION_REQUIRED, ERROR_FILE_NOT_FOUND, ERROR_PATH_NOT_FOUND, ERROR_SEM_TIMEOUT, closeHandle, continueDebugEvent, createProcessW,
   debugSetProcessKillOnExit, deleteProcThreadAttributeList, duplicateHandle, getCurrentProcess, getStdHandle,
@@ -51,6 +51,8 @@ export interface StartOptions {
   env: readonly Uint8Array[];
   /** Under the debugger (the tracer), or bare (`run --close-fds`). */
   debug: boolean;
+  /** Created with its first thread suspended (the job-object tracer assigns it to its job first). */
+  suspended?: boolean;
   /** Pass only the standard handles and these (PROC_THREAD_ATTRIBUTE_HANDLE_LIST); absent: every inheritable handle. */
   onlyHandles?: readonly number[];
 }
@@ -86,7 +88,7 @@ export function startProcess(options: StartOptions): Started {
   });
   let list: unknown = null;
   let listBuffer: Buffer | undefined;
-  let flags = CREATE_UNICODE_ENVIRONMENT | (options.debug ? DEBUG_PROCESS : 0);
+  let flags = CREATE_UNICODE_ENVIRONMENT | (options.debug ? DEBUG_PROCESS : 0) | (options.suspended ? CREATE_SUSPENDED : 0);
   try {
     if (options.onlyHandles) {
       const values = [...new Set([...copies.map(Number), ...options.onlyHandles])];

@@ -140,3 +140,28 @@ export function queryFullProcessImageName(process: Handle): string {
   const ok = (fn('BOOL __stdcall QueryFullProcessImageNameW(HANDLE hProcess, DWORD dwFlags, _Out_ void *lpExeName, _Inout_ DWORD *lpdwSize)')(process, 0, into, size) as number) !== 0;
   return ok ? into.toString('utf16le', 0, size[0] * 2) : '';
 }
+
+// Job objects with a completion port: the sampled tracer (job-loop.ts).
+export const JobObjectAssociateCompletionPortInformation = 7;
+export const JOB_OBJECT_MSG_ACTIVE_PROCESS_ZERO = 4;
+export const JOB_OBJECT_MSG_NEW_PROCESS = 6;
+export const JOB_OBJECT_MSG_EXIT_PROCESS = 7;
+export const JOB_OBJECT_MSG_ABNORMAL_EXIT_PROCESS = 8;
+export const PROCESS_VM_READ = 0x10;
+export const SYNCHRONIZE = 0x100000;
+export const createJobObjectW = (): Handle | null =>
+  fn('HANDLE __stdcall CreateJobObjectW(SECURITY_ATTRIBUTES *lpJobAttributes, const char16_t *lpName)')(null, null) as Handle | null;
+export const createIoCompletionPort = (): Handle | null =>
+  fn('HANDLE __stdcall CreateIoCompletionPort(HANDLE FileHandle, HANDLE ExistingCompletionPort, ULONG_PTR CompletionKey, DWORD NumberOfConcurrentThreads)')(
+    INVALID_HANDLE_VALUE, null, 0, 1) as Handle | null;
+/** Associate `port` with `job`: JOBOBJECT_ASSOCIATE_COMPLETION_PORT { PVOID CompletionKey; HANDLE CompletionPort }. */
+export const associateCompletionPort = (job: Handle, port: Handle): boolean =>
+  (fn('BOOL __stdcall SetInformationJobObject(HANDLE hJob, int JobObjectInformationClass, JOBOBJECT_ASSOCIATE_COMPLETION_PORT *lpJobObjectInformation, DWORD cbJobObjectInformationLength)')(
+    job, JobObjectAssociateCompletionPortInformation, { CompletionKey: null, CompletionPort: port }, koffi().sizeof(winTypes().JOBOBJECT_ASSOCIATE_COMPLETION_PORT!)) as number) !== 0;
+export const assignProcessToJobObject = (job: Handle, process: Handle): boolean =>
+  (fn('BOOL __stdcall AssignProcessToJobObject(HANDLE hJob, HANDLE hProcess)')(job, process) as number) !== 0;
+export const resumeThread = (thread: Handle): number => fn('DWORD __stdcall ResumeThread(HANDLE hThread)')(thread) as number;
+/** GetQueuedCompletionStatus: for a job's port, `message[0]` is the JOB_OBJECT_MSG_ and `pid[0]` the process (lpOverlapped). */
+export const getQueuedCompletionStatus = (port: Handle, message: [number], key: [number | bigint], pid: [number | bigint], milliseconds: number): boolean =>
+  (fn('BOOL __stdcall GetQueuedCompletionStatus(HANDLE CompletionPort, _Out_ DWORD *lpNumberOfBytesTransferred, _Out_ ULONG_PTR *lpCompletionKey, _Out_ ULONG_PTR *lpOverlapped, DWORD dwMilliseconds)')(
+    port, message, key, pid, milliseconds) as number) !== 0;

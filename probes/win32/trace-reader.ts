@@ -26,8 +26,14 @@ import { POINTER_SIZE, type Handle } from './types.js';
 
 /** Offsets in the PEB and RTL_USER_PROCESS_PARAMETERS (winternl.h / phnt), [x64, x86]. */
 const OFFSETS = POINTER_SIZE === 8
-  ? { parameters: 0x20, stdin: 0x20, stdout: 0x28, stderr: 0x30, commandLine: 0x70, runtimeData: 0xe0 }
-  : { parameters: 0x10, stdin: 0x18, stdout: 0x1c, stderr: 0x20, commandLine: 0x40, runtimeData: 0x88 };
+  ? { parameters: 0x20, flags: 0x8, stdin: 0x20, stdout: 0x28, stderr: 0x30, commandLine: 0x70, runtimeData: 0xe0 }
+  : { parameters: 0x10, flags: 0x8, stdin: 0x18, stdout: 0x1c, stderr: 0x20, commandLine: 0x40, runtimeData: 0x88 };
+
+/** RTL_USER_PROCESS_PARAMETERS.Flags: its strings' Buffer fields are pointers, not offsets. */
+const PARAMETERS_NORMALIZED = 0x1;
+
+const PARAMETER_RETRIES = 50;
+const PARAMETER_RETRY_MS = 10;
 
 /** The largest lpReserved2 block read: libuv's holds 3 to a few dozen descriptors. */
 const MAX_RUNTIME_DATA = 64 * 1024;
@@ -144,10 +150,16 @@ export class WindowsTraceReader implements ProcessReader {
     if (known) return known;
     const handle = this.processes.get(pid);
     if (handle === undefined) return undefined;
-    const facts = readStartupFacts(handle);
+    let facts = readStartupFacts(handle);
+    // A process announced by a job (sampling) may not have set up its parameters yet (wine's
+    // loader writes them as it starts): wait for them a little, on this tracer thread.
+    for (let i = 0; !facts && i < PARAMETER_RETRIES && alive(handle); i++) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, PARAMETER_RETRY_MS);
+      facts = readStartupFacts(handle);
+    }
     if (!facts) {
       this.troubles.push(`pid ${pid}: its process parameters could not be read (command line and standard handles unknown)`);
-      return undefined;
+      facts = { commandLine: '', stdio: [], runtime: [] };
     }
     this.startup.set(pid, facts);
     return facts;
@@ -166,12 +178,16 @@ function readPointer(process: Handle, address: bigint): bigint | undefined {
   return POINTER_SIZE === 8 ? into.readBigUInt64LE(0) : BigInt(into.readUInt32LE(0));
 }
 
-/** A UNICODE_STRING's bytes at `address` of `process`. */
-function readUnicodeString(process: Handle, address: bigint, limit: number): Buffer | undefined {
+/**
+ * A UNICODE_STRING's bytes at `address` of `process`. In parameters not yet normalized (a process
+ * that has not finished starting) its Buffer is an offset from `base`, the parameters' address.
+ */
+function readUnicodeString(process: Handle, address: bigint, limit: number, base = 0n): Buffer | undefined {
   const header = Buffer.alloc(2 * POINTER_SIZE);
   if (!readProcessMemory(process, address, header)) return undefined;
   const length = Math.min(header.readUInt16LE(0), limit);
-  const buffer = POINTER_SIZE === 8 ? header.readBigUInt64LE(8) : BigInt(header.readUInt32LE(4));
+  const offset = POINTER_SIZE === 8 ? header.readBigUInt64LE(8) : BigInt(header.readUInt32LE(4));
+  const buffer = offset === 0n ? 0n : offset + base;
   if (length === 0 || buffer === 0n) return Buffer.alloc(0);
   const into = Buffer.alloc(length);
   return readProcessMemory(process, buffer, into) ? into : undefined;
@@ -187,9 +203,12 @@ function readStartupFacts(process: Handle): StartupFacts | undefined {
     const value = readPointer(process, parameters + BigInt(offset));
     if (value !== undefined) stdio.push(Number(value));
   }
-  const commandLine = readUnicodeString(process, parameters + BigInt(OFFSETS.commandLine), 65534);
+  const flags = Buffer.alloc(4);
+  if (!readProcessMemory(process, parameters + BigInt(OFFSETS.flags), flags)) return undefined;
+  const base = (flags.readUInt32LE(0) & PARAMETERS_NORMALIZED) !== 0 ? 0n : parameters;
+  const commandLine = readUnicodeString(process, parameters + BigInt(OFFSETS.commandLine), 65534, base);
   if (commandLine === undefined) return undefined;
-  const runtime = runtimeHandles(readUnicodeString(process, parameters + BigInt(OFFSETS.runtimeData), MAX_RUNTIME_DATA));
+  const runtime = runtimeHandles(readUnicodeString(process, parameters + BigInt(OFFSETS.runtimeData), MAX_RUNTIME_DATA, base));
   return { commandLine: commandLine.toString('utf16le'), stdio, runtime };
 }
 

@@ -9,6 +9,7 @@ import { TraceRecorder } from '../../src/trace/trace-recorder.js';
 import type { TraceResult } from '../../src/trace/trace-result.js';
 import type { TraceRequest } from '../../src/probe-contract.js';
 import { runDebugLoop, startProcess } from './debug-loop.js';
+import { runJobLoop } from './job-loop.js';
 import { WindowsTraceReader } from './trace-reader.js';
 import type { TracerMessage } from '../linux/tracer-worker.js';
 
@@ -24,12 +25,10 @@ function withoutDebugHeap(env: readonly Uint8Array[]): Uint8Array[] {
 }
 
 function run(request: WindowsWorkerRequest): TraceResult {
-  if (request.method === 'sampling') {
-    throw new FdscanError('ETRACE_METHOD', 'sampling is not available on Windows: the debug API traces every process exactly');
-  }
   const reader = new WindowsTraceReader();
   const recorder = new TraceRecorder(request.argv, process.pid, reader, { fullStdio: request.fullStdio, inheritance: 'handles' });
   const stop = new Int32Array(request.stop);
+  if (request.method === 'sampling') return runSampled(request, reader, recorder, stop);
   const root = startProcess({ argv: request.exec.argv, env: withoutDebugHeap(request.exec.env), debug: true });
   recorder.addRoot(root.pid);
   const code = runDebugLoop(root, {
@@ -55,6 +54,46 @@ function run(request: WindowsWorkerRequest): TraceResult {
     terminateRequested: () => Atomics.load(stop, 0) !== 0,
   });
   return recorder.result('debug-api', code, undefined);
+}
+
+/**
+ * `--sample` (method `sampling`): a job object instead of the debugger. The root is read while it
+ * is suspended; every later process only once it runs (job-loop.ts).
+ */
+function runSampled(request: WindowsWorkerRequest, reader: WindowsTraceReader, recorder: TraceRecorder, stop: Int32Array): TraceResult {
+  recorder.warnings.push('sampled with a job object as asked: each process after the root is read once it has started running, not at its creation; what it closed or received meanwhile can be missed');
+  const root = startProcess({ argv: request.exec.argv, env: request.exec.env, debug: false, suspended: true });
+  recorder.addRoot(root.pid);
+  reader.track(root.pid, root.process);
+  const code = runJobLoop(root, {
+    rootHeld() {
+      readAt(reader, recorder, process.pid, root.pid, false);
+    },
+    created(pid, creator, handle) {
+      if (handle !== undefined) reader.track(pid, handle);
+      readAt(reader, recorder, creator, pid, true);
+    },
+    exited(pid, code) {
+      recorder.exited(pid, code, undefined);
+      reader.forget(pid);
+    },
+    terminateRequested: () => Atomics.load(stop, 0) !== 0,
+  });
+  return recorder.result('sampling', code, undefined);
+}
+
+/** One snapshot of `creator` and `pid`, then the recorder's reading of the new process. */
+function readAt(reader: WindowsTraceReader, recorder: TraceRecorder, creator: number, pid: number, sampled: boolean): void {
+  try {
+    reader.hold([pid, creator]);
+  } catch (error) {
+    if (!(error instanceof FdscanError)) throw error;
+  }
+  try {
+    recorder.spawned(creator, pid, { sampled });
+  } finally {
+    reader.release();
+  }
 }
 
 function post(message: TracerMessage): void {

@@ -41,6 +41,7 @@ export const DOCUMENTED_SIZES: Record<string, { 8: number; 4: number }> = {
   STARTUPINFOEXW: { 8: 112, 4: 72 },
   PROCESS_INFORMATION: { 8: 24, 4: 16 },
   PROCESS_BASIC_INFORMATION: { 8: 48, 4: 24 },
+  JOBOBJECT_ASSOCIATE_COMPLETION_PORT: { 8: 16, 4: 8 },
 };
 
 let declared: Record<string, Koffi.TypeObject> | undefined;
@@ -251,6 +252,7 @@ export function winTypes(): Record<string, Koffi.TypeObject> {
       InheritedFromUniqueProcessId: 'ULONG_PTR',
     }),
   });
+  declared.JOBOBJECT_ASSOCIATE_COMPLETION_PORT = k.struct('JOBOBJECT_ASSOCIATE_COMPLETION_PORT', { CompletionKey: 'PVOID', CompletionPort: 'HANDLE' });
   assertDocumentedSizes(k, declared);
   return declared;
 }

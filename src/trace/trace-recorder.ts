@@ -135,7 +135,7 @@ export class TraceRecorder {
    * is not inheritable in it was made by its own start-up (wine's loader opens a few), never received.
    * The root (already added) is recorded by calling this with the tracer's pid.
    */
-  spawned(parentPid: number, childPid: number): TracedProcess | undefined {
+  spawned(parentPid: number, childPid: number, options: { sampled?: boolean } = {}): TracedProcess | undefined {
     let child = this.live.get(childPid);
     const parent = this.live.get(parentPid);
     if (!child && !parent) {
@@ -160,7 +160,10 @@ export class TraceRecorder {
       child = { record, table: inheritAtFork(parent.table.filter((d) => d.inheritable === true), { process: parent.record.id, pid: parentPid }), image: parent.image };
       this.live.set(childPid, child);
     }
-    this.exec(childPid, { creation: child.record.parent === undefined ? { process: undefined, pid: this.tracerPid } : { process: child.record.parent, pid: child.record.ppid } });
+    this.exec(childPid, {
+      creation: child.record.parent === undefined ? { process: undefined, pid: this.tracerPid } : { process: child.record.parent, pid: child.record.ppid },
+      ...(options.sampled ? { sampled: true } : {}),
+    });
     return child.record;
   }
 

@@ -37,6 +37,7 @@ const HEADER_SIZES: Record<string, Both> = {
   STARTUPINFOEXW: [112, 72], // winbase.h
   PROCESS_INFORMATION: [24, 16], // processthreadsapi.h
   PROCESS_BASIC_INFORMATION: [48, 24], // winternl.h
+  JOBOBJECT_ASSOCIATE_COMPLETION_PORT: [16, 8], // winnt.h
 };
 
 /** offsetof() of the members fdscan reads (and their neighbours), [struct, member, x64, x86]. */

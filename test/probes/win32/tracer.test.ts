@@ -115,6 +115,20 @@ win('debug API: a child that exits at once is still read at its creation (held u
   }
 });
 
+win('job object (--sample, method sampling): the child is read once it runs, and still holds the event', (t) => {
+  const result = runCli(['inherit-diff', '--sample', '--json', '--', process.execPath, tree, 'inheritable', '1']);
+  t.is(result.code, 0, result.stderr);
+  const [parent, child] = generations(result.stdout);
+  const document = JSON.parse(result.stderr.trim().split(/\r?\n/).pop()!) as {
+    method: string; warnings: string[]; processes: Array<{ pid: number; sampled?: boolean; inherited: Array<{ fd: number; type: string; via: string }> }>;
+  };
+  t.is(document.method, 'sampling');
+  t.true(document.warnings.some((w) => w.includes('job object')));
+  const received = document.processes.find((p) => p.pid === child!.pid)?.inherited.find((d) => d.fd === parent!.event);
+  t.like(received, { type: 'Event', via: 'parent' });
+  t.true(document.processes.find((p) => p.pid === child!.pid)?.sampled, 'read after it started, and said so');
+});
+
 win('run --close-fds: the child receives only its standard handles and --keep ones (PROC_THREAD_ATTRIBUTE_HANDLE_LIST)', (t) => {
   const event = kernel32.createEventW(kernel32.securityAttributes(true), true, false, null)!;
   const dir = mkdtempSync(join(tmpdir(), 'fdscan-closefds-'));

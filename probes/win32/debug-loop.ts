@@ -145,9 +145,9 @@ export function runDebugLoop(root: Started, hooks: DebugHooks): number {
   const event = Buffer.alloc(k.sizeof(types.DEBUG_EVENT!));
   const union = k.offsetof(types.DEBUG_EVENT!, 'u');
   const firstChance = union + k.sizeof(types.EXCEPTION_RECORD!);
-  /** Live processes and their handles (from CREATE_PROCESS), and which have had their loader breakpoint. */
+  /** Live processes and their handles (from CREATE_PROCESS), and which loader breakpoints (`pid:code`) were seen. */
   const live = new Map<number, Handle>();
-  const breakpointSeen = new Set<number>();
+  const breakpointSeen = new Set<string>();
   let rootCode: number | undefined;
   let terminating = false;
   for (;;) {
@@ -170,7 +170,10 @@ export function runDebugLoop(root: Started, hooks: DebugHooks): number {
     } else if (code === EXCEPTION_DEBUG_EVENT) {
       const exceptionCode = event.readUInt32LE(union);
       const initial = (exceptionCode === EXCEPTION_BREAKPOINT || exceptionCode === STATUS_WX86_BREAKPOINT) && event.readUInt32LE(firstChance) !== 0;
-      if (initial && !breakpointSeen.has(pid)) breakpointSeen.add(pid);
+      // One loader breakpoint of each kind per process: a 32-bit process on 64-bit Windows raises
+      // the native one, then STATUS_WX86_BREAKPOINT from its 32-bit loader. Any other is the program's.
+      const key = `${pid}:${exceptionCode}`;
+      if (initial && !breakpointSeen.has(key)) breakpointSeen.add(key);
       else status = DBG_EXCEPTION_NOT_HANDLED;
     } else if (code === LOAD_DLL_DEBUG_EVENT) {
       const info = k.decode(event, union, types.LOAD_DLL_DEBUG_INFO!) as { hFile: Handle | null };
@@ -178,7 +181,8 @@ export function runDebugLoop(root: Started, hooks: DebugHooks): number {
     } else if (code === EXIT_PROCESS_DEBUG_EVENT) {
       const exitCode = event.readUInt32LE(union);
       live.delete(pid);
-      breakpointSeen.delete(pid);
+      breakpointSeen.delete(`${pid}:${EXCEPTION_BREAKPOINT}`);
+      breakpointSeen.delete(`${pid}:${STATUS_WX86_BREAKPOINT}`);
       if (pid === root.pid) rootCode = exitCode;
       hooks.exited(pid, exitCode);
     }

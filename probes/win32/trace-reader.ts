@@ -52,6 +52,8 @@ export class WindowsTraceReader implements ProcessReader {
   private readonly typeNames = new Map<number, string>();
   private readonly startup = new Map<number, StartupFacts>();
   private snapshot: Map<number, HandleEntry[]> | undefined;
+  /** `pid:handle` -> object address, from the held snapshot (empty where class 64 hides them). */
+  private readonly objects = new Map<string, bigint>();
   private readonly troubles: string[] = [];
 
   /** `pid`'s process handle from its creation event (the system closes it after its exit event). */
@@ -67,10 +69,12 @@ export class WindowsTraceReader implements ProcessReader {
   /** Read the handles of `pids` at one instant; table() answers from it until release(). */
   hold(pids: number[]): void {
     this.snapshot = readSystemHandles(pids);
+    for (const [pid, entries] of this.snapshot) for (const e of entries) if (e.object) this.objects.set(`${pid}:${e.handle}`, e.object);
   }
 
   release(): void {
     this.snapshot = undefined;
+    this.objects.clear();
   }
 
   table(pid: number): TableRead {
@@ -107,8 +111,16 @@ export class WindowsTraceReader implements ProcessReader {
     return path || '(unreadable: QueryFullProcessImageNameW failed)';
   }
 
-  /** NtCompareObjects on copies of both handles: one object, or not; undefined when either is gone. (Bound: the recorder passes it on alone.) */
+  /**
+   * One object, or not: the snapshot's object addresses when it has them, else NtCompareObjects on
+   * copies of both handles; undefined when either is gone. (Bound: the recorder passes it on alone.)
+   */
   readonly sameOpenFile = (pidA: number, fdA: number, pidB: number, fdB: number): boolean | undefined => {
+    // Class 64's object addresses, where the system gives them (not wine, nor Windows 11 24H2
+    // without admin), name the objects of one snapshot: equal addresses, one object.
+    const objectA = this.objects.get(`${pidA}:${fdA}`);
+    const objectB = this.objects.get(`${pidB}:${fdB}`);
+    if (objectA && objectB) return objectA === objectB;
     const a = this.copy(pidA, fdA);
     if (a === undefined) return undefined;
     const b = this.copy(pidB, fdB);

@@ -9,7 +9,10 @@
 #
 # Wine facts this relies on: node.exe refuses to start unless the prefix reports Windows 10;
 # node.exe's stdout must be a file, not a pipe from Linux; wine 8 lacks ProcessHandleInformation
-# (class 51), so the SystemExtendedHandleInformation (class 64) fallback is what runs here.
+# (class 51), so the SystemExtendedHandleInformation (class 64) fallback is what runs here; its
+# entries carry no object addresses under wine, so the tracer's identity check is NtCompareObjects.
+# The debug API (DEBUG_PROCESS, WaitForDebugEvent) works under wine 8: test/probes/win32/tracer.test.ts
+# runs gate, inherit-diff and run --close-fds on real node.exe trees, lifecycle.test.ts the lifecycle.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

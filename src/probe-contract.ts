@@ -15,7 +15,8 @@
  * Required: listDescriptors, listDescriptorsOfMany, countDescriptors, processInfo, listPids.
  * Optional (declare `false` in `capabilities` and leave the member out): sameOpenFile,
  * markAllNonInheritable, restoreReceived, blockingStdio, tracer, descriptorLimits (`limits`), startedWith,
- * tallyDescriptors (`tally`; src/ falls back to listDescriptors), userName and userId (`userNames`).
+ * tallyDescriptors (`tally`; src/ falls back to listDescriptors), userName and userId (`userNames`),
+ * startPassingOnly (`passingOnly`).
  *
  * Rules every probe keeps:
  * - Unknown is not false: a field a platform cannot provide is left out of each row and declared
@@ -173,6 +174,8 @@ export interface ProbeCapabilities {
   userNames: boolean;
   /** `jobControl` is present, and the tracer runs a command as a job of its own when asked (TraceRequest.terminal). */
   jobControl: boolean;
+  /** `startPassingOnly` is present: a child can be started with a list of what it receives (Windows' handle list). */
+  passingOnly: boolean;
 }
 
 export interface ListOptions {
@@ -311,6 +314,15 @@ export interface JobControl {
   poll(pid: number): ChildState | undefined;
 }
 
+/** A command started by Probe.startPassingOnly. */
+export interface StartedCommand {
+  pid: number;
+  /** Its exit code once it has exited, else undefined (never blocks). */
+  poll(): number | undefined;
+  /** End it (TerminateProcess) with exit code `code`. */
+  terminate(code: number): void;
+}
+
 /** The shape every probes/<platform>/index.ts exports as its default. */
 export interface Probe {
   name: string;
@@ -350,6 +362,11 @@ export interface Probe {
    */
   blockingStdio?(): () => void;
   tracer?: ExecTracer;
+  /**
+   * Start `argv` passing it only its standard handles and `keep` (Windows: PROC_THREAD_ATTRIBUTE_HANDLE_LIST),
+   * where the platform can name what a child receives; elsewhere markAllNonInheritable does it.
+   */
+  startPassingOnly?(argv: readonly Uint8Array[], env: readonly Uint8Array[], keep: readonly number[]): StartedCommand;
   jobControl?: JobControl;
   /** Soft and hard RLIMIT_NOFILE of `pid`; undefined where the platform cannot tell for that pid. */
   descriptorLimits?(pid: number): DescriptorLimits | undefined;

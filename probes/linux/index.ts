@@ -56,6 +56,7 @@ const linuxProbe: Probe = {
     tally: true,
     userNames: true,
     jobControl: true,
+    passingOnly: false,
   },
   descriptorTypes: LINUX_TYPES,
   listDescriptors(pid: number, options?: ListOptions): ProcessAudit {

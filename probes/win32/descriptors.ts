@@ -13,7 +13,7 @@ import { readHandleTable, OBJ_INHERIT, type HandleEntry, type HandleTable } from
 import {
   DUPLICATE_SAME_ACCESS, ERROR_ACCESS_DENIED, ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, HANDLE_FLAG_INHERIT,
   PROCESS_DUP_HANDLE, PROCESS_QUERY_INFORMATION, PROCESS_QUERY_LIMITED_INFORMATION, closeHandle, duplicateHandle,
-  getCurrentProcess, getHandleInformation, getProcessId, getThreadId, lastError, openProcess,
+  FILE_TYPE_CHAR, FILE_TYPE_DISK, FILE_TYPE_PIPE, getCurrentProcess, getFileType, getHandleInformation, getProcessId, getThreadId, lastError, openProcess,
 } from './kernel32.js';
 import { ObjectNameInformation, ObjectTypeInformation, ntQueryObject, unicodeStringAt } from './ntdll.js';
 import { describeFileHandles } from './file-names.js';
@@ -21,7 +21,7 @@ import { processEntries } from './process-info.js';
 import type { Handle } from './types.js';
 
 /** An open handle to the audited process, or the pseudo-handle of this one. */
-interface Target {
+export interface Target {
   pid: number;
   self: boolean;
   process: Handle;
@@ -85,8 +85,11 @@ export function auditWin32Process(pid: number): ProcessAudit {
   return audit;
 }
 
-/** One handle's row (File rows are finished by describeFiles); undefined when it closed meanwhile. */
-function readHandle(target: Target, item: HandleEntry, typeNames: Map<number, string>): Descriptor | undefined {
+/**
+ * One handle's row (File rows are finished by describeFiles, or typed by GetFileType alone with
+ * `fileType`: it never waits on the file's lock); undefined when it closed meanwhile.
+ */
+export function readHandle(target: Target, item: HandleEntry, typeNames: Map<number, string>, options: { fileType?: boolean } = {}): Descriptor | undefined {
   const row: Descriptor = { fd: item.handle, type: typeNames.get(item.objectTypeIndex) ?? 'UNKNOWN', target: '' };
   row.inheritable = (item.attributes & OBJ_INHERIT) !== 0;
   const value = BigInt(item.handle);
@@ -116,6 +119,7 @@ function readHandle(target: Target, item: HandleEntry, typeNames: Map<number, st
     if (row.type === 'File') {
       const access = fileAccess(item.grantedAccess);
       if (access) row.access = access;
+      if (options.fileType) row.type = FILE_TYPES[getFileType(handle)] ?? 'File';
     } else {
       row.target = objectTarget(row.type, handle);
     }
@@ -138,6 +142,9 @@ function objectTarget(type: string, handle: Handle): string {
   if (type === 'Thread') return `tid ${getThreadId(handle)}`;
   return queryText(handle, ObjectNameInformation);
 }
+
+/** GetFileType's answer as lsof's class: a disk file (or directory), a pipe or socket, a character device. */
+const FILE_TYPES: Record<number, string> = { [FILE_TYPE_DISK]: 'REG', [FILE_TYPE_PIPE]: 'FIFO', [FILE_TYPE_CHAR]: 'CHR' };
 
 const FILE_READ_DATA = 0x1, FILE_WRITE_DATA = 0x2, FILE_APPEND_DATA = 0x4;
 

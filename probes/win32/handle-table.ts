@@ -21,6 +21,8 @@ export interface HandleEntry {
   grantedAccess: number;
   objectTypeIndex: number;
   attributes: number;
+  /** The kernel object's address (class 64 only; 0 where the system hides it): one object, one address. */
+  object?: bigint;
 }
 
 export type EnumerationMethod = 'process-handle-information' | 'system-extended-handle-information';
@@ -85,6 +87,14 @@ function readProcessHandleInformation(process: Handle): HandleEntry[] | undefine
 
 /** Class 64: every handle of the machine, kept for `pid` only. */
 function readSystemHandleTable(pid: number): HandleEntry[] {
+  return readSystemHandles([pid]).get(pid) ?? [];
+}
+
+/**
+ * Class 64 once, for several processes: one snapshot of the machine, so the tables of a creator
+ * and its new child are read at one instant, each entry with its object's address.
+ */
+export function readSystemHandles(pids: readonly number[]): Map<number, HandleEntry[]> {
   const { status, buffer } = growingQuery(1 << 20, (into, needed) => ntQuerySystemInformation(SystemExtendedHandleInformation, into, needed));
   if (status !== 0) throw new HandleTableError('NtQuerySystemInformation(SystemExtendedHandleInformation)', status);
   const k = koffi();
@@ -93,13 +103,18 @@ function readSystemHandleTable(pid: number): HandleEntry[] {
   const count = Number(k.decode(buffer, 0, 'ULONG_PTR'));
   const stride = k.sizeof(entryType);
   const pidOffset = k.offsetof(entryType, 'UniqueProcessId');
-  const entries: HandleEntry[] = [];
+  const tables = new Map<number, HandleEntry[]>(pids.map((pid) => [pid, []]));
   for (let i = 0; i < count; i++) {
     const at = 2 * pointer + i * stride;
     // Compare the pid before decoding the whole entry: the table holds every process's handles.
-    if (Number(k.decode(buffer, at + pidOffset, 'ULONG_PTR')) !== pid) continue;
-    const e = k.decode(buffer, at, entryType) as Record<string, number>;
-    entries.push({ handle: Number(e.HandleValue), grantedAccess: e.GrantedAccess!, objectTypeIndex: e.ObjectTypeIndex!, attributes: e.HandleAttributes! });
+    const entries = tables.get(Number(k.decode(buffer, at + pidOffset, 'ULONG_PTR')));
+    if (!entries) continue;
+    const e = k.decode(buffer, at, entryType) as Record<string, number> & { Object: unknown };
+    entries.push({
+      handle: Number(e.HandleValue), grantedAccess: e.GrantedAccess!, objectTypeIndex: e.ObjectTypeIndex!, attributes: e.HandleAttributes!,
+      object: e.Object === null ? 0n : k.address(e.Object),
+    });
   }
-  return entries.sort((a, b) => a.handle - b.handle);
+  for (const entries of tables.values()) entries.sort((a, b) => a.handle - b.handle);
+  return tables;
 }

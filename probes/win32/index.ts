@@ -11,6 +11,8 @@
  * Privileges: PROCESS_DUP_HANDLE on the target: processes of the same user at the same or lower
  * integrity level; other users' processes need an elevated administrator; protected processes
  * refuse even that (AccessDenied).
+ * Tracer (tracer.ts, debug-loop.ts): CreateProcessW(DEBUG_PROCESS), WaitForDebugEvent,
+ * ContinueDebugEvent; each new process's table read at its CREATE_PROCESS_DEBUG_EVENT.
  * Races: a handle closed between the table and DuplicateHandle is skipped; a process that exits
  * mid-scan makes the audit `incomplete`; a name query that hangs becomes a row with an error.
  */
@@ -20,6 +22,8 @@ import { readHandleTable } from './handle-table.js';
 import { getProcessHandleCount, lastError } from './kernel32.js';
 import { listWin32Pids, win32ProcessInfo } from './process-info.js';
 import { markAllNonInheritable } from './inheritance.js';
+import { win32Tracer } from './tracer.js';
+import { startPassingOnly } from './start-passing-only.js';
 import { AccessDenied } from '../../src/errors.js';
 
 /**
@@ -53,13 +57,14 @@ const win32Probe: Probe = {
     allProcesses: true,
     sameOpenFile: false,
     remedy: true,
-    tracer: false,
+    tracer: true,
     // Windows has no descriptor limit to read: a process's handle table is bounded by the kernel
     // (2^24 handles), not by a per-process setting; _getmaxstdio is the C runtime's stream limit.
     limits: false,
     tally: false,
     userNames: false,
     jobControl: false,
+    passingOnly: true,
   },
   descriptorTypes: WIN32_OBJECT_TYPES,
   listDescriptors(pid: number): ProcessAudit {
@@ -82,6 +87,8 @@ const win32Probe: Probe = {
   processInfo: win32ProcessInfo,
   listPids: listWin32Pids,
   markAllNonInheritable,
+  tracer: win32Tracer,
+  startPassingOnly,
 };
 
 export default win32Probe;

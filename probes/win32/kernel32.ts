@@ -72,3 +72,96 @@ export const createPipe = (read: [Handle | null], write: [Handle | null], attrib
 export function securityAttributes(inheritable: boolean): Record<string, unknown> {
   return { nLength: koffi().sizeof(winTypes().SECURITY_ATTRIBUTES!), lpSecurityDescriptor: null, bInheritHandle: inheritable ? 1 : 0 };
 }
+
+// The debug API and process creation: the exec tracer (debug-loop.ts) and `run --close-fds`.
+export const DEBUG_PROCESS = 0x1;
+export const CREATE_SUSPENDED = 0x4;
+export const CREATE_UNICODE_ENVIRONMENT = 0x400;
+export const EXTENDED_STARTUPINFO_PRESENT = 0x80000;
+export const STARTF_USESTDHANDLES = 0x100;
+export const INFINITE = 0xffffffff;
+export const WAIT_OBJECT_0 = 0;
+export const DBG_CONTINUE = 0x00010002;
+export const DBG_EXCEPTION_NOT_HANDLED = 0x80010001;
+export const PROC_THREAD_ATTRIBUTE_HANDLE_LIST = 0x20002;
+export const STD_INPUT_HANDLE = -10, STD_OUTPUT_HANDLE = -11, STD_ERROR_HANDLE = -12;
+export const ERROR_SEM_TIMEOUT = 121;
+export const ERROR_NOT_SUPPORTED = 50;
+export const ERROR_ELEVATION_REQUIRED = 740;
+export const ERROR_FILE_NOT_FOUND = 2;
+export const ERROR_PATH_NOT_FOUND = 3;
+
+/**
+ * CreateProcessW. `commandLine` must be writable (a Buffer of UTF-16LE ending in NUL), `environment`
+ * a UTF-16 block (with CREATE_UNICODE_ENVIRONMENT) or null; `startupInfo` a STARTUPINFOEXW whose
+ * StartupInfo.cb says which of the two structs it is.
+ */
+export const createProcessW = (commandLine: Buffer, inherit: boolean, flags: number, environment: Buffer | null, startupInfo: Record<string, unknown>, info: Record<string, unknown>): boolean =>
+  (fn('BOOL __stdcall CreateProcessW(const char16_t *lpApplicationName, _Inout_ void *lpCommandLine, SECURITY_ATTRIBUTES *lpProcessAttributes, SECURITY_ATTRIBUTES *lpThreadAttributes, BOOL bInheritHandles, DWORD dwCreationFlags, void *lpEnvironment, const char16_t *lpCurrentDirectory, STARTUPINFOEXW *lpStartupInfo, _Out_ PROCESS_INFORMATION *lpProcessInformation)')(
+    null, commandLine, null, null, inherit ? 1 : 0, flags, environment, null, startupInfo, info) as number) !== 0;
+
+/** WaitForDebugEvent into a DEBUG_EVENT-sized buffer; false on timeout (ERROR_SEM_TIMEOUT) or failure. */
+export const waitForDebugEvent = (into: Buffer, milliseconds: number): boolean =>
+  (fn('BOOL __stdcall WaitForDebugEvent(_Out_ void *lpDebugEvent, DWORD dwMilliseconds)')(into, milliseconds) as number) !== 0;
+export const continueDebugEvent = (pid: number, tid: number, status: number): boolean =>
+  (fn('BOOL __stdcall ContinueDebugEvent(DWORD dwProcessId, DWORD dwThreadId, DWORD dwContinueStatus)')(pid, tid, status) as number) !== 0;
+export const debugSetProcessKillOnExit = (kill: boolean): boolean =>
+  (fn('BOOL __stdcall DebugSetProcessKillOnExit(BOOL KillOnExit)')(kill ? 1 : 0) as number) !== 0;
+export const checkRemoteDebuggerPresent = (process: Handle, present: [number]): boolean =>
+  (fn('BOOL __stdcall CheckRemoteDebuggerPresent(HANDLE hProcess, _Out_ BOOL *pbDebuggerPresent)')(process, present) as number) !== 0;
+export const terminateProcess = (process: Handle, code: number): boolean =>
+  (fn('BOOL __stdcall TerminateProcess(HANDLE hProcess, DWORD uExitCode)')(process, code) as number) !== 0;
+export const getExitCodeProcess = (process: Handle, code: [number]): boolean =>
+  (fn('BOOL __stdcall GetExitCodeProcess(HANDLE hProcess, _Out_ DWORD *lpExitCode)')(process, code) as number) !== 0;
+export const waitForSingleObject = (handle: Handle, milliseconds: number): number =>
+  fn('DWORD __stdcall WaitForSingleObject(HANDLE hHandle, DWORD dwMilliseconds)')(handle, milliseconds) as number;
+export const getStdHandle = (which: number): Handle | null => fn('HANDLE __stdcall GetStdHandle(DWORD nStdHandle)')(which >>> 0) as Handle | null;
+
+/** InitializeProcThreadAttributeList: with `list` null it only reports the size needed in `size[0]`. */
+export const initializeProcThreadAttributeList = (list: unknown, count: number, size: [number]): boolean =>
+  (fn('BOOL __stdcall InitializeProcThreadAttributeList(void *lpAttributeList, DWORD dwAttributeCount, DWORD dwFlags, _Inout_ SIZE_T *lpSize)')(list, count, 0, size) as number) !== 0;
+/** UpdateProcThreadAttribute; `value` (a Buffer) must stay alive until CreateProcessW returns. */
+export const updateProcThreadAttribute = (list: unknown, attribute: number, value: Buffer): boolean =>
+  (fn('BOOL __stdcall UpdateProcThreadAttribute(void *lpAttributeList, DWORD dwFlags, ULONG_PTR Attribute, void *lpValue, SIZE_T cbSize, void *lpPreviousValue, void *lpReturnSize)')(
+    list, 0, attribute, value, value.length, null, null) as number) !== 0;
+export const deleteProcThreadAttributeList = (list: unknown): void => {
+  fn('void __stdcall DeleteProcThreadAttributeList(void *lpAttributeList)')(list);
+};
+
+export const STILL_ACTIVE = 259;
+/** ReadProcessMemory of `into.length` bytes at `address` (a number or BigInt address in `process`). */
+export const readProcessMemory = (process: Handle, address: bigint, into: Buffer): boolean =>
+  (fn('BOOL __stdcall ReadProcessMemory(HANDLE hProcess, uintptr_t lpBaseAddress, _Out_ void *lpBuffer, SIZE_T nSize, _Out_ SIZE_T *lpNumberOfBytesRead)')(
+    process, address, into, into.length, [0]) as number) !== 0;
+/** QueryFullProcessImageNameW (Win32 path form); '' when it fails. */
+export function queryFullProcessImageName(process: Handle): string {
+  const into = Buffer.alloc(2 * 32768);
+  const size: [number] = [32768];
+  const ok = (fn('BOOL __stdcall QueryFullProcessImageNameW(HANDLE hProcess, DWORD dwFlags, _Out_ void *lpExeName, _Inout_ DWORD *lpdwSize)')(process, 0, into, size) as number) !== 0;
+  return ok ? into.toString('utf16le', 0, size[0] * 2) : '';
+}
+
+// Job objects with a completion port: the sampled tracer (job-loop.ts).
+export const JobObjectAssociateCompletionPortInformation = 7;
+export const JOB_OBJECT_MSG_ACTIVE_PROCESS_ZERO = 4;
+export const JOB_OBJECT_MSG_NEW_PROCESS = 6;
+export const JOB_OBJECT_MSG_EXIT_PROCESS = 7;
+export const JOB_OBJECT_MSG_ABNORMAL_EXIT_PROCESS = 8;
+export const PROCESS_VM_READ = 0x10;
+export const SYNCHRONIZE = 0x100000;
+export const createJobObjectW = (): Handle | null =>
+  fn('HANDLE __stdcall CreateJobObjectW(SECURITY_ATTRIBUTES *lpJobAttributes, const char16_t *lpName)')(null, null) as Handle | null;
+export const createIoCompletionPort = (): Handle | null =>
+  fn('HANDLE __stdcall CreateIoCompletionPort(HANDLE FileHandle, HANDLE ExistingCompletionPort, ULONG_PTR CompletionKey, DWORD NumberOfConcurrentThreads)')(
+    INVALID_HANDLE_VALUE, null, 0, 1) as Handle | null;
+/** Associate `port` with `job`: JOBOBJECT_ASSOCIATE_COMPLETION_PORT { PVOID CompletionKey; HANDLE CompletionPort }. */
+export const associateCompletionPort = (job: Handle, port: Handle): boolean =>
+  (fn('BOOL __stdcall SetInformationJobObject(HANDLE hJob, int JobObjectInformationClass, JOBOBJECT_ASSOCIATE_COMPLETION_PORT *lpJobObjectInformation, DWORD cbJobObjectInformationLength)')(
+    job, JobObjectAssociateCompletionPortInformation, { CompletionKey: null, CompletionPort: port }, koffi().sizeof(winTypes().JOBOBJECT_ASSOCIATE_COMPLETION_PORT!)) as number) !== 0;
+export const assignProcessToJobObject = (job: Handle, process: Handle): boolean =>
+  (fn('BOOL __stdcall AssignProcessToJobObject(HANDLE hJob, HANDLE hProcess)')(job, process) as number) !== 0;
+export const resumeThread = (thread: Handle): number => fn('DWORD __stdcall ResumeThread(HANDLE hThread)')(thread) as number;
+/** GetQueuedCompletionStatus: for a job's port, `message[0]` is the JOB_OBJECT_MSG_ and `pid[0]` the process (lpOverlapped). */
+export const getQueuedCompletionStatus = (port: Handle, message: [number], key: [number | bigint], pid: [number | bigint], milliseconds: number): boolean =>
+  (fn('BOOL __stdcall GetQueuedCompletionStatus(HANDLE CompletionPort, _Out_ DWORD *lpNumberOfBytesTransferred, _Out_ ULONG_PTR *lpCompletionKey, _Out_ ULONG_PTR *lpOverlapped, DWORD dwMilliseconds)')(
+    port, message, key, pid, milliseconds) as number) !== 0;

@@ -59,3 +59,29 @@ export function unicodeStringAt(buffer: Buffer): string {
   // The string's characters live inside `buffer` itself, which is alive for this call.
   return k.decode(value.Buffer, 'char16_t', value.Length / 2) as string;
 }
+
+export const ProcessBasicInformation = 0;
+
+/** The pid of the process that created `process` (InheritedFromUniqueProcessId); undefined when it cannot be read. */
+export function creatorOf(process: Handle): number | undefined {
+  const k = koffi();
+  const type = winTypes().PROCESS_BASIC_INFORMATION!;
+  const buffer = Buffer.alloc(k.sizeof(type));
+  if (ntQueryInformationProcess(process, ProcessBasicInformation, buffer, [0]) !== 0) return undefined;
+  return Number((k.decode(buffer, type) as { InheritedFromUniqueProcessId: number | bigint }).InheritedFromUniqueProcessId);
+}
+
+export const STATUS_NOT_SAME_OBJECT = 0xc00001ac;
+/** NtCompareObjects (Windows 10+, wine): STATUS_SUCCESS when two handles name one object. */
+export const ntCompareObjects = (first: Handle, second: Handle): number =>
+  unsigned(fn('NTSTATUS __stdcall NtCompareObjects(HANDLE FirstObjectHandle, HANDLE SecondObjectHandle)')(first, second));
+
+/** The PEB address of `process` (ProcessBasicInformation); undefined when it cannot be read. */
+export function pebOf(process: Handle): bigint | undefined {
+  const k = koffi();
+  const type = winTypes().PROCESS_BASIC_INFORMATION!;
+  const buffer = Buffer.alloc(k.sizeof(type));
+  if (ntQueryInformationProcess(process, ProcessBasicInformation, buffer, [0]) !== 0) return undefined;
+  const peb = (k.decode(buffer, type) as { PebBaseAddress: unknown }).PebBaseAddress;
+  return peb === null ? undefined : k.address(peb);
+}

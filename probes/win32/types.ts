@@ -32,6 +32,16 @@ export const DOCUMENTED_SIZES: Record<string, { 8: number; 4: number }> = {
   SOCKADDR_STORAGE: { 8: 128, 4: 128 },
   IO_STATUS_BLOCK: { 8: 16, 4: 8 },
   FILE_PIPE_LOCAL_INFORMATION: { 8: 40, 4: 40 },
+  // minwinbase.h (the debug API) and processthreadsapi.h (CreateProcessW).
+  EXCEPTION_RECORD: { 8: 152, 4: 80 },
+  CREATE_PROCESS_DEBUG_INFO: { 8: 72, 4: 40 },
+  LOAD_DLL_DEBUG_INFO: { 8: 40, 4: 24 },
+  DEBUG_EVENT: { 8: 176, 4: 96 },
+  STARTUPINFOW: { 8: 104, 4: 68 },
+  STARTUPINFOEXW: { 8: 112, 4: 72 },
+  PROCESS_INFORMATION: { 8: 24, 4: 16 },
+  PROCESS_BASIC_INFORMATION: { 8: 48, 4: 24 },
+  JOBOBJECT_ASSOCIATE_COMPLETION_PORT: { 8: 16, 4: 8 },
 };
 
 let declared: Record<string, Koffi.TypeObject> | undefined;
@@ -55,6 +65,8 @@ export function winTypes(): Record<string, Koffi.TypeObject> {
   // SOCKET is UINT_PTR in winsock2.h; it holds the same value as the socket's HANDLE.
   k.alias('SOCKET', 'uintptr_t');
   k.alias('PVOID', 'void *');
+  k.alias('LPWSTR', 'char16_t *');
+  k.alias('LPBYTE', 'uint8_t *');
 
   declared = {
     // SystemExtendedHandleInformation (64) entry, one per handle of every process.
@@ -161,6 +173,86 @@ export function winTypes(): Record<string, Koffi.TypeObject> {
       NamedPipeEnd: 'ULONG',
     }),
   };
+  const exceptionRecord = k.struct('EXCEPTION_RECORD', {
+    ExceptionCode: 'DWORD',
+    ExceptionFlags: 'DWORD',
+    ExceptionRecord: 'PVOID',
+    ExceptionAddress: 'PVOID',
+    NumberParameters: 'DWORD',
+    ExceptionInformation: k.array('ULONG_PTR', 15, 'Array'),
+  });
+  const createProcess = k.struct('CREATE_PROCESS_DEBUG_INFO', {
+    hFile: 'HANDLE',
+    hProcess: 'HANDLE',
+    hThread: 'HANDLE',
+    lpBaseOfImage: 'PVOID',
+    dwDebugInfoFileOffset: 'DWORD',
+    nDebugInfoSize: 'DWORD',
+    lpThreadLocalBase: 'PVOID',
+    lpStartAddress: 'PVOID',
+    lpImageName: 'PVOID',
+    fUnicode: 'WORD',
+  });
+  const loadDll = k.struct('LOAD_DLL_DEBUG_INFO', {
+    hFile: 'HANDLE',
+    lpBaseOfDll: 'PVOID',
+    dwDebugInfoFileOffset: 'DWORD',
+    nDebugInfoSize: 'DWORD',
+    lpImageName: 'PVOID',
+    fUnicode: 'WORD',
+  });
+  // The union's largest member is EXCEPTION_DEBUG_INFO; the others only need to fit and align.
+  const debugUnion = k.union('DEBUG_EVENT_INFO', {
+    Exception: k.struct('EXCEPTION_DEBUG_INFO', { ExceptionRecord: exceptionRecord, dwFirstChance: 'DWORD' }),
+    CreateThread: k.struct('CREATE_THREAD_DEBUG_INFO', { hThread: 'HANDLE', lpThreadLocalBase: 'PVOID', lpStartAddress: 'PVOID' }),
+    CreateProcessInfo: createProcess,
+    ExitThread: k.struct('EXIT_THREAD_DEBUG_INFO', { dwExitCode: 'DWORD' }),
+    ExitProcess: k.struct('EXIT_PROCESS_DEBUG_INFO', { dwExitCode: 'DWORD' }),
+    LoadDll: loadDll,
+    UnloadDll: k.struct('UNLOAD_DLL_DEBUG_INFO', { lpBaseOfDll: 'PVOID' }),
+    DebugString: k.struct('OUTPUT_DEBUG_STRING_INFO', { lpDebugStringData: 'PVOID', fUnicode: 'WORD', nDebugStringLength: 'WORD' }),
+    RipInfo: k.struct('RIP_INFO', { dwError: 'DWORD', dwType: 'DWORD' }),
+  });
+  const startupInfo = k.struct('STARTUPINFOW', {
+    cb: 'DWORD',
+    lpReserved: 'LPWSTR',
+    lpDesktop: 'LPWSTR',
+    lpTitle: 'LPWSTR',
+    dwX: 'DWORD',
+    dwY: 'DWORD',
+    dwXSize: 'DWORD',
+    dwYSize: 'DWORD',
+    dwXCountChars: 'DWORD',
+    dwYCountChars: 'DWORD',
+    dwFillAttribute: 'DWORD',
+    dwFlags: 'DWORD',
+    wShowWindow: 'WORD',
+    cbReserved2: 'WORD',
+    lpReserved2: 'LPBYTE',
+    hStdInput: 'HANDLE',
+    hStdOutput: 'HANDLE',
+    hStdError: 'HANDLE',
+  });
+  Object.assign(declared, {
+    EXCEPTION_RECORD: exceptionRecord,
+    CREATE_PROCESS_DEBUG_INFO: createProcess,
+    LOAD_DLL_DEBUG_INFO: loadDll,
+    DEBUG_EVENT: k.struct('DEBUG_EVENT', { dwDebugEventCode: 'DWORD', dwProcessId: 'DWORD', dwThreadId: 'DWORD', u: debugUnion }),
+    STARTUPINFOW: startupInfo,
+    // lpAttributeList is opaque: InitializeProcThreadAttributeList sizes and fills it.
+    STARTUPINFOEXW: k.struct('STARTUPINFOEXW', { StartupInfo: startupInfo, lpAttributeList: 'PVOID' }),
+    PROCESS_INFORMATION: k.struct('PROCESS_INFORMATION', { hProcess: 'HANDLE', hThread: 'HANDLE', dwProcessId: 'DWORD', dwThreadId: 'DWORD' }),
+    // ProcessBasicInformation (0): the creator's pid is InheritedFromUniqueProcessId.
+    PROCESS_BASIC_INFORMATION: k.struct('PROCESS_BASIC_INFORMATION', {
+      ExitStatus: 'NTSTATUS',
+      PebBaseAddress: 'PVOID',
+      AffinityMask: 'ULONG_PTR',
+      BasePriority: 'LONG',
+      UniqueProcessId: 'ULONG_PTR',
+      InheritedFromUniqueProcessId: 'ULONG_PTR',
+    }),
+  });
+  declared.JOBOBJECT_ASSOCIATE_COMPLETION_PORT = k.struct('JOBOBJECT_ASSOCIATE_COMPLETION_PORT', { CompletionKey: 'PVOID', CompletionPort: 'HANDLE' });
   assertDocumentedSizes(k, declared);
   return declared;
 }

@@ -40,6 +40,9 @@ const gateBuilder = (yargs: Argv) =>
       'fdscan is already its tracer: the gate says so in one line and exits 2 unless --allow-ptrace; it sees programs that ' +
       'import ptrace from the C library, not statically linked ones or calls through syscall(2). With --baseline FILE, findings recorded there pass (--update-baseline ' +
       'records them). GitHub Actions ::error lines are added when GITHUB_ACTIONS=true.' +
+      ' Tracing: ptrace on Linux (JSON method "ptrace", or "sampling" where refused); on Windows the debug API (method ' +
+      '"debug-api", exact: each process read at its creation; a handle is received when its creator held it inheritable ' +
+      'at the same value, naming the same object; the standard handles are a protocol).' +
       "\n\nExit status: CMD's own when it failed (128+N for signal N, 127 not found); 1 when CMD passed but the gate found " +
       'leaks; 2 on bad usage, when tracing failed, when an exec was unverified, or when a program could not use ptrace (even when CMD failed: the tracer made it fail); 0 otherwise.');
 

@@ -33,7 +33,9 @@ const inheritDiffBuilder = (yargs: Argv) =>
       '2 when tracing failed. SIGINT and SIGTERM sent to fdscan are forwarded to every process of the tree.\n' +
       'Started from a shell on a terminal, CMD runs as a job of its own: Ctrl-C reaches it once, Ctrl-Z, fg and bg work.\n' +
       'Report marks: "+" a descriptor beyond 0, 1, 2 that the tree passed on; "p" one passed by a known protocol (make\'s ' +
-      'jobserver, systemd socket activation, ...); "a" ambient, received by fdscan itself (listed once at the top).');
+      'jobserver, systemd socket activation, ...); "a" ambient, received by fdscan itself (listed once at the top).\n' +
+      'Method: ptrace on Linux (--sample: /proc sampled); the debug API on Windows (exact, JSON method "debug-api"; --sample: a job ' +
+      'object, each process read once it runs, method "sampling").');
 
 type InheritDiffArgs = ArgsOf<typeof inheritDiffBuilder> & PassThrough;
 

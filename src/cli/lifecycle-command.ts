@@ -21,7 +21,8 @@ const lifecycleBuilder = (yargs: Argv) =>
     .option('input', { type: 'string', requiresArg: true, describe: 'Text written to CMD\'s stdin (default: one line)' })
     .example('$0 lifecycle -- cat', 'Watch the three pipes appear at spawn and close after communicate')
     .epilogue("The report (stdout) lists fdscan's own table after each step, diffed against the step before, and CMD's " +
-      'table as read from /proc soon after it started.\n\nExit status: 1 when a descriptor outlived the step that should ' +
+      'table as read from /proc soon after it started (held stopped before its exec on Linux; on Windows read as soon as it started: ' +
+      'the handles it holds that fdscan held inheritable).\n\nExit status: 1 when a descriptor outlived the step that should ' +
       "have closed it; CMD's own when it failed; 2 on bad usage; 0 otherwise.");
 
 type LifecycleArgs = ArgsOf<typeof lifecycleBuilder> & PassThrough;

@@ -15,6 +15,8 @@ import { FORWARDED_SIGNALS, passOnReceived, reportCommandNotFound } from './wrap
 import { TerminalJob } from '../job-control.js';
 import { parseKeep, wrappedCommand, type ArgsOf, type PassThrough } from './arguments.js';
 import { EXIT_ERROR, EXIT_NOT_FOUND } from './exit-codes.js';
+import { probeFor } from '../probe.js';
+import type { Probe, StartedCommand } from '../probe-contract.js';
 
 const EXIT_NOT_EXECUTABLE = 126;
 
@@ -54,6 +56,11 @@ async function runRun(argv: RunArgs): Promise<void> {
     if (foreign.length > 0) {
       const those = foreign.length === 1 ? 'that descriptor' : 'those descriptors';
       throw new UsageError(`--keep ${foreign.join(',')}: fdscan did not receive ${those} (it received ${received.length > 0 ? received.join(', ') : 'none beyond 0, 1, 2'})`);
+    }
+    const probe = probeFor();
+    if (probe.startPassingOnly) {
+      await runPassingOnly(command, keep, probe.startPassingOnly.bind(probe));
+      return;
     }
     markAllCloseOnExec({ keep });
   }
@@ -144,6 +151,33 @@ async function runChild(command: string[]): Promise<void> {
         resolve(error.code === 'ENOENT' ? EXIT_NOT_FOUND : error.code === 'EACCES' ? EXIT_NOT_EXECUTABLE : EXIT_ERROR);
       });
       started.once('exit', (code, signal) => resolve(code === null && signal === null ? EXIT_ERROR : shellStatus(code, signal)));
+    });
+  } finally {
+    stopForwarding();
+  }
+}
+
+/** How often a command started by startPassingOnly is asked whether it has exited. */
+const POLL_MS = 50;
+
+/** Windows: CMD started with a list of the handles it may receive; fdscan's own are left as they are. */
+async function runPassingOnly(command: string[], keep: number[], start: NonNullable<Probe['startPassingOnly']>): Promise<void> {
+  const exact = exactCommand(command);
+  let started: StartedCommand;
+  try {
+    findExecutable(exact.argv[0]!, entryValue(exact.env, 'PATH'));
+    started = start(exact.argv, exact.env, keep);
+  } catch (error) {
+    if (!reportCommandNotFound(error)) throw error;
+    return;
+  }
+  const stopForwarding = forwardSignals(() => started.terminate(1));
+  try {
+    process.exitCode = await new Promise<number>((resolve) => {
+      const timer = setInterval(() => {
+        const code = started.poll();
+        if (code !== undefined) { clearInterval(timer); resolve(code); }
+      }, POLL_MS);
     });
   } finally {
     stopForwarding();

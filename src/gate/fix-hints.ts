@@ -21,7 +21,7 @@ export interface ProgramRef {
 /** The language of `program`, from the name of its executable (or argv[0]). */
 export function languageOf(program: ProgramRef): FixLanguage {
   const exe = program.exe && !program.exe.startsWith('(') ? program.exe : program.argv[0] ?? '';
-  const name = exe.slice(exe.lastIndexOf('/') + 1);
+  const name = exe.slice(Math.max(exe.lastIndexOf('/'), exe.lastIndexOf('\\')) + 1).replace(/\.exe$/i, '');
   if (/^(python|pypy)[\d.]*[dmu]*(-dbg)?$/.test(name)) return 'python';
   if (/^(sh|bash|dash|zsh|ksh|ksh93|mksh|ash|yash|posh|busybox)$/.test(name)) return 'shell';
   if (/^(node|nodejs)[\d.]*$/.test(name)) return 'node';
@@ -29,10 +29,19 @@ export function languageOf(program: ProgramRef): FixLanguage {
 }
 
 /** How to stop leaking descriptor `fd` (its number in the program that opened it) to the programs it starts. */
-export function leakFix(opener: ProgramRef, fd: number): FixHint {
+export function leakFix(opener: ProgramRef, fd: number, platform: NodeJS.Platform = process.platform): FixHint {
   const language = languageOf(opener);
+  if (platform === 'win32') return { language, text: WINDOWS_ADVICE(fd) };
   return { language, text: CHILD_ADVICE[language](fd) };
 }
+
+/**
+ * Windows: inheritance is per handle, and CreateProcess(bInheritHandles=TRUE), which Node, Python
+ * and most runtimes use, passes every inheritable one.
+ */
+const WINDOWS_ADVICE = (handle: number): string => `Windows: create handle ${handle} with bInheritHandle FALSE ` +
+  `(SECURITY_ATTRIBUTES), or SetHandleInformation(${handle}, HANDLE_FLAG_INHERIT, 0) once it is open; a creator that must pass ` +
+  'handles should list them in PROC_THREAD_ATTRIBUTE_HANDLE_LIST (`fdscan run --close-fds -- CMD` starts a command that way)';
 
 /** How to stop a self-re-executing program from carrying `fds` (its own) into every new image. */
 export function growthFix(program: ProgramRef, fds: readonly number[]): FixHint {

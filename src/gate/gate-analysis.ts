@@ -135,7 +135,7 @@ export function verdictPassed(verdict: GateVerdict): boolean {
 /** Judge a trace against the allow rules. */
 export function judgeTrace(trace: TraceResult, rules: AllowRule[]): GateVerdict {
   const verdict: GateVerdict = { findings: [], ambient: [], allowed: [], protocol: [], unverified: [] };
-  if (trace.method !== 'ptrace') verdict.inexact = 'the tree was sampled, not traced: a process shorter than the sampling interval can be missed';
+  if (trace.method === 'sampling') verdict.inexact = 'the tree was sampled, not traced: a process shorter than the sampling interval can be missed';
   const ambientSeen = new Set<string>();
   const leaks = new Map<string, InheritedLeak>();
   const allowed = new Map<string, AllowedGroup>();

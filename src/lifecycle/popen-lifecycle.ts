@@ -44,8 +44,12 @@ export interface LifecycleResult {
   pid: number;
   childPid?: number;
   steps: LifecycleStep[];
-  /** Exactly what the child received at its exec: its table read while it was held stopped just before it. */
-  child?: { fds: Descriptor[]; error?: string };
+  /**
+   * Exactly what the child received at its exec: its table read while it was held stopped just
+   * before it. Windows (`readAfterStart`): read as soon as it started, its handles that this process
+   * held inheritable at the same value and type before the spawn (what CreateProcess passed).
+   */
+  child?: { fds: Descriptor[]; error?: string; readAfterStart?: boolean };
   /** Child descriptors beyond 0, 1, 2; `fromFdscan` when the same object was in fdscan's table at start (ambient). */
   childExtra: Array<Descriptor & { fromFdscan: boolean }>;
   outlived: OutlivedDescriptor[];
@@ -125,10 +129,18 @@ export async function runLifecycle(command: string[], options: LifecycleOptions 
   try {
     record('open-file', `opened ${join(dir, 'scratch.txt')} as fd ${file}`);
     if (options.signal?.aborted) throw new Interrupted();
-    // Held stopped just before its exec, its table is exactly what the command will receive,
-    // however soon the command then exits or changes it.
-    const step = shellStep(STOP_THEN_EXEC, exact.argv, exact.env, { text: true });
-    child = spawn('/bin/sh', ['-c', step.script, 'sh', ...step.argv.map(String)], { stdio: 'pipe', env: environmentRecord(step.env), detached: options.ownSession ?? false });
+    const windows = process.platform === 'win32';
+    if (windows) {
+      // No shell to hold the child stopped: Node's own spawn (CreateProcess, bInheritHandles TRUE),
+      // the child's table read as soon as it started (readAfterStart).
+      const [file, ...args] = exact.argv.map((a) => Buffer.from(a).toString('utf8'));
+      child = spawn(file!, args, { stdio: 'pipe', env: environmentRecord(exact.env), windowsHide: true });
+    } else {
+      // Held stopped just before its exec, its table is exactly what the command will receive,
+      // however soon the command then exits or changes it.
+      const step = shellStep(STOP_THEN_EXEC, exact.argv, exact.env, { text: true });
+      child = spawn('/bin/sh', ['-c', step.script, 'sh', ...step.argv.map(String)], { stdio: 'pipe', env: environmentRecord(step.env), detached: options.ownSession ?? false });
+    }
     await new Promise<void>((resolve, reject) => {
       child!.once('spawn', resolve);
       child!.once('error', (error) => reject(new FdscanError('ESPAWN', `cannot run ${command[0]}: ${errnoOf(error) ?? error.message}`, { cause: error })));
@@ -137,14 +149,18 @@ export async function runLifecycle(command: string[], options: LifecycleOptions 
     const exited = new Promise<number>((resolve) => child!.once('exit', (code, signal) => resolve(shellStatus(code, signal))));
     let childView: LifecycleResult['child'];
     try {
-      await waitUntilStopped(childPid, command[0]!);
-      // What is close-on-exec now is closed by the exec: the command never holds it.
-      childView = { fds: listDescriptors(childPid, { peers: false }).fds.filter((d) => d.inheritable !== false) };
+      if (windows) {
+        childView = { fds: receivedHandles(steps[steps.length - 1]!.fds, listDescriptors(childPid, { peers: false }).fds), readAfterStart: true };
+      } else {
+        await waitUntilStopped(childPid, command[0]!);
+        // What is close-on-exec now is closed by the exec: the command never holds it.
+        childView = { fds: listDescriptors(childPid, { peers: false }).fds.filter((d) => d.inheritable !== false) };
+      }
     } catch (error) {
       if (!(error instanceof FdscanError)) throw error;
       childView = { fds: [], error: error.message };
     } finally {
-      child.kill('SIGCONT');
+      if (!windows) child.kill('SIGCONT');
     }
     if (options.signal?.aborted) throw new Interrupted();
     record('spawn', `spawned ${command[0]} (pid ${childPid}) with stdin, stdout and stderr piped`);
@@ -184,6 +200,16 @@ export async function runLifecycle(command: string[], options: LifecycleOptions 
     childExtra: (result.child?.fds ?? []).filter((d) => d.fd > 2).map((d) => ({ ...d, fromFdscan: steps[0]!.fds.some((s) => sameObject(s, d)) })),
     outlived: outlivedIn(steps),
   } as LifecycleResult;
+}
+
+/**
+ * Windows: the child's handles it received from this process: inheritable in the child (inherited
+ * handles keep the flag) at a value this process held inheritable, with the same type, before the
+ * spawn. The standard handles libuv made for the child are closed here by then: not among them.
+ */
+function receivedHandles(parent: readonly Descriptor[], child: readonly Descriptor[]): Descriptor[] {
+  const passed = new Map(parent.filter((d) => d.inheritable === true).map((d) => [d.fd, d.type]));
+  return child.filter((d) => d.inheritable === true && passed.get(d.fd) === d.type);
 }
 
 /** The run was aborted (options.signal). */

@@ -33,7 +33,8 @@ export function renderInheritDiff(trace: TraceResult, style: Style, options: Inh
     children.set(p.parent, list);
   }
   const execCount = trace.processes.reduce((n, p) => n + p.execs.length, 0);
-  const how = trace.method === 'ptrace' ? 'ptrace: every exec recorded' : 'sampled /proc: short processes may be missing';
+  const how = trace.method === 'ptrace' ? 'ptrace: every exec recorded'
+    : trace.method === 'debug-api' ? 'debug API: every process read at its creation' : 'sampled /proc: short processes may be missing';
   lines.push(paint(style, 'bold', `fdscan inherit-diff: ${plural(trace.processes.length, 'process', 'processes')}, ${plural(execCount, 'exec')} (${how}); exit status ${trace.exitCode}`));
   for (const warning of trace.warnings) lines.push(paint(style, 'yellow', `warning: ${escapeText(warning)}`));
   lines.push(...ambientSection(trace, style));

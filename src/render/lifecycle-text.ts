@@ -18,7 +18,8 @@ export function renderLifecycle(result: LifecycleResult, style: Style): string {
     for (const d of step.closed) lines.push(paint(style, 'dim', row('-', d)));
     if (step.step === 'spawn' && result.child) {
       const received = result.child.error ? `(unreadable: ${escapeText(result.child.error)})` : result.child.fds.map((d) => d.fd).join(', ');
-      lines.push(`    child pid ${result.childPid} received: ${received}`);
+      const how = result.child.readAfterStart ? ' (read as soon as it started: the handles it holds that fdscan held inheritable; its standard handles aside)' : '';
+      lines.push(`    child pid ${result.childPid} received: ${received || 'nothing'}${how}`);
       for (const d of result.child.fds) {
         const extra = result.childExtra.find((e) => e.fd === d.fd);
         const note = !extra ? '' : extra.fromFdscan ? '  beyond 0, 1, 2: ambient, fdscan received it itself' : '  beyond 0, 1, 2';

@@ -17,6 +17,10 @@
  *   ALIVE, ...)`), and spawned workers (`spawn_main(...) --multiprocessing-fork`), which start with
  *   close_fds and pass exactly the descriptors they need (pass_fds), so all they hold is passed.
  *
+ * - Windows: the standard handles a process was started with (STARTUPINFO's hStdInput, hStdOutput,
+ *   hStdError, as its process parameters hold them) and the C runtime's descriptor block
+ *   (lpReserved2, through which libuv passes extra stdio pipes), read by the Windows tracer.
+ *
  * A number the environment names counts only when the receiver holds a descriptor of the expected
  * kind there: a log file that happens to sit at the jobserver's number is still a leak.
  * Only these facts are kept; the environment itself (it may hold secrets) is never recorded.
@@ -27,7 +31,7 @@ import { objectKey } from '../descriptor-identity.js';
 /** The protocols fdscan knows. */
 export type ProtocolName =
   | 'make-jobserver' | 'systemd-socket-activation' | 'gunicorn' | 'werkzeug' | 'einhorn' | 'server-starter'
-  | 'node-ipc' | 'wayland' | 'python-multiprocessing' | 'nginx-upgrade';
+  | 'node-ipc' | 'wayland' | 'python-multiprocessing' | 'nginx-upgrade' | 'windows-stdio';
 
 /** Descriptors a program received by a known protocol. */
 export interface ProtocolPass {
@@ -49,6 +53,7 @@ export const PROTOCOL_TITLES: Record<ProtocolName, string> = {
   wayland: 'Wayland socket',
   'python-multiprocessing': 'Python multiprocessing',
   'nginx-upgrade': "nginx's binary upgrade",
+  'windows-stdio': "Windows standard handles (STARTUPINFO, the C runtime's lpReserved2)",
 };
 
 const MAKE_VARIABLES = ['MAKEFLAGS', 'MFLAGS', 'CARGO_MAKEFLAGS'];

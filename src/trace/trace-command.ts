@@ -119,7 +119,11 @@ export function findExecutable(command: string | Uint8Array, path: string | Uint
   const name = Buffer.from(command);
   // latin1 keeps each byte as one character, and back.
   const dirs = (path === undefined ? '/usr/bin:/bin' : Buffer.from(path).toString('latin1')).split(delimiter).map((dir) => Buffer.from(dir, 'latin1'));
-  const candidates = name.includes('/') ? [name] : dirs.map((dir) => Buffer.concat([dir.length > 0 ? dir : Buffer.from('.'), Buffer.from(sep), name]));
+  const windows = process.platform === 'win32';
+  const qualified = name.includes('/') || (windows && (name.includes('\\') || /^[a-z]:/i.test(name.toString())));
+  let candidates = qualified ? [name] : dirs.map((dir) => Buffer.concat([dir.length > 0 ? dir : Buffer.from('.'), Buffer.from(sep), name]));
+  // CreateProcessW appends .exe to a name without an extension, as cmd.exe's PATHEXT search does for .com too.
+  if (windows) candidates = candidates.flatMap((c) => [c, Buffer.concat([c, Buffer.from('.exe')]), Buffer.concat([c, Buffer.from('.com')])]);
   for (const candidate of candidates) {
     try {
       accessSync(candidate, fsConstants.X_OK);

@@ -61,6 +61,11 @@ export interface ProcessReader {
    * else: the environment may hold secrets. undefined when it cannot be read.
    */
   environment?(pid: number, wanted: (name: string) => boolean): Map<string, string> | undefined;
+  /**
+   * Descriptors `pid` was handed on purpose by the way it was started, beyond what its environment
+   * names (Windows: the standard handles of STARTUPINFO and the C runtime's lpReserved2 block).
+   */
+  startupPasses?(pid: number, received: readonly Descriptor[]): ProtocolPass[];
 }
 
 interface LiveProcess {
@@ -94,8 +99,15 @@ export class TraceRecorder {
   /** How each exec's table is read: 0, 1 and 2 by identity only unless `fullStdio`. */
   private readonly execTable: TableReadOptions;
 
-  constructor(readonly command: string[], readonly tracerPid: number, private readonly reader: ProcessReader, options: { fullStdio?: boolean } = {}) {
+  /**
+   * `handles`: Windows, where a new process receives only its creator's inheritable handles, at
+   * the same values (spawned()); `exec`: every open descriptor crosses fork and exec.
+   */
+  private readonly inheritance: 'exec' | 'handles';
+
+  constructor(readonly command: string[], readonly tracerPid: number, private readonly reader: ProcessReader, options: { fullStdio?: boolean; inheritance?: 'exec' | 'handles' } = {}) {
     this.execTable = options.fullStdio === false ? { identityBelow: STDIO, targets: true } : FULL_TABLE;
+    this.inheritance = options.inheritance ?? 'exec';
     const own = reader.table(tracerPid);
     // Out of descriptors before anything is traced: every exec would be unverified. Said as one
     // line before CMD starts, as when the tracer thread itself cannot start.
@@ -110,8 +122,49 @@ export class TraceRecorder {
   /** The root, just started by the tracer: its table is a copy of the tracer's. */
   addRoot(pid: number): TracedProcess {
     const record = this.newProcess(pid, this.tracerPid, undefined, 'spawn');
-    this.live.set(pid, { record, table: ambientTable(this.ambient, this.tracerPid, { process: record.id, pid }) });
+    // On Windows only the tracer's inheritable handles can reach the root.
+    const ambient = this.inheritance === 'handles' ? this.ambient.filter((d) => d.inheritable === true) : this.ambient;
+    this.live.set(pid, { record, table: ambientTable(ambient, this.tracerPid, { process: record.id, pid }) });
     return record;
+  }
+
+  /**
+   * Windows: `childPid` was just created by `parentPid` (CreateProcess) and is held before it runs
+   * its own code. Creation is fork and exec at once: the child received the handles of its creator
+   * that were inheritable, at the same values, naming the same objects. A handle of the child that
+   * is not inheritable in it was made by its own start-up (wine's loader opens a few), never received.
+   * The root (already added) is recorded by calling this with the tracer's pid.
+   */
+  spawned(parentPid: number, childPid: number, options: { sampled?: boolean } = {}): TracedProcess | undefined {
+    let child = this.live.get(childPid);
+    const parent = this.live.get(parentPid);
+    if (!child && !parent) {
+      // Created by a process outside the tree (PROC_THREAD_ATTRIBUTE_PARENT_PROCESS names another
+      // parent): it received that process's inheritable handles, which fdscan did not follow.
+      // Unverified, never passed.
+      const root = this.processes[0];
+      const record = this.newProcess(childPid, parentPid, root?.id, 'spawn');
+      this.live.set(childPid, { record, table: [] });
+      this.exec(childPid, {
+        creation: { process: undefined, pid: parentPid },
+        error: `created on behalf of pid ${parentPid}, which is not in the traced tree: what it received from that process is unknown`,
+      });
+      return record;
+    }
+    if (!child) {
+      if (!parent) return undefined;
+      const read = this.reader.table(parentPid);
+      if (read.error) this.warnings.push(`pid ${parentPid} when it created pid ${childPid}: ${read.error}`);
+      parent.table = this.shared.table(resolveTable(read.rows, parent.table, holder(parent, parentPid), this.check));
+      const record = this.newProcess(childPid, parentPid, parent.record.id, 'spawn');
+      child = { record, table: inheritAtFork(parent.table.filter((d) => d.inheritable === true), { process: parent.record.id, pid: parentPid }), image: parent.image };
+      this.live.set(childPid, child);
+    }
+    this.exec(childPid, {
+      creation: child.record.parent === undefined ? { process: undefined, pid: this.tracerPid } : { process: child.record.parent, pid: child.record.ppid },
+      ...(options.sampled ? { sampled: true } : {}),
+    });
+    return child.record;
   }
 
   isLive(pid: number): boolean {
@@ -143,12 +196,13 @@ export class TraceRecorder {
   }
 
   /** `pid` just exec'd (it is stopped): record exactly what the new program received. */
-  exec(pid: number, options: { sampled?: boolean } = {}): void {
+  exec(pid: number, options: { sampled?: boolean; creation?: { process: number | undefined; pid: number }; error?: string } = {}): void {
     const process = this.live.get(pid);
     if (!process) return;
     const read = this.reader.table(pid, this.execTable);
     // What is new in the table now was opened by the program that ran before this exec.
     process.table = this.shared.table(resolveTable(read.rows, process.table, holder(process, pid), this.check));
+    if (options.creation) process.table = receivedAtCreation(process.table, options.creation, process.record);
     // The exec gave it a table of its own: nothing the others open from now on reaches it.
     const sharer = process.tableSharers?.find((s) => s.process === process);
     if (sharer) sharer.left = true;
@@ -169,7 +223,7 @@ export class TraceRecorder {
       ...(options.sampled ? { sampled: true } : {}),
       ...(dropped ? { unprivileged: dropped } : {}),
       ...(protocols.length > 0 ? { protocols } : {}),
-      ...(read.error ? { error: read.error } : {}),
+      ...(options.error ?? read.error ? { error: options.error ?? read.error } : {}),
     };
     // An array literal holds exactly its elements; the first push onto [] reserves room for 17.
     if (process.record.execs.length === 0) process.record.execs = [exec];
@@ -234,6 +288,11 @@ export class TraceRecorder {
 
   /** Descriptors `pid` received by a known protocol; its environment is read only when it received something beyond 0, 1, 2 from the tree. */
   private protocols(pid: number, argv: string[], received: TracedDescriptor[]): ProtocolPass[] {
+    if (this.reader.startupPasses) {
+      const passes = this.reader.startupPasses(pid, received);
+      const env = this.reader.environment?.(pid, isProtocolVariable);
+      return env ? [...passes, ...protocolPasses(env, argv, pid, received)] : passes;
+    }
     if (!received.some((d) => d.fd > 2 && !d.ambient)) return [];
     const env = this.reader.environment?.(pid, isProtocolVariable) ?? new Map<string, string>();
     return protocolPasses(env, argv, pid, received);
@@ -251,6 +310,25 @@ export class TraceRecorder {
   private nextSeq(): number {
     return this.seq++;
   }
+}
+
+/**
+ * What a Windows process received at its creation: its inheritable handles (inherited handles
+ * keep HANDLE_FLAG_INHERIT). One the resolution tied to its creator's handle at the same value is
+ * kept as it is (`kcmp` when NtCompareObjects confirmed the same object); one tied to nothing, or
+ * to another value, was still received (nothing else runs in the child before this read) from a
+ * handle the creator has closed since: named as the creator's, at that value, by identity only.
+ */
+function receivedAtCreation(table: TracedDescriptor[], creator: { process: number | undefined; pid: number }, child: TracedProcess): TracedDescriptor[] {
+  return table.filter((d) => d.inheritable === true).map((d) => {
+    if (d.via !== 'self' && d.from?.fd === d.fd) return d;
+    const row = Object.assign({}, d);
+    row.via = creator.process === undefined ? 'ambient' : 'parent';
+    row.from = creator.process === undefined ? { pid: creator.pid, fd: d.fd, match: 'identity' } : { process: creator.process, pid: creator.pid, fd: d.fd, match: 'identity' };
+    row.firstHolder = creator.process === undefined ? { process: child.id, pid: child.pid } : { process: creator.process, pid: creator.pid, fd: d.fd };
+    if (creator.process === undefined) row.ambient = true;
+    return row;
+  });
 }
 
 /**

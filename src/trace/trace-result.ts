@@ -153,8 +153,11 @@ export interface TraceEvent {
 /** Everything `traceCommand` learned. */
 export interface TraceResult {
   command: string[];
-  /** `ptrace`: exact; `sampling`: /proc read periodically, short processes may be missing. */
-  method: 'ptrace' | 'sampling';
+  /**
+   * `ptrace` (Linux) and `debug-api` (Windows: every process held at its creation): exact;
+   * `sampling`: /proc read periodically, short processes may be missing.
+   */
+  method: 'ptrace' | 'debug-api' | 'sampling';
   /** The process that traced (fdscan's pid). */
   tracerPid: number;
   /** The root's exit status, shell convention: code, or 128+N for a death by signal N. */

@@ -29,6 +29,15 @@ const HEADER_SIZES: Record<string, Both> = {
   SOCKADDR_STORAGE: [128, 128], // ws2def.h
   IO_STATUS_BLOCK: [16, 8], // winternl.h: a union of NTSTATUS and PVOID, then ULONG_PTR
   FILE_PIPE_LOCAL_INFORMATION: [40, 40], // ntifs.h
+  EXCEPTION_RECORD: [152, 80], // winnt.h
+  CREATE_PROCESS_DEBUG_INFO: [72, 40], // minwinbase.h
+  LOAD_DLL_DEBUG_INFO: [40, 24], // minwinbase.h
+  DEBUG_EVENT: [176, 96], // minwinbase.h: the union is as big as EXCEPTION_DEBUG_INFO
+  STARTUPINFOW: [104, 68], // processthreadsapi.h
+  STARTUPINFOEXW: [112, 72], // winbase.h
+  PROCESS_INFORMATION: [24, 16], // processthreadsapi.h
+  PROCESS_BASIC_INFORMATION: [48, 24], // winternl.h
+  JOBOBJECT_ASSOCIATE_COMPLETION_PORT: [16, 8], // winnt.h
 };
 
 /** offsetof() of the members fdscan reads (and their neighbours), [struct, member, x64, x86]. */
@@ -65,6 +74,22 @@ const HEADER_OFFSETS: Array<[string, string, ...Both]> = [
   ['IO_STATUS_BLOCK', 'Information', 8, 4],
   ['FILE_PIPE_LOCAL_INFORMATION', 'NamedPipeState', 32, 32],
   ['FILE_PIPE_LOCAL_INFORMATION', 'NamedPipeEnd', 36, 36],
+  ['DEBUG_EVENT', 'dwProcessId', 4, 4],
+  ['DEBUG_EVENT', 'dwThreadId', 8, 8],
+  ['DEBUG_EVENT', 'u', 16, 12],
+  ['EXCEPTION_RECORD', 'ExceptionAddress', 16, 12],
+  ['EXCEPTION_RECORD', 'ExceptionInformation', 32, 20],
+  ['CREATE_PROCESS_DEBUG_INFO', 'hProcess', 8, 4],
+  ['CREATE_PROCESS_DEBUG_INFO', 'lpImageName', 56, 32],
+  ['LOAD_DLL_DEBUG_INFO', 'lpImageName', 24, 16],
+  ['STARTUPINFOW', 'dwFlags', 60, 44],
+  ['STARTUPINFOW', 'lpReserved2', 72, 52],
+  ['STARTUPINFOW', 'hStdInput', 80, 56],
+  ['STARTUPINFOW', 'hStdError', 96, 64],
+  ['STARTUPINFOEXW', 'lpAttributeList', 104, 68],
+  ['PROCESS_INFORMATION', 'dwProcessId', 16, 8],
+  ['PROCESS_BASIC_INFORMATION', 'PebBaseAddress', 8, 4],
+  ['PROCESS_BASIC_INFORMATION', 'InheritedFromUniqueProcessId', 40, 20],
 ];
 
 const column = POINTER_SIZE === 8 ? 0 : 1;
@@ -102,4 +127,16 @@ test('inheritedHandles: same value and type in the child, inheritable in the par
   const diff = inheritedHandles(parent, child);
   t.deepEqual(diff.inherited.map((d) => d.fd), [4]);
   t.deepEqual(diff.notReceived.map((d) => d.fd), [12, 16]);
+});
+
+test('command lines: quoteArgument and splitCommandLine give every argument back (the C runtime rules)', async (t) => {
+  const { quoteArgument, splitCommandLine, runtimeHandles } = await import('../../../probes/win32/trace-reader.js');
+  const args = ['node.exe', 'a b', '', 'say "hi"', 'C:\\dir\\', 'back\\\\"slash', 'tab\there'];
+  t.deepEqual(splitCommandLine(args.map(quoteArgument).join(' ')), args);
+  // lpReserved2 as libuv writes it: count, flag bytes, pointer-sized handles (-1: none).
+  const block = Buffer.alloc(4 + 3 + 3 * POINTER_SIZE);
+  block.writeUInt32LE(3, 0);
+  const put = (i: number, v: bigint): void => { if (POINTER_SIZE === 8) block.writeBigInt64LE(v, 7 + i * 8); else block.writeInt32LE(Number(v), 7 + i * 4); };
+  put(0, 0x44n); put(1, -1n); put(2, 0x4cn);
+  t.deepEqual(runtimeHandles(block), [0x44, 0x4c]);
 });

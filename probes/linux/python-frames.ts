@@ -16,10 +16,12 @@
  * libpython with DWARF); 3.13 by the `_Py_DebugOffsets` CPython publishes at the start of
  * `_PyRuntime` for exactly this. Others: reason `python-version`.
  *
- * Caching: per pid, what the process is (Python or not, its layout, an open /proc/PID/mem) and the
- * code objects already read. An exec makes the cache wrong: the caller forgets the pid at exec and
- * exit (forgetPythonProcess); as a safety net a different /proc/PID/exe, or a /proc/PID/mem that
- * reads nothing (its old memory is gone), drops the entry.
+ * Caching: per pid, what the process is (Python or not, its layout, an open /proc/PID/mem), where
+ * each thread's state is, and the code objects already read (each checked against the object's
+ * header at every use). An exec or exit makes the pid's entry wrong: the caller forgets the pid
+ * there (forgetPythonProcess; the tracer sees both). Nothing is re-checked on the way, on purpose,
+ * as it would cost more than the cached answer; a Python entry whose /proc/PID/mem reads nothing
+ * (the memory it was opened on is gone) is looked at again once.
  */
 import { closeSync, openSync, readSync, readlinkSync, readFileSync, statSync } from 'node:fs';
 import { readElfSymbols, type ElfSymbols } from './elf-symbols.js';
@@ -51,6 +53,8 @@ const MAX_STRING_CHARS = 4096;
 const MAX_LINETABLE_BYTES = 1024 * 1024;
 const MAX_INTERPRETERS = 64;
 const MAX_THREADS = 100_000;
+/** Thread states remembered per process. */
+const MAX_THREAD_STATES = 4096;
 /** Code objects remembered per process (each a few hundred bytes); the cache restarts when full. */
 const MAX_CODES = 8192;
 /** Processes remembered; the oldest is dropped (and its /proc/PID/mem closed) beyond this. */
@@ -135,6 +139,8 @@ interface PythonProcess {
   interpreter: string;
   version: string;
   codes: Map<number, CodeInfo>;
+  /** Thread id -> its thread state's address, checked at each use (the state names the thread). */
+  threads: Map<number, number>;
 }
 type ProcessEntry = PythonProcess | { kind: 'other'; exe: string; reason: string };
 
@@ -186,16 +192,20 @@ export function readPythonFrames(pid: number, tid: number): PythonFramesResult {
   }
 }
 
+/**
+ * What `pid` is, looked at once. No exec check on the way (a readlink of /proc/PID/exe would cost
+ * more than a cached answer): the tracer knows every exec and forgets the pid there; a Python
+ * entry whose memory reads nothing after all (exec'd or gone) is looked at again by the caller.
+ */
 function processOf(pid: number): ProcessEntry {
+  const known = processes.get(pid);
+  if (known) return known;
   let exe: string;
   try {
     exe = readlinkSync(`/proc/${pid}/exe`);
   } catch {
     exe = '';
   }
-  const known = processes.get(pid);
-  if (known && known.exe === exe) return known;
-  if (known) forgetPythonProcess(pid);
   const entry = exe === '' ? { kind: 'other' as const, exe, reason: 'unreadable' } : inspect(pid, exe);
   if (processes.size >= MAX_PROCESSES) forgetPythonProcess(processes.keys().next().value!);
   processes.set(pid, entry);
@@ -254,7 +264,7 @@ function inspect(pid: number, exe: string): ProcessEntry {
       }
       return {
         kind: 'python', exe, mem, runtime: at('_PyRuntime'), codeType: at('PyCode_Type'), unicodeType: at('PyUnicode_Type'),
-        bytesType: at('PyBytes_Type'), interpreter: path, version: python.version, layout: python.layout, codes: new Map(),
+        bytesType: at('PyBytes_Type'), interpreter: path, version: python.version, layout: python.layout, codes: new Map(), threads: new Map(),
       };
     } catch (error) {
       closeSync(mem);
@@ -373,10 +383,10 @@ function walk(proc: PythonProcess, tid: number): PythonFramesResult {
   if (tstate === undefined) return { reason: 'no-thread-state' };
   let frame: number;
   if (L.tstateCframe !== undefined) {
-    const cframe = pointer(read(proc.mem, tstate + L.tstateCframe, 8), 0);
+    const cframe = pointer(tstate, L.tstateCframe);
     frame = cframe === 0 ? 0 : pointer(read(proc.mem, cframe + L.cframeCurrentFrame, 8), 0);
   } else {
-    frame = pointer(read(proc.mem, tstate + L.tstateCurrentFrame, 8), 0);
+    frame = pointer(tstate, L.tstateCurrentFrame);
   }
   const frames: PythonFrame[] = [];
   const seen = new Set<number>();
@@ -399,9 +409,25 @@ function walk(proc: PythonProcess, tid: number): PythonFramesResult {
   return { frames };
 }
 
-/** The thread state of `tid`: walk every interpreter's list of thread states (bounded, cycle-checked). */
-function threadState(proc: PythonProcess, tid: number): number | undefined {
+/** The thread state of `tid` (its bytes): the one remembered if it still names the thread, else a walk of every interpreter's list (bounded, cycle-checked). */
+function threadState(proc: PythonProcess, tid: number): Buffer | undefined {
   const L = proc.layout;
+  const names = (t: Buffer) => Number(t.readBigUInt64LE(L.tstateNativeThreadId)) === tid;
+  const remembered = proc.threads.get(tid);
+  if (remembered !== undefined) {
+    proc.threads.delete(tid);
+    let t: Buffer | undefined;
+    try {
+      t = read(proc.mem, remembered, L.tstateSize);
+    } catch (error) {
+      // Unmapped since (the thread ended and its state was freed): walk the lists instead.
+      if (!(error instanceof WalkFailed) || error.reason === 'gone') throw error;
+    }
+    if (t && names(t)) {
+      proc.threads.set(tid, remembered);
+      return t;
+    }
+  }
   let interp = pointer(read(proc.mem, proc.runtime + L.runtimeInterpretersHead, 8), 0);
   let threads = 0;
   for (let i = 0; interp !== 0; i++) {
@@ -410,7 +436,11 @@ function threadState(proc: PythonProcess, tid: number): number | undefined {
     while (tstate !== 0) {
       if (++threads > MAX_THREADS) throw new WalkFailed('corrupt');
       const t = read(proc.mem, tstate, L.tstateSize);
-      if (Number(t.readBigUInt64LE(L.tstateNativeThreadId)) === tid) return tstate;
+      if (names(t)) {
+        if (proc.threads.size >= MAX_THREAD_STATES) proc.threads.clear();
+        proc.threads.set(tid, tstate);
+        return t;
+      }
       tstate = pointer(t, L.tstateNext);
     }
     interp = pointer(read(proc.mem, interp + L.interpNext, 8), 0);

@@ -5,7 +5,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { forgetPythonProcess, isPython, MAX_FRAMES, pythonInfo, readPythonFrames, type PythonFrame } from '../../../probes/linux/python-frames.js';
@@ -38,6 +38,19 @@ function stopApp(app: App): Promise<void> {
   const exited = new Promise<void>((resolve) => app.child.once('exit', () => resolve()));
   app.child.kill('SIGKILL');
   return exited;
+}
+
+/** Descriptors of this test process open on /proc/PID/mem. */
+function memDescriptors(pid: number): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === `/proc/${pid}/mem`) n++;
+    } catch {
+      // the directory's own descriptor, closed by now
+    }
+  }
+  return n;
 }
 
 /** The frames, or the test fails with the reason. */
@@ -81,6 +94,9 @@ for (const [label, python] of PYTHONS) {
       const [leak, caller] = atOpenExit(app.pid, app.pid, '/dev/urandom', () => framesOf(t, app.pid, app.pid));
       t.is(`${leak!.function} (app.py:${leak!.line}) <- ${caller!.function}`, `leak_it (app.py:${app.sites.nested[0]![2]}) <- nested`);
       t.is(leak!.file, APP);
+      t.is(memDescriptors(app.pid), 1, 'one /proc/PID/mem kept open for the process');
+      forgetPythonProcess(app.pid);
+      t.is(memDescriptors(app.pid), 0, 'closed once forgotten');
     } finally {
       await stopApp(app);
     }
@@ -123,9 +139,11 @@ system('microseconds per read: first look at a process, then cached (logged, not
       const result = readPythonFrames(app.pid, app.pid);
       const cached = process.hrtime.bigint();
       const rounds = 200;
-      for (let i = 0; i < rounds; i++) readPythonFrames(app.pid, app.pid);
+      for (let i = 0; i < rounds - 1; i++) readPythonFrames(app.pid, app.pid);
+      const last = readPythonFrames(app.pid, app.pid);
       const end = process.hrtime.bigint();
       t.true('frames' in result);
+      t.deepEqual(last, result, 'the cached reads give what the first gave');
       return { first: Number(cached - first) / 1000, cached: Number(end - cached) / 1000 / rounds, frames: 'frames' in result ? result.frames.length : 0 };
     });
     t.log(`python-frames: ${times.frames} frames; first read ${times.first.toFixed(0)} µs, cached ${times.cached.toFixed(1)} µs per read`);
@@ -145,6 +163,7 @@ system('microseconds per read: first look at a process, then cached (logged, not
     t.false(isPython(child.pid!));
     const cached = Number(process.hrtime.bigint() - again) / 1000;
     t.deepEqual(result, { reason: 'not-python' });
+    t.is(memDescriptors(child.pid!), 0);
     t.log(`not Python: first ${first.toFixed(0)} µs, cached ${cached.toFixed(1)} µs`);
   } finally {
     forgetPythonProcess(child.pid!);

@@ -538,7 +538,9 @@ export function lineOf(table: Buffer, firstLine: number, offset: number): number
   };
   while (at < table.length) {
     const first = table[at++]!;
-    if (!(first & 0x80)) continue; // not an entry start: a corrupt table; resynchronise on the next
+    // Operand bytes are all below 0x80 (CPython writes columns >= 128 in the long form's varints),
+    // so a byte with its top bit set always starts an entry: a corrupt table resynchronises there.
+    if (!(first & 0x80)) continue;
     const code = (first >> 3) & 15;
     const end = address + ((first & 7) + 1) * 2;
     let hasLine = true;

@@ -4,11 +4,11 @@
  * the frames compared with the stacks the program printed itself (traceback.extract_stack()).
  */
 import test, { type ExecutionContext } from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { forgetPythonProcess, isPython, MAX_FRAMES, pythonInfo, readPythonFrames, type PythonFrame } from '../../../probes/linux/python-frames.js';
+import { forgetPythonProcess, isPython, lineOf, MAX_FRAMES, pythonInfo, readPythonFrames, type PythonFrame } from '../../../probes/linux/python-frames.js';
 import { fixturesDir } from '../../helpers/fixture.js';
 import { atOpenExit, whileInterrupted } from '../../helpers/syscall-stop.js';
 
@@ -77,6 +77,27 @@ const PYTHONS: Array<[string, string]> = [
 for (const [label, python] of PYTHONS) {
   const run = linux && existsSync(python) ? test.serial : test.skip;
   const title = existsSync(python) ? label : `${label} (skipped: ${python} is not installed)`;
+
+  run(`${title}: lineOf() gives the line co_lines() gives, for every instruction of json, argparse, asyncio.base_events and typing`, (t) => {
+    const dump = spawnSync(python, [join(fixturesDir, 'python-frames', 'line-tables.py'), 'json', 'argparse', 'asyncio.base_events', 'typing'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    t.is(dump.status, 0, dump.stderr);
+    let checked = 0;
+    let mismatches: string[] = [];
+    for (const line of dump.stdout.trim().split('\n')) {
+      const code = JSON.parse(line) as { name: string; first: number; table: string; ranges: Array<[number, number, number | null]> };
+      const table = Buffer.from(code.table, 'hex');
+      for (const [start, end, want] of code.ranges) {
+        for (let offset = start; offset < end; offset += 2) {
+          const got = lineOf(table, code.first, offset);
+          if (got !== (want ?? 0)) mismatches.push(`${code.name}+${offset}: ${got}, co_lines ${want}`);
+          checked++;
+        }
+      }
+    }
+    mismatches = mismatches.slice(0, 5);
+    t.deepEqual(mismatches, []);
+    t.true(checked > 10_000, `${checked} offsets`);
+  });
 
   run(`${title}: at an openat exit, the frames are the program's own stack, innermost first`, async (t) => {
     const app = await startApp(python);

@@ -132,6 +132,8 @@ for (const [label, python] of PYTHONS) {
       const main = whileInterrupted(app.pid, () => framesOf(t, app.pid, app.pid));
       t.deepEqual(main.slice(-3).map((f) => f.function), ['deep', 'main', '<module>']);
       t.false(main.some((f) => f.function === 'leak_in_thread' || f.function === 'run_worker'));
+      // A thread id that is none of its threads (this test's own): no thread state names it.
+      t.deepEqual(readPythonFrames(app.pid, process.pid), { reason: 'no-thread-state' });
     } finally {
       await stopApp(app);
     }
@@ -149,6 +151,55 @@ system(`a stack deeper than ${MAX_FRAMES} frames gives the innermost ${MAX_FRAME
     t.true(frames.slice(2).every((f) => f.function === 'deep'));
   } finally {
     await stopApp(app);
+  }
+});
+
+/** Start hostile.py in `mode` under the system's 3.11; resolves with its pid once it is looping. */
+async function startHostile(mode: string): Promise<{ pid: number; child: ChildProcess }> {
+  const child = spawn('/usr/bin/python3.11', [join(fixturesDir, 'python-frames', 'hostile.py'), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`hostile.py ${mode} exited with ${code}`)));
+  });
+  return { pid: Number(line), child };
+}
+
+system('a frame chain that loops back on itself ends at the loop: the frames read so far, incomplete: corrupt', async (t) => {
+  const { pid, child } = await startHostile('cycle');
+  try {
+    const result = atOpenExit(pid, pid, '/dev/null', () => readPythonFrames(pid, pid));
+    t.like(result, { incomplete: 'corrupt' });
+    t.deepEqual('frames' in result ? result.frames.map((f) => f.function) : [], ['cycle']);
+  } finally {
+    forgetPythonProcess(pid);
+    child.kill('SIGKILL');
+  }
+});
+
+system('names of 10,000,000 characters are read as their first 4,096 and an ellipsis', async (t) => {
+  const { pid, child } = await startHostile('huge');
+  try {
+    const result = atOpenExit(pid, pid, '/dev/null', () => readPythonFrames(pid, pid));
+    const frames = 'frames' in result ? result.frames : [];
+    t.is(frames[0]?.function, `${'q'.repeat(4096)}…`);
+    t.is(frames[0]?.file, `${'f'.repeat(4096)}…`);
+    t.is(frames[1]?.function, '<module>');
+  } finally {
+    forgetPythonProcess(pid);
+    child.kill('SIGKILL');
+  }
+});
+
+system('names that are not ASCII (UCS-2 and UCS-4 strings) are read as the program wrote them', async (t) => {
+  const { pid, child } = await startHostile('unicode');
+  try {
+    const result = atOpenExit(pid, pid, '/dev/null', () => readPythonFrames(pid, pid));
+    const frames = 'frames' in result ? result.frames : [];
+    t.is(frames[0]?.function, 'Größe.打开_\u{1f600}');
+    t.is(frames[0]?.file, '/tmp/ファイル.py');
+  } finally {
+    forgetPythonProcess(pid);
+    child.kill('SIGKILL');
   }
 });
 

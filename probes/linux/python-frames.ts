@@ -116,6 +116,12 @@ const LAYOUT_3_12: Layout = {
 
 /** The ELF symbols read from the interpreter. */
 const SYMBOLS = ['_PyRuntime', 'Py_Version', 'PyCode_Type', 'PyUnicode_Type', 'PyBytes_Type'] as const;
+/**
+ * What an executable that runs Python through libpython imports (python's own main, an embedding
+ * program's start): while the dynamic loader has not mapped libpython yet, such a process is not
+ * Python *yet*, and that answer is not remembered.
+ */
+const STARTS_PYTHON = ['Py_BytesMain', 'Py_Main', 'Py_Initialize', 'Py_InitializeEx', 'Py_InitializeFromConfig'] as const;
 
 interface CodeInfo {
   /** The code object's header fields this entry was made from: a different one means another object at the address. */
@@ -142,7 +148,8 @@ interface PythonProcess {
   /** Thread id -> its thread state's address, checked at each use (the state names the thread). */
   threads: Map<number, number>;
 }
-type ProcessEntry = PythonProcess | { kind: 'other'; exe: string; reason: string };
+/** `notYet`: an executable that will load libpython, seen before it did: looked at again next time. */
+type ProcessEntry = PythonProcess | { kind: 'other'; exe: string; reason: string; notYet?: boolean };
 
 const processes = new Map<number, ProcessEntry>();
 /** ELF answers by file identity: 1,000 python processes read the interpreter's symbols once. */
@@ -207,6 +214,7 @@ function processOf(pid: number): ProcessEntry {
     exe = '';
   }
   const entry = exe === '' ? { kind: 'other' as const, exe, reason: 'unreadable' } : inspect(pid, exe);
+  if (entry.kind === 'other' && entry.notYet) return entry;
   if (processes.size >= MAX_PROCESSES) forgetPythonProcess(processes.keys().next().value!);
   processes.set(pid, entry);
   return entry;
@@ -242,9 +250,11 @@ function inspect(pid: number, exe: string): ProcessEntry {
   // of its executable, once per executable file.
   const candidates = [...byPath.keys()].filter((path) => path === exe || /(^|\/)libpython[^/]*\.so/.test(path));
   candidates.sort((a, b) => (a === exe ? -1 : b === exe ? 1 : 0));
+  let startsPython = false;
   for (const path of candidates) {
     const mappings = byPath.get(path)!;
     const elf = elfOf(pid, path, mappings[0]!);
+    if (path === exe && elf) startsPython = STARTS_PYTHON.some((name) => elf.imports.has(name));
     const runtimeSymbol = elf?.symbols.get('_PyRuntime');
     if (!elf || runtimeSymbol === undefined) continue;
     const bias = loadBias(elf, mappings);
@@ -272,6 +282,8 @@ function inspect(pid: number, exe: string): ProcessEntry {
       throw error;
     }
   }
+  // Python through a libpython not mapped yet (the loader is still at work): not Python yet.
+  if (startsPython && !candidates.some((path) => path !== exe)) return { kind: 'other', exe, reason: 'not-python', notYet: true };
   return { kind: 'other', exe, reason: 'not-python' };
 }
 
@@ -286,7 +298,7 @@ function elfOf(pid: number, path: string, mapping: Mapping): ElfSymbols | undefi
     } catch {
       continue;
     }
-    if (!elfFiles.has(key)) elfFiles.set(key, readElfSymbols(name, SYMBOLS));
+    if (!elfFiles.has(key)) elfFiles.set(key, readElfSymbols(name, [...SYMBOLS, ...STARTS_PYTHON]));
     return elfFiles.get(key);
   }
   return undefined;

@@ -5,12 +5,12 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { forgetPythonProcess, isPython, lineOf, MAX_FRAMES, pythonInfo, readPythonFrames, type PythonFrame } from '../../../probes/linux/python-frames.js';
 import { fixturesDir } from '../../helpers/fixture.js';
-import { atOpenExit, whileInterrupted } from '../../helpers/syscall-stop.js';
+import { atOpenExit, atOpenExits, whileInterrupted } from '../../helpers/syscall-stop.js';
 
 const linux = process.platform === 'linux' && process.getuid?.() === 0;
 const APP = join(fixturesDir, 'python-frames', 'app.py');
@@ -222,6 +222,25 @@ system('a child forked without exec: its own frames, from its own copy of the in
       // already gone
     }
     parent.kill('SIGKILL');
+  }
+});
+
+const pyenv311 = '/root/.pyenv/versions/3.11.7/bin/python3.11';
+(linux && existsSync(pyenv311) ? test.serial : test.skip)(`from its exec on: not Python while the loader looks for libpython, Python once it is loaded${existsSync(pyenv311) ? '' : ` (skipped: ${pyenv311} is not installed)`}`, async (t) => {
+  // The shell stops itself, is attached to while stopped, and execs python once resumed: every openat of python's is seen.
+  const child = spawn('/bin/sh', ['-c', 'kill -STOP $$; exec "$0" "$@"', pyenv311, APP], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const pid = child.pid!;
+  try {
+    while (!/^\d+ \(.*\) T /.test(readFileSync(`/proc/${pid}/stat`, 'latin1'))) await new Promise((resolve) => setTimeout(resolve, 10));
+    const [loading, running] = atOpenExits(pid, pid, [
+      [(path) => path.endsWith('/libpython3.11.so.1.0'), () => readPythonFrames(pid, pid)],
+      ['/dev/null', () => readPythonFrames(pid, pid)],
+    ], true);
+    t.deepEqual(loading, { reason: 'not-python' });
+    t.like(running, { frames: [{ function: 'leak_it' }, { function: 'loop' }] });
+  } finally {
+    forgetPythonProcess(pid);
+    child.kill('SIGKILL');
   }
 });
 

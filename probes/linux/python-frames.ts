@@ -24,6 +24,7 @@
  * (the memory it was opened on is gone) is looked at again once.
  */
 import { closeSync, openSync, readSync, readlinkSync, readFileSync, statSync } from 'node:fs';
+import { errnoOf } from '../../src/errors.js';
 import { readElfSymbols, type ElfSymbols } from './elf-symbols.js';
 
 /** One Python frame, innermost first in a stack; `offset` is the bytecode offset in the code object. */
@@ -57,8 +58,14 @@ const MAX_THREADS = 100_000;
 const MAX_THREAD_STATES = 4096;
 /** Code objects remembered per process (each a few hundred bytes); the cache restarts when full. */
 const MAX_CODES = 8192;
-/** Processes remembered; the oldest is dropped (and its /proc/PID/mem closed) beyond this. */
+/** Processes remembered; the oldest is dropped beyond this. */
 const MAX_PROCESSES = 1024;
+/**
+ * /proc/PID/mem descriptors kept open (one per Python process remembered): few, as fdscan may run
+ * under `ulimit -n 24`. Beyond this the oldest Python process is forgotten, and looked at again
+ * (its ELF symbols still known) if it stops again.
+ */
+const MAX_OPEN_MEMORY = 8;
 
 /** Where CPython keeps what this module reads, for one version. Byte offsets. */
 interface Layout {
@@ -216,8 +223,18 @@ function processOf(pid: number): ProcessEntry {
   const entry = exe === '' ? { kind: 'other' as const, exe, reason: 'unreadable' } : inspect(pid, exe);
   if (entry.kind === 'other' && entry.notYet) return entry;
   if (processes.size >= MAX_PROCESSES) forgetPythonProcess(processes.keys().next().value!);
+  if (entry.kind === 'python') {
+    const open = [...processes].filter(([, known]) => known.kind === 'python');
+    for (const [oldPid] of open.slice(0, Math.max(0, open.length - MAX_OPEN_MEMORY + 1))) forgetPythonProcess(oldPid);
+  }
   processes.set(pid, entry);
   return entry;
+}
+
+/** A failure that says nothing of the process but that fdscan is out of descriptors or memory: thrown, not a reason. */
+function ownFailure(error: unknown): boolean {
+  const code = errnoOf(error);
+  return code === 'EMFILE' || code === 'ENFILE' || code === 'ENOMEM';
 }
 
 interface Mapping {
@@ -232,7 +249,8 @@ function inspect(pid: number, exe: string): ProcessEntry {
   let maps: string;
   try {
     maps = readFileSync(`/proc/${pid}/maps`, 'latin1');
-  } catch {
+  } catch (error) {
+    if (ownFailure(error)) throw error;
     return { kind: 'other', exe, reason: 'unreadable' };
   }
   const byPath = new Map<string, Mapping[]>();
@@ -263,7 +281,8 @@ function inspect(pid: number, exe: string): ProcessEntry {
     let mem: number;
     try {
       mem = openSync(`/proc/${pid}/mem`, 'r');
-    } catch {
+    } catch (error) {
+      if (ownFailure(error)) throw error;
       return { kind: 'other', exe, reason: 'unreadable' };
     }
     try {

@@ -265,6 +265,24 @@ system('microseconds per read: first look at a process, then cached (logged, not
   }
 });
 
+system('at most 8 /proc/PID/mem kept open, whatever the number of Python processes (fdscan may run under ulimit -n 24)', async (t) => {
+  const children = Array.from({ length: 10 }, () => spawn('/usr/bin/python3.11', ['-c', 'import time; time.sleep(100)'], { stdio: 'ignore' }));
+  try {
+    await Promise.all(children.map((child) => new Promise((resolve) => child.once('spawn', resolve))));
+    // Until each has mapped its interpreter it is not Python (nor remembered as anything).
+    for (const child of children) while (!isPython(child.pid!)) await new Promise((resolve) => setTimeout(resolve, 10));
+    const open = children.map((child) => memDescriptors(child.pid!));
+    t.is(open.reduce((a, b) => a + b, 0), 8, `open per process: ${open.join(' ')}`);
+    t.deepEqual(open.slice(-8), [1, 1, 1, 1, 1, 1, 1, 1], 'the most recent ones');
+    t.true(isPython(children[0]!.pid!), 'a forgotten one is looked at again');
+  } finally {
+    for (const child of children) {
+      forgetPythonProcess(child.pid!);
+      child.kill('SIGKILL');
+    }
+  }
+});
+
 (linux ? test.serial : test.skip)('a process that is not Python: not-python, and no /proc/PID/mem kept open', async (t) => {
   const child = spawn('sleep', ['100'], { stdio: 'ignore' });
   try {

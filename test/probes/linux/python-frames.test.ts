@@ -12,7 +12,20 @@ import { forgetPythonProcess, isPython, lineOf, MAX_FRAMES, pythonInfo, readPyth
 import { fixturesDir } from '../../helpers/fixture.js';
 import { atOpenExit, atOpenExits, whileInterrupted } from '../../helpers/syscall-stop.js';
 
-const linux = process.platform === 'linux' && process.getuid?.() === 0;
+const linux = process.platform === 'linux';
+
+/** Why a test cannot run here (not Linux, `python` not installed), or undefined. */
+function missing(python?: string): string | undefined {
+  if (!linux) return 'Linux only';
+  return python === undefined || existsSync(python) ? undefined : `${python} is not installed`;
+}
+
+/** A serial test (it ptraces), or a skip whose title says why. */
+function linuxTest(title: string, body: (t: ExecutionContext) => Promise<void> | void, python?: string): void {
+  const reason = missing(python);
+  if (reason === undefined) test.serial(title, body);
+  else test.skip(`${title} (skipped: ${reason})`, body);
+}
 const APP = join(fixturesDir, 'python-frames', 'app.py');
 
 interface App {
@@ -75,8 +88,8 @@ const PYTHONS: Array<[string, string]> = [
 ];
 
 for (const [label, python] of PYTHONS) {
-  const run = linux && existsSync(python) ? test.serial : test.skip;
-  const title = existsSync(python) ? label : `${label} (skipped: ${python} is not installed)`;
+  const run = (title: string, body: (t: ExecutionContext) => Promise<void> | void): void => linuxTest(title, body, python);
+  const title = label;
 
   run(`${title}: lineOf() gives the line co_lines() gives, for every instruction of json, argparse, asyncio.base_events and typing`, (t) => {
     const dump = spawnSync(python, [join(fixturesDir, 'python-frames', 'line-tables.py'), 'json', 'argparse', 'asyncio.base_events', 'typing'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
@@ -140,7 +153,7 @@ for (const [label, python] of PYTHONS) {
   });
 }
 
-const system = linux && existsSync('/usr/bin/python3.11') ? test.serial : test.skip;
+const system = (title: string, body: (t: ExecutionContext) => Promise<void> | void): void => linuxTest(title, body, '/usr/bin/python3.11');
 
 system(`a stack deeper than ${MAX_FRAMES} frames gives the innermost ${MAX_FRAMES}`, async (t) => {
   const app = await startApp('/usr/bin/python3.11', 600);
@@ -226,7 +239,7 @@ system('a child forked without exec: its own frames, from its own copy of the in
 });
 
 const pyenv311 = '/root/.pyenv/versions/3.11.7/bin/python3.11';
-(linux && existsSync(pyenv311) ? test.serial : test.skip)(`from its exec on: not Python while the loader looks for libpython, Python once it is loaded${existsSync(pyenv311) ? '' : ` (skipped: ${pyenv311} is not installed)`}`, async (t) => {
+linuxTest('from its exec on: not Python while the loader looks for libpython, Python once it is loaded', async (t) => {
   // The shell stops itself, is attached to while stopped, and execs python once resumed: every openat of python's is seen.
   const child = spawn('/bin/sh', ['-c', 'kill -STOP $$; exec "$0" "$@"', pyenv311, APP], { stdio: ['ignore', 'ignore', 'inherit'] });
   const pid = child.pid!;
@@ -242,7 +255,7 @@ const pyenv311 = '/root/.pyenv/versions/3.11.7/bin/python3.11';
     forgetPythonProcess(pid);
     child.kill('SIGKILL');
   }
-});
+}, pyenv311);
 
 system('microseconds per read: first look at a process, then cached (logged, not asserted)', async (t) => {
   const app = await startApp('/usr/bin/python3.11');
@@ -283,7 +296,7 @@ system('at most 8 /proc/PID/mem kept open, whatever the number of Python process
   }
 });
 
-(linux ? test.serial : test.skip)('a process that is not Python: not-python, and no /proc/PID/mem kept open', async (t) => {
+linuxTest('a process that is not Python: not-python, and no /proc/PID/mem kept open', async (t) => {
   const child = spawn('sleep', ['100'], { stdio: 'ignore' });
   try {
     await new Promise((resolve) => child.once('spawn', resolve));
@@ -302,7 +315,7 @@ system('at most 8 /proc/PID/mem kept open, whatever the number of Python process
   }
 });
 
-(linux ? test.serial : test.skip)('a pid that does not exist: unreadable', (t) => {
+linuxTest('a pid that does not exist: unreadable', (t) => {
   t.deepEqual(readPythonFrames(2147483647, 2147483647), { reason: 'unreadable' });
   forgetPythonProcess(2147483647);
 });

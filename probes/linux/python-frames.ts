@@ -10,7 +10,8 @@
  * ptrace access to the process (PTRACE_MODE_ATTACH: its tracer, or root). The caller must have the
  * thread stopped (a ptrace stop): the frame chain of a running thread changes under the read.
  * Other threads may still run, so every pointer is checked (object types, cycles) and every walk
- * and string is bounded: a corrupt or hostile process costs at most a few MiB of reads.
+ * and string is bounded, and so is the whole: a corrupt or hostile process costs at most
+ * READ_BUDGET bytes and a few thousand reads per call.
  *
  * Versions: 3.11 and 3.12 by offsets checked against their headers (`ptype /o` of pyenv's
  * libpython with DWARF); 3.13 by the `_Py_DebugOffsets` CPython publishes at the start of
@@ -42,7 +43,8 @@ export interface PythonFrame {
  * `python-version` (a CPython this module cannot read), `no-symbols` (no `_PyRuntime` to start from),
  * `unreadable` (ptrace access refused, or the process gone), `no-thread-state` (the thread runs no
  * Python: a native thread, or one before or after its Python part), `corrupt` (structures that do
- * not hold together). `incomplete`: the chain broke after some frames (the same words).
+ * not hold together), `too-large` (more to read than READ_BUDGET). `incomplete`: the chain broke
+ * after some frames (the same words).
  */
 export type PythonFramesResult = { frames: PythonFrame[]; incomplete?: string } | { reason: string };
 
@@ -53,7 +55,13 @@ const MAX_STRING_CHARS = 4096;
 /** A line table bigger than this (a function of ~100,000 lines) is not read: the line is 0. */
 const MAX_LINETABLE_BYTES = 1024 * 1024;
 const MAX_INTERPRETERS = 64;
-const MAX_THREADS = 100_000;
+const MAX_THREADS = 10_000;
+/**
+ * Bytes one readPythonFrames() may read from the process: 256 frames of real code take well under
+ * 1 MiB (line tables are read once per code object and remembered); a process whose own structures
+ * ask for more (huge line tables made on purpose) gets `too-large` instead of costing fdscan more.
+ */
+const READ_BUDGET = 16 * 1024 * 1024;
 /** Thread states remembered per process. */
 const MAX_THREAD_STATES = 4096;
 /** Code objects remembered per process (each a few hundred bytes); the cache restarts when full. */
@@ -189,6 +197,7 @@ export function forgetPythonProcess(pid: number): void {
 
 /** The Python frames of thread `tid` of process `pid`, innermost first; the thread must be stopped. */
 export function readPythonFrames(pid: number, tid: number): PythonFramesResult {
+  budget = READ_BUDGET;
   for (let attempt = 0; ; attempt++) {
     const entry = processOf(pid);
     if (entry.kind !== 'python') return { reason: entry.reason };
@@ -246,6 +255,7 @@ interface Mapping {
 
 /** Find the interpreter in the process's mappings and read its version; the first look at a pid. */
 function inspect(pid: number, exe: string): ProcessEntry {
+  budget = READ_BUDGET;
   let maps: string;
   try {
     maps = readFileSync(`/proc/${pid}/maps`, 'latin1');
@@ -389,9 +399,14 @@ function debugOffsetsLayout(d: Buffer, hex: number): Layout | undefined {
   };
 }
 
+/** What the current call may still read (READ_BUDGET at its start). */
+let budget = READ_BUDGET;
+
 /** pread of /proc/PID/mem: all `length` bytes, or WalkFailed (`gone` when nothing at all could be read). */
 function read(mem: number, address: number, length: number): Buffer {
   if (!Number.isSafeInteger(address) || address <= 0 || length < 0) throw new WalkFailed('corrupt');
+  budget -= length;
+  if (budget < 0) throw new WalkFailed('too-large');
   const buffer = Buffer.allocUnsafe(length);
   let got: number;
   try {

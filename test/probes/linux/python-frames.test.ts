@@ -203,6 +203,20 @@ system('names of 10,000,000 characters are read as their first 4,096 and an elli
   }
 });
 
+system('a stack whose code asks for more than 16 MiB of reads (24 line tables of 1 MB) stops there: incomplete, too-large', async (t) => {
+  const { pid, child } = await startHostile('tables');
+  try {
+    const result = atOpenExit(pid, pid, '/dev/null', () => readPythonFrames(pid, pid));
+    t.like(result, { incomplete: 'too-large' });
+    const frames = 'frames' in result ? result.frames.map((f) => f.function) : [];
+    t.deepEqual(frames.slice(0, 3), ['loop_forever', 'f23', 'f22']);
+    t.true(frames.length > 10 && frames.length < 20, `${frames.length} frames`);
+  } finally {
+    forgetPythonProcess(pid);
+    child.kill('SIGKILL');
+  }
+});
+
 system('names that are not ASCII (UCS-2 and UCS-4 strings) are read as the program wrote them', async (t) => {
   const { pid, child } = await startHostile('unicode');
   try {

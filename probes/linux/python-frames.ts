@@ -94,8 +94,6 @@ interface Layout {
   /** 3.12+: frames owned by the C stack (FRAME_OWNED_BY_CSTACK, the "<interpreter trampoline>" shim) are links, not Python code. */
   frameOwner?: number;
   ownerCstack?: number;
-  /** Bits of the code pointer that are tags, not address (3.14's _PyStackRef). */
-  frameCodeTagBits: number;
   obType: number;
   codeFilename: number;
   codeName: number;
@@ -117,14 +115,14 @@ interface Layout {
 const LAYOUT_3_11: Layout = {
   runtimeInterpretersHead: 40, interpNext: 0, interpThreadsHead: 16,
   tstateNext: 8, tstateNativeThreadId: 160, tstateCframe: 56, cframeCurrentFrame: 8, tstateCurrentFrame: 0, tstateSize: 168,
-  frameCode: 32, framePrevious: 48, frameInstr: 56, frameSize: 64, frameCodeTagBits: 0,
+  frameCode: 32, framePrevious: 48, frameInstr: 56, frameSize: 64,
   obType: 8, codeFilename: 112, codeName: 120, codeQualname: 128, codeLinetable: 136, codeFirstlineno: 72, codeAdaptive: 184,
   unicodeLength: 16, unicodeState: 32, unicodeAsciiSize: 48, unicodeCompactSize: 72, bytesSize: 16, bytesData: 32,
 };
 const LAYOUT_3_12: Layout = {
   runtimeInterpretersHead: 40, interpNext: 0, interpThreadsHead: 72,
   tstateNext: 8, tstateNativeThreadId: 144, tstateCframe: 56, cframeCurrentFrame: 0, tstateCurrentFrame: 0, tstateSize: 152,
-  frameCode: 0, framePrevious: 8, frameInstr: 56, frameSize: 72, frameOwner: 70, ownerCstack: 3, frameCodeTagBits: 0,
+  frameCode: 0, framePrevious: 8, frameInstr: 56, frameSize: 72, frameOwner: 70, ownerCstack: 3,
   obType: 8, codeFilename: 112, codeName: 120, codeQualname: 128, codeLinetable: 136, codeFirstlineno: 68, codeAdaptive: 192,
   unicodeLength: 16, unicodeState: 32, unicodeAsciiSize: 40, unicodeCompactSize: 56, bytesSize: 16, bytesData: 32,
 };
@@ -384,12 +382,12 @@ function debugOffsetsLayout(d: Buffer, hex: number): Layout | undefined {
   if (d.readBigUInt64LE(16) !== 0n) return undefined; // free-threaded build: other object headers, untested
   const at = (offset: number) => Number(d.readBigUInt64LE(offset));
   const asciiSize = at(560);
-  return {
+  const layout: Layout = {
     runtimeInterpretersHead: at(40), interpNext: at(64), interpThreadsHead: at(72),
     tstateNext: at(168), tstateNativeThreadId: at(200), tstateCurrentFrame: at(184), cframeCurrentFrame: 0,
     tstateSize: Math.max(at(168), at(200), at(184)) + 8,
     frameCode: at(240), framePrevious: at(232), frameInstr: at(248), frameOwner: at(264), ownerCstack: 3,
-    frameSize: Math.max(at(232), at(240), at(248), at(264)) + 8, frameCodeTagBits: 0,
+    frameSize: Math.max(at(232), at(240), at(248), at(264)) + 8,
     obType: at(360), codeFilename: at(280), codeName: at(288), codeQualname: at(296), codeLinetable: at(304),
     codeFirstlineno: at(312), codeAdaptive: at(344),
     unicodeLength: at(552), unicodeState: at(544), unicodeAsciiSize: asciiSize,
@@ -397,6 +395,8 @@ function debugOffsetsLayout(d: Buffer, hex: number): Layout | undefined {
     unicodeCompactSize: asciiSize + 16,
     bytesSize: at(520), bytesData: at(528),
   };
+  // The process wrote these numbers: offsets into structs of a few hundred bytes, or nothing to trust.
+  return Object.values(layout).every((value) => value === undefined || (Number.isSafeInteger(value) && value >= 0 && value < 65536)) ? layout : undefined;
 }
 
 /** What the current call may still read (READ_BUDGET at its start). */
@@ -442,7 +442,7 @@ function walk(proc: PythonProcess, tid: number): PythonFramesResult {
       if (seen.has(frame) || steps >= MAX_FRAMES * 2) throw new WalkFailed('corrupt');
       seen.add(frame);
       const f = read(proc.mem, frame, L.frameSize);
-      const code = pointer(f, L.frameCode) - (pointer(f, L.frameCode) % (L.frameCodeTagBits + 1));
+      const code = pointer(f, L.frameCode);
       const cstack = L.frameOwner !== undefined && f[L.frameOwner] === L.ownerCstack;
       const described = code === 0 || cstack ? undefined : describeFrame(proc, code, pointer(f, L.frameInstr));
       if (described) frames.push(described);

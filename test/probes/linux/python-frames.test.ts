@@ -168,8 +168,8 @@ system(`a stack deeper than ${MAX_FRAMES} frames gives the innermost ${MAX_FRAME
 });
 
 /** Start hostile.py in `mode` under the system's 3.11; resolves with its pid once it is looping. */
-async function startHostile(mode: string): Promise<{ pid: number; child: ChildProcess }> {
-  const child = spawn('/usr/bin/python3.11', [join(fixturesDir, 'python-frames', 'hostile.py'), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function startHostile(mode: string, python = '/usr/bin/python3.11'): Promise<{ pid: number; child: ChildProcess }> {
+  const child = spawn(python, [join(fixturesDir, 'python-frames', 'hostile.py'), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`hostile.py ${mode} exited with ${code}`)));
@@ -216,6 +216,17 @@ system('a stack whose code asks for more than 16 MiB of reads (24 line tables of
     child.kill('SIGKILL');
   }
 });
+
+const pyenv313 = '/root/.pyenv/versions/3.13.0/bin/python3.13';
+linuxTest('3.13: _Py_DebugOffsets that point 2**40 bytes into a thread state are not used: python-version', async (t) => {
+  const { pid, child } = await startHostile('offsets', pyenv313);
+  try {
+    t.deepEqual(atOpenExit(pid, pid, '/dev/null', () => readPythonFrames(pid, pid)), { reason: 'python-version' });
+  } finally {
+    forgetPythonProcess(pid);
+    child.kill('SIGKILL');
+  }
+}, pyenv313);
 
 system('names that are not ASCII (UCS-2 and UCS-4 strings) are read as the program wrote them', async (t) => {
   const { pid, child } = await startHostile('unicode');

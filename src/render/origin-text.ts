@@ -1,0 +1,68 @@
+/**
+ * An origin in words, two to four lines under a finding: the call that made the descriptor, with
+ * its flags and the innermost frames of the program's own code, then the call that made it
+ * inheritable again when there was one. Every name from the traced program is escaped.
+ */
+import type { DescriptorOrigin, OriginCall, StackFrame } from '../trace/trace-result.js';
+import { escapeText, shortArgv } from './text.js';
+
+/** Frames shown per call. */
+const FRAMES_SHOWN = 4;
+/** The C library's and the dynamic loader's objects: the wrappers around a system call, skipped at the top of a stack. */
+const WRAPPER_OBJECT = /(^|\/)(libc|libpthread|ld-linux[^/]*|ld-musl[^/]*|libc\.musl[^/]*)([.-][^/]*)?\.so(\.[0-9.]+)?$/;
+
+/** The lines of `origin`, without indentation; `holderPid`: the pid the finding already names (not repeated). */
+export function originLines(origin: DescriptorOrigin, holderPid?: number): string[] {
+  const lines: string[] = [];
+  if (origin.unknown !== undefined) {
+    lines.push(`made: ${escapeText(origin.unknown)}${UNKNOWN_WHY[origin.unknown] ? ` (${UNKNOWN_WHY[origin.unknown]})` : ''}`);
+  } else {
+    lines.push(...callLines('made by', origin, holderPid));
+  }
+  if (origin.madeInheritable) lines.push(...callLines('made inheritable by', origin.madeInheritable, holderPid));
+  return lines;
+}
+
+const UNKNOWN_WHY: Record<string, string> = {
+  'before-trace': 'received from outside the traced tree',
+  'close-on-exec': 'by a call asking for close-on-exec, which is not stopped',
+  'no-origins': 'origins were not traced',
+  unseen: 'its number was reused by a call fdscan does not stop at',
+  sampled: 'the tree was sampled, not traced',
+};
+
+/** `made by openat("app.log", O_WRONLY|O_CREAT) without O_CLOEXEC` and `at f (a.c:4) <- main (a.c:9)`. */
+function callLines(verb: string, call: OriginCall, holderPid?: number): string[] {
+  const named = call.flags.filter((f) => !f.startsWith('without '));
+  const missing = call.flags.filter((f) => f.startsWith('without '));
+  const args = [...(call.path !== undefined ? [`"${escapeText(call.path)}"`] : []), ...(named.length > 0 ? [escapeText(named.join('|'))] : [])];
+  const where = call.pid === holderPid ? '' : ` in ${shortArgv(call.argv, 40)} (pid ${call.pid})`;
+  const peer = call.peer !== undefined ? ` from ${escapeText(call.peer)}` : '';
+  const without = missing.length > 0 ? ` ${escapeText(missing.join(', '))}` : '';
+  return [`${verb} ${escapeText(call.syscall)}(${args.join(', ')})${peer}${without} -> fd ${call.fd}${where}`, stackLine(call)];
+}
+
+/** `at f (a.c:4) <- main (a.c:9)`, the program's own frames first; or why there is no stack. */
+function stackLine(call: OriginCall): string {
+  if (call.stack.length === 0) return `  stack: ${escapeText(call.stackUnknown ?? 'empty')}`;
+  const own = ownFrames(call.stack);
+  const shown = own.slice(0, FRAMES_SHOWN).map(frameText);
+  const more = own.length > FRAMES_SHOWN ? ` <- ... ${own.length - FRAMES_SHOWN} more` : '';
+  return `  at ${shown.join(' <- ')}${more}`;
+}
+
+/** The stack without the C library's wrapper frames at its top (all of it if nothing else is left). */
+export function ownFrames(stack: StackFrame[]): StackFrame[] {
+  let first = 0;
+  while (first < stack.length && WRAPPER_OBJECT.test(stack[first]!.object)) first++;
+  return first < stack.length ? stack.slice(first) : stack;
+}
+
+/** `open_the_log (leaker.c:4)`, `open_the_log (leaker+0x1139)` or `libfoo.so+0x20`. */
+export function frameText(frame: StackFrame): string {
+  const object = frame.object.slice(frame.object.lastIndexOf('/') + 1);
+  const place = frame.file !== undefined
+    ? `${frame.file.slice(frame.file.lastIndexOf('/') + 1)}${frame.line !== undefined ? `:${frame.line}` : ''}`
+    : `${object}+0x${frame.offset.toString(16)}`;
+  return escapeText(frame.function !== undefined ? `${frame.function} (${place})` : place);
+}

@@ -18,7 +18,7 @@ import {
   PTRACE_GET_SYSCALL_INFO, SYSCALL_INFO_BYTES, archOf, describeCall, descriptorCall, parseSyscallInfo, procMemory,
   type SyscallEntry,
 } from './descriptor-calls.js';
-import { readOriginStack } from './origin-stack.js';
+import { forgetAllOriginStacks, forgetOriginStacks, readOriginStack } from './origin-stack.js';
 
 /** Calls stopped at their seccomp stop and not yet at their exit stop, by thread. */
 export class OriginStops {
@@ -79,6 +79,16 @@ export class OriginStops {
   /** `tid` exited or exec'd: a call it was in will have no exit stop. */
   gone(tid: number): void {
     this.pending.delete(tid);
+  }
+
+  /** Process `pid` exec'd or exited: its cached stacks are of another program now. */
+  forget(pid: number): void {
+    forgetOriginStacks(pid);
+  }
+
+  /** The trace is over. */
+  close(): void {
+    forgetAllOriginStacks();
   }
 
   private read(tid: number): Buffer {

@@ -122,6 +122,7 @@ export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: Loop
       origins?.gone(pid);
       if (threads.delete(pid)) continue;
       heldNew.delete(pid);
+      origins?.forget(pid);
       const code = state.kind === 'exited' ? state.code : undefined;
       const signal = state.kind === 'killed' ? state.signal : undefined;
       if (recorder.exited(pid, code, signal)) hooks.onExit(pid);
@@ -156,6 +157,7 @@ export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: Loop
         recorder.exec(pid);
         ptraceUsers.exec(pid);
         origins?.gone(pid);
+        origins?.forget(pid);
         resume(pid);
         break;
       }
@@ -196,6 +198,7 @@ export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: Loop
         resume(pid, state.signal);
     }
   }
+  origins?.close();
   if (origins && recorder.originTracing) recorder.originTracing.stops = origins.stops;
   return rootStatus;
 }

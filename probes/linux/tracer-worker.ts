@@ -21,7 +21,7 @@ import { sameDescriptorTable, sameOpenFile } from './same-open-file.js';
 import { spawnStopped } from './spawn-stopped.js';
 import { handTerminal } from './job-control.js';
 import { runPtraceLoop, seize } from './ptrace-loop.js';
-import { installFilter } from './seccomp-filter.js';
+import { spawnFiltered, startSpawnThread } from './spawn-origins.js';
 import { nativeArch } from './descriptor-calls.js';
 import { waitpid } from './libc-process.js';
 import { runSamplingLoop } from './sampling-loop.js';
@@ -93,19 +93,30 @@ function environment(pid: number, wanted: (name: string) => boolean): Map<string
 }
 
 const PIDFD_FLAGS = 0;
+const WNOHANG = 1;
+const WALL = 0x40000000;
 
 function post(message: TracerMessage): void {
   parentPort!.postMessage(message);
 }
 
 function run(request: WorkerRequest): TraceResult {
-  const recorder = new TraceRecorder(request.argv, process.pid, procReader(), { fullStdio: request.fullStdio });
-  // The origins filter goes on this thread just before it spawns the stub, which inherits it.
+  // The stub is spawned under the origins filter by a thread of its own (spawn-thread.ts), started
+  // first so that its start-up overlaps the reading of fdscan's own table.
   const notTraced = originsRefused(request);
-  const filterFailed = notTraced === undefined ? installFilter(nativeArch()!) : undefined;
-  const filtered = notTraced === undefined && filterFailed === undefined;
-  recorder.originTracing = filtered ? { traced: true, stops: 0 } : { traced: false, reason: notTraced ?? `seccomp-${filterFailed}`, stops: 0 };
-  const root = spawnStopped(request.exec.argv, request.exec.env, request.caller, request.terminal !== undefined);
+  const spawner = notTraced === undefined ? startSpawnThread() : undefined;
+  const recorder = new TraceRecorder(request.argv, process.pid, procReader(), { fullStdio: request.fullStdio });
+  const ownGroup = request.terminal !== undefined;
+  let root: number | undefined;
+  let why = notTraced ?? 'spawn-thread';
+  if (spawner) {
+    const spawned = spawnFiltered(spawner, request.exec.argv, request.exec.env, request.caller, ownGroup, nativeArch()!);
+    if ('pid' in spawned) root = spawned.pid;
+    else why = `seccomp-${spawned.filterFailed}`;
+  }
+  const filtered = root !== undefined;
+  recorder.originTracing = filtered ? { traced: true, stops: 0 } : { traced: false, reason: why, stops: 0 };
+  root ??= spawnStopped(request.exec.argv, request.exec.env, request.caller, ownGroup);
   recorder.addRoot(root);
   if (request.terminal !== undefined) {
     handTerminal(request.terminal, root);
@@ -164,6 +175,9 @@ function run(request: WorkerRequest): TraceResult {
     const refused = seize(root, request.exitTables, filtered);
     if (refused === undefined) {
       const status = runPtraceLoop(root, recorder, hooks, { origins: filtered });
+      // The filtered stub's parent is another thread of fdscan (its spawn thread ended): the tracer
+      // got its status, the zombie is left for that parent, and is reaped here.
+      if (filtered) waitpid(root, [0], WNOHANG | WALL);
       return recorder.result('ptrace', shellStatus(status.code, status.signal), status.signal);
     }
     const why = refusedBecause(root, refused);

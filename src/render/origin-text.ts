@@ -9,7 +9,7 @@ import { escapeText, shortArgv } from './text.js';
 /** Frames shown per call. */
 const FRAMES_SHOWN = 4;
 /** The C library's and the dynamic loader's objects: the wrappers around a system call, skipped at the top of a stack. */
-const WRAPPER_OBJECT = /(^|\/)(libc|libpthread|ld-linux[^/]*|ld-musl[^/]*|libc\.musl[^/]*)([.-][^/]*)?\.so(\.[0-9.]+)?$/;
+const WRAPPER_OBJECT = /(^|\/)(libc\.so|libc-[0-9.]+\.so|libpthread[.-]|ld-linux|ld-musl-|libc\.musl-)[^/]*$/;
 
 /** The lines of `origin`, without indentation; `holderPid`: the pid the finding already names (not repeated). */
 export function originLines(origin: DescriptorOrigin, holderPid?: number): string[] {
@@ -51,11 +51,13 @@ function stackLine(call: OriginCall): string {
   return `  at ${shown.join(' <- ')}${more}`;
 }
 
-/** The stack without the C library's wrapper frames at its top (all of it if nothing else is left). */
+/**
+ * The program's own frames: without the C library's and the loader's (the call's wrapper on top,
+ * __libc_start_main below main) and the crt's `_start`; all of them when nothing else is left.
+ */
 export function ownFrames(stack: StackFrame[]): StackFrame[] {
-  let first = 0;
-  while (first < stack.length && WRAPPER_OBJECT.test(stack[first]!.object)) first++;
-  return first < stack.length ? stack.slice(first) : stack;
+  const own = stack.filter((frame) => !WRAPPER_OBJECT.test(frame.object) && !(frame.function === '_start' && frame.file === undefined));
+  return own.length > 0 ? own : stack;
 }
 
 /** `open_the_log (leaker.c:4)`, `open_the_log (leaker+0x1139)` or `libfoo.so+0x20`. */

@@ -115,7 +115,8 @@ function run(request: WorkerRequest): TraceResult {
     else why = `seccomp-${spawned.filterFailed}`;
   }
   const filtered = root !== undefined;
-  recorder.originTracing = filtered ? { traced: true, stops: 0 } : { traced: false, reason: why, stops: 0 };
+  // Turned off (--no-origins): the result has no `origins` at all, as before they existed.
+  if (notTraced !== 'no-origins') recorder.originTracing = filtered ? { traced: true, stops: 0 } : { traced: false, reason: why, stops: 0 };
   root ??= spawnStopped(request.exec.argv, request.exec.env, request.caller, ownGroup);
   recorder.addRoot(root);
   if (request.terminal !== undefined) {

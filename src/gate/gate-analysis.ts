@@ -72,8 +72,11 @@ export interface InheritedLeak {
   baselined?: boolean;
   /** The first receiver's row (for renderers: exact bytes of the target). */
   descriptor: TracedDescriptor;
-  /** Where it was made (the call, its flags, the stack), as the first receiver's exec received it; or in one word why unknown. */
-  origin: DescriptorOrigin;
+  /**
+   * Where it was made (the call, its flags, the stack), as the first receiver's exec received it;
+   * or in one word why unknown. Absent when origins were turned off (--no-origins).
+   */
+  origin?: DescriptorOrigin;
 }
 
 /** A process that exec()s itself again and again and holds more descriptors each time. */
@@ -178,8 +181,9 @@ export function judgeTrace(trace: TraceResult, rules: AllowRule[]): GateVerdict 
         addTo(leaks, key, receiver, () => {
           const opener = passer?.opener ?? openerOf(trace, d, exec.seq);
           const fd = passer?.fd ?? d.firstHolder.fd ?? d.fd;
-          const origin = origins.at(p.id, d.fd, exec.seq, d.inode);
-          return { kind: 'inherited', ...group(d, receiver), fd, opener, fix: leakFix(opener, heldAt(opener, receiver, fd)), origin };
+          const leak: InheritedLeak = { kind: 'inherited', ...group(d, receiver), fd, opener, fix: leakFix(opener, heldAt(opener, receiver, fd)) };
+          if (trace.origins) leak.origin = origins.at(p.id, d.fd, exec.seq, d.inode);
+          return leak;
         });
       }
     });

@@ -145,7 +145,7 @@ function outcomeOf(trace: TraceResult, verdict: GateVerdict, context: GateReport
 
 type TextLine = Span[];
 /** Origins shown under a group of findings. */
-const ORIGINS_SHOWN = 3;
+const ORIGINS_SHOWN = 1;
 const INDENT = ' '.repeat(8);
 
 /** The summary printed on stderr, fitted to `style.width` when it is a terminal's. */
@@ -216,7 +216,7 @@ function groupLines(g: FindingGroup): TextLine[] {
   const fix: TextLine = [{ text: INDENT }, { text: 'fix:', paint: 'cyan' }, { text: ` ${first.fix.text}` }];
   if (first.kind !== 'inherited') return [labelled('red', 'growth', growthText(first)), fix];
   const originText = (leak: InheritedLeak, prefix: string): TextLine[] =>
-    originLines(leak.origin, leak.opener.pid).map((text, i) => [{ text: `${INDENT}${i === 0 ? prefix : ' '.repeat(prefix.length)}${text}` }]);
+    (leak.origin ? originLines(leak.origin, leak.opener.pid) : []).map((text, i) => [{ text: `${INDENT}${i === 0 ? prefix : ' '.repeat(prefix.length)}${text}` }]);
   const origin = first.origin ? originText(first, '') : [];
   if (g.findings.length === 1) {
     return [

@@ -29,6 +29,8 @@ const UNKNOWN_WHY: Record<string, string> = {
   'no-origins': 'origins were not traced',
   unseen: 'its number was reused by a call fdscan does not stop at',
   sampled: 'the tree was sampled, not traced',
+  'fdscan-itself': 'by fdscan\'s own step, which it does not trace',
+  'no-unwinder': 'neither libdw nor libunwind-ptrace could be loaded',
 };
 
 /** `made by openat("app.log", O_WRONLY|O_CREAT) without O_CLOEXEC` and `at f (a.c:4) <- main (a.c:9)`. */
@@ -52,10 +54,13 @@ function stackLine(call: OriginCall): string {
 }
 
 /**
- * The program's own frames: without the C library's and the loader's (the call's wrapper on top,
+ * The program's own frames: its Python frames when it has some; else the native ones without the C library's and the loader's (the call's wrapper on top,
  * __libc_start_main below main) and the crt's `_start`; all of them when nothing else is left.
  */
 export function ownFrames(stack: StackFrame[]): StackFrame[] {
+  // A Python program's own code is its Python frames; the native ones are the interpreter's.
+  const python = stack.filter((frame) => frame.object === 'python');
+  if (python.length > 0) return python;
   const own = stack.filter((frame) => !WRAPPER_OBJECT.test(frame.object) && !(frame.function === '_start' && frame.file === undefined));
   return own.length > 0 ? own : stack;
 }

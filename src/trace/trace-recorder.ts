@@ -242,7 +242,10 @@ export class TraceRecorder {
     call.fds.forEach((fd, i) => {
       let origin: DescriptorOrigin;
       if (call.madeInheritable) {
-        const prior = this.latestOrigin(process.record, call.sourceFd ?? fd);
+        // The newest record of the number, if it is still the same open file (numbers are reused at once).
+        const latest = this.latestOrigin(process.record, call.sourceFd ?? fd);
+        const inode = call.inodes?.[i];
+        const prior = latest && (latest.inode === undefined || inode === undefined || latest.inode === inode) ? latest.origin : undefined;
         const { madeInheritable: _earlier, ...made } = prior ?? { unknown: call.wasCloseOnExec ? 'close-on-exec' : 'before-trace' };
         origin = { ...made, madeInheritable: self(fd) } as DescriptorOrigin;
       } else {
@@ -261,13 +264,13 @@ export class TraceRecorder {
   }
 
   /** The newest origin of number `fd` in `process` now: its own, else its parent's at the fork, and so on. */
-  private latestOrigin(process: TracedProcess, fd: number): DescriptorOrigin | undefined {
+  private latestOrigin(process: TracedProcess, fd: number): OriginRecord | undefined {
     let at: TracedProcess | undefined = process;
     let limit = Number.POSITIVE_INFINITY;
     while (at) {
       const list = this.originsByFd.get(at.id)?.get(fd);
       if (list) {
-        for (let i = list.length - 1; i >= 0; i--) if (list[i]!.seq <= limit) return list[i]!.origin;
+        for (let i = list.length - 1; i >= 0; i--) if (list[i]!.seq <= limit) return list[i];
       }
       limit = at.seq;
       at = at.parent === undefined ? undefined : this.processes[at.parent];

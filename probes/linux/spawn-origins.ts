@@ -2,6 +2,7 @@
  * The tracer thread's side of spawn-thread.ts: start that thread (as soon as origins are wanted, so
  * that its start-up overlaps the tracer's own), then ask it for the filtered stub and wait.
  */
+import { existsSync } from 'node:fs';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import type { CallerState } from '../../src/caller-state.js';
 import { deserializeError } from '../../src/errors.js';
@@ -15,8 +16,11 @@ export interface SpawnThread {
 
 /** Start the thread; undefined when it cannot start (then origins are not traced). */
 export function startSpawnThread(): SpawnThread | undefined {
+  // A missing entry would only be reported by an event, which the blocked tracer thread never sees.
+  const entry = new URL('./spawn-thread.js', import.meta.url);
+  if (!existsSync(entry)) return undefined;
   try {
-    const worker = new Worker(new URL('./spawn-thread.js', import.meta.url));
+    const worker = new Worker(entry);
     worker.unref();
     worker.on('error', () => { /* reported as no reply */ });
     return { worker };
@@ -26,7 +30,7 @@ export function startSpawnThread(): SpawnThread | undefined {
 }
 
 /** How long to wait for the thread's reply before giving up on it. */
-const REPLY_TIMEOUT_MS = 60_000;
+const REPLY_TIMEOUT_MS = 20_000;
 
 /**
  * Spawn the stub under the origins filter from `thread`: the stopped stub's pid, or why the filter

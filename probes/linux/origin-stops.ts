@@ -19,6 +19,7 @@ import {
   type SyscallEntry,
 } from './descriptor-calls.js';
 import { forgetAllOriginStacks, forgetOriginStacks, readOriginStack } from './origin-stack.js';
+import { PTRACE_NR } from './seccomp-filter.js';
 
 /** Calls stopped at their seccomp stop and not yet at their exit stop, by thread. */
 export class OriginStops {
@@ -34,12 +35,16 @@ export class OriginStops {
     return this.pending.has(tid);
   }
 
-  /** A seccomp stop of `tid`: note the call; the caller resumes it with PTRACE_SYSCALL. Returns false when it is not a descriptor call. */
-  seccompStop(tid: number): boolean {
+  /**
+   * A seccomp stop of `tid`: note the call; the caller resumes it with PTRACE_SYSCALL. Returns
+   * `ptrace` for a ptrace call (its entry, for PtraceUsers.entered), false when it is neither.
+   */
+  seccompStop(tid: number): boolean | { ptrace: SyscallEntry } {
     this.stops++;
     const info = parseSyscallInfo(this.read(tid));
     if (info.op !== 'seccomp') return false;
     const arch = archOf(info.auditArch);
+    if (arch && info.nr === PTRACE_NR[arch]) return { ptrace: info };
     const call = arch && descriptorCall(arch, info.nr);
     if (!call) return false;
     const pending: { entry: SyscallEntry; wasCloseOnExec?: boolean } = { entry: info };

@@ -90,7 +90,7 @@ export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: Loop
   const eventMessage = Buffer.alloc(8);
   const status = [0];
   let rootStatus: { code?: number; signal?: number } = {};
-  const ptraceUsers = new PtraceUsers(recorder, (tid) => threads.get(tid) ?? tid);
+  const ptraceUsers = new PtraceUsers(recorder, (tid) => threads.get(tid) ?? tid, options.origins === true);
   const origins = options.origins ? new OriginStops(recorder, (tid) => threads.get(tid) ?? tid) : undefined;
 
   const resume = (pid: number, signal = 0): void => {
@@ -166,11 +166,14 @@ export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: Loop
         if (!threads.has(pid)) recorder.exiting(pid);
         resume(pid);
         break;
-      case EVENT_SECCOMP:
+      case EVENT_SECCOMP: {
         // The filter stopped a call that can make an inheritable descriptor: on to its exit stop.
-        if (origins?.seccompStop(pid)) ptrace(PTRACE_SYSCALL, pid, 0, 0);
+        const stopped = origins?.seccompStop(pid);
+        if (typeof stopped === 'object') ptraceUsers.seccompEntry(pid, stopped.ptrace.args);
+        if (stopped) ptrace(PTRACE_SYSCALL, pid, 0, 0);
         else resume(pid);
         break;
+      }
       case EVENT_STOP:
         if (awaitingFirstStop.delete(pid)) {
           resume(pid);

@@ -41,7 +41,16 @@ interface Instruction {
   label?: string;
 }
 
-/** The filter for `arch` as struct sock_filter bytes (8 bytes an instruction). */
+/** ptrace's number per architecture, and the requests the filter stops (ptrace-users.ts judges them). */
+export const PTRACE_NR: Readonly<Record<Arch, number>> = { x86_64: 101, aarch64: 117 };
+const PTRACE_REQUESTS_STOPPED = [0, 16, 0x4206]; // PTRACE_TRACEME, PTRACE_ATTACH, PTRACE_SEIZE
+
+/**
+ * The filter for `arch` as struct sock_filter bytes (8 bytes an instruction). Besides the
+ * descriptor calls it stops ptrace's TRACEME, ATTACH and SEIZE: a traced program's own attempts to
+ * trace, which fail because fdscan is already the tracer (ptrace-users.ts), seen in every program,
+ * statically linked or calling through syscall(2) included.
+ */
 export function compileFilter(arch: Arch): Buffer {
   const program: Instruction[] = [];
   const emit = (i: Instruction): void => { program.push(i); };
@@ -51,7 +60,10 @@ export function compileFilter(arch: Arch): Buffer {
   emit({ code: BPF_JEQ_K, k: AUDIT_ARCH[arch], jt: 'next', jf: 'allow-top' });
   emit({ code: BPF_LD_W_ABS, k: DATA_NR });
   if (arch === 'x86_64') emit({ code: BPF_JGE_K, k: X32_SYSCALL_BIT, jt: 'allow-top', jf: 'next' });
-  for (const call of descriptorCalls(arch).values()) {
+  const calls = [...descriptorCalls(arch).values(), {
+    nr: PTRACE_NR[arch], rule: PTRACE_REQUESTS_STOPPED.map((request) => [{ arg: 0, equals: request }]),
+  }];
+  for (const call of calls) {
     const nextCall = label();
     const allow = label();
     emit({ code: BPF_JEQ_K, k: call.nr, jt: 'next', jf: nextCall });

@@ -90,6 +90,8 @@ export interface ReexecGrowth {
   leakedPerCycle: number[];
   /** The descriptors the last exec held that the first did not. */
   descriptors: TracedDescriptor[];
+  /** Where each of `descriptors` was made (same order); absent with --no-origins. */
+  origins?: DescriptorOrigin[];
   fix: FixHint;
   baselined?: boolean;
 }
@@ -187,7 +189,7 @@ export function judgeTrace(trace: TraceResult, rules: AllowRule[]): GateVerdict 
         });
       }
     });
-    const growth = reexecGrowth(trace, p, chain, rules);
+    const growth = reexecGrowth(trace, p, chain, rules, origins);
     if (growth) growths.push(growth);
   }
   verdict.findings = [...leaks.values(), ...growths];
@@ -298,7 +300,7 @@ function sameProgram(a: ExecRecord, b: ExecRecord): boolean {
   return a.exe === b.exe && programName(a.argv, a.exe) === programName(b.argv, b.exe);
 }
 
-function reexecGrowth(trace: TraceResult, p: TracedProcess, chain: Set<number>, rules: AllowRule[]): ReexecGrowth | undefined {
+function reexecGrowth(trace: TraceResult, p: TracedProcess, chain: Set<number>, rules: AllowRule[], origins: OriginIndex): ReexecGrowth | undefined {
   // The longest run of consecutive execs of one program, as [start, end) (a copy per exec would be
   // quadratic in a chain of thousands).
   let [bestStart, bestEnd, start] = [0, 0, 0];
@@ -319,10 +321,12 @@ function reexecGrowth(trace: TraceResult, p: TracedProcess, chain: Set<number>, 
   const first = new Set(counted(best[0]!).map(descriptorKey));
   const last = best[best.length - 1]!;
   const descriptors = counted(last).filter((d) => !first.has(descriptorKey(d)));
-  return {
+  const growth: ReexecGrowth = {
     kind: 'reexec-growth', process: nameOf(trace, p, last.seq), exe: last.exe, held, leakedPerCycle, descriptors,
     fix: growthFix(last, descriptors.map((d) => d.fd)),
   };
+  if (trace.origins) growth.origins = descriptors.map((d) => origins.at(p.id, d.fd, last.seq, d.inode));
+  return growth;
 }
 
 /** The process with the argv of the program it was running at `seq` (its first program if later). */

@@ -214,7 +214,12 @@ function reasonLine(reason: OutcomeReason): TextLine {
 function groupLines(g: FindingGroup): TextLine[] {
   const [first] = g.findings as [GateFinding];
   const fix: TextLine = [{ text: INDENT }, { text: 'fix:', paint: 'cyan' }, { text: ` ${first.fix.text}` }];
-  if (first.kind !== 'inherited') return [labelled('red', 'growth', growthText(first)), fix];
+  if (first.kind !== 'inherited') {
+    // The origin of the first descriptor the chain gained.
+    const gained = first.origins?.[0];
+    const origin: TextLine[] = gained ? originLines(gained, first.process.pid).map((text, i) => [{ text: `${INDENT}${i === 0 ? `fd ${first.descriptors[0]!.fd}: ` : '      '}${text}` }]) : [];
+    return [labelled('red', 'growth', growthText(first)), ...origin, fix];
+  }
   const originText = (leak: InheritedLeak, prefix: string): TextLine[] =>
     (leak.origin ? originLines(leak.origin, leak.opener.pid) : []).map((text, i) => [{ text: `${INDENT}${i === 0 ? prefix : ' '.repeat(prefix.length)}${text}` }]);
   const origin = first.origin ? originText(first, '') : [];

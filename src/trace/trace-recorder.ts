@@ -231,12 +231,12 @@ export class TraceRecorder {
       pid,
       argv: process.image?.argv ?? [],
       syscall: call.syscall,
-      flags: call.flags,
+      flags: this.shared.strings(call.flags),
       ...(call.path !== undefined ? { path: call.path } : {}),
       ...(call.pathBytes !== undefined ? { pathBytes: call.pathBytes } : {}),
       ...(call.peer !== undefined ? { peer: call.peer } : {}),
       fd,
-      stack: 'frames' in stack ? stack.frames : [],
+      stack: 'frames' in stack ? this.shared.frames(stack.frames) : [],
       ...('reason' in stack ? { stackUnknown: stack.reason } : {}),
     });
     call.fds.forEach((fd, i) => {
@@ -251,13 +251,21 @@ export class TraceRecorder {
       } else {
         origin = self(fd);
       }
-      const record: OriginRecord = { seq: this.seq, fd, origin };
       const inode = call.inodes?.[i];
-      if (inode !== undefined) record.inode = inode;
-      (process.record.origins ??= []).push(record);
       let byFd = this.originsByFd.get(process.record.id);
       if (!byFd) this.originsByFd.set(process.record.id, (byFd = new Map()));
       const list = byFd.get(fd);
+      const last = list?.[list.length - 1];
+      if (last && last.seq === this.seq) {
+        // No fork or exec since the number's last record: nothing can ever look that one up.
+        last.origin = origin;
+        if (inode !== undefined) last.inode = inode;
+        else delete last.inode;
+        return;
+      }
+      const record: OriginRecord = { seq: this.seq, fd, origin };
+      if (inode !== undefined) record.inode = inode;
+      (process.record.origins ??= []).push(record);
       if (list) list.push(record);
       else byFd.set(fd, [record]);
     });

@@ -37,7 +37,11 @@ const UNKNOWN_WHY: Record<string, string> = {
 function callLines(verb: string, call: OriginCall, holderPid?: number): string[] {
   const named = call.flags.filter((f) => !f.startsWith('without '));
   const missing = call.flags.filter((f) => f.startsWith('without '));
-  const args = [...(call.path !== undefined ? [`"${escapeText(call.path)}"`] : []), ...(named.length > 0 ? [escapeText(named.join('|'))] : [])];
+  const args = [
+    ...(call.sourceFd !== undefined ? [String(call.sourceFd)] : []),
+    ...(call.path !== undefined ? [`"${escapeText(call.path)}"`] : []),
+    ...(named.length > 0 ? [escapeText(named.join('|'))] : []),
+  ];
   const where = call.pid === holderPid ? '' : ` in ${shortArgv(call.argv, 40)} (pid ${call.pid})`;
   const peer = call.peer !== undefined ? ` from ${escapeText(call.peer)}` : '';
   const without = missing.length > 0 ? ` ${escapeText(missing.join(', '))}` : '';
@@ -48,6 +52,11 @@ function callLines(verb: string, call: OriginCall, holderPid?: number): string[]
 function stackLine(call: OriginCall): string {
   if (call.stack.length === 0) return `  stack: ${escapeText(call.stackUnknown ?? 'empty')}`;
   const own = ownFrames(call.stack);
+  // A stripped program: its offsets say nothing to a reader (JSON keeps them).
+  if (own.every((frame) => frame.function === undefined)) {
+    const objects = [...new Set(own.map((frame) => frame.object.slice(frame.object.lastIndexOf('/') + 1)))].slice(0, 2);
+    return `  stack: no-symbols in ${escapeText(objects.join(', '))} (offsets in --json)`;
+  }
   const shown = own.slice(0, FRAMES_SHOWN).map(frameText);
   const more = own.length > FRAMES_SHOWN ? ` <- ... ${own.length - FRAMES_SHOWN} more` : '';
   return `  at ${shown.join(' <- ')}${more}`;

@@ -236,6 +236,7 @@ export class TraceRecorder {
       ...(call.pathBytes !== undefined ? { pathBytes: call.pathBytes } : {}),
       ...(call.peer !== undefined ? { peer: call.peer } : {}),
       fd,
+      ...(call.sourceFd !== undefined ? { sourceFd: call.sourceFd } : {}),
       stack: 'frames' in stack ? this.shared.frames(stack.frames) : [],
       ...('reason' in stack ? { stackUnknown: stack.reason } : {}),
     });

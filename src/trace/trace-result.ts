@@ -171,6 +171,8 @@ export interface OriginCall {
   peer?: string;
   /** The descriptor number the call left in `pid`. */
   fd: number;
+  /** A copy (dup, dup2, dup3, fcntl F_DUPFD): the descriptor it copied. */
+  sourceFd?: number;
   /** Innermost first; empty with `stackUnknown` when no stack could be had. */
   stack: StackFrame[];
   /** Why there is no stack: `no-unwinder`, `no-symbols`, ... */

@@ -199,3 +199,15 @@ async function withTempDirAsync(body: (dir: string) => Promise<void>): Promise<v
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+linux('a hostile path in an origin is escaped in text and kept exact in JSON', (t) => {
+  withTempDir('fdscan-origins', (dir) => {
+    const name = 'a\x1b[2Jb\nc';
+    const script = `exec 5>"$(printf 'a\\033[2Jb\\nc')"; /bin/true`;
+    const text = runCli(['gate', '--', 'sh', '-c', script], { cwd: dir }).stderr;
+    t.false(text.includes('\x1b'), text);
+    t.regex(text, /made by openat\("a\\x1b\[2Jb\\nc", O_WRONLY\|O_CREAT\|O_TRUNC\) without O_CLOEXEC/);
+    const { doc } = gateJson(['--', 'sh', '-c', script], dir);
+    t.is((doc.findings.find((f) => f.fd === 5)!.origin as Call).path, name);
+  });
+});

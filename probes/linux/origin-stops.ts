@@ -20,6 +20,7 @@ import {
 } from './descriptor-calls.js';
 import { forgetAllOriginStacks, forgetOriginStacks, readOriginStack } from './origin-stack.js';
 import { PTRACE_NR } from './seccomp-filter.js';
+import { withDescriptorLock, type DescriptorLock } from './descriptor-lock.js';
 
 /** Calls stopped at their seccomp stop and not yet at their exit stop, by thread. */
 export class OriginStops {
@@ -28,7 +29,7 @@ export class OriginStops {
   /** Seccomp stops taken. */
   stops = 0;
 
-  constructor(private readonly recorder: TraceRecorder, private readonly processOf: (tid: number) => number) {}
+  constructor(private readonly recorder: TraceRecorder, private readonly processOf: (tid: number) => number, private readonly lock?: DescriptorLock) {}
 
   /** Whether `tid` must be resumed with PTRACE_SYSCALL: its call's exit stop is still to come. */
   awaitingExit(tid: number): boolean {
@@ -72,7 +73,7 @@ export class OriginStops {
       memory.close();
     }
     if (!description || !description.inheritable || description.fds.length === 0) return true;
-    const stack = readOriginStack(pid, tid);
+    const stack = withDescriptorLock(this.lock, () => readOriginStack(pid, tid));
     this.recorder.made(pid, {
       ...description,
       inodes: description.fds.map((fd) => inodeOf(pid, fd)),

@@ -25,6 +25,7 @@ import type { TraceRecorder } from '../../src/trace/trace-recorder.js';
 import { decodeWaitStatus } from './wait-status.js';
 import { PtraceUsers } from './ptrace-users.js';
 import { OriginStops } from './origin-stops.js';
+import type { DescriptorLock } from './descriptor-lock.js';
 
 const PTRACE_CONT = 7;
 const PTRACE_SYSCALL = 24;
@@ -80,7 +81,7 @@ export interface LoopHooks {
  * Trace until no tracee is left. The root is seized and stopped; it is resumed here.
  * Returns the root's wait status.
  */
-export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: LoopHooks, options: { origins?: boolean } = {}): { code?: number; signal?: number } {
+export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: LoopHooks, options: { origins?: boolean; descriptorLock?: DescriptorLock } = {}): { code?: number; signal?: number } {
   /** Thread id -> its thread group id, for tracees that are threads, not processes. */
   const threads = new Map<number, number>();
   /** New tracees held in their first stop until their parent's fork event is recorded. */
@@ -91,7 +92,7 @@ export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: Loop
   const status = [0];
   let rootStatus: { code?: number; signal?: number } = {};
   const ptraceUsers = new PtraceUsers(recorder, (tid) => threads.get(tid) ?? tid, options.origins === true);
-  const origins = options.origins ? new OriginStops(recorder, (tid) => threads.get(tid) ?? tid) : undefined;
+  const origins = options.origins ? new OriginStops(recorder, (tid) => threads.get(tid) ?? tid, options.descriptorLock) : undefined;
 
   const resume = (pid: number, signal = 0): void => {
     // ESRCH: killed meanwhile (SIGKILL); its exit is reported next. A call stopped by the origins

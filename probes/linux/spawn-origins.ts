@@ -8,6 +8,7 @@ import type { CallerState } from '../../src/caller-state.js';
 import { deserializeError } from '../../src/errors.js';
 import type { Arch } from './descriptor-calls.js';
 import type { SpawnThreadReply, SpawnThreadRequest } from './spawn-thread.js';
+import type { DescriptorLock } from './descriptor-lock.js';
 
 /** A spawn thread started ahead of its one request. */
 export interface SpawnThread {
@@ -36,10 +37,10 @@ const REPLY_TIMEOUT_MS = 20_000;
  * Spawn the stub under the origins filter from `thread`: the stopped stub's pid, or why the filter
  * could not be set (nothing was spawned). Throws the spawn's own error (SpawnFailed).
  */
-export function spawnFiltered(thread: SpawnThread, argv: Uint8Array[], env: Uint8Array[], caller: CallerState, ownGroup: boolean, arch: Arch): { pid: number } | { filterFailed: string } {
+export function spawnFiltered(thread: SpawnThread, argv: Uint8Array[], env: Uint8Array[], caller: CallerState, ownGroup: boolean, arch: Arch, lock?: DescriptorLock): { pid: number } | { filterFailed: string } {
   const done = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
-  const request: SpawnThreadRequest = { argv, env, caller, ownGroup, arch, port: port2, done };
+  const request: SpawnThreadRequest = { argv, env, caller, ownGroup, arch, port: port2, done, ...(lock ? { lock } : {}) };
   thread.worker.postMessage(request, [port2]);
   // This thread blocks here: the reply comes on a port read synchronously, not by an event.
   const outcome = Atomics.wait(done, 0, 0, REPLY_TIMEOUT_MS);

@@ -16,6 +16,7 @@ import { serializeError, type SerializedError } from '../../src/errors.js';
 import type { Arch } from './descriptor-calls.js';
 import { installFilter } from './seccomp-filter.js';
 import { spawnStopped } from './spawn-stopped.js';
+import { withDescriptorLock, type DescriptorLock } from './descriptor-lock.js';
 
 /** What the tracer thread asks. */
 export interface SpawnThreadRequest {
@@ -26,6 +27,8 @@ export interface SpawnThreadRequest {
   arch: Arch;
   port: MessagePort;
   done: Int32Array;
+  /** Held while spawning (descriptor-lock.ts). */
+  lock?: DescriptorLock;
 }
 
 /** The answer: the stopped stub's pid, why the filter could not be installed (nothing spawned), or the spawn's error. */
@@ -35,7 +38,7 @@ parentPort!.once('message', (request: SpawnThreadRequest) => {
   let reply: SpawnThreadReply;
   try {
     const failed = installFilter(request.arch);
-    reply = failed !== undefined ? { filterFailed: failed } : { pid: spawnStopped(request.argv, request.env, request.caller, request.ownGroup) };
+    reply = failed !== undefined ? { filterFailed: failed } : { pid: withDescriptorLock(request.lock, () => spawnStopped(request.argv, request.env, request.caller, request.ownGroup)) };
   } catch (error) {
     reply = { error: serializeError(error) };
   }

@@ -22,6 +22,7 @@ import { spawnStopped } from './spawn-stopped.js';
 import { handTerminal } from './job-control.js';
 import { runPtraceLoop, seize } from './ptrace-loop.js';
 import { spawnFiltered, startSpawnThread } from './spawn-origins.js';
+import { withDescriptorLock, type DescriptorLock } from './descriptor-lock.js';
 import { nativeArch } from './descriptor-calls.js';
 import { waitpid } from './libc-process.js';
 import { runSamplingLoop } from './sampling-loop.js';
@@ -34,6 +35,8 @@ export interface WorkerRequest extends TraceRequest {
   registry: SharedArrayBuffer;
   /** Post the root's stops and its exit (TraceJobEvents), as for a job of its own (`terminal`). */
   reportJob: boolean;
+  /** Held while spawning and while unwinding, across tracer threads (descriptor-lock.ts). */
+  descriptorLock?: DescriptorLock;
 }
 
 /** Messages this worker posts; an error crosses as data and is rebuilt with its class. */
@@ -110,14 +113,14 @@ function run(request: WorkerRequest): TraceResult {
   let root: number | undefined;
   let why = notTraced ?? 'spawn-thread';
   if (spawner) {
-    const spawned = spawnFiltered(spawner, request.exec.argv, request.exec.env, request.caller, ownGroup, nativeArch()!);
+    const spawned = spawnFiltered(spawner, request.exec.argv, request.exec.env, request.caller, ownGroup, nativeArch()!, request.descriptorLock);
     if ('pid' in spawned) root = spawned.pid;
     else why = `seccomp-${spawned.filterFailed}`;
   }
   const filtered = root !== undefined;
   // Turned off (--no-origins): the result has no `origins` at all, as before they existed.
   if (notTraced !== 'no-origins') recorder.originTracing = filtered ? { traced: true, stops: 0 } : { traced: false, reason: why, stops: 0 };
-  root ??= spawnStopped(request.exec.argv, request.exec.env, request.caller, ownGroup);
+  root ??= withDescriptorLock(request.descriptorLock, () => spawnStopped(request.exec.argv, request.exec.env, request.caller, ownGroup));
   recorder.addRoot(root);
   if (request.terminal !== undefined) {
     handTerminal(request.terminal, root);
@@ -175,7 +178,7 @@ function run(request: WorkerRequest): TraceResult {
   if (request.method !== 'sampling') {
     const refused = seize(root, request.exitTables, filtered);
     if (refused === undefined) {
-      const status = runPtraceLoop(root, recorder, hooks, { origins: filtered });
+      const status = runPtraceLoop(root, recorder, hooks, { origins: filtered, descriptorLock: request.descriptorLock });
       // The filtered stub's parent is another thread of fdscan (its spawn thread ended): the tracer
       // got its status, the zombie is left for that parent, and is reaped here.
       if (filtered) waitpid(root, [0], WNOHANG | WALL);

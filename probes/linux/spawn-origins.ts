@@ -3,7 +3,7 @@
  * that its start-up overlaps the tracer's own), then ask it for the filtered stub and wait.
  */
 import { existsSync } from 'node:fs';
-import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import { MessageChannel, SHARE_ENV, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import type { CallerState } from '../../src/caller-state.js';
 import { deserializeError } from '../../src/errors.js';
 import type { Arch } from './descriptor-calls.js';
@@ -21,7 +21,8 @@ export function startSpawnThread(): SpawnThread | undefined {
   const entry = new URL('./spawn-thread.js', import.meta.url);
   if (!existsSync(entry)) return undefined;
   try {
-    const worker = new Worker(entry);
+    // SHARE_ENV: a copy of process.env aborts Node on a variable whose name is not UTF-8 (tracer.ts).
+    const worker = new Worker(entry, { env: SHARE_ENV });
     worker.unref();
     worker.on('error', () => { /* reported as no reply */ });
     return { worker };

@@ -117,7 +117,23 @@ function run(request: WorkerRequest): TraceResult {
     if ('pid' in spawned) root = spawned.pid;
     else why = `seccomp-${spawned.filterFailed}`;
   }
-  const filtered = root !== undefined;
+  let filtered = root !== undefined;
+  /** The filtered stub is seized at once: if ptrace is refused, it must not run CMD (see below). */
+  let seized: string | undefined | 'not-tried' = 'not-tried';
+  if (root !== undefined) {
+    seized = seize(root, request.exitTables, true);
+    if (seized !== undefined) {
+      // Refused: untraced, the filter would answer ENOSYS. The stub has not exec'd CMD; it dies
+      // here, and an unfiltered one (this thread carries no filter) takes its place for the
+      // sampling fallback, as without origins.
+      process.kill(root, 'SIGKILL');
+      waitpid(root, [0], 0);
+      root = undefined;
+      filtered = false;
+      why = 'ptrace-refused';
+      seized = 'not-tried';
+    }
+  }
   // Turned off (--no-origins): the result has no `origins` at all, as before they existed.
   if (notTraced !== 'no-origins') recorder.originTracing = filtered ? { traced: true, stops: 0 } : { traced: false, reason: why, stops: 0 };
   root ??= withDescriptorLock(request.descriptorLock, () => spawnStopped(request.exec.argv, request.exec.env, request.caller, ownGroup));
@@ -176,7 +192,7 @@ function run(request: WorkerRequest): TraceResult {
   };
   hooks.onProcess(root);
   if (request.method !== 'sampling') {
-    const refused = seize(root, request.exitTables, filtered);
+    const refused = seized === 'not-tried' ? seize(root, request.exitTables, false) : seized;
     if (refused === undefined) {
       const status = runPtraceLoop(root, recorder, hooks, { origins: filtered, descriptorLock: request.descriptorLock });
       // The filtered stub's parent is another thread of fdscan (its spawn thread ended): the tracer
@@ -185,13 +201,6 @@ function run(request: WorkerRequest): TraceResult {
       return recorder.result('ptrace', shellStatus(status.code, status.signal), status.signal);
     }
     const why = refusedBecause(root, refused);
-    if (filtered) {
-      // The stub carries the filter and would run CMD untraced: its calls would fail with ENOSYS.
-      // It has not exec'd CMD yet; it dies here, and nothing of CMD ran.
-      process.kill(root, 'SIGKILL');
-      waitpid(root, [0], 0);
-      throw new FdscanError('ETRACE_REFUSED', `ptrace refused (${why}) after the origins filter was set; run again with --no-origins`);
-    }
     if (request.method === 'ptrace') {
       process.kill(root, 'SIGKILL');
       throw new FdscanError('ETRACE_REFUSED', `ptrace refused (${why}): cannot trace exactly here`);

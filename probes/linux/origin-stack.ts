@@ -9,6 +9,7 @@ import { forgetAllNativeStacks, forgetNativeStacks, readNativeStack } from './na
 import { forgetPythonProcess, readPythonFrames } from './python-frames.js';
 import { readdirSync } from 'node:fs';
 import { fcntlInt } from './libc-process.js';
+import { linuxDescriptorLimits } from './limits.js';
 
 const F_GETFD = 1;
 const F_SETFD = 2;
@@ -24,7 +25,10 @@ let inheritableBefore: Set<number> | undefined;
  * the next command spawned received libdw's ELF files (seen in the trace tests).
  */
 function closingOwnDescriptors<T>(body: () => T): T {
-  inheritableBefore ??= new Set(ownDescriptors().filter((fd) => (fcntlInt(fd, F_GETFD, 0) & FD_CLOEXEC) === 0));
+  const open = ownDescriptors();
+  inheritableBefore ??= new Set(open.filter((fd) => (fcntlInt(fd, F_GETFD, 0) & FD_CLOEXEC) === 0));
+  // Near the descriptor limit the unwinders' cached files go first: the tracer's table reads need them more.
+  if (softLimit() - open.length < HEADROOM) forgetAllNativeStacks();
   try {
     return body();
   } finally {
@@ -34,6 +38,22 @@ function closingOwnDescriptors<T>(body: () => T): T {
       if (flags >= 0 && (flags & FD_CLOEXEC) === 0) fcntlInt(fd, F_SETFD, flags | FD_CLOEXEC);
     }
   }
+}
+
+/** Descriptors kept free for the tracer before an unwinder may cache more files (a stack needs ~10 at most). */
+const HEADROOM = 48;
+let soft: number | undefined;
+
+/** fdscan's soft descriptor limit (Infinity when unlimited or unreadable). */
+function softLimit(): number {
+  if (soft === undefined) {
+    try {
+      soft = linuxDescriptorLimits(process.pid).soft ?? Number.POSITIVE_INFINITY;
+    } catch {
+      soft = Number.POSITIVE_INFINITY;
+    }
+  }
+  return soft;
 }
 
 function ownDescriptors(): number[] {

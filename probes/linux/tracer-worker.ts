@@ -150,7 +150,7 @@ function run(request: WorkerRequest): TraceResult {
   const slots = new Map<number, number>();
   // Pidfds are held only while descriptors to read tables remain: beyond that a process is
   // registered by pid, so that a big tree under a low limit loses no table.
-  const spare = descriptorsToSpare();
+  const spare = descriptorsToSpare(filtered);
   let pidfds = 0;
   const hooks = {
     // A tracee is stopped (or not yet reaped) here, so its pid cannot have been reused yet.
@@ -288,8 +288,14 @@ function droppedPrivilege(pid: number): string | undefined {
 /** Table reads need a few descriptors at a time (two directories and a file): keep 32 of the limit free. */
 const TABLE_READ_RESERVE = 32;
 
-/** How many pidfds this thread may hold: the soft descriptor limit less what is open now and the reserve. */
-function descriptorsToSpare(): number {
+/**
+ * What the unwinders keep open while origins are traced: libdw's ELF files of up to 8 cached
+ * processes (native-stack.ts) and python-frames.ts's /proc/PID/mem of each live Python process.
+ */
+const UNWINDER_RESERVE = 48;
+
+/** How many pidfds this thread may hold: the soft descriptor limit less what is open now and the reserves. */
+function descriptorsToSpare(origins: boolean): number {
   let soft = Number.POSITIVE_INFINITY;
   try {
     soft = linuxDescriptorLimits(process.pid).soft ?? Number.POSITIVE_INFINITY; // null: unlimited
@@ -298,7 +304,7 @@ function descriptorsToSpare(): number {
   }
   let open = 0;
   try { open = readdirSync('/proc/self/fd').length; } catch { /* counted as none */ }
-  return Math.max(0, soft - open - TABLE_READ_RESERVE);
+  return Math.max(0, soft - open - TABLE_READ_RESERVE - (origins ? UNWINDER_RESERVE : 0));
 }
 
 /** Signals pending for a process (SigPnd of the thread and ShdPnd of the group, /proc/PID/status). */

@@ -59,6 +59,19 @@ int open_from_plugin(const char *path) {
   return open(path, O_WRONLY | O_CREAT | O_APPEND, 0644); /* PLUGIN-OPEN */
 }
 `;
+const CXX = `#include <fcntl.h>
+
+namespace app {
+struct Logger {
+  int open_log(const char *path) { return ::open(path, O_WRONLY | O_CREAT | O_APPEND, 0644); }
+};
+}
+
+int main(int argc, char **argv) {
+  app::Logger logger;
+  return logger.open_log(argv[1]) < 0;
+}
+`;
 const lineOf = (marker: string, source = LEAKER): number => source.split('\n').findIndex((line) => line.includes(marker)) + 1;
 
 /** gcc ARGS in `dir`; throws with its message on failure. */
@@ -282,5 +295,18 @@ linux('a static stripped program: no-symbols (the frames have addresses and noth
     const strip = spawnSync('strip', [join(dir, 'leaker')], { encoding: 'utf8' });
     t.is(strip.status, 0, strip.stderr);
     t.deepEqual(stackAtOpen(join(dir, 'leaker'), dir).stack, { reason: 'no-symbols' });
+  });
+});
+
+linux('C++: the method named as its programmer wrote it, demangled, with either unwinder', (t) => {
+  withTempDir('fdscan-native-stack', (dir) => {
+    writeFileSync(join(dir, 'logger.cc'), CXX);
+    const cxx = spawnSync('g++', ['-g', '-O0', '-o', 'logger', 'logger.cc'], { cwd: dir, encoding: 'utf8' });
+    t.is(cxx.status, 0, cxx.stderr);
+    const program = join(dir, 'logger');
+    const names = (frames: StackFrame[]): unknown[] => displayFrames(frames).frames.slice(0, 2).map((frame) => frame.function);
+    t.deepEqual(names(framesOf(stackAtOpen(program, dir).stack)), ['app::Logger::open_log(char const*)', 'main']);
+    const viaLibunwind = withLibraries({ libdw: 'libdw-missing-for-a-test.so.1' }, () => framesOf(stackAtOpen(program, dir).stack));
+    t.deepEqual(names(viaLibunwind), ['app::Logger::open_log(char const*)', 'main']);
   });
 });

@@ -90,6 +90,7 @@ export function readNativeStack(pid: number, tid: number): NativeStack {
   if (!dw && !unwind) return { reason: 'no-unwinder' };
   const before = openDescriptors();
   try {
+    if (dw) dw.openDeleted = (path) => openDeleted(pid, path);
     const read = (fresh: boolean): StackFrame[] | undefined => (dw ? dwflStack(dw, pid, tid, fresh) : unwindStack(unwind!, pid, tid, fresh));
     calls += 1;
     let frames = read(false);
@@ -353,6 +354,36 @@ function fixedAddress(path: string): boolean {
 /** The 4 KiB pages of the frames in no module (their offset is their address). */
 function unknownPages(frames: readonly StackFrame[] | undefined): bigint[] {
   return (frames ?? []).filter((frame) => frame.object === UNKNOWN_OBJECT).map((frame) => BigInt(frame.offset) >> 12n);
+}
+
+/**
+ * The file of `path`, mapped by `pid` and deleted since (a program rebuilt, a library upgraded
+ * under a running process): /proc/PID/map_files/START-END of its mapping at offset 0 (needs
+ * CAP_SYS_ADMIN), else /proc/PID/exe when it is the program. Both open the deleted file itself.
+ */
+function openDeleted(pid: number, path: string): { fd: number; path: string } | undefined {
+  const candidates: string[] = [];
+  const deleted = `${path} (deleted)`;
+  try {
+    for (const line of readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n')) {
+      const match = /^([0-9a-f]+)-([0-9a-f]+) \S+ 0+ \S+ \d+ +(.*)$/.exec(line);
+      if (match?.[3] === deleted) {
+        candidates.push(`/proc/${pid}/map_files/${BigInt(`0x${match[1]}`).toString(16)}-${BigInt(`0x${match[2]}`).toString(16)}`);
+        break;
+      }
+    }
+  } catch {
+    // the process is gone: nothing to open
+  }
+  if (readExe(pid) === deleted) candidates.push(`/proc/${pid}/exe`);
+  for (const candidate of candidates) {
+    try {
+      return { fd: openSync(candidate, 'r'), path: candidate };
+    } catch {
+      // refused (map_files without CAP_SYS_ADMIN): the next one
+    }
+  }
+  return undefined;
 }
 
 function readExe(pid: number): string | undefined {

@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, readdirSync, readlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -308,5 +308,22 @@ linux('C++: the method named as its programmer wrote it, demangled, with either 
     t.deepEqual(names(framesOf(stackAtOpen(program, dir).stack)), ['app::Logger::open_log(char const*)', 'main']);
     const viaLibunwind = withLibraries({ libdw: 'libdw-missing-for-a-test.so.1' }, () => framesOf(stackAtOpen(program, dir).stack));
     t.deepEqual(names(viaLibunwind), ['app::Logger::open_log(char const*)', 'main']);
+  });
+});
+
+linux('a program deleted while it runs (rebuilt, upgraded): named from the deleted file itself, with file:line', (t) => {
+  withTempDir('fdscan-native-stack', (dir) => {
+    const program = build(dir);
+    const log = join(dir, 'app.log');
+    const traced = stopAtOpen(program, [log], log);
+    try {
+      unlinkSync(program);
+      const frames = displayFrames(framesOf(readNativeStack(traced.pid, traced.pid))).frames;
+      t.like(frames[0], { function: 'open_the_log', object: `${program} (deleted)`, line: lineOf('OPEN') });
+      t.like(frames[1], { function: 'main', object: `${program} (deleted)`, line: lineOf('CALL') });
+    } finally {
+      forgetNativeStacks(traced.pid);
+      traced.kill();
+    }
   });
 });

@@ -42,6 +42,7 @@ import { fcntlInt } from './libc-process.js';
 import { libdw, type Libdw } from './libdw.js';
 import { demangle } from './libstdcxx.js';
 import { libunwind, type Libunwind } from './libunwind.js';
+import { linuxDescriptorLimits } from './limits.js';
 
 /** One frame: `object` the mapped ELF file, `offset` the address in its own terms (minus the load bias). */
 export interface StackFrame {
@@ -72,6 +73,7 @@ const MAX_FRAMES = 256;
 const MAX_THREADS = 4;
 const FD_CLOEXEC = 1;
 const F_SETFD = 2;
+const F_DUPFD_CLOEXEC = 1030;
 const ET_EXEC = 2;
 
 /** Frames of the C library and the dynamic loader: the wrappers `displayFrames` skips. */
@@ -108,7 +110,10 @@ export function readNativeStack(pid: number, tid: number): NativeStack {
     if (!frames.some((frame) => frame.function !== undefined)) return { reason: 'no-symbols' };
     return { frames };
   } finally {
-    closeOnExecSince(before);
+    const opened = closeOnExecSince(before);
+    const entry = processes.get(pid);
+    if (entry) entry.descriptors += opened;
+    keepWithinDescriptorBudget();
   }
 }
 
@@ -136,6 +141,8 @@ export function displayFrames(frames: readonly StackFrame[]): { frames: StackFra
 }
 
 interface CachedProcess {
+  /** Descriptors that appeared while this entry was read (libdw's open ELF files). */
+  descriptors: number;
   /** The readNativeStack call that made this entry. */
   born: number;
   /** Pages of code that were in no module when this entry's module list was read. */
@@ -210,7 +217,7 @@ function dwflStack(dw: Libdw, pid: number, tid: number, fresh: boolean): StackFr
       dw.end(dwfl);
       return undefined;
     }
-    return { dwfl, exe: undefined, born: 0, unmapped: new Set(), modules: new Map(), symbols: new Map(), close: () => dw.end(dwfl) };
+    return { dwfl, exe: undefined, born: 0, descriptors: 0, unmapped: new Set(), modules: new Map(), symbols: new Map(), close: () => dw.end(dwfl) };
   });
   if (!entry) return undefined;
   if (frameCallback?.api !== dw) {
@@ -272,7 +279,7 @@ function unwindStack(unwind: Libunwind, pid: number, tid: number, fresh: boolean
       for (const upt of threads.values()) unwind.uptDestroy(upt);
       unwind.destroyAddressSpace(as);
     };
-    return { as, maps, threads, symbols: new Map(), exe: undefined, born: 0, unmapped: new Set(), close };
+    return { as, maps, threads, symbols: new Map(), exe: undefined, born: 0, descriptors: 0, unmapped: new Set(), close };
   });
   if (!entry) return undefined;
   let upt = entry.threads.get(tid);
@@ -403,15 +410,62 @@ function threadExists(pid: number, tid: number): boolean {
   }
 }
 
+/**
+ * fdscan's open descriptors. The listing names its own directory descriptor, closed by now: its
+ * number is the lowest free one (what F_DUPFD_CLOEXEC from 0 returns, then closed again), left out
+ * so that libdw's next file, which gets that number, is seen as new.
+ */
 function openDescriptors(): Set<string> {
+  let listed: string[];
   try {
-    return new Set(readdirSync('/proc/self/fd'));
+    listed = readdirSync('/proc/self/fd');
   } catch {
     return new Set();
   }
+  const open = new Set(listed);
+  for (const fd of listed) {
+    const free = fcntlInt(Number(fd), F_DUPFD_CLOEXEC, 0);
+    if (free < 0) continue; // the listing's own, closed: another one duplicates
+    closeSync(free);
+    open.delete(String(free));
+    break;
+  }
+  return open;
 }
 
-/** Make close-on-exec every descriptor opened since `before` was listed (libdw's ELF files). */
-function closeOnExecSince(before: Set<string>): void {
-  for (const fd of openDescriptors()) if (!before.has(fd)) fcntlInt(Number(fd), F_SETFD, FD_CLOEXEC);
+/** Make close-on-exec every descriptor opened since `before` was listed (libdw's ELF files); returns how many. */
+function closeOnExecSince(before: Set<string>): number {
+  let opened = 0;
+  for (const fd of openDescriptors()) {
+    if (before.has(fd)) continue;
+    // The listing's own descriptor is closed by now: EBADF, not counted.
+    if (fcntlInt(Number(fd), F_SETFD, FD_CLOEXEC) === 0) opened += 1;
+  }
+  return opened;
+}
+
+let descriptorBudget: number | undefined;
+
+/**
+ * Drop the least recently used processes while their cached entries hold more descriptors than
+ * a sixteenth of fdscan's soft limit (64 of 1,024; none under `ulimit -n 24`, where every stack
+ * is then read afresh): the descriptors fdscan needs for its own work come first.
+ */
+function keepWithinDescriptorBudget(): void {
+  if (descriptorBudget === undefined) {
+    let soft: number | null = 1024;
+    try {
+      soft = linuxDescriptorLimits(process.pid).soft;
+    } catch {
+      // unreadable: the common default
+    }
+    descriptorBudget = soft === null ? 256 : Math.min(256, Math.floor(soft / 16));
+  }
+  let held = 0;
+  for (const entry of processes.values()) held += entry.descriptors;
+  for (const [pid, entry] of processes) {
+    if (held <= descriptorBudget) break;
+    held -= entry.descriptors;
+    forgetNativeStacks(pid);
+  }
 }

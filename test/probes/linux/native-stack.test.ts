@@ -72,6 +72,16 @@ int main(int argc, char **argv) {
   return logger.open_log(argv[1]) < 0;
 }
 `;
+/** A host linked with the plugin (not dlopened): its file is opened by libdw only when a stack reaches it. */
+const LINKED_HOST = `#include <fcntl.h>
+
+int open_from_plugin(const char *path);
+
+int main(int argc, char **argv) {
+  int first = open(argv[1], O_RDONLY);
+  return open_from_plugin(argv[2]) < 0 || first < 0;
+}
+`;
 const lineOf = (marker: string, source = LEAKER): number => source.split('\n').findIndex((line) => line.includes(marker)) + 1;
 
 /** gcc ARGS in `dir`; throws with its message on failure. */
@@ -321,6 +331,42 @@ linux('a program deleted while it runs (rebuilt, upgraded): named from the delet
       const frames = displayFrames(framesOf(readNativeStack(traced.pid, traced.pid))).frames;
       t.like(frames[0], { function: 'open_the_log', object: `${program} (deleted)`, line: lineOf('OPEN') });
       t.like(frames[1], { function: 'main', object: `${program} (deleted)`, line: lineOf('CALL') });
+    } finally {
+      forgetNativeStacks(traced.pid);
+      traced.kill();
+    }
+  });
+});
+
+/** fdscan's own descriptors with close-on-exec clear, as `fd -> target`. */
+function ownInheritable(): Set<string> {
+  const found = new Set<string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const flags = Number.parseInt(/^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8);
+      if ((flags & 0o2000000) === 0) found.add(`${fd} -> ${readlinkSync(`/proc/self/fd/${fd}`)}`);
+    } catch {
+      // closed meanwhile (the listing's own)
+    }
+  }
+  return found;
+}
+
+linux('a library first reached by a later stack of a cached process: the file libdw opens then is close-on-exec too', (t) => {
+  withTempDir('fdscan-native-stack', (dir) => {
+    writeFileSync(join(dir, 'host.c'), LINKED_HOST);
+    writeFileSync(join(dir, 'plugin.c'), PLUGIN);
+    gcc(dir, ['-g', '-O0', '-shared', '-fPIC', '-o', 'libplugin.so', 'plugin.c']);
+    gcc(dir, ['-g', '-O0', '-o', 'host', 'host.c', `-L${dir}`, '-lplugin', `-Wl,-rpath,${dir}`]);
+    const [first, log] = [join(dir, 'host.c'), join(dir, 'app.log')];
+    const before = ownInheritable();
+    const traced = TracedProgram.start(join(dir, 'host'), [first, log]);
+    try {
+      traced.runToOpen(first);
+      framesOf(readNativeStack(traced.pid, traced.pid));
+      traced.runToOpen(log);
+      t.like(displayFrames(framesOf(readNativeStack(traced.pid, traced.pid))).frames[0], { function: 'open_from_plugin', object: join(dir, 'libplugin.so') });
+      t.deepEqual([...ownInheritable()].filter((fd) => !before.has(fd)), []);
     } finally {
       forgetNativeStacks(traced.pid);
       traced.kill();

@@ -7,7 +7,8 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, readdirSync, readlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { displayFrames, forgetNativeStacks, readNativeStack, type NativeStack, type StackFrame } from '../../../probes/linux/native-stack.js';
@@ -371,5 +372,37 @@ linux('a library first reached by a later stack of a cached process: the file li
       forgetNativeStacks(traced.pid);
       traced.kill();
     }
+  });
+});
+
+/** In a Node started under `ulimit -n SOFT`: the stack at the leaker's open, and how many of that Node's descriptors hold the leaker's file after it. */
+function underLimit(soft: number, program: string, log: string): { functions: string[]; held: number } {
+  const dist = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  const script = `
+    import { readdirSync, readlinkSync } from 'node:fs';
+    const { readNativeStack, displayFrames } = await import(${JSON.stringify(join(dist, 'probes', 'linux', 'native-stack.js'))});
+    const { stopAtOpen } = await import(${JSON.stringify(join(dist, 'test', 'helpers', 'stopped-at-open.js'))});
+    const [program, log] = process.argv.slice(1);
+    const traced = stopAtOpen(program, [log], log);
+    const stack = readNativeStack(traced.pid, traced.pid);
+    const held = readdirSync('/proc/self/fd').filter((fd) => { try { return readlinkSync('/proc/self/fd/' + fd) === program; } catch { return false; } }).length;
+    traced.kill();
+    console.log(JSON.stringify({ functions: displayFrames(stack.frames ?? []).frames.map((frame) => frame.function), held }));
+  `;
+  const run = spawnSync('/bin/sh', ['-c', `ulimit -n ${soft} && exec "$@"`, 'sh', process.execPath, '--input-type=module', '-e', script, program, log], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`node under ulimit -n ${soft}: ${run.stderr}`);
+  return JSON.parse(run.stdout) as { functions: string[]; held: number };
+}
+
+linux('under ulimit -n 48 the stack is read and nothing of it is kept open; under 1024 the process stays cached', (t) => {
+  withTempDir('fdscan-native-stack', (dir) => {
+    const program = build(dir);
+    const log = join(dir, 'app.log');
+    const tight = underLimit(48, program, log);
+    t.deepEqual(tight.functions.slice(0, 2), ['open_the_log', 'main']);
+    t.is(tight.held, 0);
+    const roomy = underLimit(1024, program, log);
+    t.deepEqual(roomy.functions.slice(0, 2), ['open_the_log', 'main']);
+    t.true(roomy.held > 0);
   });
 });

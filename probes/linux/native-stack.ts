@@ -34,7 +34,15 @@
  * Descriptors: libdw 0.188 opens the ELF and debuginfo files it reads without O_CLOEXEC and keeps
  * them open in the Dwfl; every descriptor that appears during a call is made close-on-exec, so no
  * child fdscan starts inherits them (a descriptor that another thread opens meanwhile is one
- * fdscan made, and fdscan never means its own to be inherited).
+ * fdscan made, and fdscan never means its own to be inherited). The cache holds at most a
+ * sixteenth of fdscan's soft descriptor limit in such files (none under `ulimit -n 24`).
+ *
+ * A program or library deleted since it was mapped (rebuilt, upgraded; `PATH (deleted)` in
+ * /proc/PID/maps) is read from /proc/PID/map_files or /proc/PID/exe, which open the deleted file:
+ * libdw alone would read its image from memory, where there is no symbol table.
+ *
+ * libunwind (the fallback) names frames from each object's own symbol table only, gives no
+ * file:line and cannot name the frames of a deleted object.
  */
 import { closeSync, openSync, readSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { koffi } from '../native-library.js';

@@ -29,14 +29,14 @@ export interface Libdw {
   frameCallback: Koffi.TypeObject;
   framePc(frame: unknown, pc: number[], isActivation: boolean[]): boolean;
   addrModule(dwfl: unknown, address: bigint): unknown;
-  /** The module's name (for a process: the mapped file's path) and its lowest address in `start[0]`. */
-  moduleInfo(module: unknown, start: number[]): string | null;
+  /** The module's name (for a process: the mapped file's path, its bytes) and its lowest address in `start[0]`. */
+  moduleInfo(module: unknown, start: number[]): Buffer | null;
   /** The module's ELF and its load bias in `bias[0]` (null when its file cannot be read). */
   moduleGetelf(module: unknown, bias: number[]): unknown;
   moduleAddrname(module: unknown, address: bigint): string | null;
   moduleGetsrc(module: unknown, address: bigint): unknown;
-  /** File name of a line record; its line number in `line[0]`. */
-  lineinfo(line: unknown, lineNumber: number[]): string | null;
+  /** File name of a line record (its bytes); its line number in `line[0]`. */
+  lineinfo(line: unknown, lineNumber: number[]): Buffer | null;
   errmsg(): string | null;
   end(dwfl: unknown): void;
 }
@@ -79,6 +79,8 @@ function bind(name: string): Libdw | undefined {
   // ends in " (deleted)"): that one is opened by `openDeleted`. The module name is passed on as
   // the pointer libdw gave (its bytes, whatever their encoding).
   const procFindElf = f('int dwfl_linux_proc_find_elf(Dwfl_Module *mod, void *userdata, void *name, uint64_t base, void *file_name, void *elfp)');
+  const strlen = libcFunction('size_t strlen(const void *text)') as unknown as (text: unknown) => number;
+  const cBytes = (text: unknown): Buffer | null => (text ? Buffer.from(k.view(text, strlen(text))) : null);
   const strdup = libcFunction('void *strdup(const char *text)') as unknown as (text: string) => unknown;
   const findElf = k.register((module: unknown, userdata: unknown, name: unknown, base: number, fileName: unknown, elf: unknown) => {
     const text = k.decode.string(name);
@@ -101,11 +103,12 @@ function bind(name: string): Libdw | undefined {
   const getthreadFrames = f('int dwfl_getthread_frames(Dwfl *dwfl, int tid, dwfl_thread_frame_cb *callback, void *arg)');
   const framePc = f('bool dwfl_frame_pc(Dwfl_Frame *state, _Out_ uint64_t *pc, _Out_ bool *isactivation)');
   const addrModule = f('Dwfl_Module *dwfl_addrmodule(Dwfl *dwfl, uint64_t address)');
-  const moduleInfo = f('const char *dwfl_module_info(Dwfl_Module *mod, void *userdata, _Out_ uint64_t *start, void *end, void *dwbias, void *symbias, void *mainfile, void *debugfile)');
+  // Paths are returned as pointers and copied as bytes: a name need not be UTF-8.
+  const moduleInfo = f('void *dwfl_module_info(Dwfl_Module *mod, void *userdata, _Out_ uint64_t *start, void *end, void *dwbias, void *symbias, void *mainfile, void *debugfile)');
   const moduleGetelf = f('void *dwfl_module_getelf(Dwfl_Module *mod, _Out_ uint64_t *bias)');
   const moduleAddrname = f('const char *dwfl_module_addrname(Dwfl_Module *mod, uint64_t address)');
   const moduleGetsrc = f('Dwfl_Line *dwfl_module_getsrc(Dwfl_Module *mod, uint64_t address)');
-  const lineinfo = f('const char *dwfl_lineinfo(Dwfl_Line *line, void *addr, _Out_ int *linep, void *colp, void *mtime, void *length)');
+  const lineinfo = f('void *dwfl_lineinfo(Dwfl_Line *line, void *addr, _Out_ int *linep, void *colp, void *mtime, void *length)');
   const errmsg = f('const char *dwfl_errmsg(int error)');
   const end = f('void dwfl_end(Dwfl *dwfl)');
   const api: Libdw = {
@@ -117,11 +120,11 @@ function bind(name: string): Libdw | undefined {
     getthreadFrames: (d, tid, callback) => getthreadFrames(d, tid, callback, null) as number,
     framePc: (s, pc, act) => framePc(s, pc, act) as boolean,
     addrModule: (d, a) => addrModule(d, a),
-    moduleInfo: (m, start) => moduleInfo(m, null, start, null, null, null, null, null) as string | null,
+    moduleInfo: (m, start) => cBytes(moduleInfo(m, null, start, null, null, null, null, null)),
     moduleGetelf: (m, bias) => moduleGetelf(m, bias),
     moduleAddrname: (m, a) => moduleAddrname(m, a) as string | null,
     moduleGetsrc: (m, a) => moduleGetsrc(m, a),
-    lineinfo: (l, n) => lineinfo(l, null, n, null, null, null) as string | null,
+    lineinfo: (l, n) => cBytes(lineinfo(l, null, n, null, null, null)),
     errmsg: () => errmsg(-1) as string | null,
     end: (d) => { end(d); },
   };

@@ -44,6 +44,7 @@
  * libunwind (the fallback) names frames from each object's own symbol table only, gives no
  * file:line and cannot name the frames of a deleted object.
  */
+import { isUtf8 } from 'node:buffer';
 import { closeSync, openSync, readSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { koffi } from '../native-library.js';
 import { fcntlInt } from './libc-process.js';
@@ -52,12 +53,18 @@ import { demangle } from './libstdcxx.js';
 import { libunwind, type Libunwind } from './libunwind.js';
 import { linuxDescriptorLimits } from './limits.js';
 
-/** One frame: `object` the mapped ELF file, `offset` the address in its own terms (minus the load bias). */
+/**
+ * One frame: `object` the mapped ELF file, `offset` the address in its own terms (minus the load
+ * bias). `objectBytes` and `fileBytes` (base64) are the exact bytes of a path that is not UTF-8,
+ * as an audit row's `target` and `targetBytes`.
+ */
 export interface StackFrame {
   function?: string;
   object: string;
+  objectBytes?: string;
   offset: number;
   file?: string;
+  fileBytes?: string;
   line?: number;
 }
 
@@ -163,24 +170,32 @@ interface CachedProcess {
 interface DwflProcess extends CachedProcess {
   dwfl: unknown;
   /** Per module (by pointer): its object name, load bias, and whether it is a libc/ld wrapper. */
-  modules: Map<unknown, { object: string; bias: bigint; wrapper: boolean }>;
+  modules: Map<unknown, { object: Text; bias: bigint; wrapper: boolean }>;
   /** Per looked-up address: function, file, line. */
-  symbols: Map<bigint, Pick<StackFrame, 'function' | 'file' | 'line'>>;
+  symbols: Map<bigint, Pick<StackFrame, 'function' | 'file' | 'fileBytes' | 'line'>>;
 }
 
 interface UnwindProcess extends CachedProcess {
   as: unknown;
   maps: Mapping[];
-  /**
-   * libunwind-ptrace's state per thread, kept: it holds the ELF image it last searched for unwind
-   * tables, which a new one reads again (176 ms per stack of Node, 0.2 ms kept).
-   */
+  /** libunwind-ptrace's state per thread, kept: it holds the ELF image it last searched for unwind tables. */
   threads: Map<number, unknown>;
   /** Per address: its function (null: libunwind found none). */
   symbols: Map<bigint, string | null>;
 }
 
-interface Mapping { start: bigint; end: bigint; object: string; base: bigint }
+interface Mapping { start: bigint; end: bigint; object: Text; base: bigint }
+
+/** A name from the system: its text, and its bytes (base64) when they are not UTF-8. */
+interface Text { text: string; bytes?: string }
+
+function text(bytes: Buffer): Text {
+  return isUtf8(bytes) ? { text: bytes.toString('utf8') } : { text: bytes.toString('utf8'), bytes: bytes.toString('base64') };
+}
+
+function objectOf(object: Text): Pick<StackFrame, 'object' | 'objectBytes'> {
+  return object.bytes ? { object: object.text, objectBytes: object.bytes } : { object: object.text };
+}
 
 /** Numbers the readNativeStack calls (an entry made by the current call is not read again). */
 let calls = 0;
@@ -254,10 +269,10 @@ function dwflFrame(dw: Libdw, entry: DwflProcess, pc: bigint, activation: boolea
   let info = entry.modules.get(module);
   if (!info) {
     const start = [0];
-    const object = dw.moduleInfo(module, start) ?? '[no name]';
+    const object = text(dw.moduleInfo(module, start) ?? Buffer.from('[no name]'));
     const bias = [0];
     const bias64 = dw.moduleGetelf(module, bias) ? BigInt(bias[0]!) : BigInt(start[0]!);
-    info = { object, bias: bias64, wrapper: WRAPPER_OBJECT.test(object) };
+    info = { object, bias: bias64, wrapper: WRAPPER_OBJECT.test(object.text) };
     entry.modules.set(module, info);
   }
   let symbol = entry.symbols.get(lookup);
@@ -269,12 +284,16 @@ function dwflFrame(dw: Libdw, entry: DwflProcess, pc: bigint, activation: boolea
     if (line) {
       const number = [0];
       const file = dw.lineinfo(line, number);
-      if (file) symbol.file = file;
+      if (file) {
+        const { text: name, bytes } = text(file);
+        symbol.file = name;
+        if (bytes) symbol.fileBytes = bytes;
+      }
       if (number[0]! > 0) symbol.line = number[0]!;
     }
     entry.symbols.set(lookup, symbol);
   }
-  return { ...symbol, object: info.object, offset: Number(pc - info.bias) };
+  return { ...symbol, ...objectOf(info.object), offset: Number(pc - info.bias) };
 }
 
 function unwindStack(unwind: Libunwind, pid: number, tid: number, fresh: boolean): StackFrame[] | undefined {
@@ -313,7 +332,7 @@ function unwindStack(unwind: Libunwind, pid: number, tid: number, fresh: boolean
     const pc = BigInt(ip[0]!);
     const lookup = frames.length === 0 ? pc : pc - 1n;
     const mapping = entry.maps.find((m) => lookup >= m.start && lookup < m.end);
-    const frame: StackFrame = mapping ? { object: mapping.object, offset: Number(pc - mapping.base) } : { object: UNKNOWN_OBJECT, offset: Number(pc) };
+    const frame: StackFrame = mapping ? { ...objectOf(mapping.object), offset: Number(pc - mapping.base) } : { object: UNKNOWN_OBJECT, offset: Number(pc) };
     // libunwind-ptrace maps the object and scans its symbol table on every call (200 ms a stack of
     // Node): each return address is named once per process.
     let known = entry.symbols.get(pc);
@@ -333,27 +352,28 @@ function unwindStack(unwind: Libunwind, pid: number, tid: number, fresh: boolean
  * what `addr2line -e OBJECT` takes, as libdw's (address minus load bias).
  */
 function readMaps(pid: number): Mapping[] | undefined {
-  let text: string;
+  let maps: string;
   try {
-    text = readFileSync(`/proc/${pid}/maps`, 'latin1');
+    maps = readFileSync(`/proc/${pid}/maps`, 'latin1');
   } catch {
     return undefined;
   }
   const mappings: Mapping[] = [];
   const bases = new Map<string, bigint>();
-  for (const line of text.split('\n')) {
+  for (const line of maps.split('\n')) {
     const match = /^([0-9a-f]+)-([0-9a-f]+) \S+ ([0-9a-f]+) \S+ \d+ +(\/.*)$/.exec(line);
     if (!match) continue;
     const [, start, end, fileOffset, object] = match as unknown as [string, string, string, string, string];
     const startAddress = BigInt(`0x${start}`);
-    if (BigInt(`0x${fileOffset}`) === 0n && !bases.has(object)) bases.set(object, fixedAddress(object) ? 0n : startAddress);
-    mappings.push({ start: startAddress, end: BigInt(`0x${end}`), object, base: bases.get(object) ?? startAddress });
+    if (BigInt(`0x${fileOffset}`) === 0n && !bases.has(object)) bases.set(object, fixedAddress(Buffer.from(object, 'latin1')) ? 0n : startAddress);
+    // maps is read as latin1, one byte a character: the path's own bytes again.
+    mappings.push({ start: startAddress, end: BigInt(`0x${end}`), object: text(Buffer.from(object, 'latin1')), base: bases.get(object) ?? startAddress });
   }
   return mappings;
 }
 
 /** Whether `path` is an ELF program linked at a fixed address (e_type ET_EXEC, at byte 16). */
-function fixedAddress(path: string): boolean {
+function fixedAddress(path: Buffer): boolean {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');

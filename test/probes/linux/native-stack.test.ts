@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, readFileSync, readdirSync, readlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
@@ -404,5 +404,25 @@ linux('under ulimit -n 48 the stack is read and nothing of it is kept open; unde
     const roomy = underLimit(1024, program, log);
     t.deepEqual(roomy.functions.slice(0, 2), ['open_the_log', 'main']);
     t.true(roomy.held > 0);
+  });
+});
+
+linux('a program whose path is not UTF-8: objectBytes holds its exact bytes, with either unwinder', (t) => {
+  withTempDir('fdscan-native-stack', (dir) => {
+    const built = build(dir);
+    // /proc/PID/maps names the file itself: run through a UTF-8 symlink, the object is the real path.
+    // (Not a newline: maps writes it as the four characters \012, for libdw and libunwind alike.)
+    const odd = Buffer.concat([Buffer.from(`${dir}/odd-`), Buffer.from([0xff, 0xfe, 0x01]), Buffer.from('-dir')]);
+    mkdirSync(odd);
+    const real = Buffer.concat([odd, Buffer.from('/leaker')]);
+    copyFileSync(built, real);
+    symlinkSync(real, join(dir, 'link'));
+    const expected = { object: real.toString('utf8'), objectBytes: real.toString('base64') };
+    const own = (stack: NativeStack): StackFrame | undefined => displayFrames(framesOf(stack)).frames[0];
+    t.like(own(stackAtOpen(join(dir, 'link'), dir).stack), { function: 'open_the_log', ...expected });
+    const viaLibunwind = withLibraries({ libdw: 'libdw-missing-for-a-test.so.1' }, () => stackAtOpen(join(dir, 'link'), dir).stack);
+    t.like(own(viaLibunwind), { function: 'open_the_log', ...expected });
+    // A UTF-8 path has no bytes field.
+    t.false('objectBytes' in own(stackAtOpen(built, dir).stack)!);
   });
 });

@@ -47,6 +47,7 @@
 import { isUtf8 } from 'node:buffer';
 import { closeSync, openSync, readSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { koffi } from '../native-library.js';
+import { close, openAt } from './libc-files.js';
 import { fcntlInt } from './libc-process.js';
 import { libdw, type Libdw } from './libdw.js';
 import { demangle } from './libstdcxx.js';
@@ -90,6 +91,9 @@ const FD_CLOEXEC = 1;
 const F_SETFD = 2;
 const F_DUPFD_CLOEXEC = 1030;
 const ET_EXEC = 2;
+const AT_FDCWD = -100;
+const O_RDONLY = 0;
+const O_CLOEXEC = 0o2000000;
 
 /** Frames of the C library and the dynamic loader: the wrappers `displayFrames` skips. */
 const WRAPPER_OBJECT = /(^|\/)(libc\.so|libc-[0-9.]+\.so|libpthread[.-]|ld-linux|ld-musl-|libc\.musl-)[^/]*$/;
@@ -412,11 +416,10 @@ function openDeleted(pid: number, path: string): { fd: number; path: string } | 
   }
   if (readExe(pid) === deleted) candidates.push(`/proc/${pid}/exe`);
   for (const candidate of candidates) {
-    try {
-      return { fd: openSync(candidate, 'r'), path: candidate };
-    } catch {
-      // refused (map_files without CAP_SYS_ADMIN): the next one
-    }
+    // libc's open, not Node's: libdw closes it, and a worker thread's Node would close it again at exit.
+    const fd = openAt(AT_FDCWD, candidate, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) return { fd, path: candidate };
+    // refused (map_files without CAP_SYS_ADMIN): the next one
   }
   return undefined;
 }
@@ -454,7 +457,7 @@ function openDescriptors(): Set<string> {
   for (const fd of listed) {
     const free = fcntlInt(Number(fd), F_DUPFD_CLOEXEC, 0);
     if (free < 0) continue; // the listing's own, closed: another one duplicates
-    closeSync(free);
+    close(free); // libc's: Node's closeSync warns, in a worker, of a descriptor it did not open
     open.delete(String(free));
     break;
   }

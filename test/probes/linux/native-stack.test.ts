@@ -426,3 +426,35 @@ linux('a program whose path is not UTF-8: objectBytes holds its exact bytes, wit
     t.false('objectBytes' in own(stackAtOpen(built, dir).stack)!);
   });
 });
+
+linux('from a worker thread that is the tracer (as the tracer thread of fdscan): the stack, a deleted program too, and not a word on stderr', (t) => {
+  withTempDir('fdscan-native-stack', (dir) => {
+    const program = build(dir);
+    const log = join(dir, 'app.log');
+    const dist = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+    const worker = `
+      import { unlinkSync } from 'node:fs';
+      import { workerData } from 'node:worker_threads';
+      const { readNativeStack, displayFrames, forgetAllNativeStacks } = await import(${JSON.stringify(join(dist, 'probes', 'linux', 'native-stack.js'))});
+      const { stopAtOpen } = await import(${JSON.stringify(join(dist, 'test', 'helpers', 'stopped-at-open.js'))});
+      const { program, log } = workerData;
+      const traced = stopAtOpen(program, [log], log);
+      unlinkSync(program);
+      const stack = readNativeStack(traced.pid, traced.tid);
+      forgetAllNativeStacks();
+      console.log(JSON.stringify(displayFrames(stack.frames ?? []).frames.map((frame) => frame.function)));
+      console.log(JSON.stringify(traced.detachAndWait()));
+    `;
+    const main = `
+      import { Worker } from 'node:worker_threads';
+      const [program, log] = process.argv.slice(1);
+      new Worker(${JSON.stringify(worker)}, { eval: true, workerData: { program, log } }).on('error', (error) => { console.error(error); process.exitCode = 1; });
+    `;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', main, program, log], { encoding: 'utf8' });
+    t.is(run.status, 0, run.stderr);
+    t.is(run.stderr, '');
+    const [functions, exit] = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown);
+    t.deepEqual((functions as string[]).slice(0, 2), ['open_the_log', 'main']);
+    t.deepEqual(exit, { kind: 'exited', code: 0 });
+  });
+});

@@ -21,9 +21,11 @@ export interface ElfSymbols {
   loads: Array<{ offset: number; vaddr: number }>;
   /** The wanted symbols that the file defines: name -> st_value. */
   symbols: Map<string, number>;
+  /** The wanted symbols that the file imports (undefined in it, to be found in a library). */
+  imports: Set<string>;
 }
 
-/** Read `wanted` defined symbols from the ELF file at `path`; undefined when it is not a readable ELF file. */
+/** Look up `wanted` symbols in the ELF file at `path` (defined or imported); undefined when it is not a readable ELF file. */
 export function readElfSymbols(path: string, wanted: readonly string[]): ElfSymbols | undefined {
   let fd: number;
   try {
@@ -69,16 +71,19 @@ function readSymbols(fd: number, wanted: Set<string>): ElfSymbols | undefined {
   }
 
   const symbols = new Map<string, number>();
-  if (shoff === 0 || shnum === 0) return { fixed: type === ET_EXEC, loads, symbols };
+  const imports = new Set<string>();
+  if (shoff === 0 || shnum === 0) return { fixed: type === ET_EXEC, loads, symbols, imports };
   const headers = readAt(fd, shoff, shentsize * shnum);
   const section = (index: number) => {
     const at = index * shentsize;
     return { type: headers.readUInt32LE(at + 4), offset: word(headers, at + 0x18), size: word(headers, at + 0x20), link: headers.readUInt32LE(at + 0x28) };
   };
+  // Each name with its terminating NUL, so that a longer name with the same start does not match.
+  const wantedBytes = [...wanted].map((name) => [name, Buffer.from(`${name}\0`, 'latin1')] as const);
   // .dynsym is what a stripped distribution binary keeps; .symtab only where .dynsym is absent.
   const tables = [SHT_DYNSYM, SHT_SYMTAB];
   for (const tableType of tables) {
-    for (let i = 0; i < shnum && symbols.size < wanted.size; i++) {
+    for (let i = 0; i < shnum; i++) {
       const table = section(i);
       if (table.type !== tableType || table.link >= shnum) continue;
       const strtab = section(table.link);
@@ -86,15 +91,25 @@ function readSymbols(fd: number, wanted: Set<string>): ElfSymbols | undefined {
       const names = readAt(fd, strtab.offset, strtab.size);
       for (let at = 0; at + 24 <= entries.length; at += 24) {
         // st_shndx 0 (SHN_UNDEF): imported, not defined here.
-        if (entries.readUInt16LE(at + 6) === 0) continue;
+        const defined = entries.readUInt16LE(at + 6) !== 0;
         const start = entries.readUInt32LE(at);
-        const end = names.indexOf(0, start);
-        if (end < 0) continue;
-        const name = names.toString('latin1', start, end);
-        if (wanted.has(name) && !symbols.has(name)) symbols.set(name, word(entries, at + 8));
+        // Compared byte by byte in JavaScript: no string per name, and no Buffer.compare, whose
+        // native call costs more than the comparison (a libpython's .symtab has ~20,000 names).
+        for (const [name, bytes] of wantedBytes) {
+          if (!startsAt(names, start, bytes)) continue;
+          if (!defined) imports.add(name);
+          else if (!symbols.has(name)) symbols.set(name, word(entries, at + 8));
+        }
       }
     }
-    if (symbols.size > 0) break;
+    if (symbols.size > 0 || imports.size > 0) break;
   }
-  return { fixed: type === ET_EXEC, loads, symbols };
+  return { fixed: type === ET_EXEC, loads, symbols, imports };
+}
+
+/** Whether `table` holds `bytes` at `start`. */
+function startsAt(table: Buffer, start: number, bytes: Buffer): boolean {
+  if (start + bytes.length > table.length) return false;
+  for (let i = 0; i < bytes.length; i++) if (table[start + i] !== bytes[i]) return false;
+  return true;
 }

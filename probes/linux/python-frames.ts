@@ -10,18 +10,22 @@
  * ptrace access to the process (PTRACE_MODE_ATTACH: its tracer, or root). The caller must have the
  * thread stopped (a ptrace stop): the frame chain of a running thread changes under the read.
  * Other threads may still run, so every pointer is checked (object types, cycles) and every walk
- * and string is bounded: a corrupt or hostile process costs at most a few MiB of reads.
+ * and string is bounded, and so is the whole: a corrupt or hostile process costs at most
+ * READ_BUDGET bytes and a few thousand reads per call.
  *
  * Versions: 3.11 and 3.12 by offsets checked against their headers (`ptype /o` of pyenv's
  * libpython with DWARF); 3.13 by the `_Py_DebugOffsets` CPython publishes at the start of
  * `_PyRuntime` for exactly this. Others: reason `python-version`.
  *
- * Caching: per pid, what the process is (Python or not, its layout, an open /proc/PID/mem) and the
- * code objects already read. An exec makes the cache wrong: the caller forgets the pid at exec and
- * exit (forgetPythonProcess); as a safety net a different /proc/PID/exe, or a /proc/PID/mem that
- * reads nothing (its old memory is gone), drops the entry.
+ * Caching: per pid, what the process is (Python or not, its layout, an open /proc/PID/mem), where
+ * each thread's state is, and the code objects already read (each checked against the object's
+ * header at every use). An exec or exit makes the pid's entry wrong: the caller forgets the pid
+ * there (forgetPythonProcess; the tracer sees both). Nothing is re-checked on the way, on purpose,
+ * as it would cost more than the cached answer; a Python entry whose /proc/PID/mem reads nothing
+ * (the memory it was opened on is gone) is looked at again once.
  */
 import { closeSync, openSync, readSync, readlinkSync, readFileSync, statSync } from 'node:fs';
+import { errnoOf } from '../../src/errors.js';
 import { readElfSymbols, type ElfSymbols } from './elf-symbols.js';
 
 /** One Python frame, innermost first in a stack; `offset` is the bytecode offset in the code object. */
@@ -39,7 +43,8 @@ export interface PythonFrame {
  * `python-version` (a CPython this module cannot read), `no-symbols` (no `_PyRuntime` to start from),
  * `unreadable` (ptrace access refused, or the process gone), `no-thread-state` (the thread runs no
  * Python: a native thread, or one before or after its Python part), `corrupt` (structures that do
- * not hold together). `incomplete`: the chain broke after some frames (the same words).
+ * not hold together), `too-large` (more to read than READ_BUDGET). `incomplete`: the chain broke
+ * after some frames (the same words).
  */
 export type PythonFramesResult = { frames: PythonFrame[]; incomplete?: string } | { reason: string };
 
@@ -50,11 +55,25 @@ const MAX_STRING_CHARS = 4096;
 /** A line table bigger than this (a function of ~100,000 lines) is not read: the line is 0. */
 const MAX_LINETABLE_BYTES = 1024 * 1024;
 const MAX_INTERPRETERS = 64;
-const MAX_THREADS = 100_000;
+const MAX_THREADS = 10_000;
+/**
+ * Bytes one readPythonFrames() may read from the process: 256 frames of real code take well under
+ * 1 MiB (line tables are read once per code object and remembered); a process whose own structures
+ * ask for more (huge line tables made on purpose) gets `too-large` instead of costing fdscan more.
+ */
+const READ_BUDGET = 16 * 1024 * 1024;
+/** Thread states remembered per process. */
+const MAX_THREAD_STATES = 4096;
 /** Code objects remembered per process (each a few hundred bytes); the cache restarts when full. */
 const MAX_CODES = 8192;
-/** Processes remembered; the oldest is dropped (and its /proc/PID/mem closed) beyond this. */
+/** Processes remembered; the oldest is dropped beyond this. */
 const MAX_PROCESSES = 1024;
+/**
+ * /proc/PID/mem descriptors kept open (one per Python process remembered): few, as fdscan may run
+ * under `ulimit -n 24`. Beyond this the oldest Python process is forgotten, and looked at again
+ * (its ELF symbols still known) if it stops again.
+ */
+const MAX_OPEN_MEMORY = 8;
 
 /** Where CPython keeps what this module reads, for one version. Byte offsets. */
 interface Layout {
@@ -75,8 +94,6 @@ interface Layout {
   /** 3.12+: frames owned by the C stack (FRAME_OWNED_BY_CSTACK, the "<interpreter trampoline>" shim) are links, not Python code. */
   frameOwner?: number;
   ownerCstack?: number;
-  /** Bits of the code pointer that are tags, not address (3.14's _PyStackRef). */
-  frameCodeTagBits: number;
   obType: number;
   codeFilename: number;
   codeName: number;
@@ -98,20 +115,26 @@ interface Layout {
 const LAYOUT_3_11: Layout = {
   runtimeInterpretersHead: 40, interpNext: 0, interpThreadsHead: 16,
   tstateNext: 8, tstateNativeThreadId: 160, tstateCframe: 56, cframeCurrentFrame: 8, tstateCurrentFrame: 0, tstateSize: 168,
-  frameCode: 32, framePrevious: 48, frameInstr: 56, frameSize: 64, frameCodeTagBits: 0,
+  frameCode: 32, framePrevious: 48, frameInstr: 56, frameSize: 64,
   obType: 8, codeFilename: 112, codeName: 120, codeQualname: 128, codeLinetable: 136, codeFirstlineno: 72, codeAdaptive: 184,
   unicodeLength: 16, unicodeState: 32, unicodeAsciiSize: 48, unicodeCompactSize: 72, bytesSize: 16, bytesData: 32,
 };
 const LAYOUT_3_12: Layout = {
   runtimeInterpretersHead: 40, interpNext: 0, interpThreadsHead: 72,
   tstateNext: 8, tstateNativeThreadId: 144, tstateCframe: 56, cframeCurrentFrame: 0, tstateCurrentFrame: 0, tstateSize: 152,
-  frameCode: 0, framePrevious: 8, frameInstr: 56, frameSize: 72, frameOwner: 70, ownerCstack: 3, frameCodeTagBits: 0,
+  frameCode: 0, framePrevious: 8, frameInstr: 56, frameSize: 72, frameOwner: 70, ownerCstack: 3,
   obType: 8, codeFilename: 112, codeName: 120, codeQualname: 128, codeLinetable: 136, codeFirstlineno: 68, codeAdaptive: 192,
   unicodeLength: 16, unicodeState: 32, unicodeAsciiSize: 40, unicodeCompactSize: 56, bytesSize: 16, bytesData: 32,
 };
 
 /** The ELF symbols read from the interpreter. */
 const SYMBOLS = ['_PyRuntime', 'Py_Version', 'PyCode_Type', 'PyUnicode_Type', 'PyBytes_Type'] as const;
+/**
+ * What an executable that runs Python through libpython imports (python's own main, an embedding
+ * program's start): while the dynamic loader has not mapped libpython yet, such a process is not
+ * Python *yet*, and that answer is not remembered.
+ */
+const STARTS_PYTHON = ['Py_BytesMain', 'Py_Main', 'Py_Initialize', 'Py_InitializeEx', 'Py_InitializeFromConfig'] as const;
 
 interface CodeInfo {
   /** The code object's header fields this entry was made from: a different one means another object at the address. */
@@ -135,8 +158,11 @@ interface PythonProcess {
   interpreter: string;
   version: string;
   codes: Map<number, CodeInfo>;
+  /** Thread id -> its thread state's address, checked at each use (the state names the thread). */
+  threads: Map<number, number>;
 }
-type ProcessEntry = PythonProcess | { kind: 'other'; exe: string; reason: string };
+/** `notYet`: an executable that will load libpython, seen before it did: looked at again next time. */
+type ProcessEntry = PythonProcess | { kind: 'other'; exe: string; reason: string; notYet?: boolean };
 
 const processes = new Map<number, ProcessEntry>();
 /** ELF answers by file identity: 1,000 python processes read the interpreter's symbols once. */
@@ -169,6 +195,7 @@ export function forgetPythonProcess(pid: number): void {
 
 /** The Python frames of thread `tid` of process `pid`, innermost first; the thread must be stopped. */
 export function readPythonFrames(pid: number, tid: number): PythonFramesResult {
+  budget = READ_BUDGET;
   for (let attempt = 0; ; attempt++) {
     const entry = processOf(pid);
     if (entry.kind !== 'python') return { reason: entry.reason };
@@ -186,20 +213,35 @@ export function readPythonFrames(pid: number, tid: number): PythonFramesResult {
   }
 }
 
+/**
+ * What `pid` is, looked at once. No exec check on the way (a readlink of /proc/PID/exe would cost
+ * more than a cached answer): the tracer knows every exec and forgets the pid there; a Python
+ * entry whose memory reads nothing after all (exec'd or gone) is looked at again by the caller.
+ */
 function processOf(pid: number): ProcessEntry {
+  const known = processes.get(pid);
+  if (known) return known;
   let exe: string;
   try {
     exe = readlinkSync(`/proc/${pid}/exe`);
   } catch {
     exe = '';
   }
-  const known = processes.get(pid);
-  if (known && known.exe === exe) return known;
-  if (known) forgetPythonProcess(pid);
   const entry = exe === '' ? { kind: 'other' as const, exe, reason: 'unreadable' } : inspect(pid, exe);
+  if (entry.kind === 'other' && entry.notYet) return entry;
   if (processes.size >= MAX_PROCESSES) forgetPythonProcess(processes.keys().next().value!);
+  if (entry.kind === 'python') {
+    const open = [...processes].filter(([, known]) => known.kind === 'python');
+    for (const [oldPid] of open.slice(0, Math.max(0, open.length - MAX_OPEN_MEMORY + 1))) forgetPythonProcess(oldPid);
+  }
   processes.set(pid, entry);
   return entry;
+}
+
+/** A failure that says nothing of the process but that fdscan is out of descriptors or memory: thrown, not a reason. */
+function ownFailure(error: unknown): boolean {
+  const code = errnoOf(error);
+  return code === 'EMFILE' || code === 'ENFILE' || code === 'ENOMEM';
 }
 
 interface Mapping {
@@ -211,10 +253,12 @@ interface Mapping {
 
 /** Find the interpreter in the process's mappings and read its version; the first look at a pid. */
 function inspect(pid: number, exe: string): ProcessEntry {
+  budget = READ_BUDGET;
   let maps: string;
   try {
     maps = readFileSync(`/proc/${pid}/maps`, 'latin1');
-  } catch {
+  } catch (error) {
+    if (ownFailure(error)) throw error;
     return { kind: 'other', exe, reason: 'unreadable' };
   }
   const byPath = new Map<string, Mapping[]>();
@@ -232,9 +276,11 @@ function inspect(pid: number, exe: string): ProcessEntry {
   // of its executable, once per executable file.
   const candidates = [...byPath.keys()].filter((path) => path === exe || /(^|\/)libpython[^/]*\.so/.test(path));
   candidates.sort((a, b) => (a === exe ? -1 : b === exe ? 1 : 0));
+  let startsPython = false;
   for (const path of candidates) {
     const mappings = byPath.get(path)!;
     const elf = elfOf(pid, path, mappings[0]!);
+    if (path === exe && elf) startsPython = STARTS_PYTHON.some((name) => elf.imports.has(name));
     const runtimeSymbol = elf?.symbols.get('_PyRuntime');
     if (!elf || runtimeSymbol === undefined) continue;
     const bias = loadBias(elf, mappings);
@@ -243,7 +289,8 @@ function inspect(pid: number, exe: string): ProcessEntry {
     let mem: number;
     try {
       mem = openSync(`/proc/${pid}/mem`, 'r');
-    } catch {
+    } catch (error) {
+      if (ownFailure(error)) throw error;
       return { kind: 'other', exe, reason: 'unreadable' };
     }
     try {
@@ -254,7 +301,7 @@ function inspect(pid: number, exe: string): ProcessEntry {
       }
       return {
         kind: 'python', exe, mem, runtime: at('_PyRuntime'), codeType: at('PyCode_Type'), unicodeType: at('PyUnicode_Type'),
-        bytesType: at('PyBytes_Type'), interpreter: path, version: python.version, layout: python.layout, codes: new Map(),
+        bytesType: at('PyBytes_Type'), interpreter: path, version: python.version, layout: python.layout, codes: new Map(), threads: new Map(),
       };
     } catch (error) {
       closeSync(mem);
@@ -262,6 +309,8 @@ function inspect(pid: number, exe: string): ProcessEntry {
       throw error;
     }
   }
+  // Python through a libpython not mapped yet (the loader is still at work): not Python yet.
+  if (startsPython && !candidates.some((path) => path !== exe)) return { kind: 'other', exe, reason: 'not-python', notYet: true };
   return { kind: 'other', exe, reason: 'not-python' };
 }
 
@@ -276,7 +325,7 @@ function elfOf(pid: number, path: string, mapping: Mapping): ElfSymbols | undefi
     } catch {
       continue;
     }
-    if (!elfFiles.has(key)) elfFiles.set(key, readElfSymbols(name, SYMBOLS));
+    if (!elfFiles.has(key)) elfFiles.set(key, readElfSymbols(name, [...SYMBOLS, ...STARTS_PYTHON]));
     return elfFiles.get(key);
   }
   return undefined;
@@ -333,12 +382,12 @@ function debugOffsetsLayout(d: Buffer, hex: number): Layout | undefined {
   if (d.readBigUInt64LE(16) !== 0n) return undefined; // free-threaded build: other object headers, untested
   const at = (offset: number) => Number(d.readBigUInt64LE(offset));
   const asciiSize = at(560);
-  return {
+  const layout: Layout = {
     runtimeInterpretersHead: at(40), interpNext: at(64), interpThreadsHead: at(72),
     tstateNext: at(168), tstateNativeThreadId: at(200), tstateCurrentFrame: at(184), cframeCurrentFrame: 0,
     tstateSize: Math.max(at(168), at(200), at(184)) + 8,
     frameCode: at(240), framePrevious: at(232), frameInstr: at(248), frameOwner: at(264), ownerCstack: 3,
-    frameSize: Math.max(at(232), at(240), at(248), at(264)) + 8, frameCodeTagBits: 0,
+    frameSize: Math.max(at(232), at(240), at(248), at(264)) + 8,
     obType: at(360), codeFilename: at(280), codeName: at(288), codeQualname: at(296), codeLinetable: at(304),
     codeFirstlineno: at(312), codeAdaptive: at(344),
     unicodeLength: at(552), unicodeState: at(544), unicodeAsciiSize: asciiSize,
@@ -346,11 +395,18 @@ function debugOffsetsLayout(d: Buffer, hex: number): Layout | undefined {
     unicodeCompactSize: asciiSize + 16,
     bytesSize: at(520), bytesData: at(528),
   };
+  // The process wrote these numbers: offsets into structs of a few hundred bytes, or nothing to trust.
+  return Object.values(layout).every((value) => value === undefined || (Number.isSafeInteger(value) && value >= 0 && value < 65536)) ? layout : undefined;
 }
+
+/** What the current call may still read (READ_BUDGET at its start). */
+let budget = READ_BUDGET;
 
 /** pread of /proc/PID/mem: all `length` bytes, or WalkFailed (`gone` when nothing at all could be read). */
 function read(mem: number, address: number, length: number): Buffer {
   if (!Number.isSafeInteger(address) || address <= 0 || length < 0) throw new WalkFailed('corrupt');
+  budget -= length;
+  if (budget < 0) throw new WalkFailed('too-large');
   const buffer = Buffer.allocUnsafe(length);
   let got: number;
   try {
@@ -373,10 +429,10 @@ function walk(proc: PythonProcess, tid: number): PythonFramesResult {
   if (tstate === undefined) return { reason: 'no-thread-state' };
   let frame: number;
   if (L.tstateCframe !== undefined) {
-    const cframe = pointer(read(proc.mem, tstate + L.tstateCframe, 8), 0);
+    const cframe = pointer(tstate, L.tstateCframe);
     frame = cframe === 0 ? 0 : pointer(read(proc.mem, cframe + L.cframeCurrentFrame, 8), 0);
   } else {
-    frame = pointer(read(proc.mem, tstate + L.tstateCurrentFrame, 8), 0);
+    frame = pointer(tstate, L.tstateCurrentFrame);
   }
   const frames: PythonFrame[] = [];
   const seen = new Set<number>();
@@ -386,7 +442,7 @@ function walk(proc: PythonProcess, tid: number): PythonFramesResult {
       if (seen.has(frame) || steps >= MAX_FRAMES * 2) throw new WalkFailed('corrupt');
       seen.add(frame);
       const f = read(proc.mem, frame, L.frameSize);
-      const code = pointer(f, L.frameCode) - (pointer(f, L.frameCode) % (L.frameCodeTagBits + 1));
+      const code = pointer(f, L.frameCode);
       const cstack = L.frameOwner !== undefined && f[L.frameOwner] === L.ownerCstack;
       const described = code === 0 || cstack ? undefined : describeFrame(proc, code, pointer(f, L.frameInstr));
       if (described) frames.push(described);
@@ -399,9 +455,25 @@ function walk(proc: PythonProcess, tid: number): PythonFramesResult {
   return { frames };
 }
 
-/** The thread state of `tid`: walk every interpreter's list of thread states (bounded, cycle-checked). */
-function threadState(proc: PythonProcess, tid: number): number | undefined {
+/** The thread state of `tid` (its bytes): the one remembered if it still names the thread, else a walk of every interpreter's list (bounded, cycle-checked). */
+function threadState(proc: PythonProcess, tid: number): Buffer | undefined {
   const L = proc.layout;
+  const names = (t: Buffer) => Number(t.readBigUInt64LE(L.tstateNativeThreadId)) === tid;
+  const remembered = proc.threads.get(tid);
+  if (remembered !== undefined) {
+    proc.threads.delete(tid);
+    let t: Buffer | undefined;
+    try {
+      t = read(proc.mem, remembered, L.tstateSize);
+    } catch (error) {
+      // Unmapped since (the thread ended and its state was freed): walk the lists instead.
+      if (!(error instanceof WalkFailed) || error.reason === 'gone') throw error;
+    }
+    if (t && names(t)) {
+      proc.threads.set(tid, remembered);
+      return t;
+    }
+  }
   let interp = pointer(read(proc.mem, proc.runtime + L.runtimeInterpretersHead, 8), 0);
   let threads = 0;
   for (let i = 0; interp !== 0; i++) {
@@ -410,7 +482,11 @@ function threadState(proc: PythonProcess, tid: number): number | undefined {
     while (tstate !== 0) {
       if (++threads > MAX_THREADS) throw new WalkFailed('corrupt');
       const t = read(proc.mem, tstate, L.tstateSize);
-      if (Number(t.readBigUInt64LE(L.tstateNativeThreadId)) === tid) return tstate;
+      if (names(t)) {
+        if (proc.threads.size >= MAX_THREAD_STATES) proc.threads.clear();
+        proc.threads.set(tid, tstate);
+        return t;
+      }
       tstate = pointer(t, L.tstateNext);
     }
     interp = pointer(read(proc.mem, interp + L.interpNext, 8), 0);
@@ -508,7 +584,9 @@ export function lineOf(table: Buffer, firstLine: number, offset: number): number
   };
   while (at < table.length) {
     const first = table[at++]!;
-    if (!(first & 0x80)) continue; // not an entry start: a corrupt table; resynchronise on the next
+    // Operand bytes are all below 0x80 (CPython writes columns >= 128 in the long form's varints),
+    // so a byte with its top bit set always starts an entry: a corrupt table resynchronises there.
+    if (!(first & 0x80)) continue;
     const code = (first >> 3) & 15;
     const end = address + ((first & 7) + 1) * 2;
     let hasLine = true;

@@ -8,7 +8,7 @@
 import { openSync, readSync, closeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { errno } from '../../probes/linux/libc.js';
-import { ptrace, waitpid } from '../../probes/linux/libc-process.js';
+import { kill, ptrace, waitpid } from '../../probes/linux/libc-process.js';
 import { decodeWaitStatus } from '../../probes/linux/wait-status.js';
 
 const PTRACE_SYSCALL = 24;
@@ -17,7 +17,12 @@ const PTRACE_SEIZE = 0x4206;
 const PTRACE_INTERRUPT = 0x4207;
 const PTRACE_GET_SYSCALL_INFO = 0x420e;
 const PTRACE_O_TRACESYSGOOD = 0x1;
+/** An exec is an event stop, not the SIGTRAP a tracee without it is sent (and would die of). */
+const PTRACE_O_TRACEEXEC = 0x10;
 const WALL = 0x40000000;
+const WNOHANG = 1;
+const WAIT_MS = 20_000;
+const pause = new Int32Array(new SharedArrayBuffer(4));
 const SYSCALL_STOP = constants.signals.SIGTRAP | 0x80;
 const INFO_ENTRY = 1;
 const INFO_EXIT = 2;
@@ -26,16 +31,22 @@ const OPENAT: Partial<Record<string, number>> = { x64: 257, arm64: 56, riscv64: 
 const MAX_STOPS = 200_000;
 
 function attach(tid: number): void {
-  if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACESYSGOOD) !== 0) throw new Error(`PTRACE_SEIZE ${tid}: errno ${errno()}`);
+  if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC) !== 0) throw new Error(`PTRACE_SEIZE ${tid}: errno ${errno()}`);
 }
 
+/** A stop of `tid`; polled, so that a tracee that never stops fails the test instead of hanging it (ava cannot time out synchronous code). */
 function wait(tid: number): ReturnType<typeof decodeWaitStatus> {
   const status = [0];
+  const deadline = Date.now() + WAIT_MS;
   for (;;) {
-    const r = waitpid(tid, status, WALL);
+    const r = waitpid(tid, status, WALL | WNOHANG);
     if (r === tid) return decodeWaitStatus(status[0]!);
+    if (r === 0 && Date.now() < deadline) {
+      Atomics.wait(pause, 0, 0, 1);
+      continue;
+    }
     if (r === -1 && errno() === constants.errno.EINTR) continue;
-    throw new Error(`waitpid ${tid}: errno ${errno()}`);
+    throw new Error(r === 0 ? `thread ${tid} did not stop within ${WAIT_MS} ms` : `waitpid ${tid}: errno ${errno()}`);
   }
 }
 
@@ -56,12 +67,24 @@ function readPath(pid: number, address: bigint): string {
 
 /** Run `body` while thread `tid` of `pid` is stopped at the exit of an openat of `path`; then let it go. */
 export function atOpenExit<T>(pid: number, tid: number, path: string, body: () => T): T {
+  return atOpenExits(pid, tid, [[path, body]])[0]!;
+}
+
+/**
+ * Stop thread `tid` of `pid` at the exit of an openat of each path in turn (a string, or a test of
+ * the path), run that step's body there, and let it go after the last; the bodies' results.
+ * `stopped`: the process stopped itself (SIGSTOP) to be attached to; it is sent SIGCONT once
+ * attached, or its group-stop would hold every thread it starts.
+ */
+export function atOpenExits<T>(pid: number, tid: number, steps: Array<[string | ((path: string) => boolean), () => T]>, stopped = false): T[] {
   const openat = OPENAT[process.arch];
   if (openat === undefined) throw new Error(`no openat number for ${process.arch}`);
+  const results: T[] = [];
   attach(tid);
   try {
     ptrace(PTRACE_INTERRUPT, tid, 0, 0);
     wait(tid);
+    if (stopped) kill(pid, constants.signals.SIGCONT);
     const info = Buffer.alloc(88);
     let entered = false;
     let signal = 0;
@@ -77,13 +100,17 @@ export function atOpenExit<T>(pid: number, tid: number, path: string, body: () =
       }
       if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, info.length, info) <= 0) continue;
       const op = info[0];
+      const [wanted, body] = steps[results.length]!;
       if (op === INFO_ENTRY) {
-        entered = Number(info.readBigUInt64LE(24)) === openat && readPath(pid, info.readBigUInt64LE(32 + 8)) === path;
+        const path = Number(info.readBigUInt64LE(24)) === openat ? readPath(pid, info.readBigUInt64LE(32 + 8)) : undefined;
+        entered = path !== undefined && (typeof wanted === 'string' ? path === wanted : wanted(path));
       } else if (op === INFO_EXIT && entered) {
-        return body();
+        entered = false;
+        results.push(body());
+        if (results.length === steps.length) return results;
       }
     }
-    throw new Error(`thread ${tid} did not open ${path} within ${MAX_STOPS} stops`);
+    throw new Error(`thread ${tid} did not open ${steps[results.length]![0]} within ${MAX_STOPS} stops`);
   } finally {
     ptrace(PTRACE_DETACH, tid, 0, 0);
   }

@@ -4,15 +4,28 @@
  * the frames compared with the stacks the program printed itself (traceback.extract_stack()).
  */
 import test, { type ExecutionContext } from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { forgetPythonProcess, isPython, MAX_FRAMES, pythonInfo, readPythonFrames, type PythonFrame } from '../../../probes/linux/python-frames.js';
+import { forgetPythonProcess, isPython, lineOf, MAX_FRAMES, pythonInfo, readPythonFrames, type PythonFrame } from '../../../probes/linux/python-frames.js';
 import { fixturesDir } from '../../helpers/fixture.js';
-import { atOpenExit, whileInterrupted } from '../../helpers/syscall-stop.js';
+import { atOpenExit, atOpenExits, whileInterrupted } from '../../helpers/syscall-stop.js';
 
-const linux = process.platform === 'linux' && process.getuid?.() === 0;
+const linux = process.platform === 'linux';
+
+/** Why a test cannot run here (not Linux, `python` not installed), or undefined. */
+function missing(python?: string): string | undefined {
+  if (!linux) return 'Linux only';
+  return python === undefined || existsSync(python) ? undefined : `${python} is not installed`;
+}
+
+/** A serial test (it ptraces), or a skip whose title says why. */
+function linuxTest(title: string, body: (t: ExecutionContext) => Promise<void> | void, python?: string): void {
+  const reason = missing(python);
+  if (reason === undefined) test.serial(title, body);
+  else test.skip(`${title} (skipped: ${reason})`, body);
+}
 const APP = join(fixturesDir, 'python-frames', 'app.py');
 
 interface App {
@@ -40,6 +53,19 @@ function stopApp(app: App): Promise<void> {
   return exited;
 }
 
+/** Descriptors of this test process open on /proc/PID/mem. */
+function memDescriptors(pid: number): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === `/proc/${pid}/mem`) n++;
+    } catch {
+      // the directory's own descriptor, closed by now
+    }
+  }
+  return n;
+}
+
 /** The frames, or the test fails with the reason. */
 function framesOf(t: ExecutionContext, pid: number, tid: number): PythonFrame[] {
   const result = readPythonFrames(pid, tid);
@@ -62,8 +88,29 @@ const PYTHONS: Array<[string, string]> = [
 ];
 
 for (const [label, python] of PYTHONS) {
-  const run = linux && existsSync(python) ? test.serial : test.skip;
-  const title = existsSync(python) ? label : `${label} (skipped: ${python} is not installed)`;
+  const run = (title: string, body: (t: ExecutionContext) => Promise<void> | void): void => linuxTest(title, body, python);
+  const title = label;
+
+  run(`${title}: lineOf() gives the line co_lines() gives, for every instruction of json, argparse, asyncio.base_events and typing`, (t) => {
+    const dump = spawnSync(python, [join(fixturesDir, 'python-frames', 'line-tables.py'), 'json', 'argparse', 'asyncio.base_events', 'typing'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    t.is(dump.status, 0, dump.stderr);
+    let checked = 0;
+    let mismatches: string[] = [];
+    for (const line of dump.stdout.trim().split('\n')) {
+      const code = JSON.parse(line) as { name: string; first: number; table: string; ranges: Array<[number, number, number | null]> };
+      const table = Buffer.from(code.table, 'hex');
+      for (const [start, end, want] of code.ranges) {
+        for (let offset = start; offset < end; offset += 2) {
+          const got = lineOf(table, code.first, offset);
+          if (got !== (want ?? 0)) mismatches.push(`${code.name}+${offset}: ${got}, co_lines ${want}`);
+          checked++;
+        }
+      }
+    }
+    mismatches = mismatches.slice(0, 5);
+    t.deepEqual(mismatches, []);
+    t.true(checked > 10_000, `${checked} offsets`);
+  });
 
   run(`${title}: at an openat exit, the frames are the program's own stack, innermost first`, async (t) => {
     const app = await startApp(python);
@@ -81,6 +128,9 @@ for (const [label, python] of PYTHONS) {
       const [leak, caller] = atOpenExit(app.pid, app.pid, '/dev/urandom', () => framesOf(t, app.pid, app.pid));
       t.is(`${leak!.function} (app.py:${leak!.line}) <- ${caller!.function}`, `leak_it (app.py:${app.sites.nested[0]![2]}) <- nested`);
       t.is(leak!.file, APP);
+      t.is(memDescriptors(app.pid), 1, 'one /proc/PID/mem kept open for the process');
+      forgetPythonProcess(app.pid);
+      t.is(memDescriptors(app.pid), 0, 'closed once forgotten');
     } finally {
       await stopApp(app);
     }
@@ -95,13 +145,15 @@ for (const [label, python] of PYTHONS) {
       const main = whileInterrupted(app.pid, () => framesOf(t, app.pid, app.pid));
       t.deepEqual(main.slice(-3).map((f) => f.function), ['deep', 'main', '<module>']);
       t.false(main.some((f) => f.function === 'leak_in_thread' || f.function === 'run_worker'));
+      // A thread id that is none of its threads (this test's own): no thread state names it.
+      t.deepEqual(readPythonFrames(app.pid, process.pid), { reason: 'no-thread-state' });
     } finally {
       await stopApp(app);
     }
   });
 }
 
-const system = linux && existsSync('/usr/bin/python3.11') ? test.serial : test.skip;
+const system = (title: string, body: (t: ExecutionContext) => Promise<void> | void): void => linuxTest(title, body, '/usr/bin/python3.11');
 
 system(`a stack deeper than ${MAX_FRAMES} frames gives the innermost ${MAX_FRAMES}`, async (t) => {
   const app = await startApp('/usr/bin/python3.11', 600);
@@ -115,6 +167,121 @@ system(`a stack deeper than ${MAX_FRAMES} frames gives the innermost ${MAX_FRAME
   }
 });
 
+/** Start hostile.py in `mode` under the system's 3.11; resolves with its pid once it is looping. */
+async function startHostile(mode: string, python = '/usr/bin/python3.11'): Promise<{ pid: number; child: ChildProcess }> {
+  const child = spawn(python, [join(fixturesDir, 'python-frames', 'hostile.py'), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`hostile.py ${mode} exited with ${code}`)));
+  });
+  return { pid: Number(line), child };
+}
+
+system('a frame chain that loops back on itself ends at the loop: the frames read so far, incomplete: corrupt', async (t) => {
+  const { pid, child } = await startHostile('cycle');
+  try {
+    const result = atOpenExit(pid, pid, '/dev/null', () => readPythonFrames(pid, pid));
+    t.like(result, { incomplete: 'corrupt' });
+    t.deepEqual('frames' in result ? result.frames.map((f) => f.function) : [], ['cycle']);
+  } finally {
+    forgetPythonProcess(pid);
+    child.kill('SIGKILL');
+  }
+});
+
+system('names of 10,000,000 characters are read as their first 4,096 and an ellipsis', async (t) => {
+  const { pid, child } = await startHostile('huge');
+  try {
+    const result = atOpenExit(pid, pid, '/dev/null', () => readPythonFrames(pid, pid));
+    const frames = 'frames' in result ? result.frames : [];
+    t.is(frames[0]?.function, `${'q'.repeat(4096)}…`);
+    t.is(frames[0]?.file, `${'f'.repeat(4096)}…`);
+    t.is(frames[1]?.function, '<module>');
+  } finally {
+    forgetPythonProcess(pid);
+    child.kill('SIGKILL');
+  }
+});
+
+system('a stack whose code asks for more than 16 MiB of reads (24 line tables of 1 MB) stops there: incomplete, too-large', async (t) => {
+  const { pid, child } = await startHostile('tables');
+  try {
+    const result = atOpenExit(pid, pid, '/dev/null', () => readPythonFrames(pid, pid));
+    t.like(result, { incomplete: 'too-large' });
+    const frames = 'frames' in result ? result.frames.map((f) => f.function) : [];
+    t.deepEqual(frames.slice(0, 3), ['loop_forever', 'f23', 'f22']);
+    t.true(frames.length > 10 && frames.length < 20, `${frames.length} frames`);
+  } finally {
+    forgetPythonProcess(pid);
+    child.kill('SIGKILL');
+  }
+});
+
+const pyenv313 = '/root/.pyenv/versions/3.13.0/bin/python3.13';
+linuxTest('3.13: _Py_DebugOffsets that point 2**40 bytes into a thread state are not used: python-version', async (t) => {
+  const { pid, child } = await startHostile('offsets', pyenv313);
+  try {
+    t.deepEqual(atOpenExit(pid, pid, '/dev/null', () => readPythonFrames(pid, pid)), { reason: 'python-version' });
+  } finally {
+    forgetPythonProcess(pid);
+    child.kill('SIGKILL');
+  }
+}, pyenv313);
+
+system('names that are not ASCII (UCS-2 and UCS-4 strings) are read as the program wrote them', async (t) => {
+  const { pid, child } = await startHostile('unicode');
+  try {
+    const result = atOpenExit(pid, pid, '/dev/null', () => readPythonFrames(pid, pid));
+    const frames = 'frames' in result ? result.frames : [];
+    t.is(frames[0]?.function, 'Größe.打开_\u{1f600}');
+    t.is(frames[0]?.file, '/tmp/ファイル.py');
+  } finally {
+    forgetPythonProcess(pid);
+    child.kill('SIGKILL');
+  }
+});
+
+system('a child forked without exec: its own frames, from its own copy of the interpreter', async (t) => {
+  const parent = spawn('/usr/bin/python3.11', ['-W', 'ignore', join(fixturesDir, 'python-frames', 'fork-child.py')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = Number(await new Promise<string>((resolve, reject) => {
+    createInterface({ input: parent.stdout! }).once('line', resolve);
+    parent.once('exit', (code) => reject(new Error(`fork-child.py exited with ${code}`)));
+  }));
+  try {
+    t.true(isPython(parent.pid!), 'the parent looked at first');
+    const frames = atOpenExit(child, child, '/dev/null', () => framesOf(t, child, child));
+    t.deepEqual(frames.map((f) => [f.function, f.line]), [['leak_in_child', 9], ['<module>', 17]]);
+  } finally {
+    forgetPythonProcess(child);
+    forgetPythonProcess(parent.pid!);
+    try {
+      process.kill(child, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    parent.kill('SIGKILL');
+  }
+});
+
+const pyenv311 = '/root/.pyenv/versions/3.11.7/bin/python3.11';
+linuxTest('from its exec on: not Python while the loader looks for libpython, Python once it is loaded', async (t) => {
+  // The shell stops itself, is attached to while stopped, and execs python once resumed: every openat of python's is seen.
+  const child = spawn('/bin/sh', ['-c', 'kill -STOP $$; exec "$0" "$@"', pyenv311, APP], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const pid = child.pid!;
+  try {
+    while (!/^\d+ \(.*\) T /.test(readFileSync(`/proc/${pid}/stat`, 'latin1'))) await new Promise((resolve) => setTimeout(resolve, 10));
+    const [loading, running] = atOpenExits(pid, pid, [
+      [(path) => path.endsWith('/libpython3.11.so.1.0'), () => readPythonFrames(pid, pid)],
+      ['/dev/null', () => readPythonFrames(pid, pid)],
+    ], true);
+    t.deepEqual(loading, { reason: 'not-python' });
+    t.like(running, { frames: [{ function: 'leak_it' }, { function: 'loop' }] });
+  } finally {
+    forgetPythonProcess(pid);
+    child.kill('SIGKILL');
+  }
+}, pyenv311);
+
 system('microseconds per read: first look at a process, then cached (logged, not asserted)', async (t) => {
   const app = await startApp('/usr/bin/python3.11');
   try {
@@ -123,9 +290,11 @@ system('microseconds per read: first look at a process, then cached (logged, not
       const result = readPythonFrames(app.pid, app.pid);
       const cached = process.hrtime.bigint();
       const rounds = 200;
-      for (let i = 0; i < rounds; i++) readPythonFrames(app.pid, app.pid);
+      for (let i = 0; i < rounds - 1; i++) readPythonFrames(app.pid, app.pid);
+      const last = readPythonFrames(app.pid, app.pid);
       const end = process.hrtime.bigint();
       t.true('frames' in result);
+      t.deepEqual(last, result, 'the cached reads give what the first gave');
       return { first: Number(cached - first) / 1000, cached: Number(end - cached) / 1000 / rounds, frames: 'frames' in result ? result.frames.length : 0 };
     });
     t.log(`python-frames: ${times.frames} frames; first read ${times.first.toFixed(0)} µs, cached ${times.cached.toFixed(1)} µs per read`);
@@ -134,7 +303,25 @@ system('microseconds per read: first look at a process, then cached (logged, not
   }
 });
 
-(linux ? test.serial : test.skip)('a process that is not Python: not-python, and no /proc/PID/mem kept open', async (t) => {
+system('at most 8 /proc/PID/mem kept open, whatever the number of Python processes (fdscan may run under ulimit -n 24)', async (t) => {
+  const children = Array.from({ length: 10 }, () => spawn('/usr/bin/python3.11', ['-c', 'import time; time.sleep(100)'], { stdio: 'ignore' }));
+  try {
+    await Promise.all(children.map((child) => new Promise((resolve) => child.once('spawn', resolve))));
+    // Until each has mapped its interpreter it is not Python (nor remembered as anything).
+    for (const child of children) while (!isPython(child.pid!)) await new Promise((resolve) => setTimeout(resolve, 10));
+    const open = children.map((child) => memDescriptors(child.pid!));
+    t.is(open.reduce((a, b) => a + b, 0), 8, `open per process: ${open.join(' ')}`);
+    t.deepEqual(open.slice(-8), [1, 1, 1, 1, 1, 1, 1, 1], 'the most recent ones');
+    t.true(isPython(children[0]!.pid!), 'a forgotten one is looked at again');
+  } finally {
+    for (const child of children) {
+      forgetPythonProcess(child.pid!);
+      child.kill('SIGKILL');
+    }
+  }
+});
+
+linuxTest('a process that is not Python: not-python, and no /proc/PID/mem kept open', async (t) => {
   const child = spawn('sleep', ['100'], { stdio: 'ignore' });
   try {
     await new Promise((resolve) => child.once('spawn', resolve));
@@ -145,6 +332,7 @@ system('microseconds per read: first look at a process, then cached (logged, not
     t.false(isPython(child.pid!));
     const cached = Number(process.hrtime.bigint() - again) / 1000;
     t.deepEqual(result, { reason: 'not-python' });
+    t.is(memDescriptors(child.pid!), 0);
     t.log(`not Python: first ${first.toFixed(0)} µs, cached ${cached.toFixed(1)} µs`);
   } finally {
     forgetPythonProcess(child.pid!);
@@ -152,7 +340,7 @@ system('microseconds per read: first look at a process, then cached (logged, not
   }
 });
 
-(linux ? test.serial : test.skip)('a pid that does not exist: unreadable', (t) => {
+linuxTest('a pid that does not exist: unreadable', (t) => {
   t.deepEqual(readPythonFrames(2147483647, 2147483647), { reason: 'unreadable' });
   forgetPythonProcess(2147483647);
 });

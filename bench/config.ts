@@ -21,6 +21,8 @@ export interface BenchConfig {
   compiles: number;
   /** A second, longer exec count for the memory per traced process (0: not measured). */
   memoryExecs: number;
+  /** Inheritable descriptors the worst-case origins program makes (0: no such row). */
+  originDescriptors: number;
   /** Install lsof, lsfd, strace and make with apt-get when missing (as root). */
   install: boolean;
   /** Where to write the JSON results; undefined: do not write. */
@@ -28,7 +30,7 @@ export interface BenchConfig {
 }
 
 const USAGE = `Usage: npm run bench -- [--quick] [--runs N] [--sizes 30,1000,10000,19000] [--execs N] [--nodes machine,26]
-                       [--all-processes N] [--compiles N] [--memory-execs N] [--crowds 0,250,1000] [--no-install]
+                       [--all-processes N] [--compiles N] [--memory-execs N] [--origin-descriptors N] [--crowds 0,250,1000] [--no-install]
                        [--out FILE | --no-write]
   --quick           smoke run: 3 runs, 30 and 1,000 descriptors, 50 execs, this Node only, no crowd, results not written
   --runs N          timed runs per cell (default 11, or FDSCAN_BENCH_RUNS)
@@ -38,6 +40,7 @@ const USAGE = `Usage: npm run bench -- [--quick] [--runs N] [--sizes 30,1000,100
   --all-processes N processes on the machine for the --all rows; a crowd of idle ones makes up the difference (default 1000)
   --compiles N      compiler runs of the make -j2 row (default 100; 0: none)
   --memory-execs N  execs of a second tracing run, for the memory per traced process (default 2500; 0: none)
+  --origin-descriptors N  inheritable descriptors of the worst-case origins program (default 100000; 0: none)
   --crowds          extra idle processes for the top and metrics rows, machine lane only (default 0,250,1000)
   --no-install      do not apt-get what is missing (lsof, util-linux, strace, make)
   --out FILE        where the JSON goes (default bench/results.json; quick mode writes nothing unless given)`;
@@ -57,6 +60,7 @@ export function parseConfig(args: string[], env: NodeJS.ProcessEnv, defaultOut: 
     allProcesses: quick ? 0 : 1000,
     compiles: quick ? 4 : 100,
     memoryExecs: quick ? 0 : 2500,
+    originDescriptors: quick ? 1000 : 100_000,
     install: true,
     out: quick ? undefined : defaultOut,
   };
@@ -76,6 +80,7 @@ export function parseConfig(args: string[], env: NodeJS.ProcessEnv, defaultOut: 
     else if (flag === '--all-processes') config.allProcesses = counting(value(), flag);
     else if (flag === '--compiles') config.compiles = counting(value(), flag);
     else if (flag === '--memory-execs') config.memoryExecs = counting(value(), flag);
+    else if (flag === '--origin-descriptors') config.originDescriptors = counting(value(), flag);
     else if (flag === '--no-install') config.install = false;
     else if (flag === '--out') config.out = value();
     else if (flag === '--no-write') config.out = undefined;

@@ -90,6 +90,12 @@ function renderLane(r: BenchResults, lane: LaneResults, out: string[]): void {
     for (const cell of lane.make.cells) m.push([cell.label, wall(cell), rss(cell)]);
     out.push(m.toString());
   }
+  if (lane.origins) {
+    out.push('', `Origins, the worst case: a program making ${lane.origins.descriptors.toLocaleString('en-US')} inheritable descriptors (${r.config.slowRuns} runs)`);
+    const o = table(['command', 'ms', 'MiB']);
+    for (const cell of lane.origins.cells) o.push([cell.label, wall(cell), rss(cell)]);
+    out.push(o.toString());
+  }
   if (lane.memory) {
     out.push('', `fdscan peak memory: ${lane.memory.bytesPerFd} bytes per descriptor from N=${lane.memory.fromN} to N=${lane.memory.toN}` +
       ` (${lane.memory.slopes.map((s) => `${s.bytesPerFd} B/fd ${s.fromN}→${s.toN}`).join(', ')})`);
@@ -142,7 +148,7 @@ export function renderReport(r: BenchResults): string {
   renderTargets(r, out);
   for (const note of r.notes) out.push(`note: ${note}`);
   const laneCells = r.lanes.flatMap((l) => [...l.audits.flatMap((a) => a.cells), ...(l.machineWide?.cells ?? []), ...l.tracing.cells,
-    ...(l.traceMemory?.cells ?? []), ...(l.make?.cells ?? [])]);
+    ...(l.traceMemory?.cells ?? []), ...(l.make?.cells ?? []), ...(l.origins?.cells ?? [])]);
   for (const cell of [...laneCells, ...(r.fleet ?? []).flatMap((f) => f.cells)]) {
     for (const failure of cell.failures) out.push(`! ${cell.label}: ${failure}`);
   }

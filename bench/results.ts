@@ -26,6 +26,8 @@ export interface LaneResults {
   traceMemory?: { fromExecs: number; toExecs: number; bytesPerProcess: number; cells: Cell[] };
   /** `make -j2` of small compiles, bare and under the gate. */
   make?: { compiles: number; cells: Cell[] };
+  /** The worst case of origins: a program making `descriptors` inheritable descriptors, bare, under the gate, under `gate --no-origins`. */
+  origins?: { descriptors: number; cells: Cell[] };
   memory?: { fromN: number; toN: number; bytesPerFd: number; slopes: Array<{ fromN: number; toN: number; bytesPerFd: number }> };
   targets: Target[];
 }
@@ -136,6 +138,14 @@ export function evaluateTargets(lane: Omit<LaneResults, 'targets'>): Target[] {
   targets.push(bounded(`make -j2 of ${lane.make?.compiles ?? 100} compiles under gate: ≤ 1.1 × bare`, makeGate, makeBare === undefined ? undefined : 1.1 * makeBare,
     `${fmt(makeGate)} vs 1.1 × ${fmt(makeBare)}`, 'make or a compiler missing'));
 
+  // Origins (issue 21): what the seccomp filter and its stops add to the gate.
+  const gateOff = cell(lane.tracing.cells, 'gateNoOrigins');
+  const gateOn = cell(lane.tracing.cells, 'gate');
+  targets.push(bounded(`origins, ${lane.tracing.execs} execs: gate ≤ 1.05 × gate --no-origins`, gateOn, gateOff === undefined ? undefined : 1.05 * gateOff,
+    `${fmt(gateOn)} vs 1.05 × ${fmt(gateOff)}`, 'gate --no-origins not measured'));
+  const makeOff = cell(lane.make?.cells, 'makeGateNoOrigins');
+  targets.push(bounded(`origins, make -j2: gate ≤ 1.05 × gate --no-origins`, makeGate, makeOff === undefined ? undefined : 1.05 * makeOff,
+    `${fmt(makeGate)} vs 1.05 × ${fmt(makeOff)}`, 'make or gate --no-origins not measured'));
   const memory = lane.memory;
   targets.push(bounded('memory: ≤ 4 KB per descriptor audited', memory?.bytesPerFd, 4096,
     memory ? `${memory.bytesPerFd} B/fd from ${memory.fromN} to ${memory.toN}` : '', 'two sizes of 1,000 or more, with peak memory, needed'));

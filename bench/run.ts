@@ -115,10 +115,12 @@ function benchTracing(lane: NodeLane, config: BenchConfig, native: NativeTools, 
   const contenders: Contender[] = [{ id: 'bare', label: 'sh exec-true.sh', argv: ['sh', script] }];
   if (tools.strace) contenders.push({ id: 'strace', label: 'strace -f --seccomp-bpf -e trace=execve', argv: ['strace', '-f', '--seccomp-bpf', '-e', 'trace=execve', '-o', '/dev/null', 'sh', script] });
   if (gate) contenders.push({ id: 'gate', label: 'fdscan gate -- sh exec-true.sh', argv: [lane.node, fdscan, 'gate', '--', 'sh', script] });
+  // The cost of origins (issue 21): the same gate without its seccomp filter and stops.
+  if (gate && hasOrigins(lane.node)) contenders.push({ id: 'gateNoOrigins', label: 'fdscan gate --no-origins -- sh exec-true.sh', argv: [lane.node, fdscan, 'gate', '--no-origins', '--', 'sh', script] });
   if (inheritDiff) contenders.push({ id: 'inheritDiff', label: 'fdscan inherit-diff -- sh exec-true.sh', argv: [lane.node, fdscan, 'inherit-diff', '--', 'sh', script] });
   progress(lane, `tracing ${config.execs} execs, ${config.slowRuns} runs`);
   // gate exits 1 on a finding; the time still counts.
-  const cells = timeContenders(contenders, config.slowRuns, config.warmup, native.measure, { gate: [0, 1], inheritDiff: [0, 1] });
+  const cells = timeContenders(contenders, config.slowRuns, config.warmup, native.measure, { gate: [0, 1], gateNoOrigins: [0, 1], inheritDiff: [0, 1] });
   return { execs: config.execs, gate, inheritDiff, cells };
 }
 
@@ -151,8 +153,42 @@ function benchMake(lane: NodeLane, config: BenchConfig, native: NativeTools, too
   const cells = timeContenders([
     { id: 'makeBare', label: `make -j2 (${config.compiles} cc -c)`, argv: make },
     { id: 'makeGate', label: `fdscan gate -- make -j2 (${config.compiles} cc -c)`, argv: [lane.node, fdscan, 'gate', '--', ...make] },
-  ], config.slowRuns, config.warmup, native.measure, { makeGate: [0, 1] });
+    ...(hasOrigins(lane.node) ? [{ id: 'makeGateNoOrigins', label: `fdscan gate --no-origins -- make -j2 (${config.compiles} cc -c)`, argv: [lane.node, fdscan, 'gate', '--no-origins', '--', ...make] }] : []),
+  ], config.slowRuns, config.warmup, native.measure, { makeGate: [0, 1], makeGateNoOrigins: [0, 1] });
   return { compiles: config.compiles, cells };
+}
+
+/** Whether this fdscan's gate has --no-origins (issue 21). */
+function hasOrigins(node: string): boolean {
+  return spawnSync(node, [fdscan, 'gate', '--help'], { encoding: 'utf8' }).stdout.includes('--no-origins');
+}
+
+/**
+ * The worst case of origins: a program that makes `descriptors` inheritable descriptors (open
+ * without O_CLOEXEC, close, again), each a seccomp stop with a stack; bare, under the gate, and
+ * under the gate without origins.
+ */
+function benchOrigins(lane: NodeLane, config: BenchConfig, native: NativeTools, workdir: string): LaneResults['origins'] {
+  if (config.originDescriptors === 0 || !native.compilerCommand || !hasOrigins(lane.node)) return undefined;
+  const dir = join(workdir, 'origins');
+  mkdirSync(dir, { recursive: true });
+  const source = join(dir, 'make-inheritable.c');
+  writeFileSync(source, [
+    '#include <fcntl.h>', '#include <unistd.h>',
+    'int main(void) {',
+    `  for (int i = 0; i < ${config.originDescriptors}; i++) { int fd = open("/dev/null", O_RDONLY); if (fd < 0) return 1; close(fd); }`,
+    '  return 0;', '}', '',
+  ].join('\n'));
+  const binary = join(dir, 'make-inheritable');
+  const built = spawnSync('sh', ['-c', `${native.compilerCommand} -O1 -o ${binary} ${source}`], { encoding: 'utf8' });
+  if (built.status !== 0) return undefined;
+  progress(lane, `a program making ${config.originDescriptors} inheritable descriptors, ${config.slowRuns} runs`);
+  const cells = timeContenders([
+    { id: 'originsBare', label: `make-inheritable (${config.originDescriptors} opens)`, argv: [binary] },
+    { id: 'originsGate', label: `fdscan gate -- make-inheritable (${config.originDescriptors})`, argv: [lane.node, fdscan, 'gate', '--', binary] },
+    { id: 'originsGateOff', label: `fdscan gate --no-origins -- make-inheritable (${config.originDescriptors})`, argv: [lane.node, fdscan, 'gate', '--no-origins', '--', binary] },
+  ], config.slowRuns, config.warmup, native.measure, { originsGate: [0, 1], originsGateOff: [0, 1] });
+  return { descriptors: config.originDescriptors, cells };
 }
 
 function progress(lane: NodeLane, what: string): void {
@@ -165,7 +201,8 @@ async function benchLane(lane: NodeLane, config: BenchConfig, native: NativeTool
   const tracing = benchTracing(lane, config, native, tools, workdir);
   const traceMemory = benchTraceMemory(lane, config, native, workdir, tracing);
   const make = benchMake(lane, config, native, tools, workdir);
-  const partial = { node: lane.node, version: lane.version, audits, machineWide, tracing, traceMemory, make, memory: memoryGrowth(audits) };
+  const origins = benchOrigins(lane, config, native, workdir);
+  const partial = { node: lane.node, version: lane.version, audits, machineWide, tracing, traceMemory, make, origins, memory: memoryGrowth(audits) };
   return { ...partial, targets: evaluateTargets(partial) };
 }
 

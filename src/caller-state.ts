@@ -209,6 +209,12 @@ function startsShell(entry: Uint8Array): boolean {
 export interface ShellStep {
   /** The `sh -c` script: the prelude, then `body`. */
   script: string;
+  /**
+   * Without `text`: the script's exact bytes when its code is not UTF-8 (then `script` spells it
+   * with printf). Passed as bytes (posix_spawn), it needs no command substitution, so the step
+   * makes no pipe: under the origins filter, the stub's calls before it is traced must be none it stops.
+   */
+  scriptBytes?: Buffer;
   /** The positional parameters ("$@"), CMD's argv. */
   argv: Array<string | Buffer>;
   /** The shell's environment, `NAME=value` entries. */
@@ -256,9 +262,13 @@ export function shellStep(body: string, argv: readonly Uint8Array[], env: readon
       code.push(Buffer.concat([Buffer.from(`${name}=`), shellWord(value)]));
     }
   }
-  if (code.length > 0) commands.push(exactCode(Buffer.concat(code.flatMap((line, i) => (i === 0 ? [line] : [Buffer.from('; '), line])))));
+  const joined = code.length > 0 ? Buffer.concat(code.flatMap((line, i) => (i === 0 ? [line] : [Buffer.from('; '), line]))) : undefined;
+  const before = commands.map((command) => `${command}; `).join('');
+  if (joined) commands.push(exactCode(joined));
   const text = (bytes: Buffer): string | Buffer => (options.text ? bytes.toString() : bytes);
-  return { script: commands.map((command) => `${command}; `).join('') + body, argv: stepArgv.map(text), env: passed.map(text) };
+  const step: ShellStep = { script: commands.map((command) => `${command}; `).join('') + body, argv: stepArgv.map(text), env: passed.map(text) };
+  if (!options.text && joined && !isUtf8(joined)) step.scriptBytes = Buffer.concat([Buffer.from(before), joined, Buffer.from(`; ${body}`)]);
+  return step;
 }
 
 /** A record of variables (process.env) as `NAME=value` entries. */

@@ -244,6 +244,11 @@ export interface TraceRequest {
   /** Read 0, 1 and 2 of each exec in full; without, by identity only (TableReadOptions). */
   fullStdio: boolean;
   /**
+   * Record where each descriptor made inheritable in the tree was made (TraceResult.origins), with
+   * a seccomp filter that stops only those calls; false (`--no-origins`): no filter, no record.
+   */
+  origins?: boolean;
+  /**
    * Run the command as a job of its own on this terminal (JobControl.terminal): it leads a new
    * process group, given the terminal when fdscan's job holds it. Absent: it stays in fdscan's group.
    */

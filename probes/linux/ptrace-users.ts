@@ -10,6 +10,10 @@
  * kernel refused with EPERM because fdscan traces its target is recorded (TraceRecorder.ptraceRefused).
  * Every other program runs with no syscall-stop at all. Not seen: a program that calls ptrace
  * without importing it (statically linked, through syscall(2), a library loaded at run time).
+ *
+ * With origins (seccomp-filter.ts), the filter stops every PTRACE_TRACEME, PTRACE_ATTACH and
+ * PTRACE_SEIZE of every program of the tree, however it calls ptrace: the loop hands the entry to
+ * `seccompEntry`, resumes to the exit stop, judged as above; no program is watched by its imports.
  */
 import { constants } from 'node:os';
 import { ptrace } from './libc-process.js';
@@ -47,16 +51,26 @@ export class PtraceUsers {
   private readonly entered = new Map<number, { request: number; target: number }>();
   private readonly info = Buffer.alloc(SYSCALL_INFO_BYTES);
 
-  constructor(private readonly recorder: TraceRecorder, private readonly processOf: (tid: number) => number) {}
+  /**
+   * `byFilter`: the origins filter (seccomp-filter.ts) stops every ptrace call that asks to trace, in
+   * every program; then no program is resumed with syscall-stops, and `seccompEntry` notes each call.
+   */
+  constructor(private readonly recorder: TraceRecorder, private readonly processOf: (tid: number) => number, private readonly byFilter = false) {}
 
-  /** The request that resumes `tid`. */
+  /** The request that resumes `tid`: syscall-stops for a watched one, and for one whose ptrace call's exit is to come. */
   resumeRequest(tid: number): number {
-    return this.watched.has(tid) ? PTRACE_SYSCALL : PTRACE_CONT;
+    return this.watched.has(tid) || this.entered.has(tid) ? PTRACE_SYSCALL : PTRACE_CONT;
+  }
+
+  /** The filter stopped `tid` at a ptrace call (`args`: its entry): its exit stop judges it. */
+  seccompEntry(tid: number, args: readonly bigint[]): void {
+    this.entered.set(tid, { request: Number(BigInt.asIntN(32, args[0]!)), target: Number(BigInt.asIntN(32, args[1]!)) });
   }
 
   /** `pid` exec'd (it is stopped at the exec event): watch it when its new program imports ptrace. */
   exec(pid: number): void {
     this.entered.delete(pid);
+    if (this.byFilter) return;
     if (importsSymbol(`/proc/${pid}/exe`, 'ptrace')) this.watched.add(pid);
     else this.watched.delete(pid);
   }

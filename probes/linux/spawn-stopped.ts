@@ -62,9 +62,13 @@ export function spawnStopped(argv: readonly Uint8Array[], env: readonly Uint8Arr
     const flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (ownGroup ? POSIX_SPAWN_SETPGROUP : 0);
     check(posixSpawnattrSetflags(attr, flags), 'posix_spawnattr_setflags');
     const pid = [0];
-    const step = shellStep(STUB_SCRIPT, argv, env, { caller, stdioAsGiven: true });
+    // What the caller had closed among 0, 1, 2 is closed after the stop, not before: dash saves a
+    // descriptor it closes with fcntl F_DUPFD, a call the origins filter stops, which before the
+    // stub is traced would fail (ENOSYS). The prelude before the stop makes no such call.
+    const closing = (caller.closedStdio ?? []).map((fd) => `exec ${fd}<&- && `).join('');
+    const step = shellStep(STUB_SCRIPT.replace('&& ', `&& ${closing}`), argv, env, { caller });
     const terminated = (bytes: string | Buffer): Buffer => Buffer.concat([Buffer.from(bytes), Buffer.alloc(1)]);
-    const stubArgv = ['sh', '-c', step.script, 'fdscan', ...step.argv.map(terminated), null];
+    const stubArgv = ['sh', '-c', step.scriptBytes ? terminated(step.scriptBytes) : step.script, 'fdscan', ...step.argv.map(terminated), null];
     check(posixSpawn(pid, '/bin/sh', actions, attr, stubArgv, [...step.env.map(terminated), null]), 'posix_spawn /bin/sh');
     waitForStop(pid[0]!);
     return pid[0]!;

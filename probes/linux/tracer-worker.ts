@@ -21,6 +21,10 @@ import { sameDescriptorTable, sameOpenFile } from './same-open-file.js';
 import { spawnStopped } from './spawn-stopped.js';
 import { handTerminal } from './job-control.js';
 import { runPtraceLoop, seize } from './ptrace-loop.js';
+import { spawnFiltered, startSpawnThread } from './spawn-origins.js';
+import { withDescriptorLock, type DescriptorLock } from './descriptor-lock.js';
+import { nativeArch } from './descriptor-calls.js';
+import { waitpid } from './libc-process.js';
 import { runSamplingLoop } from './sampling-loop.js';
 import { readTraceTable } from './trace-tables.js';
 import { ForwardingRegistry } from './forwarding-registry.js';
@@ -31,6 +35,8 @@ export interface WorkerRequest extends TraceRequest {
   registry: SharedArrayBuffer;
   /** Post the root's stops and its exit (TraceJobEvents), as for a job of its own (`terminal`). */
   reportJob: boolean;
+  /** Held while spawning and while unwinding, across tracer threads (descriptor-lock.ts). */
+  descriptorLock?: DescriptorLock;
 }
 
 /** Messages this worker posts; an error crosses as data and is rebuilt with its class. */
@@ -90,14 +96,47 @@ function environment(pid: number, wanted: (name: string) => boolean): Map<string
 }
 
 const PIDFD_FLAGS = 0;
+const WNOHANG = 1;
+const WALL = 0x40000000;
 
 function post(message: TracerMessage): void {
   parentPort!.postMessage(message);
 }
 
 function run(request: WorkerRequest): TraceResult {
+  // The stub is spawned under the origins filter by a thread of its own (spawn-thread.ts), started
+  // first so that its start-up overlaps the reading of fdscan's own table.
+  const notTraced = originsRefused(request);
+  const spawner = notTraced === undefined ? startSpawnThread() : undefined;
   const recorder = new TraceRecorder(request.argv, process.pid, procReader(), { fullStdio: request.fullStdio });
-  const root = spawnStopped(request.exec.argv, request.exec.env, request.caller, request.terminal !== undefined);
+  const ownGroup = request.terminal !== undefined;
+  let root: number | undefined;
+  let why = notTraced ?? 'spawn-thread';
+  if (spawner) {
+    const spawned = spawnFiltered(spawner, request.exec.argv, request.exec.env, request.caller, ownGroup, nativeArch()!, request.descriptorLock);
+    if ('pid' in spawned) root = spawned.pid;
+    else why = `seccomp-${spawned.filterFailed}`;
+  }
+  let filtered = root !== undefined;
+  /** The filtered stub is seized at once: if ptrace is refused, it must not run CMD (see below). */
+  let seized: string | undefined | 'not-tried' = 'not-tried';
+  if (root !== undefined) {
+    seized = seize(root, request.exitTables, true);
+    if (seized !== undefined) {
+      // Refused: untraced, the filter would answer ENOSYS. The stub has not exec'd CMD; it dies
+      // here, and an unfiltered one (this thread carries no filter) takes its place for the
+      // sampling fallback, as without origins.
+      process.kill(root, 'SIGKILL');
+      waitpid(root, [0], 0);
+      root = undefined;
+      filtered = false;
+      why = 'ptrace-refused';
+      seized = 'not-tried';
+    }
+  }
+  // Turned off (--no-origins): the result has no `origins` at all, as before they existed.
+  if (notTraced !== 'no-origins') recorder.originTracing = filtered ? { traced: true, stops: 0 } : { traced: false, reason: why, stops: 0 };
+  root ??= withDescriptorLock(request.descriptorLock, () => spawnStopped(request.exec.argv, request.exec.env, request.caller, ownGroup));
   recorder.addRoot(root);
   if (request.terminal !== undefined) {
     handTerminal(request.terminal, root);
@@ -111,7 +150,7 @@ function run(request: WorkerRequest): TraceResult {
   const slots = new Map<number, number>();
   // Pidfds are held only while descriptors to read tables remain: beyond that a process is
   // registered by pid, so that a big tree under a low limit loses no table.
-  const spare = descriptorsToSpare();
+  const spare = descriptorsToSpare(filtered);
   let pidfds = 0;
   const hooks = {
     // A tracee is stopped (or not yet reaped) here, so its pid cannot have been reused yet.
@@ -153,9 +192,12 @@ function run(request: WorkerRequest): TraceResult {
   };
   hooks.onProcess(root);
   if (request.method !== 'sampling') {
-    const refused = seize(root, request.exitTables);
+    const refused = seized === 'not-tried' ? seize(root, request.exitTables, false) : seized;
     if (refused === undefined) {
-      const status = runPtraceLoop(root, recorder, hooks);
+      const status = runPtraceLoop(root, recorder, hooks, { origins: filtered, descriptorLock: request.descriptorLock });
+      // The filtered stub's parent is another thread of fdscan (its spawn thread ended): the tracer
+      // got its status, the zombie is left for that parent, and is reaped here.
+      if (filtered) waitpid(root, [0], WNOHANG | WALL);
       return recorder.result('ptrace', shellStatus(status.code, status.signal), status.signal);
     }
     const why = refusedBecause(root, refused);
@@ -201,6 +243,24 @@ function tracerOf(statusFile: string): number | undefined {
   }
 }
 
+/**
+ * Why origins are not traced for `request`, in one word; undefined: they are. They need the exact
+ * tracer, a known architecture, and a ptrace that will work (the filtered stub must have fdscan as
+ * its tracer: yama's ptrace_scope 3 forbids every attach, and a traced fdscan's children are
+ * attached to its own tracer first).
+ */
+function originsRefused(request: WorkerRequest): string | undefined {
+  if (request.origins === false) return 'no-origins';
+  if (request.method === 'sampling') return 'sampled';
+  if (nativeArch() === undefined) return 'unsupported-arch';
+  try {
+    if (readFileSync('/proc/sys/kernel/yama/ptrace_scope', 'latin1').trim() === '3') return 'ptrace-refused';
+  } catch { /* no yama */ }
+  const tracer = tracerOf('/proc/thread-self/status');
+  if (tracer !== undefined && tracer !== 0) return 'fdscan-traced';
+  return undefined;
+}
+
 /** Set-user-ID and set-group-ID mode bits (<sys/stat.h>; not in Node's fs.constants). */
 const S_ISUID = 0o4000;
 const S_ISGID = 0o2000;
@@ -228,8 +288,14 @@ function droppedPrivilege(pid: number): string | undefined {
 /** Table reads need a few descriptors at a time (two directories and a file): keep 32 of the limit free. */
 const TABLE_READ_RESERVE = 32;
 
-/** How many pidfds this thread may hold: the soft descriptor limit less what is open now and the reserve. */
-function descriptorsToSpare(): number {
+/**
+ * What the unwinders keep open while origins are traced: libdw's ELF files of up to 8 cached
+ * processes (native-stack.ts) and python-frames.ts's /proc/PID/mem of each live Python process.
+ */
+const UNWINDER_RESERVE = 48;
+
+/** How many pidfds this thread may hold: the soft descriptor limit less what is open now and the reserves. */
+function descriptorsToSpare(origins: boolean): number {
   let soft = Number.POSITIVE_INFINITY;
   try {
     soft = linuxDescriptorLimits(process.pid).soft ?? Number.POSITIVE_INFINITY; // null: unlimited
@@ -238,7 +304,7 @@ function descriptorsToSpare(): number {
   }
   let open = 0;
   try { open = readdirSync('/proc/self/fd').length; } catch { /* counted as none */ }
-  return Math.max(0, soft - open - TABLE_READ_RESERVE);
+  return Math.max(0, soft - open - TABLE_READ_RESERVE - (origins ? UNWINDER_RESERVE : 0));
 }
 
 /** Signals pending for a process (SigPnd of the thread and ShdPnd of the group, /proc/PID/status). */

@@ -3,6 +3,7 @@
  * sampling /proc where ptrace is refused. Signals reach the traced tree through pidfds the tracer
  * thread registers in shared memory (forwarding-registry.ts): never a reused pid, no message per process.
  */
+import { newDescriptorLock } from './descriptor-lock.js';
 import { closeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Worker } from 'node:worker_threads';
@@ -22,6 +23,8 @@ const require = createRequire(import.meta.url);
 
 /** A tracer thread started ahead of its request (prepare), until trace() takes it. */
 let ready: { worker: Worker; failed: boolean } | undefined;
+/** Shared by every tracer thread: spawning and unwinding never overlap (descriptor-lock.ts). */
+const descriptorLock = newDescriptorLock();
 
 function startThread(workerData: WorkerRequest | undefined): Worker {
   const threads = require('node:worker_threads') as typeof import('node:worker_threads');
@@ -58,7 +61,7 @@ export const linuxTracer: ExecTracer = {
   trace(request: TraceRequest, job?: TraceJobEvents): TraceSession {
     const shared = newRegistryBuffer();
     const registry = new ForwardingRegistry(shared);
-    const workerRequest: WorkerRequest = { ...request, registry: shared, reportJob: job !== undefined };
+    const workerRequest: WorkerRequest = { ...request, registry: shared, reportJob: job !== undefined, descriptorLock };
     const early = ready && !ready.failed ? ready.worker : undefined;
     if (ready && !early) void ready.worker.terminate();
     ready = undefined;

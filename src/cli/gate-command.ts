@@ -26,11 +26,13 @@ const gateBuilder = (yargs: Argv) =>
     .option('allow-unverified', { type: 'boolean', default: false, describe: 'Pass even when some exec\'s table could not be read (a non-dumpable program) or the tree was only sampled; they are still reported' })
     .option('allow-ptrace', { type: 'boolean', default: false, describe: 'Judge the tree even when a program of it could not use ptrace because fdscan is its tracer (strace, gdb, PTRACE_TRACEME): it fails as it would not bare' })
     .option('config', { type: 'string', requiresArg: true, describe: 'Allow list from FILE ({"allow": [...]}) instead of ./fdscan.config.json or package.json "fdscan"' })
+    .option('origins', { type: 'boolean', default: true, describe: 'Name where each blamed descriptor was made: the call, its flags ("without O_CLOEXEC") and the call stack, native and Python (default on; Linux exact tracer). A seccomp filter stops only the calls that can make an inheritable descriptor or clear close-on-exec; --no-origins: no filter, no stop, the report as without origins' })
     .option('baseline', { type: 'string', requiresArg: true, describe: 'Findings recorded in FILE pass; only new ones fail' })
     .option('update-baseline', { type: 'boolean', default: false, describe: 'Record every finding of this run in the --baseline FILE (and pass on them)' })
     .example('$0 gate -- npm test', 'Fail the build when a test leaks a descriptor into a child program')
     .example('$0 gate --allow SOCK --allow "/tmp/*.lock" --junit fdscan.xml -- ./smoke.sh', 'With an allow list and a JUnit report')
     .example('$0 gate --baseline fdscan-baseline.json --update-baseline -- npm test', "Record today's findings; later runs with --baseline fail only on new ones")
+    .example('$0 gate --no-origins -- make -j8', 'Without origins: no seccomp filter and no stop in the tree')
     .epilogue('Fails when (1) an exec anywhere in the tree receives a descriptor beyond 0, 1, 2 that was opened inside the ' +
       'tree, or (2) a process re-executes itself and holds more descriptors at each exec. One open file is one finding, ' +
       'with the execs it reached and how to fix it. Descriptors fdscan itself received are reported as ambient, and ' +
@@ -39,7 +41,8 @@ const gateBuilder = (yargs: Argv) =>
       'gate exits 2 unless --allow-unverified. A program that tries to trace (strace, gdb, a PTRACE_TRACEME) cannot, as ' +
       'fdscan is already its tracer: the gate says so in one line and exits 2 unless --allow-ptrace; it sees programs that ' +
       'import ptrace from the C library, not statically linked ones or calls through syscall(2). With --baseline FILE, findings recorded there pass (--update-baseline ' +
-      'records them). GitHub Actions ::error lines are added when GITHUB_ACTIONS=true.' +
+      'records them). Each leak names its origin: the call that made it, its flags and its stack (see --origins). ' +
+      'GitHub Actions ::error lines are added when GITHUB_ACTIONS=true.' +
       ' Tracing: ptrace on Linux (JSON method "ptrace", or "sampling" where refused); on Windows the debug API (method ' +
       '"debug-api", exact: each process read at its creation; a handle is received when its creator held it inheritable ' +
       'at the same value, naming the same object; the standard handles are a protocol).' +
@@ -66,7 +69,7 @@ async function runGate(argv: GateArgs): Promise<void> {
   const writeReport = reportSink(argv.output);
   const junit = argv.junit ? openReportFile(argv.junit, '--junit') : undefined;
   const baseline = openBaseline(argv.baseline, argv['update-baseline']);
-  const trace = await traceWrapped(command);
+  const trace = await traceWrapped(command, { origins: argv.origins });
   if (!trace) return;
   const verdict = judgeTrace(trace, rules);
   // Updated, the baseline is this run's findings: they pass, and are reported as in the baseline.

@@ -24,6 +24,7 @@ const inheritDiffBuilder = (yargs: Argv) =>
     .option('json', { type: 'boolean', default: false, describe: 'Report as JSON (schema fdscan/inherit-diff@1); on stderr as the text is (stdout is CMD\'s), or to -o FILE' })
     .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'Write the report to FILE instead of stderr (stdout belongs to the command)' })
     .option('sample', { type: 'boolean', default: false, describe: 'Sample /proc instead of ptrace (inexact: short processes can be missed)' })
+    .option('origins', { type: 'boolean', default: true, describe: 'Name where each blamed descriptor was made: the call, its flags ("without O_CLOEXEC") and the call stack, native and Python (default on; Linux exact tracer). A seccomp filter stops only the calls that can make an inheritable descriptor or clear close-on-exec; --no-origins: no filter, no stop, the report as without origins' })
     .option('only-extra', { type: 'boolean', default: false, describe: 'Show only the execs that received something beyond 0, 1, 2 and the ambient descriptors' })
     .example('$0 inherit-diff -- make test', "What did each program of make's tree inherit?")
     .example('$0 inherit-diff --json -o tree.json -- ./run.sh', 'The same as JSON, in a file')
@@ -33,7 +34,8 @@ const inheritDiffBuilder = (yargs: Argv) =>
       '2 when tracing failed. SIGINT and SIGTERM sent to fdscan are forwarded to every process of the tree.\n' +
       'Started from a shell on a terminal, CMD runs as a job of its own: Ctrl-C reaches it once, Ctrl-Z, fg and bg work.\n' +
       'Report marks: "+" a descriptor beyond 0, 1, 2 that the tree passed on; "p" one passed by a known protocol (make\'s ' +
-      'jobserver, systemd socket activation, ...); "a" ambient, received by fdscan itself (listed once at the top).\n' +
+      'jobserver, systemd socket activation, ...); "a" ambient, received by fdscan itself (listed once at the top). ' +
+      'Under each "+" row, its origin: the call that made it, with its flags and stack (--no-origins: none).\n' +
       'Method: ptrace on Linux (--sample: /proc sampled); the debug API on Windows (exact, JSON method "debug-api"; --sample: a job ' +
       'object, each process read once it runs, method "sampling").');
 
@@ -59,7 +61,7 @@ async function runInheritDiff(argv: InheritDiffArgs): Promise<void> {
   }
   passOnReceived(); // before the report file is opened: it would look received
   const writeReport = reportSink(argv.output);
-  const trace = await traceWrapped(command, { method: argv.sample ? 'sampling' : 'auto', fullStdio: argv.json });
+  const trace = await traceWrapped(command, { method: argv.sample ? 'sampling' : 'auto', fullStdio: argv.json, origins: argv.origins });
   if (!trace) return;
   const onlyExtra = argv['only-extra'];
   const report = argv.json ? `${JSON.stringify(inheritDiffDocument(trace, { onlyExtra }))}\n` : renderInheritDiff(trace, reportStyle(argv.output), { onlyExtra });

@@ -2,7 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { heeded } from '../caller-state.js';
 import { UsageError } from '../errors.js';
-import { runLifecycle } from '../lifecycle/popen-lifecycle.js';
+import { runLifecycle, type LifecycleResult } from '../lifecycle/popen-lifecycle.js';
 import { renderLifecycle } from '../render/lifecycle-text.js';
 import { styleFor } from '../render/style.js';
 import { wrappedCommand, type ArgsOf, type PassThrough } from './arguments.js';
@@ -18,6 +18,7 @@ const STOPPING_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQ
 const lifecycleBuilder = (yargs: Argv) =>
   yargs
     .option('json', { type: 'boolean', default: false, describe: 'Print the steps as JSON (schema fdscan/lifecycle@1)' })
+    .option('origins', { type: 'boolean', default: true, describe: "Give each leak an origin; here always fdscan's own step (fdscan does not trace itself). --no-origins: the report as without origins" })
     .option('input', { type: 'string', requiresArg: true, describe: 'Text written to CMD\'s stdin (default: one line)' })
     .example('$0 lifecycle -- cat', 'Watch the three pipes appear at spawn and close after communicate')
     .epilogue("The report (stdout) lists fdscan's own table after each step, diffed against the step before, and CMD's " +
@@ -48,7 +49,14 @@ async function runLifecycleCommand(argv: LifecycleArgs): Promise<void> {
   } finally {
     for (const signal of heeded(STOPPING_SIGNALS)) process.off(signal, stop);
   }
+  if (!argv.origins) withoutOrigins(result);
   process.stdout.write(argv.json ? `${JSON.stringify({ schema: 'fdscan/lifecycle@1', ...result })}\n` : renderLifecycle(result, styleFor(process.stdout)));
   if (result.interrupted) process.exitCode = shellStatus(undefined, result.interrupted as NodeJS.Signals);
   else process.exitCode = result.outlived.length > 0 ? EXIT_FINDING : result.exitCode !== 0 ? result.exitCode : EXIT_OK;
+}
+
+/** --no-origins: the result as it was before origins existed. */
+function withoutOrigins(result: LifecycleResult): void {
+  for (const o of result.outlived) delete (o as Partial<typeof o>).origin;
+  for (const d of result.childExtra) delete (d as Partial<typeof d>).origin;
 }

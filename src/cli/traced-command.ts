@@ -11,14 +11,15 @@ import { FORWARDED_SIGNALS, reportCommandNotFound } from './wrapping.js';
 /**
  * Trace CMD with fdscan's signals forwarded; undefined (exit 127 set) when CMD does not exist.
  * No exit tables: neither the gate nor inherit-diff reports what a process held as it exited.
- * `fullStdio`: only a report that shows 0, 1 and 2 of each exec (inherit-diff's JSON) needs them read in full.
+ * `origins`: record where descriptors were made (TraceOptions.origins). `fullStdio`: only a report that shows 0, 1 and 2 of each exec (inherit-diff's JSON) needs them read in full.
  */
-export async function traceWrapped(command: string[], options: { method?: 'auto' | 'sampling'; fullStdio?: boolean } = {}): Promise<TraceResult | undefined> {
+export async function traceWrapped(command: string[], options: { method?: 'auto' | 'sampling'; fullStdio?: boolean; origins?: boolean } = {}): Promise<TraceResult | undefined> {
   const job = TerminalJob.forWrappedCommand() ?? SharedGroupJob.forTracedCommand();
   try {
     return await traceCommand(command, {
       exact: exactCommand(command),
       method: options.method ?? 'auto', forwardSignals: heeded(FORWARDED_SIGNALS), exitTables: false, fullStdio: options.fullStdio ?? false, job,
+      origins: options.origins ?? true,
     });
   } catch (error) {
     if (!reportCommandNotFound(error)) throw error;

@@ -16,6 +16,8 @@ import { descriptorKey, objectKey } from '../descriptor-identity.js';
 import { growthFix, leakFix, type FixHint } from './fix-hints.js';
 import { programName } from './baseline.js';
 import { gateOutcome } from './gate-outcome.js';
+import { OriginIndex } from '../trace/origins.js';
+import type { DescriptorOrigin } from '../trace/trace-result.js';
 
 /** A process of the tree, named for a report. */
 export interface GateProcess {
@@ -70,6 +72,11 @@ export interface InheritedLeak {
   baselined?: boolean;
   /** The first receiver's row (for renderers: exact bytes of the target). */
   descriptor: TracedDescriptor;
+  /**
+   * Where it was made (the call, its flags, the stack), as the first receiver's exec received it;
+   * or in one word why unknown. Absent when origins were turned off (--no-origins).
+   */
+  origin?: DescriptorOrigin;
 }
 
 /** A process that exec()s itself again and again and holds more descriptors each time. */
@@ -83,6 +90,8 @@ export interface ReexecGrowth {
   leakedPerCycle: number[];
   /** The descriptors the last exec held that the first did not. */
   descriptors: TracedDescriptor[];
+  /** Where each of `descriptors` was made (same order); absent with --no-origins. */
+  origins?: DescriptorOrigin[];
   fix: FixHint;
   baselined?: boolean;
 }
@@ -142,6 +151,7 @@ export function judgeTrace(trace: TraceResult, rules: AllowRule[]): GateVerdict 
   const passed = new Map<string, ProtocolGroup>();
   const receipts = protocolReceipts(trace);
   const growths: ReexecGrowth[] = [];
+  const origins = new OriginIndex(trace);
   for (const p of trace.processes) {
     const chain = selfReexecChain(p);
     p.execs.forEach((exec, index) => {
@@ -173,11 +183,13 @@ export function judgeTrace(trace: TraceResult, rules: AllowRule[]): GateVerdict 
         addTo(leaks, key, receiver, () => {
           const opener = passer?.opener ?? openerOf(trace, d, exec.seq);
           const fd = passer?.fd ?? d.firstHolder.fd ?? d.fd;
-          return { kind: 'inherited', ...group(d, receiver), fd, opener, fix: leakFix(opener, heldAt(opener, receiver, fd)) };
+          const leak: InheritedLeak = { kind: 'inherited', ...group(d, receiver), fd, opener, fix: leakFix(opener, heldAt(opener, receiver, fd)) };
+          if (trace.origins) leak.origin = origins.at(p.id, d.fd, exec.seq, d.inode);
+          return leak;
         });
       }
     });
-    const growth = reexecGrowth(trace, p, chain, rules);
+    const growth = reexecGrowth(trace, p, chain, rules, origins);
     if (growth) growths.push(growth);
   }
   verdict.findings = [...leaks.values(), ...growths];
@@ -288,7 +300,7 @@ function sameProgram(a: ExecRecord, b: ExecRecord): boolean {
   return a.exe === b.exe && programName(a.argv, a.exe) === programName(b.argv, b.exe);
 }
 
-function reexecGrowth(trace: TraceResult, p: TracedProcess, chain: Set<number>, rules: AllowRule[]): ReexecGrowth | undefined {
+function reexecGrowth(trace: TraceResult, p: TracedProcess, chain: Set<number>, rules: AllowRule[], origins: OriginIndex): ReexecGrowth | undefined {
   // The longest run of consecutive execs of one program, as [start, end) (a copy per exec would be
   // quadratic in a chain of thousands).
   let [bestStart, bestEnd, start] = [0, 0, 0];
@@ -309,10 +321,12 @@ function reexecGrowth(trace: TraceResult, p: TracedProcess, chain: Set<number>, 
   const first = new Set(counted(best[0]!).map(descriptorKey));
   const last = best[best.length - 1]!;
   const descriptors = counted(last).filter((d) => !first.has(descriptorKey(d)));
-  return {
+  const growth: ReexecGrowth = {
     kind: 'reexec-growth', process: nameOf(trace, p, last.seq), exe: last.exe, held, leakedPerCycle, descriptors,
     fix: growthFix(last, descriptors.map((d) => d.fd)),
   };
+  if (trace.origins) growth.origins = descriptors.map((d) => origins.at(p.id, d.fd, last.seq, d.inode));
+  return growth;
 }
 
 /** The process with the argv of the program it was running at `seq` (its first program if later). */

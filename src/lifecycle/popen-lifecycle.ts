@@ -7,6 +7,7 @@
  * open descriptors it keeps for the life of the process (libuv's SIGCHLD signal pipe, a /dev/null
  * seen on Node 20). They are the runtime's, not the lifecycle's.
  */
+import type { DescriptorOrigin } from '../trace/trace-result.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +38,11 @@ export interface OutlivedDescriptor {
   descriptor: Descriptor;
   openedAt: LifecycleStepName;
   shouldCloseAt: LifecycleStepName;
+  /**
+   * Where it was made, in the shape of the gate's origins: always `unknown`, because the maker is
+   * fdscan itself (`fdscan-itself`: the step `openedAt` made it), which does not trace its own calls.
+   */
+  origin: DescriptorOrigin;
 }
 
 export interface LifecycleResult {
@@ -50,8 +56,11 @@ export interface LifecycleResult {
    * held inheritable at the same value and type before the spawn (what CreateProcess passed).
    */
   child?: { fds: Descriptor[]; error?: string; readAfterStart?: boolean };
-  /** Child descriptors beyond 0, 1, 2; `fromFdscan` when the same object was in fdscan's table at start (ambient). */
-  childExtra: Array<Descriptor & { fromFdscan: boolean }>;
+  /**
+   * Child descriptors beyond 0, 1, 2; `fromFdscan` when the same object was in fdscan's table at
+   * start (ambient). `origin`: `before-trace` for those, `fdscan-itself` for what a step made.
+   */
+  childExtra: Array<Descriptor & { fromFdscan: boolean; origin: DescriptorOrigin }>;
   outlived: OutlivedDescriptor[];
   stdoutBytes: number;
   stderrBytes: number;
@@ -197,7 +206,10 @@ export async function runLifecycle(command: string[], options: LifecycleOptions 
   }
   return {
     command, pid: process.pid, ...result, steps,
-    childExtra: (result.child?.fds ?? []).filter((d) => d.fd > 2).map((d) => ({ ...d, fromFdscan: steps[0]!.fds.some((s) => sameObject(s, d)) })),
+    childExtra: (result.child?.fds ?? []).filter((d) => d.fd > 2).map((d) => {
+      const fromFdscan = steps[0]!.fds.some((s) => sameObject(s, d));
+      return { ...d, fromFdscan, origin: { unknown: fromFdscan ? 'before-trace' : 'fdscan-itself', pid: process.pid } };
+    }),
     outlived: outlivedIn(steps),
   } as LifecycleResult;
 }
@@ -233,7 +245,7 @@ function outlivedIn(steps: LifecycleStep[]): OutlivedDescriptor[] {
     const after = steps.find((s) => s.step === due);
     if (!after) continue;
     const still = new Set(after.fds.map(key));
-    for (const d of step.opened) if (still.has(key(d))) outlived.push({ descriptor: d, openedAt: step.step, shouldCloseAt: due });
+    for (const d of step.opened) if (still.has(key(d))) outlived.push({ descriptor: d, openedAt: step.step, shouldCloseAt: due, origin: { unknown: 'fdscan-itself', pid: process.pid } });
   }
   return outlived;
 }

@@ -7,6 +7,7 @@ import { programName, type BaselineEntry, type BaselineMatch } from '../gate/bas
 import { paintSpans, spansWidth, wrapSpans, type Span } from './fit.js';
 import type { Paint, Style } from './style.js';
 import { describeDescriptor, descriptorTarget, escapeText, githubCommand, plural, shortArgv, xmlText } from './text.js';
+import { originLines } from './origin-text.js';
 
 export const GATE_SCHEMA = 'fdscan/gate@2';
 
@@ -143,6 +144,8 @@ function outcomeOf(trace: TraceResult, verdict: GateVerdict, context: GateReport
 }
 
 type TextLine = Span[];
+/** Origins shown under a group of findings. */
+const ORIGINS_SHOWN = 1;
 const INDENT = ' '.repeat(8);
 
 /** The summary printed on stderr, fitted to `style.width` when it is a terminal's. */
@@ -211,11 +214,20 @@ function reasonLine(reason: OutcomeReason): TextLine {
 function groupLines(g: FindingGroup): TextLine[] {
   const [first] = g.findings as [GateFinding];
   const fix: TextLine = [{ text: INDENT }, { text: 'fix:', paint: 'cyan' }, { text: ` ${first.fix.text}` }];
-  if (first.kind !== 'inherited') return [labelled('red', 'growth', growthText(first)), fix];
+  if (first.kind !== 'inherited') {
+    // The origin of the first descriptor the chain gained.
+    const gained = first.origins?.[0];
+    const origin: TextLine[] = gained ? originLines(gained, first.process.pid).map((text, i) => [{ text: `${INDENT}${i === 0 ? `fd ${first.descriptors[0]!.fd}: ` : '      '}${text}` }]) : [];
+    return [labelled('red', 'growth', growthText(first)), ...origin, fix];
+  }
+  const originText = (leak: InheritedLeak, prefix: string): TextLine[] =>
+    (leak.origin ? originLines(leak.origin, leak.opener.pid) : []).map((text, i) => [{ text: `${INDENT}${i === 0 ? prefix : ' '.repeat(prefix.length)}${text}` }]);
+  const origin = first.origin ? originText(first, '') : [];
   if (g.findings.length === 1) {
     return [
       labelled('red', 'leak', describeDescriptor(first.descriptor)),
       [{ text: `${INDENT}${openerText(first.opener).slice(0, -1)}` }],
+      ...origin,
       [{ text: `${INDENT}leaked to ${receiversText(first.receivers, first.fd)}` }],
       fix,
     ];
@@ -224,6 +236,9 @@ function groupLines(g: FindingGroup): TextLine[] {
   return [
     labelled('red', 'leak', groupHead(leaks)),
     [{ text: `${INDENT}${openersText(leaks).slice(0, -1)}` }],
+    // Each open file's own origin, for the first few.
+    ...leaks.slice(0, ORIGINS_SHOWN).flatMap((leak) => (leak.origin ? originText(leak, `fd ${leak.fd}: `) : [])),
+    ...(leaks.length > ORIGINS_SHOWN ? [[{ text: `${INDENT}and ${leaks.length - ORIGINS_SHOWN} more origins (--json lists them)` }]] : []),
     [{ text: `${INDENT}leaked to ${receiversText(groupReceivers(leaks))}` }],
     fix,
   ];

@@ -3,6 +3,7 @@ import type { Descriptor } from '../probe-contract.js';
 import type { LifecycleResult } from '../lifecycle/popen-lifecycle.js';
 import { paint, type Style } from './style.js';
 import { describeDescriptor, descriptorLine, escapeText } from './text.js';
+import { originLines } from './origin-text.js';
 
 function row(sign: string, d: Descriptor): string {
   return `    ${sign} ${descriptorLine(d)}${d.inheritable ? '  (inheritable)' : ''}`;
@@ -30,6 +31,7 @@ export function renderLifecycle(result: LifecycleResult, style: Style): string {
   if (result.outlived.length === 0) lines.push(paint(style, 'green', 'No leaks: every descriptor closed at the step that should close it.'));
   for (const o of result.outlived) {
     lines.push(paint(style, 'red', `LEAK ${describeDescriptor(o.descriptor)}: opened at ${o.openedAt}, still open after ${o.shouldCloseAt}`));
+    if (o.origin) for (const text of originLines(o.origin, o.origin.pid)) lines.push(`    ${text}`);
   }
   return `${lines.join('\n')}\n`;
 }

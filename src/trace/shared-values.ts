@@ -7,7 +7,7 @@
  *
  * Shared objects are never modified afterwards: the recorder and its readers only build new rows.
  */
-import type { ProgramImage, TracedDescriptor } from './trace-result.js';
+import type { ProgramImage, StackFrame, TracedDescriptor } from './trace-result.js';
 
 /** Past this many distinct rows a trace is not repetitive: new rows are kept as they are, without a key. */
 const MAX_DISTINCT = 200_000;
@@ -17,6 +17,27 @@ export class SharedValues {
   private readonly byId: TracedDescriptor[] = [];
   private readonly tables = new Map<string, TracedDescriptor[]>();
   private readonly images = new Map<string, ProgramImage>();
+  /** Origins' flag lists and stacks: one call site makes the same ones every time. */
+  private readonly stringLists = new Map<string, string[]>();
+  private readonly stacks = new Map<string, StackFrame[]>();
+
+  /** The equal list of strings seen before (an origin's flags), else `list`. */
+  strings(list: string[]): string[] {
+    const key = list.join('\0');
+    const known = this.stringLists.get(key);
+    if (known) return known;
+    if (this.stringLists.size < MAX_DISTINCT) this.stringLists.set(key, list);
+    return list;
+  }
+
+  /** The equal stack seen before (same objects, offsets and names), else `frames`. */
+  frames(frames: StackFrame[]): StackFrame[] {
+    const key = JSON.stringify(frames);
+    const known = this.stacks.get(key);
+    if (known) return known;
+    if (this.stacks.size < MAX_DISTINCT) this.stacks.set(key, frames);
+    return frames;
+  }
 
   /** `table` with each row replaced by the equal one seen before, and the array by an equal array seen before. */
   table(table: TracedDescriptor[]): TracedDescriptor[] {

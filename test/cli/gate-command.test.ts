@@ -36,8 +36,12 @@ linux('a log file leaked to a shell and its short-lived child fails the gate wit
     t.true(at > 0, result.stderr);
     // The opener's argv is cut to a bounded width: the temp dir and mode may not fit.
     t.regex(lines[at + 1]!, /^ {8}opened by \S+ \S+leak-log-to-grandchild\.py .*\(pid \d+\)$/);
-    t.regex(lines[at + 2]!, /^ {8}leaked to 2 execs: sh -c \/bin\/true \(pid \d+\), \/bin\/true \(pid \d+\)$/);
-    t.regex(lines[at + 3]!, /^ {8}fix: Python: os\.set_inheritable\(3, False\).*close_fds=True/);
+    // Its origin: Python opens close-on-exec (no stop), os.set_inheritable clears it with FIONCLEX, at line 11.
+    t.is(lines[at + 2], '        made: close-on-exec (by a call asking for close-on-exec, which is not stopped)');
+    t.is(lines[at + 3], '        made inheritable by ioctl(FIONCLEX) -> fd 3');
+    t.is(lines[at + 4], '          at <module> (leak-log-to-grandchild.py:11)');
+    t.regex(lines[at + 5]!, /^ {8}leaked to 2 execs: sh -c \/bin\/true \(pid \d+\), \/bin\/true \(pid \d+\)$/);
+    t.regex(lines[at + 6]!, /^ {8}fix: Python: os\.set_inheritable\(3, False\).*close_fds=True/);
   });
 });
 

@@ -66,6 +66,22 @@ withCc('--allow-ptrace: the gate judges the tree, warns that the ptrace call fai
   });
 });
 
+const staticCc = has('sh', ['-c', 'echo "int main(void) { return 0; }" | cc -static -x c -o /dev/null -']);
+
+(staticCc ? test : test.skip)(`a statically linked program's PTRACE_TRACEME is seen through the origins filter (it imports nothing); not with --no-origins${staticCc ? '' : ' (skipped: no static C library)'}`, (t) => {
+  withTempDir('fdscan-traceme', (dir) => {
+    const program = join(dir, 'static-traceme');
+    const built = spawnSync('cc', ['-static', '-o', program, join(fixturesDir, 'traceme.c')], { encoding: 'utf8' });
+    t.is(built.status, 0, built.stderr);
+    const seen = runCli(['gate', '--allow-ptrace', '--', program], { timeout: 60_000 });
+    t.is(seen.code, 3, seen.stderr);
+    t.regex(seen.stderr, /^warning: pid \d+ \(.*\/static-traceme\): ptrace\(PTRACE_TRACEME\) failed with EPERM: fdscan is its tracer$/m);
+    const unseen = runCli(['gate', '--allow-ptrace', '--no-origins', '--', program], { timeout: 60_000 });
+    t.is(unseen.code, 3, unseen.stderr);
+    t.notRegex(unseen.stderr, /PTRACE_TRACEME/, 'without the filter only programs importing ptrace are watched');
+  });
+});
+
 withStrace('strace true under the gate: its PTRACE_SEIZE of its own child is refused, one last line, exit 2', (t) => {
   const result = runCli(['gate', '--', 'strace', '-o', '/dev/null', 'true'], { timeout: 60_000 });
   t.is(result.code, 2, result.stderr);

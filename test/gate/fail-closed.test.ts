@@ -118,6 +118,27 @@ asUser('a setuid helper run by a non-root traced tree is named in a warning: it 
   t.regex(gate.stderr, new RegExp(`warning: .*${helper} without its setuid privilege`));
 });
 
+asUser('origins as a non-root user: the filter is set (with no_new_privs), and a setuid program runs as it does without origins', (t) => {
+  const u = user!;
+  const helper = join(u.home, 'setuid-id-origins');
+  copyFileSync('/usr/bin/id', helper);
+  chmodSync(helper, 0o4755);
+  const log = join(u.home, 'origins.log');
+  const script = `exec 5>${log}; ${helper} -u`;
+  const withOrigins = u.fdscan(['gate', '--json', '--', 'sh', '-c', script]);
+  const without = u.fdscan(['gate', '--json', '--no-origins', '--', 'sh', '-c', script]);
+  t.is(withOrigins.code, 1, withOrigins.stderr);
+  t.is(without.code, 1, without.stderr);
+  t.is(withOrigins.stdout.trim(), String(u.uid), 'traced by a non-root tracer, the setuid bit is ignored: it ran as the user');
+  t.is(withOrigins.stdout, without.stdout, 'the same with and without origins');
+  type Doc = { warnings: string[]; findings: Array<{ fd: number; origin?: { syscall?: string; unknown?: string } }> };
+  const a = JSON.parse(withOrigins.stderr) as Doc;
+  const b = JSON.parse(without.stderr) as Doc;
+  t.deepEqual(a.warnings.map((w) => w.replace(/pid \d+/g, 'pid N')), b.warnings.map((w) => w.replace(/pid \d+/g, 'pid N')));
+  t.is(a.findings.find((f) => f.fd === 5)?.origin?.syscall, 'openat', JSON.stringify(a.findings));
+  t.is(b.findings.find((f) => f.fd === 5)?.origin, undefined);
+});
+
 const asRoot = process.platform === 'linux' && process.getuid?.() === 0 ? test : test.skip;
 
 asRoot('in a pid namespace that still sees the host\'s /proc, gate and audit refuse (exit 2) instead of tracing nothing', (t) => {

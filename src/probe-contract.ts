@@ -15,7 +15,8 @@
  * Required: listDescriptors, listDescriptorsOfMany, countDescriptors, processInfo, listPids.
  * Optional (declare `false` in `capabilities` and leave the member out): sameOpenFile,
  * markAllNonInheritable, restoreReceived, blockingStdio, tracer, descriptorLimits (`limits`), startedWith,
- * tallyDescriptors (`tally`; src/ falls back to listDescriptors), userName and userId (`userNames`).
+ * tallyDescriptors (`tally`; src/ falls back to listDescriptors), userName and userId (`userNames`),
+ * watchOrigins (`origins`: where the descriptors a running process makes come from).
  *
  * Rules every probe keeps:
  * - Unknown is not false: a field a platform cannot provide is left out of each row and declared
@@ -173,6 +174,8 @@ export interface ProbeCapabilities {
   userNames: boolean;
   /** `jobControl` is present, and the tracer runs a command as a job of its own when asked (TraceRequest.terminal). */
   jobControl: boolean;
+  /** `watchOrigins` is present: a running process can be followed to learn where its new descriptors are made. */
+  origins: boolean;
 }
 
 export interface ListOptions {
@@ -311,6 +314,47 @@ export interface JobControl {
   poll(pid: number): ChildState | undefined;
 }
 
+/** One frame of a call stack, innermost first. */
+export interface StackFrame {
+  /** The function's name; `??` where the object has no symbol for the address. */
+  function: string;
+  /** The file of the object mapped at the address (program or shared library). */
+  object: string;
+  /** Offset of the address in `object`. */
+  offset: number;
+  file?: string;
+  line?: number;
+}
+
+/** The call that made (or changed) a descriptor: which process, which syscall with which flags, from where. */
+export interface OriginCall {
+  pid: number;
+  argv: string[];
+  syscall: string;
+  /** Decoded flags and arguments that say what was asked (`AF_INET`, `SOCK_STREAM`, `O_CLOEXEC` ...). */
+  flags: string[];
+  /** The path or peer at the moment it was made, where there is one. */
+  target?: string;
+  stack: StackFrame[];
+  /** Why `stack` is empty, in one word (`no-unwinder`, `no-symbols`). */
+  stackMissing?: string;
+}
+
+/** Where a descriptor came from; or, with `reason` alone, why that is not known (`before-attach`, `not-seen`). */
+export type DescriptorOrigin =
+  | (OriginCall & { reason?: undefined; madeInheritable?: OriginCall })
+  | { reason: string };
+
+/** A running process followed to learn the origin of the descriptors it makes (Probe.watchOrigins). */
+export interface OriginWatch {
+  /** Resolves once every thread is followed; rejects with a typed error (ptrace refused, no such process). */
+  readonly attached: Promise<void>;
+  /** The origin of `d` of the watched process as far as it is known now. */
+  originOf(d: Descriptor): DescriptorOrigin;
+  /** Leave the process exactly as it was (every thread detached); resolves once it is. Idempotent. */
+  stop(): Promise<void>;
+}
+
 /** The shape every probes/<platform>/index.ts exports as its default. */
 export interface Probe {
   name: string;
@@ -351,6 +395,11 @@ export interface Probe {
   blockingStdio?(): () => void;
   tracer?: ExecTracer;
   jobControl?: JobControl;
+  /**
+   * Follow running process `pid` (every thread, syscall by syscall) until stop(): the descriptors
+   * it makes from now on get their origin. Leaves nothing behind: no filter, no signal, no stop.
+   */
+  watchOrigins?(pid: number): OriginWatch;
   /** Soft and hard RLIMIT_NOFILE of `pid`; undefined where the platform cannot tell for that pid. */
   descriptorLimits?(pid: number): DescriptorLimits | undefined;
   /**

@@ -38,6 +38,7 @@ const darwinProbe: Probe = {
     tally: false,
     userNames: false,
     jobControl: false,
+    origins: false,
   },
   descriptorTypes: DARWIN_TYPES,
   listDescriptors(pid: number): ProcessAudit {

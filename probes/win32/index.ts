@@ -60,6 +60,7 @@ const win32Probe: Probe = {
     tally: false,
     userNames: false,
     jobControl: false,
+    origins: false,
   },
   descriptorTypes: WIN32_OBJECT_TYPES,
   listDescriptors(pid: number): ProcessAudit {

@@ -1,0 +1,361 @@
+/**
+ * The live origin watcher's thread: attaches to every thread of a running process, follows it
+ * syscall by syscall, notes where each descriptor is made, and detaches leaving it as it was.
+ * ptrace ties a tracee to the thread that attached it, so every ptrace call happens here.
+ *
+ * Calls: PTRACE_SEIZE (TRACESYSGOOD|TRACECLONE|TRACEEXEC; never EXITKILL: if fdscan dies, the
+ * kernel detaches and the process runs on) and PTRACE_INTERRUPT of each thread of
+ * /proc/PID/task, listed again until no new one appears; PTRACE_SYSCALL, PTRACE_GET_SYSCALL_INFO
+ * (Linux 5.3), PTRACE_LISTEN, PTRACE_GETEVENTMSG, PTRACE_DETACH; waitpid(-1, __WALL|__WNOTHREAD);
+ * readlink and stat of /proc/PID/fd/N and a read of /proc/PID/mem (pipe, socketpair) at the exit
+ * of a call that made a descriptor. No seccomp filter: one cannot be removed once installed.
+ *
+ * What it keeps as it was: a signal-delivery stop passes its signal on (also at the detach); a
+ * group-stop (Ctrl-Z, SIGSTOP) is kept with PTRACE_LISTEN and survives the detach; a blocking call
+ * interrupted by PTRACE_INTERRUPT (read, accept, nanosleep) restarts transparently, as after any
+ * ptrace stop. A process (not a thread) the tracee clones without SIGCHLD is detached at its first stop.
+ *
+ * Why waitpid polls (WNOHANG, then short sleeps when idle): a blocking waitpid cannot be woken
+ * from the main thread when the watch ends. The sleep is short so an idle process waits at most
+ * ~2 ms at its next syscall.
+ */
+import { openSync, closeSync, readFileSync, readSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { constants } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { OriginCall } from '../../src/probe-contract.js';
+import { serializeError, osErrorName, FdscanError, NoSuchProcess, type SerializedError } from '../../src/errors.js';
+import { errno } from './libc.js';
+import { ptrace, waitpid } from './libc-process.js';
+import { decodeWaitStatus } from './wait-status.js';
+import { clearsCloseOnExec, madeBy, callName, readStack, type SyscallEntry } from './syscall-watch-decode.js';
+
+const PTRACE_DETACH = 17;
+const PTRACE_SYSCALL = 24;
+const PTRACE_GETEVENTMSG = 0x4201;
+const PTRACE_SEIZE = 0x4206;
+const PTRACE_INTERRUPT = 0x4207;
+const PTRACE_LISTEN = 0x4208;
+const PTRACE_GET_SYSCALL_INFO = 0x420e;
+const PTRACE_O_TRACESYSGOOD = 0x1;
+const PTRACE_O_TRACECLONE = 0x8;
+const PTRACE_O_TRACEEXEC = 0x10;
+const EVENT_CLONE = 3;
+const EVENT_EXEC = 4;
+const EVENT_STOP = 128;
+const WNOHANG = 1;
+const WALL = 0x40000000;
+const WNOTHREAD = 0x20000000;
+/** struct ptrace_syscall_info (<linux/ptrace.h>): 88 bytes with its largest member. */
+const SYSCALL_INFO_BYTES = 88;
+const SYSCALL_INFO_ENTRY = 1;
+const SYSCALL_INFO_EXIT = 2;
+const SIG = constants.signals;
+const SYSCALL_STOP = SIG.SIGTRAP | 0x80;
+const JOB_CONTROL_STOPS = new Set<number>([SIG.SIGSTOP, SIG.SIGTSTP, SIG.SIGTTIN, SIG.SIGTTOU]);
+const { EINTR, ECHILD, ESRCH } = constants.errno;
+/** Empty polls before sleeping, and the sleeps (ms): short after activity, ~2 ms once idle. */
+const SPIN_POLLS = 64;
+const SHORT_SLEEP_POLLS = 2000;
+
+/** What the main thread (syscall-watch.ts) gives: the pid and a shared word it sets to 1 to stop. */
+export interface SyscallWatchRequest {
+  pid: number;
+  control: SharedArrayBuffer;
+}
+
+/** Messages this thread posts. */
+export type SyscallWatchMessage =
+  /** Every thread is followed; `held` are the descriptors (fd, inode) the process held then. */
+  | { type: 'attached'; held: Array<[number, number | undefined]> }
+  | { type: 'made'; fd: number; inode?: number; call: OriginCall }
+  | { type: 'inheritable'; fd: number; call: OriginCall }
+  /** Every thread detached (`stopped`), or the process is gone (`exited`). */
+  | { type: 'detached'; how: 'stopped' | 'exited' }
+  | { type: 'error'; error: SerializedError };
+
+function post(message: SyscallWatchMessage): void {
+  parentPort!.postMessage(message);
+}
+
+function readArgv(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((s, i, all) => s !== '' || i < all.length - 1);
+  } catch {
+    return [];
+  }
+}
+
+function inodeOf(path: string): number | undefined {
+  try { return statSync(path).ino; } catch { return undefined; }
+}
+
+/** The descriptors `pid` holds now, by number and inode. */
+function heldDescriptors(pid: number): Array<[number, number | undefined]> {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).map((n) => [Number(n), inodeOf(`/proc/${pid}/fd/${n}`)]);
+  } catch {
+    return [];
+  }
+}
+
+/** TracerPid of a /proc status file (0: not traced); undefined when unreadable. */
+function tracerOf(pid: number): number | undefined {
+  try {
+    const match = /^TracerPid:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why PTRACE_SEIZE of `pid` was refused, as one line. */
+function refusal(pid: number, code: number): FdscanError {
+  if (code === ESRCH) return new NoSuchProcess(pid);
+  const name = osErrorName(code);
+  const tracer = tracerOf(pid);
+  let why: string;
+  if (tracer !== undefined && tracer !== 0) {
+    let comm = '?';
+    try { comm = readFileSync(`/proc/${tracer}/comm`, 'utf8').trim(); } catch { /* gone meanwhile */ }
+    why = `it is already traced by ${tracer} (${comm}); a process has one tracer`;
+  } else {
+    let owner: number | undefined;
+    try { owner = statSync(`/proc/${pid}`).uid; } catch { /* gone */ }
+    let yama = '';
+    try { yama = readFileSync('/proc/sys/kernel/yama/ptrace_scope', 'utf8').trim(); } catch { /* no yama */ }
+    const uid = process.getuid?.();
+    if (owner !== undefined && uid !== 0 && owner !== uid) why = `it belongs to another user (uid ${owner})`;
+    else if (yama !== '' && yama !== '0' && (yama === '3' || uid !== 0)) why = `yama ptrace_scope is ${yama}`;
+    else why = 'a sandbox (seccomp, LSM) or a missing CAP_SYS_PTRACE';
+  }
+  return new FdscanError('ETRACE_REFUSED', `cannot follow pid ${pid} for --origins: ptrace refused (${name}: ${why})`);
+}
+
+function run(request: SyscallWatchRequest): void {
+  const { pid } = request;
+  const control = new Int32Array(request.control);
+  const tids = new Set<number>();
+  /** Attached threads whose first stop (the attach's PTRACE_INTERRUPT, or a new thread's) is still to come. */
+  const awaitingFirst = new Set<number>();
+  /** Stopped before their creator's clone event said what they are. */
+  const heldNew = new Set<number>();
+  /** Children that are processes, not threads: detached at their first stop. */
+  const foreign = new Set<number>();
+  /** The descriptor-making call each thread is inside, from its entry stop to its exit stop. */
+  const entered = new Map<number, SyscallEntry>();
+  const info = Buffer.alloc(SYSCALL_INFO_BYTES);
+  const eventMessage = Buffer.alloc(8);
+  const status = [0];
+  let argv = readArgv(pid);
+
+  const resume = (tid: number, signal = 0): void => {
+    ptrace(PTRACE_SYSCALL, tid, 0, signal); // ESRCH: killed meanwhile; its exit is reported next
+  };
+  const message = (tid: number): number => {
+    eventMessage.fill(0);
+    ptrace(PTRACE_GETEVENTMSG, tid, 0, eventMessage);
+    return Number(eventMessage.readBigUInt64LE(0));
+  };
+
+  // Attach: seize and interrupt every thread; threads made meanwhile show on the next listing.
+  for (let fresh = true; fresh;) {
+    fresh = false;
+    let listing: string[];
+    try {
+      listing = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      if (tids.size === 0) throw new NoSuchProcess(pid);
+      break;
+    }
+    for (const name of listing) {
+      const tid = Number(name);
+      if (tids.has(tid)) continue;
+      if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC) !== 0) {
+        const code = errno();
+        if (code === ESRCH && tids.size > 0) continue; // the thread exited meanwhile
+        if (tids.size > 0) detachAll();
+        throw refusal(pid, code);
+      }
+      ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+      tids.add(tid);
+      awaitingFirst.add(tid);
+      fresh = true;
+    }
+  }
+  post({ type: 'attached', held: heldDescriptors(pid) });
+
+  /** Leave every thread: interrupt the running ones, detach each at its next stop, passing a pending signal on. */
+  function detachAll(): void {
+    for (const tid of heldNew) { ptrace(PTRACE_DETACH, tid, 0, 0); }
+    heldNew.clear();
+    for (const tid of tids) ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+    const pending = new Set(tids);
+    while (pending.size > 0) {
+      const tid = waitpid(-1, status, WALL | WNOTHREAD);
+      if (tid === -1) {
+        if (errno() === EINTR) continue;
+        break; // ECHILD: none left
+      }
+      const state = decodeWaitStatus(status[0]!);
+      pending.delete(tid);
+      if (state.kind !== 'stopped') { tids.delete(tid); continue; }
+      if (state.event === EVENT_CLONE) {
+        // A thread made at the last moment: it is attached too, and detached at its first stop.
+        pending.add(message(tid));
+      }
+      const signalStop = state.event === 0 && state.signal !== SYSCALL_STOP;
+      ptrace(PTRACE_DETACH, tid, 0, signalStop ? state.signal : 0);
+      tids.delete(tid);
+    }
+  }
+
+  let idle = 0;
+  let how: 'stopped' | 'exited' = 'stopped';
+  for (;;) {
+    if (Atomics.load(control, 0) !== 0) break;
+    const tid = waitpid(-1, status, WALL | WNOTHREAD | WNOHANG);
+    if (tid === 0) {
+      idle++;
+      if (idle > SPIN_POLLS) Atomics.wait(control, 0, 0, idle > SHORT_SLEEP_POLLS ? 2 : 0.1);
+      continue;
+    }
+    idle = 0;
+    if (tid === -1) {
+      const code = errno();
+      if (code === EINTR) continue;
+      if (code === ECHILD) { how = 'exited'; break; }
+      throw new Error(`waitpid: ${osErrorName(code)}`);
+    }
+    const state = decodeWaitStatus(status[0]!);
+    if (state.kind !== 'stopped') {
+      tids.delete(tid);
+      entered.delete(tid);
+      heldNew.delete(tid);
+      foreign.delete(tid);
+      if (tids.size === 0 && heldNew.size === 0) { how = 'exited'; break; }
+      continue;
+    }
+    if (foreign.delete(tid)) { ptrace(PTRACE_DETACH, tid, 0, 0); continue; }
+    switch (state.event) {
+      case EVENT_CLONE: {
+        const child = message(tid);
+        if (existsTask(pid, child)) {
+          tids.add(child);
+          if (heldNew.delete(child)) resume(child);
+          else awaitingFirst.add(child);
+        } else if (heldNew.delete(child)) {
+          ptrace(PTRACE_DETACH, child, 0, 0);
+        } else {
+          foreign.add(child);
+        }
+        resume(tid);
+        break;
+      }
+      case EVENT_EXEC: {
+        // After exec the process has one thread, whose id is the pid; the others are gone.
+        const former = message(tid);
+        if (former !== tid) tids.delete(former);
+        for (const other of [...tids]) if (other !== tid && !existsTask(pid, other)) tids.delete(other);
+        tids.add(tid);
+        entered.clear();
+        argv = readArgv(pid);
+        resume(tid);
+        break;
+      }
+      case EVENT_STOP:
+        if (!tids.has(tid)) {
+          // A new task reporting its first stop before its creator's clone event.
+          if (existsTask(pid, tid)) { tids.add(tid); resume(tid); } else heldNew.add(tid);
+        } else if (JOB_CONTROL_STOPS.has(state.signal)) {
+          // A group-stop (also one in force at the attach): stay stopped, let SIGCONT be reported.
+          awaitingFirst.delete(tid);
+          ptrace(PTRACE_LISTEN, tid, 0, 0);
+        } else {
+          // The attach's interrupt, a new thread's first stop, or SIGCONT reaching a stopped thread.
+          awaitingFirst.delete(tid);
+          resume(tid);
+        }
+        break;
+      default:
+        if (state.signal === SYSCALL_STOP) {
+          syscallStop(tid);
+          resume(tid);
+        } else {
+          resume(tid, state.signal); // a signal-delivery stop: the signal goes on unchanged
+        }
+    }
+  }
+  if (how === 'stopped') detachAll();
+  post({ type: 'detached', how });
+
+  function syscallStop(tid: number): void {
+    info.fill(0);
+    if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, SYSCALL_INFO_BYTES, info) <= 0) return;
+    if (info[0] === SYSCALL_INFO_ENTRY) {
+      const entry: SyscallEntry = {
+        arch: info.readUInt32LE(4), nr: Number(info.readBigUInt64LE(24)),
+        args: [0, 1, 2, 3, 4, 5].map((i) => info.readBigUInt64LE(32 + 8 * i)),
+      };
+      if (callName(entry) !== undefined) entered.set(tid, entry);
+      else entered.delete(tid);
+      return;
+    }
+    const entry = entered.get(tid);
+    entered.delete(tid);
+    if (info[0] !== SYSCALL_INFO_EXIT || entry === undefined) return;
+    const result = Number(info.readBigInt64LE(24));
+    if (result < 0) return;
+    const cleared = clearsCloseOnExec(entry);
+    if (cleared) {
+      post({ type: 'inheritable', fd: cleared.fd, call: { pid, argv, syscall: cleared.syscall, flags: cleared.flags, ...stackOf(tid) } });
+      return;
+    }
+    const made = madeBy(entry, result);
+    if (!made) return;
+    const fds = Array.isArray(made.fds) ? made.fds : readPair(tid, made.fds.pairAt);
+    if (fds.length === 0) return;
+    const { stack, stackMissing } = stackOf(tid);
+    for (const fd of fds) {
+      const link = `/proc/${pid}/fd/${fd}`;
+      let target: string | undefined;
+      try { target = readlinkSync(link); } catch { continue; } // closed by another thread already
+      post({ type: 'made', fd, inode: inodeOf(link), call: { pid, argv, syscall: made.syscall, flags: made.flags, target, stack, ...(stackMissing ? { stackMissing } : {}) } });
+    }
+  }
+
+  function stackOf(tid: number): { stack: OriginCall['stack']; stackMissing?: string } {
+    const { stack, missing } = readStack(pid, tid);
+    return missing ? { stack, stackMissing: missing } : { stack };
+  }
+
+  /** The two descriptors pipe/socketpair wrote at `address` of the stopped thread. */
+  function readPair(tid: number, address: bigint): number[] {
+    const buffer = Buffer.alloc(8);
+    let fd: number | undefined;
+    try {
+      fd = openSync(`/proc/${tid}/mem`, 'r');
+      if (readSync(fd, buffer, 0, 8, address) !== 8) return [];
+      return [buffer.readInt32LE(0), buffer.readInt32LE(4)];
+    } catch {
+      return [];
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+}
+
+/** Is `tid` a thread of `pid` (its /proc/PID/task entry exists)? */
+function existsTask(pid: number, tid: number): boolean {
+  try {
+    statSync(`/proc/${pid}/task/${tid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+try {
+  run(workerData as SyscallWatchRequest);
+} catch (error) {
+  post({ type: 'error', error: serializeError(error) });
+}

@@ -1,0 +1,107 @@
+/**
+ * elfutils' libdw (libdwfl, Debian package libdw1, soname libdw.so.1) through koffi: the calls
+ * native-stack.ts makes to unwind a ptrace-stopped thread and symbolize its frames. Every type is
+ * explicit; handles are opaque pointers. Loaded on first use; a missing library is `undefined`,
+ * never an exception (importing this module on another OS, or without libdw, loads nothing).
+ *
+ * FDSCAN_LIBDW names another .so (the tests name a missing one to see `no-unwinder`).
+ */
+import type * as Koffi from 'koffi';
+import { koffi } from '../native-library.js';
+
+/** The libdw calls, bound; pointers are koffi's (opaque to the caller). */
+export interface Libdw {
+  /** A Dwfl_Callbacks for a live process: dwfl_linux_proc_find_elf, dwfl_standard_find_debuginfo. */
+  callbacks: unknown;
+  begin(callbacks: unknown): unknown;
+  procReport(dwfl: unknown, pid: number): number;
+  reportEnd(dwfl: unknown): number;
+  procAttach(dwfl: unknown, pid: number, assumePtraceStopped: boolean): number;
+  getthreadFrames(dwfl: unknown, tid: number, callback: bigint): number;
+  /** The frame callback's type (int (*)(Dwfl_Frame *, void *)), for koffi.register. */
+  frameCallback: Koffi.TypeObject;
+  framePc(frame: unknown, pc: number[], isActivation: boolean[]): boolean;
+  addrModule(dwfl: unknown, address: bigint): unknown;
+  /** The module's name (for a process: the mapped file's path) and its lowest address in `start[0]`. */
+  moduleInfo(module: unknown, start: number[]): string | null;
+  /** The module's ELF and its load bias in `bias[0]` (null when its file cannot be read). */
+  moduleGetelf(module: unknown, bias: number[]): unknown;
+  moduleAddrname(module: unknown, address: bigint): string | null;
+  moduleGetsrc(module: unknown, address: bigint): unknown;
+  /** File name of a line record; its line number in `line[0]`. */
+  lineinfo(line: unknown, lineNumber: number[]): string | null;
+  errmsg(): string | null;
+  end(dwfl: unknown): void;
+}
+
+let loaded: { name: string; api: Libdw | undefined } | undefined;
+
+/** The bound library, or undefined when it cannot be loaded (the name from FDSCAN_LIBDW, else libdw.so.1). */
+export function libdw(): Libdw | undefined {
+  const name = process.env.FDSCAN_LIBDW || 'libdw.so.1';
+  if (loaded?.name !== name) loaded = { name, api: bind(name) };
+  return loaded.api;
+}
+
+let declared: { frameCallback: Koffi.TypeObject; callbacksType: Koffi.TypeObject } | undefined;
+
+function declareTypes(k: typeof Koffi): NonNullable<typeof declared> {
+  if (declared) return declared;
+  // Dwfl, Dwfl_Module, Dwfl_Frame, Dwfl_Line are opaque to the caller.
+  for (const name of ['Dwfl', 'Dwfl_Module', 'Dwfl_Frame', 'Dwfl_Line']) k.opaque(name);
+  return (declared = {
+    frameCallback: k.proto('int dwfl_thread_frame_cb(Dwfl_Frame *state, void *arg)'),
+    // libdwfl.h: find_elf, find_debuginfo, section_address (functions), debuginfo_path (char **).
+    callbacksType: k.struct('Dwfl_Callbacks', { find_elf: 'void *', find_debuginfo: 'void *', section_address: 'void *', debuginfo_path: 'void *' }),
+  });
+}
+
+function bind(name: string): Libdw | undefined {
+  let library: Koffi.LibraryHandle;
+  const k = koffi();
+  try {
+    library = k.load(name);
+  } catch {
+    return undefined;
+  }
+  const { frameCallback, callbacksType } = declareTypes(k);
+  const f = (prototype: string): ((...args: unknown[]) => unknown) => library.func(prototype);
+  // Dwfl keeps a pointer to its callbacks for its whole life: they live in memory koffi
+  // allocated, never freed (one per loaded library), not in a Buffer the GC could move or free.
+  const callbacks = k.alloc(callbacksType, 1);
+  k.encode(callbacks, callbacksType, {
+    find_elf: library.symbol('dwfl_linux_proc_find_elf'), find_debuginfo: library.symbol('dwfl_standard_find_debuginfo'),
+    section_address: null, debuginfo_path: null,
+  });
+  const begin = f('Dwfl *dwfl_begin(void *callbacks)');
+  const procReport = f('int dwfl_linux_proc_report(Dwfl *dwfl, int pid)');
+  const reportEnd = f('int dwfl_report_end(Dwfl *dwfl, void *removed, void *arg)');
+  const procAttach = f('int dwfl_linux_proc_attach(Dwfl *dwfl, int pid, bool assume_ptrace_stopped)');
+  const getthreadFrames = f('int dwfl_getthread_frames(Dwfl *dwfl, int tid, dwfl_thread_frame_cb *callback, void *arg)');
+  const framePc = f('bool dwfl_frame_pc(Dwfl_Frame *state, _Out_ uint64_t *pc, _Out_ bool *isactivation)');
+  const addrModule = f('Dwfl_Module *dwfl_addrmodule(Dwfl *dwfl, uint64_t address)');
+  const moduleInfo = f('const char *dwfl_module_info(Dwfl_Module *mod, void *userdata, _Out_ uint64_t *start, void *end, void *dwbias, void *symbias, void *mainfile, void *debugfile)');
+  const moduleGetelf = f('void *dwfl_module_getelf(Dwfl_Module *mod, _Out_ uint64_t *bias)');
+  const moduleAddrname = f('const char *dwfl_module_addrname(Dwfl_Module *mod, uint64_t address)');
+  const moduleGetsrc = f('Dwfl_Line *dwfl_module_getsrc(Dwfl_Module *mod, uint64_t address)');
+  const lineinfo = f('const char *dwfl_lineinfo(Dwfl_Line *line, void *addr, _Out_ int *linep, void *colp, void *mtime, void *length)');
+  const errmsg = f('const char *dwfl_errmsg(int error)');
+  const end = f('void dwfl_end(Dwfl *dwfl)');
+  return {
+    callbacks, frameCallback,
+    begin: (c) => begin(c),
+    procReport: (d, pid) => procReport(d, pid) as number,
+    reportEnd: (d) => reportEnd(d, null, null) as number,
+    procAttach: (d, pid, assume) => procAttach(d, pid, assume) as number,
+    getthreadFrames: (d, tid, callback) => getthreadFrames(d, tid, callback, null) as number,
+    framePc: (s, pc, act) => framePc(s, pc, act) as boolean,
+    addrModule: (d, a) => addrModule(d, a),
+    moduleInfo: (m, start) => moduleInfo(m, null, start, null, null, null, null, null) as string | null,
+    moduleGetelf: (m, bias) => moduleGetelf(m, bias),
+    moduleAddrname: (m, a) => moduleAddrname(m, a) as string | null,
+    moduleGetsrc: (m, a) => moduleGetsrc(m, a),
+    lineinfo: (l, n) => lineinfo(l, null, n, null, null, null) as string | null,
+    errmsg: () => errmsg(-1) as string | null,
+    end: (d) => { end(d); },
+  };
+}

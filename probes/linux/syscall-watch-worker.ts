@@ -19,7 +19,7 @@
  * from the main thread when the watch ends. The sleep is short so an idle process waits at most
  * ~2 ms at its next syscall.
  */
-import { openSync, closeSync, readFileSync, readSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { OriginCall } from '../../src/probe-contract.js';
@@ -27,7 +27,7 @@ import { serializeError, osErrorName, FdscanError, NoSuchProcess, type Serialize
 import { errno } from './libc.js';
 import { ptrace, waitpid } from './libc-process.js';
 import { decodeWaitStatus } from './wait-status.js';
-import { clearsCloseOnExec, madeBy, callName, readStack, type SyscallEntry } from './syscall-watch-decode.js';
+import { changesExisting, describeCall, forgetStacks, isDescriptorCall, parseSyscallInfo, procMemory, readStack, type SyscallEntry } from './syscall-watch-decode.js';
 
 const PTRACE_DETACH = 17;
 const PTRACE_SYSCALL = 24;
@@ -47,15 +47,13 @@ const WALL = 0x40000000;
 const WNOTHREAD = 0x20000000;
 /** struct ptrace_syscall_info (<linux/ptrace.h>): 88 bytes with its largest member. */
 const SYSCALL_INFO_BYTES = 88;
-const SYSCALL_INFO_ENTRY = 1;
-const SYSCALL_INFO_EXIT = 2;
 const SIG = constants.signals;
 const SYSCALL_STOP = SIG.SIGTRAP | 0x80;
 const JOB_CONTROL_STOPS = new Set<number>([SIG.SIGSTOP, SIG.SIGTSTP, SIG.SIGTTIN, SIG.SIGTTOU]);
 const { EINTR, ECHILD, ESRCH } = constants.errno;
 /** Empty polls before sleeping, and the sleeps (ms): short after activity, ~2 ms once idle. */
-const SPIN_POLLS = 64;
-const SHORT_SLEEP_POLLS = 2000;
+const SPIN_POLLS = 2000;
+const SHORT_SLEEP_POLLS = 4000;
 
 /** What the main thread (syscall-watch.ts) gives: the pid and a shared word it sets to 1 to stop. */
 export interface SyscallWatchRequest {
@@ -68,7 +66,8 @@ export type SyscallWatchMessage =
   /** Every thread is followed; `held` are the descriptors (fd, inode) the process held then. */
   | { type: 'attached'; held: Array<[number, number | undefined]> }
   | { type: 'made'; fd: number; inode?: number; call: OriginCall }
-  | { type: 'inheritable'; fd: number; call: OriginCall }
+  /** Close-on-exec of `fd` was cleared (`inheritable`), or set again, by `call`. */
+  | { type: 'inheritable'; fd: number; inheritable: boolean; call: OriginCall }
   /** Every thread detached (`stopped`), or the process is gone (`exited`). */
   | { type: 'detached'; how: 'stopped' | 'exited' }
   | { type: 'error'; error: SerializedError };
@@ -146,6 +145,7 @@ function run(request: SyscallWatchRequest): void {
   const info = Buffer.alloc(SYSCALL_INFO_BYTES);
   const eventMessage = Buffer.alloc(8);
   const status = [0];
+  const memory = procMemory(pid);
   let argv = readArgv(pid);
 
   const resume = (tid: number, signal = 0): void => {
@@ -259,6 +259,8 @@ function run(request: SyscallWatchRequest): void {
         tids.add(tid);
         entered.clear();
         argv = readArgv(pid);
+        forgetStacks(pid);
+        memory.close();
         resume(tid);
         break;
       }
@@ -286,60 +288,37 @@ function run(request: SyscallWatchRequest): void {
     }
   }
   if (how === 'stopped') detachAll();
+  memory.close();
+  forgetStacks(pid);
   post({ type: 'detached', how });
 
   function syscallStop(tid: number): void {
     info.fill(0);
     if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, SYSCALL_INFO_BYTES, info) <= 0) return;
-    if (info[0] === SYSCALL_INFO_ENTRY) {
-      const entry: SyscallEntry = {
-        arch: info.readUInt32LE(4), nr: Number(info.readBigUInt64LE(24)),
-        args: [0, 1, 2, 3, 4, 5].map((i) => info.readBigUInt64LE(32 + 8 * i)),
-      };
-      if (callName(entry) !== undefined) entered.set(tid, entry);
+    const parsed = parseSyscallInfo(info);
+    if (parsed.op === 'entry') {
+      if (isDescriptorCall(parsed)) entered.set(tid, parsed);
       else entered.delete(tid);
       return;
     }
     const entry = entered.get(tid);
     entered.delete(tid);
-    if (info[0] !== SYSCALL_INFO_EXIT || entry === undefined) return;
-    const result = Number(info.readBigInt64LE(24));
-    if (result < 0) return;
-    const cleared = clearsCloseOnExec(entry);
-    if (cleared) {
-      post({ type: 'inheritable', fd: cleared.fd, call: { pid, argv, syscall: cleared.syscall, flags: cleared.flags, ...stackOf(tid) } });
+    if (parsed.op !== 'exit' || entry === undefined || parsed.isError) return;
+    const call = describeCall(entry, parsed.value, memory);
+    if (!call || call.fds.length === 0) return;
+    const { stack, missing } = readStack(pid, tid);
+    const origin = (target?: string): OriginCall => ({
+      pid, argv, syscall: call.syscall, flags: call.flags, ...(target !== undefined ? { target } : {}), stack, ...(missing ? { stackMissing: missing } : {}),
+    });
+    if (changesExisting(call)) {
+      post({ type: 'inheritable', fd: call.fds[0]!, inheritable: call.inheritable, call: origin() });
       return;
     }
-    const made = madeBy(entry, result);
-    if (!made) return;
-    const fds = Array.isArray(made.fds) ? made.fds : readPair(tid, made.fds.pairAt);
-    if (fds.length === 0) return;
-    const { stack, stackMissing } = stackOf(tid);
-    for (const fd of fds) {
+    for (const fd of call.fds) {
       const link = `/proc/${pid}/fd/${fd}`;
       let target: string | undefined;
       try { target = readlinkSync(link); } catch { continue; } // closed by another thread already
-      post({ type: 'made', fd, inode: inodeOf(link), call: { pid, argv, syscall: made.syscall, flags: made.flags, target, stack, ...(stackMissing ? { stackMissing } : {}) } });
-    }
-  }
-
-  function stackOf(tid: number): { stack: OriginCall['stack']; stackMissing?: string } {
-    const { stack, missing } = readStack(pid, tid);
-    return missing ? { stack, stackMissing: missing } : { stack };
-  }
-
-  /** The two descriptors pipe/socketpair wrote at `address` of the stopped thread. */
-  function readPair(tid: number, address: bigint): number[] {
-    const buffer = Buffer.alloc(8);
-    let fd: number | undefined;
-    try {
-      fd = openSync(`/proc/${tid}/mem`, 'r');
-      if (readSync(fd, buffer, 0, 8, address) !== 8) return [];
-      return [buffer.readInt32LE(0), buffer.readInt32LE(4)];
-    } catch {
-      return [];
-    } finally {
-      if (fd !== undefined) closeSync(fd);
+      post({ type: 'made', fd, inode: inodeOf(link), call: origin(call.path ?? call.peer ?? target) });
     }
   }
 }

@@ -38,7 +38,8 @@ export function watchLinuxOrigins(pid: number): OriginWatch {
           break;
         case 'inheritable': {
           const record = made.get(message.fd);
-          if (record) record.origin.madeInheritable = message.call;
+          if (record && message.inheritable) record.origin.madeInheritable = message.call;
+          else if (record) delete record.origin.madeInheritable;
           break;
         }
         case 'detached':

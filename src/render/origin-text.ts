@@ -17,18 +17,22 @@ export function originLines(origin: DescriptorOrigin): string[] {
   return lines;
 }
 
+/** `socket(AF_INET, SOCK_STREAM) without SOCK_CLOEXEC in open_conn (srv.c:12) <- main (srv.c:30)`. */
 function callText(call: OriginCall): string {
+  // A missing close-on-exec is said after the call, in words, not as a flag it was given.
+  const missing = call.flags.filter((f) => f.startsWith('without '));
+  const flags = call.flags.filter((f) => !f.startsWith('without '));
   let args: string;
-  if (OPENING.has(call.syscall) && call.target !== undefined) args = [JSON.stringify(call.target), call.flags.join('|')].filter(Boolean).join(', ');
-  else if (SOCKET.has(call.syscall)) args = [call.flags[0], call.flags.slice(1).join('|')].filter(Boolean).join(', ');
-  else args = call.flags.join('|');
-  return `${escapeText(`${call.syscall}(${args})`)}${stackText(call)}`;
+  if (OPENING.has(call.syscall) && call.target !== undefined) args = [JSON.stringify(call.target), flags.join('|')].filter(Boolean).join(', ');
+  else if (SOCKET.has(call.syscall)) args = [flags[0], flags.slice(1).join('|')].filter(Boolean).join(', ');
+  else args = flags.join('|');
+  return `${escapeText(`${call.syscall}(${args})${missing.map((m) => ` ${m}`).join('')}`)}${stackText(call)}`;
 }
 
 function stackText(call: OriginCall): string {
-  let frames = call.stack;
-  const own = frames.findIndex((f) => !SYSTEM_OBJECT.test(f.object));
-  if (own > 0) frames = frames.slice(own);
+  // libc's wrappers and start-up frames left out: the program's own code comes first.
+  const own = call.stack.filter((f) => !SYSTEM_OBJECT.test(f.object) && f.function !== '_start');
+  const frames = own.length > 0 ? own : call.stack;
   if (frames.length === 0) return call.stackMissing ? ` (no stack: ${escapeText(call.stackMissing)})` : '';
   return ` in ${frames.slice(0, FRAMES_SHOWN).map(frameText).join(' <- ')}`;
 }

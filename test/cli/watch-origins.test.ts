@@ -240,15 +240,18 @@ withOtherUser('another user\'s process: --origins is refused in one line, exit 2
   }
 });
 
-withCc('a server stopped (SIGSTOP) before the watch stays stopped after it, and runs on after SIGCONT', async (t) => {
+withCc('a server stopped (SIGSTOP) before the watch stays stopped while watched and after, and runs on after SIGCONT', async (t) => {
   const server = await startServer(300);
   try {
     await server.line(/^leaked 1$/);
     process.kill(server.pid, 'SIGSTOP');
     while (!/^State:\s*T/m.test(readFileSync(`/proc/${server.pid}/status`, 'latin1'))) await new Promise((r) => setTimeout(r, 20));
     const before = threadStates(server.pid);
+    const held = openDescriptors(server.pid);
     const result = runCli(['watch', String(server.pid), '--origins', '--interval', '200ms', '--count', '3']);
     t.is(result.code, 0, result.stderr);
+    // It stayed stopped while watched too: it would have leaked a socket every 300 ms.
+    t.is(openDescriptors(server.pid), held);
     t.regex(readFileSync(`/proc/${server.pid}/status`, 'latin1'), /^State:\s*T \(stopped\)/m);
     t.deepEqual(threadStates(server.pid), before);
     process.kill(server.pid, 'SIGCONT');

@@ -6,6 +6,8 @@ import { escapeText } from './text.js';
 const FRAMES_SHOWN = 3;
 /** libc's and the loader's own frames: the syscall wrappers, skipped when they are innermost. */
 const SYSTEM_OBJECT = /(^|\/)(libc|libpthread|ld-linux[^/]*|ld-musl[^/]*)([.-][^/]*)?\.so(\.[0-9.]+)?$/;
+/** The `object` of a Python frame (python-frames.ts). */
+const PYTHON_OBJECT = 'python';
 const OPENING = new Set(['open', 'openat', 'openat2', 'creat']);
 const SOCKET = new Set(['socket', 'socketpair']);
 
@@ -30,8 +32,10 @@ function callText(call: OriginCall): string {
 }
 
 function stackText(call: OriginCall): string {
-  // libc's wrappers and start-up frames left out: the program's own code comes first.
-  const own = call.stack.filter((f) => !SYSTEM_OBJECT.test(f.object) && f.function !== '_start');
+  // libc's wrappers and start-up frames left out: the program's own code comes first. For an
+  // interpreted program that is its Python frames; the interpreter's C frames are in the JSON.
+  const python = call.stack.filter((f) => f.object === PYTHON_OBJECT);
+  const own = python.length > 0 ? python : call.stack.filter((f) => !SYSTEM_OBJECT.test(f.object) && f.function !== '_start');
   const frames = own.length > 0 ? own : call.stack;
   if (frames.length === 0) return call.stackMissing ? ` (no stack: ${escapeText(call.stackMissing)})` : '';
   return ` in ${frames.slice(0, FRAMES_SHOWN).map(frameText).join(' <- ')}`;

@@ -186,7 +186,7 @@ withCc('SIGKILL of fdscan while attached: the kernel detaches, the server runs o
   }
 });
 
-onLinux('a Python program leaking a file a second: --origins names openat, its flags, the path and the os.set_inheritable that made it inheritable', async (t) => {
+onLinux('a Python program leaking a file a second: --origins names openat, its flags, the path, leak_it (its line) and the os.set_inheritable that made it inheritable', async (t) => {
   const fixture = await startFixture<{ pid: number }>('leak-file-every-second.py', ['0.3']);
   try {
     const result = runCli(['watch', String(fixture.pid), '--origins', '--interval', '300ms', '--count', '5', '--json']);
@@ -200,11 +200,19 @@ onLinux('a Python program leaking a file a second: --origins names openat, its f
       t.is(origin.target, d.target);
       t.deepEqual(origin.flags.filter((f) => f.startsWith('O_')).sort(), ['O_CLOEXEC', 'O_CREAT', 'O_TRUNC', 'O_WRONLY']);
       t.regex(origin.target!, /\/leak-\d+\.log$/);
+      // The Python frames first: the function that leaked, then its caller; the interpreter's own frames after.
+      t.like(origin.stack[0], { function: 'leak_it', object: 'python', line: 15 });
+      t.regex(origin.stack[0]!.file!, /leak-file-every-second\.py$/);
+      t.like(origin.stack[1], { function: '<module>', object: 'python' });
       t.true(origin.stack.some((f) => /python3/.test(f.object)), JSON.stringify(origin.stack));
       // os.set_inheritable cleared close-on-exec afterwards: that call is named too.
       t.true(['ioctl', 'fcntl'].includes(origin.madeInheritable?.syscall ?? ''), JSON.stringify(origin.madeInheritable));
+      t.like(origin.madeInheritable?.stack[0], { function: 'leak_it', object: 'python', line: 16 });
     }
     t.is(/^TracerPid:\s*(\d+)/m.exec(readFileSync(`/proc/${fixture.pid}/status`, 'latin1'))?.[1], '0');
+    // The text names the Python function first, and only the Python frames.
+    const text = runCli(['watch', String(fixture.pid), '--origins', '--interval', '300ms', '--count', '3']);
+    t.regex(text.stdout, /\n {8}made by openat\(".*\/leak-\d+\.log", O_WRONLY\|O_CREAT\|O_TRUNC\|O_CLOEXEC\) in leak_it \(leak-file-every-second\.py:15\) <- <module> \(leak-file-every-second\.py:\d+\)\n {8}made inheritable by (ioctl\(FIONCLEX\)|fcntl\(F_SETFD.*\)) in leak_it \(leak-file-every-second\.py:16\) <- <module> \(leak-file-every-second\.py:\d+\)\n/);
   } finally {
     await fixture.stop();
   }

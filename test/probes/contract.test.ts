@@ -14,6 +14,7 @@ const OPTIONAL: Array<[keyof Probe['capabilities'], Array<keyof Probe>]> = [
   ['tally', ['tallyDescriptors']],
   ['userNames', ['userName', 'userId']],
   ['jobControl', ['jobControl']],
+  ['origins', ['watchOrigins']],
 ];
 
 for (const platform of ['linux', 'darwin', 'win32']) {

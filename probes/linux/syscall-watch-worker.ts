@@ -107,13 +107,28 @@ function tracerOf(pid: number): number | undefined {
   }
 }
 
+/** A kernel thread: PF_KTHREAD (0x00200000) in the flags field of /proc/PID/stat. */
+function isKernelThread(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const flags = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]);
+    return (flags & 0x00200000) !== 0;
+  } catch {
+    return false;
+  }
+}
+
 /** Why PTRACE_SEIZE of `pid` was refused, as one line. */
 function refusal(pid: number, code: number): FdscanError {
   if (code === ESRCH) return new NoSuchProcess(pid);
   const name = osErrorName(code);
   const tracer = tracerOf(pid);
   let why: string;
-  if (tracer !== undefined && tracer !== 0) {
+  if (pid === process.pid) {
+    why = 'it is fdscan itself';
+  } else if (isKernelThread(pid)) {
+    why = 'it is a kernel thread';
+  } else if (tracer !== undefined && tracer !== 0) {
     let comm = '?';
     try { comm = readFileSync(`/proc/${tracer}/comm`, 'utf8').trim(); } catch { /* gone meanwhile */ }
     why = `it is already traced by ${tracer} (${comm}); a process has one tracer`;

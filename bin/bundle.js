@@ -28,7 +28,10 @@ const yargsOutfile = resolve(dist, 'yargs.js');
  * ~20 modules in ~80 ms, the critical path of `gate` and `inherit-diff` once it starts while the
  * command line is parsed. A `new URL` naming the entry in the bundle points at its bundle.
  */
-const bundledWorkers = new Map([[resolve(dist, 'probes/linux/tracer-worker.js'), resolve(dist, 'tracer-worker.js')]]);
+const bundledWorkers = new Map([
+  [resolve(dist, 'probes/linux/tracer-worker.js'), resolve(dist, 'tracer-worker.js')],
+  [resolve(dist, 'probes/linux/spawn-thread.js'), resolve(dist, 'spawn-thread.js')],
+]);
 
 /** `new URL('./file.js', import.meta.url)`: a file beside the module, found at run time. */
 const SIBLING_URL = /new URL\((['"])(\.{1,2}\/[^'"]+)\1, import\.meta\.url\)/g;

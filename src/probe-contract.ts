@@ -28,7 +28,7 @@
  * - Descriptor numbers are reused at once: a row must describe one object (check identity).
  */
 import type { CallerState } from './caller-state.js';
-import type { TraceResult } from './trace/trace-result.js';
+import type { DescriptorOrigin, TraceResult } from './trace/trace-result.js';
 import { FdscanError } from './errors.js';
 
 /** The descriptor types every probe may give: lsof's classes, then anonymous-inode kinds by name. */
@@ -244,6 +244,11 @@ export interface TraceRequest {
   /** Read 0, 1 and 2 of each exec in full; without, by identity only (TableReadOptions). */
   fullStdio: boolean;
   /**
+   * Record where each descriptor made inheritable in the tree was made (TraceResult.origins), with
+   * a seccomp filter that stops only those calls; false (`--no-origins`): no filter, no record.
+   */
+  origins?: boolean;
+  /**
    * Run the command as a job of its own on this terminal (JobControl.terminal): it leads a new
    * process group, given the terminal when fdscan's job holds it. Absent: it stays in fdscan's group.
    */
@@ -313,37 +318,6 @@ export interface JobControl {
   /** What became of child `pid` (started by spawn) since last asked; undefined: nothing new. */
   poll(pid: number): ChildState | undefined;
 }
-
-/** One frame of a call stack, innermost first. */
-export interface StackFrame {
-  /** The function's name; `??` where the object has no symbol for the address. */
-  function: string;
-  /** The file of the object mapped at the address (program or shared library). */
-  object: string;
-  /** Offset of the address in `object`. */
-  offset: number;
-  file?: string;
-  line?: number;
-}
-
-/** The call that made (or changed) a descriptor: which process, which syscall with which flags, from where. */
-export interface OriginCall {
-  pid: number;
-  argv: string[];
-  syscall: string;
-  /** Decoded flags and arguments that say what was asked (`AF_INET`, `SOCK_STREAM`, `O_CLOEXEC` ...). */
-  flags: string[];
-  /** The path or peer at the moment it was made, where there is one. */
-  target?: string;
-  stack: StackFrame[];
-  /** Why `stack` is empty, in one word (`no-unwinder`, `no-symbols`). */
-  stackMissing?: string;
-}
-
-/** Where a descriptor came from; or, with `reason` alone, why that is not known (`before-attach`, `not-seen`). */
-export type DescriptorOrigin =
-  | (OriginCall & { reason?: undefined; madeInheritable?: OriginCall })
-  | { reason: string };
 
 /** A running process followed to learn the origin of the descriptors it makes (Probe.watchOrigins). */
 export interface OriginWatch {

@@ -24,8 +24,10 @@ import { OsError, osErrorName } from '../../src/errors.js';
 import type { TraceRecorder } from '../../src/trace/trace-recorder.js';
 import { decodeWaitStatus } from './wait-status.js';
 import { PtraceUsers } from './ptrace-users.js';
+import { OriginStops } from './origin-stops.js';
 
 const PTRACE_CONT = 7;
+const PTRACE_SYSCALL = 24;
 const PTRACE_GETEVENTMSG = 0x4201;
 const PTRACE_SEIZE = 0x4206;
 const PTRACE_LISTEN = 0x4208;
@@ -36,11 +38,13 @@ const PTRACE_O_TRACEEXEC = 0x10;
 const PTRACE_O_TRACEEXIT = 0x40;
 const PTRACE_O_EXITKILL = 0x100000;
 const PTRACE_O_TRACESYSGOOD = 0x1;
+const PTRACE_O_TRACESECCOMP = 0x80;
 const EVENT_FORK = 1;
 const EVENT_VFORK = 2;
 const EVENT_CLONE = 3;
 const EVENT_EXEC = 4;
 const EVENT_EXIT = 6;
+const EVENT_SECCOMP = 7;
 const EVENT_STOP = 128;
 const WALL = 0x40000000;
 const WNOTHREAD = 0x20000000;
@@ -51,10 +55,12 @@ const JOB_CONTROL_STOPS = new Set<number>([SIG.SIGSTOP, SIG.SIGTSTP, SIG.SIGTTIN
 /**
  * Attach to the stopped stub; returns the errno name when ptrace is refused. Without `exitStops`
  * no process stops at its exit (no `exit.held`), one stop and one table read fewer per process.
+ * `seccompStops`: the stub carries the origins filter (seccomp-filter.ts), whose stops are reported.
  */
-export function seize(pid: number, exitStops: boolean): string | undefined {
+export function seize(pid: number, exitStops: boolean, seccompStops = false): string | undefined {
   const options = PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE
-    | (exitStops ? PTRACE_O_TRACEEXIT : 0) | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD;
+    | (exitStops ? PTRACE_O_TRACEEXIT : 0) | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD
+    | (seccompStops ? PTRACE_O_TRACESECCOMP : 0);
   if (ptrace(PTRACE_SEIZE, pid, 0, options) === 0) return undefined;
   return osErrorName(errno());
 }
@@ -74,7 +80,7 @@ export interface LoopHooks {
  * Trace until no tracee is left. The root is seized and stopped; it is resumed here.
  * Returns the root's wait status.
  */
-export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: LoopHooks): { code?: number; signal?: number } {
+export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: LoopHooks, options: { origins?: boolean } = {}): { code?: number; signal?: number } {
   /** Thread id -> its thread group id, for tracees that are threads, not processes. */
   const threads = new Map<number, number>();
   /** New tracees held in their first stop until their parent's fork event is recorded. */
@@ -85,10 +91,12 @@ export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: Loop
   const status = [0];
   let rootStatus: { code?: number; signal?: number } = {};
   const ptraceUsers = new PtraceUsers(recorder, (tid) => threads.get(tid) ?? tid);
+  const origins = options.origins ? new OriginStops(recorder, (tid) => threads.get(tid) ?? tid) : undefined;
 
   const resume = (pid: number, signal = 0): void => {
-    // ESRCH: killed meanwhile (SIGKILL); its exit is reported next.
-    ptrace(ptraceUsers.resumeRequest(pid), pid, 0, signal);
+    // ESRCH: killed meanwhile (SIGKILL); its exit is reported next. A call stopped by the origins
+    // filter is resumed to its exit stop.
+    ptrace(origins?.awaitingExit(pid) ? PTRACE_SYSCALL : ptraceUsers.resumeRequest(pid), pid, 0, signal);
   };
   const message = (pid: number): number => {
     eventMessage.fill(0);
@@ -111,8 +119,10 @@ export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: Loop
     const state = decodeWaitStatus(status[0]!);
     if (state.kind !== 'stopped') {
       ptraceUsers.gone(pid);
+      origins?.gone(pid);
       if (threads.delete(pid)) continue;
       heldNew.delete(pid);
+      origins?.forget(pid);
       const code = state.kind === 'exited' ? state.code : undefined;
       const signal = state.kind === 'killed' ? state.signal : undefined;
       if (recorder.exited(pid, code, signal)) hooks.onExit(pid);
@@ -146,12 +156,20 @@ export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: Loop
         for (const [tid, tgid] of threads) if (tgid === pid) threads.delete(tid);
         recorder.exec(pid);
         ptraceUsers.exec(pid);
+        origins?.gone(pid);
+        origins?.forget(pid);
         resume(pid);
         break;
       }
       case EVENT_EXIT:
+        origins?.gone(pid);
         if (!threads.has(pid)) recorder.exiting(pid);
         resume(pid);
+        break;
+      case EVENT_SECCOMP:
+        // The filter stopped a call that can make an inheritable descriptor: on to its exit stop.
+        if (origins?.seccompStop(pid)) ptrace(PTRACE_SYSCALL, pid, 0, 0);
+        else resume(pid);
         break;
       case EVENT_STOP:
         if (awaitingFirstStop.delete(pid)) {
@@ -172,7 +190,7 @@ export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: Loop
         break;
       default:
         if (ptraceUsers.isSyscallStop(state.signal)) {
-          ptraceUsers.syscallStop(pid);
+          if (!origins?.exitStop(pid)) ptraceUsers.syscallStop(pid);
           resume(pid);
           break;
         }
@@ -180,6 +198,8 @@ export function runPtraceLoop(root: number, recorder: TraceRecorder, hooks: Loop
         resume(pid, state.signal);
     }
   }
+  origins?.close();
+  if (origins && recorder.originTracing) recorder.originTracing.stops = origins.stops;
   return rootStatus;
 }
 

@@ -4,10 +4,9 @@
  * tracer), and the stack of the stopped thread: its Python frames (python-frames.ts) where it runs
  * CPython, then its native frames (native-stack.ts).
  */
-import type { StackFrame } from '../../src/probe-contract.js';
+import type { StackFrame } from '../../src/trace/trace-result.js';
 import { archOf, describeCall, descriptorCall, parseSyscallInfo, procMemory, type CallDescription, type MemoryReader, type SyscallEntry } from './descriptor-calls.js';
-import { forgetNativeStacks, readNativeStack } from './native-stack.js';
-import { forgetPythonProcess, readPythonFrames } from './python-frames.js';
+import { forgetOriginStacks, readOriginStack } from './origin-stack.js';
 
 export { describeCall, parseSyscallInfo, procMemory, type CallDescription, type MemoryReader, type SyscallEntry };
 
@@ -22,20 +21,13 @@ export function changesExisting(call: CallDescription): boolean {
   return (call.syscall === 'fcntl' || call.syscall === 'ioctl') && call.sourceFd === undefined;
 }
 
-/**
- * The stack of stopped thread `tid` of `pid`, innermost first: the Python frames of a CPython
- * thread (the program's own code), then the native frames; `missing` says in one word why there is none.
- */
+/** The stack of stopped thread `tid` of `pid`, innermost first (Python frames first: origin-stack.ts); `missing` says in one word why there is none. */
 export function readStack(pid: number, tid: number): { stack: StackFrame[]; missing?: string } {
-  const python = readPythonFrames(pid, tid);
-  const pythonFrames: StackFrame[] = 'frames' in python ? python.frames : [];
-  const native = readNativeStack(pid, tid);
-  if ('reason' in native) return pythonFrames.length > 0 ? { stack: pythonFrames } : { stack: [], missing: native.reason };
-  return { stack: [...pythonFrames, ...native.frames.map((f) => ({ ...f, function: f.function ?? '??' }))] };
+  const stack = readOriginStack(pid, tid);
+  return 'reason' in stack ? { stack: [], missing: stack.reason } : { stack: stack.frames };
 }
 
-/** Drop what the unwinder keeps of `pid` (at its exec, and when the watch ends). */
+/** Drop what the unwinders keep of `pid` (at its exec, and when the watch ends). */
 export function forgetStacks(pid: number): void {
-  forgetNativeStacks(pid);
-  forgetPythonProcess(pid);
+  forgetOriginStacks(pid);
 }

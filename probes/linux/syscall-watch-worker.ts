@@ -19,10 +19,10 @@
  * from the main thread when the watch ends. The sleep is short so an idle process waits at most
  * ~2 ms at its next syscall.
  */
-import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { OriginCall } from '../../src/probe-contract.js';
+import type { OriginCall } from '../../src/trace/trace-result.js';
 import { serializeError, osErrorName, FdscanError, NoSuchProcess, type SerializedError } from '../../src/errors.js';
 import { errno } from './libc.js';
 import { ptrace, waitpid } from './libc-process.js';
@@ -322,18 +322,19 @@ function run(request: SyscallWatchRequest): void {
     const call = describeCall(entry, parsed.value, memory);
     if (!call || call.fds.length === 0) return;
     const { stack, missing } = readStack(pid, tid);
-    const origin = (target?: string): OriginCall => ({
-      pid, argv, syscall: call.syscall, flags: call.flags, ...(target !== undefined ? { target } : {}), stack, ...(missing ? { stackMissing: missing } : {}),
+    const origin = (fd: number): OriginCall => ({
+      pid, argv, syscall: call.syscall, flags: call.flags, fd,
+      ...(call.path !== undefined ? { path: call.path } : {}), ...(call.pathBytes !== undefined ? { pathBytes: call.pathBytes } : {}),
+      ...(call.peer !== undefined ? { peer: call.peer } : {}), stack, ...(missing ? { stackUnknown: missing } : {}),
     });
     if (changesExisting(call)) {
-      post({ type: 'inheritable', fd: call.fds[0]!, inheritable: call.inheritable, call: origin() });
+      post({ type: 'inheritable', fd: call.fds[0]!, inheritable: call.inheritable, call: origin(call.fds[0]!) });
       return;
     }
     for (const fd of call.fds) {
-      const link = `/proc/${pid}/fd/${fd}`;
-      let target: string | undefined;
-      try { target = readlinkSync(link); } catch { continue; } // closed by another thread already
-      post({ type: 'made', fd, inode: inodeOf(link), call: origin(call.path ?? call.peer ?? target) });
+      const inode = inodeOf(`/proc/${pid}/fd/${fd}`);
+      if (inode === undefined) continue; // closed by another thread already
+      post({ type: 'made', fd, inode, call: origin(fd) });
     }
   }
 }

@@ -6,7 +6,8 @@
  */
 import { createRequire } from 'node:module';
 import type { Worker } from 'node:worker_threads';
-import type { Descriptor, DescriptorOrigin, OriginCall, OriginWatch } from '../../src/probe-contract.js';
+import type { Descriptor, OriginWatch } from '../../src/probe-contract.js';
+import type { DescriptorOrigin, OriginCall } from '../../src/trace/trace-result.js';
 import { FdscanError, deserializeError } from '../../src/errors.js';
 import type { SyscallWatchMessage, SyscallWatchRequest } from './syscall-watch-worker.js';
 
@@ -68,7 +69,7 @@ export function watchLinuxOrigins(pid: number): OriginWatch {
     originOf(d: Descriptor): DescriptorOrigin {
       const record = made.get(d.fd);
       if (record && (record.inode === undefined || d.inode === undefined || record.inode === d.inode)) return record.origin;
-      return { reason: held.has(`${d.fd}|${d.inode}`) ? 'before-attach' : 'not-seen' };
+      return { unknown: held.has(`${d.fd}|${d.inode}`) ? 'before-attach' : 'unseen' };
     },
     stop() {
       stopping ??= (async () => {

@@ -21,6 +21,9 @@ import { sameDescriptorTable, sameOpenFile } from './same-open-file.js';
 import { spawnStopped } from './spawn-stopped.js';
 import { handTerminal } from './job-control.js';
 import { runPtraceLoop, seize } from './ptrace-loop.js';
+import { spawnFiltered, startSpawnThread } from './spawn-origins.js';
+import { nativeArch } from './descriptor-calls.js';
+import { waitpid } from './libc-process.js';
 import { runSamplingLoop } from './sampling-loop.js';
 import { readTraceTable } from './trace-tables.js';
 import { ForwardingRegistry } from './forwarding-registry.js';
@@ -90,14 +93,30 @@ function environment(pid: number, wanted: (name: string) => boolean): Map<string
 }
 
 const PIDFD_FLAGS = 0;
+const WNOHANG = 1;
+const WALL = 0x40000000;
 
 function post(message: TracerMessage): void {
   parentPort!.postMessage(message);
 }
 
 function run(request: WorkerRequest): TraceResult {
+  // The stub is spawned under the origins filter by a thread of its own (spawn-thread.ts), started
+  // first so that its start-up overlaps the reading of fdscan's own table.
+  const notTraced = originsRefused(request);
+  const spawner = notTraced === undefined ? startSpawnThread() : undefined;
   const recorder = new TraceRecorder(request.argv, process.pid, procReader(), { fullStdio: request.fullStdio });
-  const root = spawnStopped(request.exec.argv, request.exec.env, request.caller, request.terminal !== undefined);
+  const ownGroup = request.terminal !== undefined;
+  let root: number | undefined;
+  let why = notTraced ?? 'spawn-thread';
+  if (spawner) {
+    const spawned = spawnFiltered(spawner, request.exec.argv, request.exec.env, request.caller, ownGroup, nativeArch()!);
+    if ('pid' in spawned) root = spawned.pid;
+    else why = `seccomp-${spawned.filterFailed}`;
+  }
+  const filtered = root !== undefined;
+  recorder.originTracing = filtered ? { traced: true, stops: 0 } : { traced: false, reason: why, stops: 0 };
+  root ??= spawnStopped(request.exec.argv, request.exec.env, request.caller, ownGroup);
   recorder.addRoot(root);
   if (request.terminal !== undefined) {
     handTerminal(request.terminal, root);
@@ -153,12 +172,22 @@ function run(request: WorkerRequest): TraceResult {
   };
   hooks.onProcess(root);
   if (request.method !== 'sampling') {
-    const refused = seize(root, request.exitTables);
+    const refused = seize(root, request.exitTables, filtered);
     if (refused === undefined) {
-      const status = runPtraceLoop(root, recorder, hooks);
+      const status = runPtraceLoop(root, recorder, hooks, { origins: filtered });
+      // The filtered stub's parent is another thread of fdscan (its spawn thread ended): the tracer
+      // got its status, the zombie is left for that parent, and is reaped here.
+      if (filtered) waitpid(root, [0], WNOHANG | WALL);
       return recorder.result('ptrace', shellStatus(status.code, status.signal), status.signal);
     }
     const why = refusedBecause(root, refused);
+    if (filtered) {
+      // The stub carries the filter and would run CMD untraced: its calls would fail with ENOSYS.
+      // It has not exec'd CMD yet; it dies here, and nothing of CMD ran.
+      process.kill(root, 'SIGKILL');
+      waitpid(root, [0], 0);
+      throw new FdscanError('ETRACE_REFUSED', `ptrace refused (${why}) after the origins filter was set; run again with --no-origins`);
+    }
     if (request.method === 'ptrace') {
       process.kill(root, 'SIGKILL');
       throw new FdscanError('ETRACE_REFUSED', `ptrace refused (${why}): cannot trace exactly here`);
@@ -199,6 +228,24 @@ function tracerOf(statusFile: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Why origins are not traced for `request`, in one word; undefined: they are. They need the exact
+ * tracer, a known architecture, and a ptrace that will work (the filtered stub must have fdscan as
+ * its tracer: yama's ptrace_scope 3 forbids every attach, and a traced fdscan's children are
+ * attached to its own tracer first).
+ */
+function originsRefused(request: WorkerRequest): string | undefined {
+  if (request.origins === false) return 'no-origins';
+  if (request.method === 'sampling') return 'sampled';
+  if (nativeArch() === undefined) return 'unsupported-arch';
+  try {
+    if (readFileSync('/proc/sys/kernel/yama/ptrace_scope', 'latin1').trim() === '3') return 'ptrace-refused';
+  } catch { /* no yama */ }
+  const tracer = tracerOf('/proc/thread-self/status');
+  if (tracer !== undefined && tracer !== 0) return 'fdscan-traced';
+  return undefined;
 }
 
 /** Set-user-ID and set-group-ID mode bits (<sys/stat.h>; not in Node's fs.constants). */

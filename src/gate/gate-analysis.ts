@@ -16,6 +16,8 @@ import { descriptorKey, objectKey } from '../descriptor-identity.js';
 import { growthFix, leakFix, type FixHint } from './fix-hints.js';
 import { programName } from './baseline.js';
 import { gateOutcome } from './gate-outcome.js';
+import { OriginIndex } from '../trace/origins.js';
+import type { DescriptorOrigin } from '../trace/trace-result.js';
 
 /** A process of the tree, named for a report. */
 export interface GateProcess {
@@ -70,6 +72,8 @@ export interface InheritedLeak {
   baselined?: boolean;
   /** The first receiver's row (for renderers: exact bytes of the target). */
   descriptor: TracedDescriptor;
+  /** Where it was made (the call, its flags, the stack), as the first receiver's exec received it; or in one word why unknown. */
+  origin: DescriptorOrigin;
 }
 
 /** A process that exec()s itself again and again and holds more descriptors each time. */
@@ -142,6 +146,7 @@ export function judgeTrace(trace: TraceResult, rules: AllowRule[]): GateVerdict 
   const passed = new Map<string, ProtocolGroup>();
   const receipts = protocolReceipts(trace);
   const growths: ReexecGrowth[] = [];
+  const origins = new OriginIndex(trace);
   for (const p of trace.processes) {
     const chain = selfReexecChain(p);
     p.execs.forEach((exec, index) => {
@@ -173,7 +178,8 @@ export function judgeTrace(trace: TraceResult, rules: AllowRule[]): GateVerdict 
         addTo(leaks, key, receiver, () => {
           const opener = passer?.opener ?? openerOf(trace, d, exec.seq);
           const fd = passer?.fd ?? d.firstHolder.fd ?? d.fd;
-          return { kind: 'inherited', ...group(d, receiver), fd, opener, fix: leakFix(opener, heldAt(opener, receiver, fd)) };
+          const origin = origins.at(p.id, d.fd, exec.seq, d.inode);
+          return { kind: 'inherited', ...group(d, receiver), fd, opener, fix: leakFix(opener, heldAt(opener, receiver, fd)), origin };
         });
       }
     });

@@ -4,7 +4,8 @@
  * same argv is invisible to sampling). With `origins`, the process is also followed syscall by
  * syscall (the probe's watchOrigins) so that each new descriptor names the call that made it.
  */
-import type { Descriptor, DescriptorOrigin, OriginWatch } from '../probe-contract.js';
+import type { Descriptor, OriginWatch } from '../probe-contract.js';
+import type { DescriptorOrigin } from '../trace/trace-result.js';
 import { probeFor } from '../probe.js';
 import { listDescriptors } from '../audit.js';
 import { descriptorKey as key } from '../descriptor-identity.js';

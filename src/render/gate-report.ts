@@ -7,6 +7,7 @@ import { programName, type BaselineEntry, type BaselineMatch } from '../gate/bas
 import { paintSpans, spansWidth, wrapSpans, type Span } from './fit.js';
 import type { Paint, Style } from './style.js';
 import { describeDescriptor, descriptorTarget, escapeText, githubCommand, plural, shortArgv, xmlText } from './text.js';
+import { originLines } from './origin-text.js';
 
 export const GATE_SCHEMA = 'fdscan/gate@2';
 
@@ -143,6 +144,8 @@ function outcomeOf(trace: TraceResult, verdict: GateVerdict, context: GateReport
 }
 
 type TextLine = Span[];
+/** Origins shown under a group of findings. */
+const ORIGINS_SHOWN = 3;
 const INDENT = ' '.repeat(8);
 
 /** The summary printed on stderr, fitted to `style.width` when it is a terminal's. */
@@ -212,10 +215,14 @@ function groupLines(g: FindingGroup): TextLine[] {
   const [first] = g.findings as [GateFinding];
   const fix: TextLine = [{ text: INDENT }, { text: 'fix:', paint: 'cyan' }, { text: ` ${first.fix.text}` }];
   if (first.kind !== 'inherited') return [labelled('red', 'growth', growthText(first)), fix];
+  const originText = (leak: InheritedLeak, prefix: string): TextLine[] =>
+    originLines(leak.origin, leak.opener.pid).map((text, i) => [{ text: `${INDENT}${i === 0 ? prefix : ' '.repeat(prefix.length)}${text}` }]);
+  const origin = first.origin ? originText(first, '') : [];
   if (g.findings.length === 1) {
     return [
       labelled('red', 'leak', describeDescriptor(first.descriptor)),
       [{ text: `${INDENT}${openerText(first.opener).slice(0, -1)}` }],
+      ...origin,
       [{ text: `${INDENT}leaked to ${receiversText(first.receivers, first.fd)}` }],
       fix,
     ];
@@ -224,6 +231,9 @@ function groupLines(g: FindingGroup): TextLine[] {
   return [
     labelled('red', 'leak', groupHead(leaks)),
     [{ text: `${INDENT}${openersText(leaks).slice(0, -1)}` }],
+    // Each open file's own origin, for the first few.
+    ...leaks.slice(0, ORIGINS_SHOWN).flatMap((leak) => (leak.origin ? originText(leak, `fd ${leak.fd}: `) : [])),
+    ...(leaks.length > ORIGINS_SHOWN ? [[{ text: `${INDENT}and ${leaks.length - ORIGINS_SHOWN} more origins (--json lists them)` }]] : []),
     [{ text: `${INDENT}leaked to ${receiversText(groupReceivers(leaks))}` }],
     fix,
   ];

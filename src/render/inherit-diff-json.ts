@@ -1,7 +1,8 @@
 /** The versioned JSON document of `fdscan inherit-diff -- CMD`. */
-import type { TraceResult, TracedDescriptor } from '../trace/trace-result.js';
+import type { DescriptorOrigin, TraceResult, TracedDescriptor } from '../trace/trace-result.js';
 import type { ProtocolPass } from '../trace/descriptor-protocols.js';
 import { receivedExtra } from './inherit-diff-text.js';
+import { OriginIndex } from '../trace/origins.js';
 
 export const INHERIT_DIFF_SCHEMA = 'fdscan/inherit-diff@1';
 
@@ -13,8 +14,11 @@ export interface InheritDiffExec {
   ppid: number;
   argv: string[];
   exe: string;
-  /** Every descriptor the new program received, 0, 1 and 2 included, each with its lineage. */
-  inherited: TracedDescriptor[];
+  /**
+   * Every descriptor the new program received, 0, 1 and 2 included, each with its lineage; those
+   * beyond 0, 1, 2 that the tree passed on (not ambient, not by a protocol) with their `origin`.
+   */
+  inherited: Array<TracedDescriptor & { origin?: DescriptorOrigin }>;
   sampled?: boolean;
   /** Descriptors received by a known protocol (make's jobserver, socket activation, ...). */
   protocols?: ProtocolPass[];
@@ -29,11 +33,17 @@ export interface InheritDiffExec {
  */
 export function inheritDiffDocument(trace: TraceResult, options: { onlyExtra?: boolean } = {}): Record<string, unknown> {
   const execs: Array<InheritDiffExec & { seq: number }> = [];
+  const origins = new OriginIndex(trace);
   for (const p of trace.processes) {
     for (const exec of p.execs) {
       if (options.onlyExtra && !receivedExtra(exec)) continue;
+      // Each descriptor the tree passed on beyond 0, 1, 2 (not ambient, not by a protocol) gets its origin.
+      const passed = new Set((exec.protocols ?? []).flatMap((pass) => pass.fds));
+      const inherited = trace.origins === undefined ? exec.received : exec.received.map((d) => (d.fd < 3 || d.ambient || passed.has(d.fd)
+        ? d
+        : { ...d, origin: origins.at(p.id, d.fd, exec.seq, d.inode) }));
       execs.push({
-        seq: exec.seq, process: p.id, pid: p.pid, ppid: p.ppid, argv: exec.argv, exe: exec.exe, inherited: exec.received,
+        seq: exec.seq, process: p.id, pid: p.pid, ppid: p.ppid, argv: exec.argv, exe: exec.exe, inherited,
         ...(exec.sampled ? { sampled: true } : {}), ...(exec.protocols ? { protocols: exec.protocols } : {}),
         ...(exec.error ? { error: exec.error } : {}),
       });

@@ -4,6 +4,8 @@ import { PROTOCOL_TITLES, type ProtocolPass } from '../trace/descriptor-protocol
 import { objectKey } from '../descriptor-identity.js';
 import { paint, type Style } from './style.js';
 import { descriptorLine, escapeText, plural, quoteArgv } from './text.js';
+import { OriginIndex } from '../trace/origins.js';
+import { originLines } from './origin-text.js';
 
 const STDIO = 3;
 
@@ -45,6 +47,9 @@ export function renderInheritDiff(trace: TraceResult, style: Style, options: Inh
     }
     if (shown.size === 0) lines.push('no exec received anything beyond 0, 1, 2 and the ambient descriptors');
   }
+  const origins = new OriginIndex(trace);
+  /** Open files whose origin was shown already: later receivers refer to it. */
+  const originShown = new Set<string>();
   const visit = (p: TracedProcess, depth: number): void => {
     if (options.onlyExtra && !shown.has(p.id)) return;
     const indent = '  '.repeat(depth);
@@ -69,7 +74,18 @@ export function renderInheritDiff(trace: TraceResult, style: Style, options: Inh
         : `received ${parts.join(', ')} and ${extra.length} more`;
       lines.push(`${indent}  exec ${quoteArgv(exec.argv)}: ${note}${missing.length > 0 ? `; ${missing.join(', ')} closed` : ''}${exec.sampled ? ' (sampled)' : ''}`);
       if (exec.error) lines.push(`${indent}    ${paint(style, 'red', `error: ${escapeText(exec.error)}`)}`);
-      for (const d of extra) lines.push(`${indent}    ${describeRow(d, trace, style, protocolOf(exec, d.fd))}`);
+      for (const d of extra) {
+        const pass = protocolOf(exec, d.fd);
+        lines.push(`${indent}    ${describeRow(d, trace, style, pass)}`);
+        if (pass || trace.origins === undefined) continue;
+        const key = `${d.firstHolder.process}|${d.firstHolder.fd ?? d.fd}|${objectKey(d)}`;
+        if (originShown.has(key)) {
+          lines.push(`${indent}      ${paint(style, 'dim', 'origin as above')}`);
+          continue;
+        }
+        originShown.add(key);
+        for (const text of originLines(origins.at(p.id, d.fd, exec.seq, d.inode), p.pid)) lines.push(`${indent}      ${text}`);
+      }
     }
     childrenBefore(Number.POSITIVE_INFINITY);
   };

@@ -1,48 +1,71 @@
-/** The readable origin of a descriptor: `made by socket(AF_INET, SOCK_STREAM) in open_conn (srv.c:12) <- main (srv.c:30)`. */
-import type { DescriptorOrigin, OriginCall, StackFrame } from '../probe-contract.js';
-import { escapeText } from './text.js';
+/**
+ * An origin in words, two to four lines under a finding: the call that made the descriptor, with
+ * its flags and the innermost frames of the program's own code, then the call that made it
+ * inheritable again when there was one. Every name from the traced program is escaped.
+ */
+import type { DescriptorOrigin, OriginCall, StackFrame } from '../trace/trace-result.js';
+import { escapeText, shortArgv } from './text.js';
 
-/** Frames shown per call: the innermost of the program's own code and its callers. */
-const FRAMES_SHOWN = 3;
-/** libc's and the loader's own frames: the syscall wrappers, skipped when they are innermost. */
-const SYSTEM_OBJECT = /(^|\/)(libc|libpthread|ld-linux[^/]*|ld-musl[^/]*)([.-][^/]*)?\.so(\.[0-9.]+)?$/;
-/** The `object` of a Python frame (python-frames.ts). */
-const PYTHON_OBJECT = 'python';
-const OPENING = new Set(['open', 'openat', 'openat2', 'creat']);
-const SOCKET = new Set(['socket', 'socketpair']);
+/** Frames shown per call. */
+const FRAMES_SHOWN = 4;
+/** The C library's and the dynamic loader's objects: the wrappers around a system call, skipped at the top of a stack. */
+const WRAPPER_OBJECT = /(^|\/)(libc\.so|libc-[0-9.]+\.so|libpthread[.-]|ld-linux|ld-musl-|libc\.musl-)[^/]*$/;
 
-/** One or two lines (made by; made inheritable by), or the one-word reason there is none. */
-export function originLines(origin: DescriptorOrigin): string[] {
-  if (origin.reason !== undefined) return [`origin unknown: ${escapeText(origin.reason)}`];
-  const lines = [`made by ${callText(origin)}`];
-  if (origin.madeInheritable) lines.push(`made inheritable by ${callText(origin.madeInheritable)}`);
+/** The lines of `origin`, without indentation; `holderPid`: the pid the finding already names (not repeated). */
+export function originLines(origin: DescriptorOrigin, holderPid?: number): string[] {
+  const lines: string[] = [];
+  if (origin.unknown !== undefined) {
+    lines.push(`made: ${escapeText(origin.unknown)}${UNKNOWN_WHY[origin.unknown] ? ` (${UNKNOWN_WHY[origin.unknown]})` : ''}`);
+  } else {
+    lines.push(...callLines('made by', origin, holderPid));
+  }
+  if (origin.madeInheritable) lines.push(...callLines('made inheritable by', origin.madeInheritable, holderPid));
   return lines;
 }
 
-/** `socket(AF_INET, SOCK_STREAM) without SOCK_CLOEXEC in open_conn (srv.c:12) <- main (srv.c:30)`. */
-function callText(call: OriginCall): string {
-  // A missing close-on-exec is said after the call, in words, not as a flag it was given.
+const UNKNOWN_WHY: Record<string, string> = {
+  'before-trace': 'received from outside the traced tree',
+  'close-on-exec': 'by a call asking for close-on-exec, which is not stopped',
+  'no-origins': 'origins were not traced',
+  unseen: 'its number was reused by a call fdscan does not stop at',
+  sampled: 'the tree was sampled, not traced',
+  'before-attach': 'already open when watch --origins attached',
+};
+
+/** `made by openat("app.log", O_WRONLY|O_CREAT) without O_CLOEXEC` and `at f (a.c:4) <- main (a.c:9)`. */
+function callLines(verb: string, call: OriginCall, holderPid?: number): string[] {
+  const named = call.flags.filter((f) => !f.startsWith('without '));
   const missing = call.flags.filter((f) => f.startsWith('without '));
-  const flags = call.flags.filter((f) => !f.startsWith('without '));
-  let args: string;
-  if (OPENING.has(call.syscall) && call.target !== undefined) args = [JSON.stringify(call.target), flags.join('|')].filter(Boolean).join(', ');
-  else if (SOCKET.has(call.syscall)) args = [flags[0], flags.slice(1).join('|')].filter(Boolean).join(', ');
-  else args = flags.join('|');
-  return `${escapeText(`${call.syscall}(${args})${missing.map((m) => ` ${m}`).join('')}`)}${stackText(call)}`;
+  const args = [...(call.path !== undefined ? [`"${escapeText(call.path)}"`] : []), ...(named.length > 0 ? [escapeText(named.join('|'))] : [])];
+  const where = call.pid === holderPid ? '' : ` in ${shortArgv(call.argv, 40)} (pid ${call.pid})`;
+  const peer = call.peer !== undefined ? ` from ${escapeText(call.peer)}` : '';
+  const without = missing.length > 0 ? ` ${escapeText(missing.join(', '))}` : '';
+  return [`${verb} ${escapeText(call.syscall)}(${args.join(', ')})${peer}${without} -> fd ${call.fd}${where}`, stackLine(call)];
 }
 
-function stackText(call: OriginCall): string {
-  // libc's wrappers and start-up frames left out: the program's own code comes first. For an
-  // interpreted program that is its Python frames; the interpreter's C frames are in the JSON.
-  const python = call.stack.filter((f) => f.object === PYTHON_OBJECT);
-  const own = python.length > 0 ? python : call.stack.filter((f) => !SYSTEM_OBJECT.test(f.object) && f.function !== '_start');
-  const frames = own.length > 0 ? own : call.stack;
-  if (frames.length === 0) return call.stackMissing ? ` (no stack: ${escapeText(call.stackMissing)})` : '';
-  return ` in ${frames.slice(0, FRAMES_SHOWN).map(frameText).join(' <- ')}`;
+/** `at f (a.c:4) <- main (a.c:9)`, the program's own frames first; or why there is no stack. */
+function stackLine(call: OriginCall): string {
+  if (call.stack.length === 0) return `  stack: ${escapeText(call.stackUnknown ?? 'empty')}`;
+  const own = ownFrames(call.stack);
+  const shown = own.slice(0, FRAMES_SHOWN).map(frameText);
+  const more = own.length > FRAMES_SHOWN ? ` <- ... ${own.length - FRAMES_SHOWN} more` : '';
+  return `  at ${shown.join(' <- ')}${more}`;
 }
 
-function frameText(f: StackFrame): string {
-  const where = f.file !== undefined ? `${f.file.slice(f.file.lastIndexOf('/') + 1)}${f.line !== undefined ? `:${f.line}` : ''}`
-    : `${f.object.slice(f.object.lastIndexOf('/') + 1)}+0x${f.offset.toString(16)}`;
-  return escapeText(`${f.function} (${where})`);
+/**
+ * The program's own frames: without the C library's and the loader's (the call's wrapper on top,
+ * __libc_start_main below main) and the crt's `_start`; all of them when nothing else is left.
+ */
+export function ownFrames(stack: StackFrame[]): StackFrame[] {
+  const own = stack.filter((frame) => !WRAPPER_OBJECT.test(frame.object) && !(frame.function === '_start' && frame.file === undefined));
+  return own.length > 0 ? own : stack;
+}
+
+/** `open_the_log (leaker.c:4)`, `open_the_log (leaker+0x1139)` or `libfoo.so+0x20`. */
+export function frameText(frame: StackFrame): string {
+  const object = frame.object.slice(frame.object.lastIndexOf('/') + 1);
+  const place = frame.file !== undefined
+    ? `${frame.file.slice(frame.file.lastIndexOf('/') + 1)}${frame.line !== undefined ? `:${frame.line}` : ''}`
+    : `${object}+0x${frame.offset.toString(16)}`;
+  return escapeText(frame.function !== undefined ? `${frame.function} (${place})` : place);
 }

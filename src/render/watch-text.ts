@@ -10,7 +10,7 @@ export function renderWatchSample(s: WatchSample): string {
   for (const d of s.opened) {
     lines.push(`  + ${descriptorLine(d)}`);
     // Known at the sample only when the call was seen in time; the summary has the final word.
-    if (d.origin && d.origin.reason === undefined) for (const line of originLines(d.origin)) lines.push(`      ${line}`);
+    if (d.origin && d.origin.unknown === undefined) for (const line of originLines(d.origin, d.origin.pid)) lines.push(`      ${line}`);
   }
   for (const d of s.closed) lines.push(`  - ${descriptorLine(d)}`);
   return `${lines.join('\n')}\n`;
@@ -27,7 +27,7 @@ export function renderWatchSummary(s: WatchSummary): string {
   if (s.stayed.length > 0) lines.push(`  ${plural(s.stayed.length, 'descriptor')} appeared and stayed:`);
   for (const d of s.stayed) {
     lines.push(`    ${descriptorLine(d)}  (since sample ${d.firstSeen})`);
-    if (d.origin) for (const line of originLines(d.origin)) lines.push(`        ${line}`);
+    if (d.origin) for (const line of originLines(d.origin, s.pid)) lines.push(`        ${line}`);
   }
   return `${lines.join('\n')}\n`;
 }

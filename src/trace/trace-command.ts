@@ -37,6 +37,12 @@ export interface TraceOptions {
    */
   fullStdio?: boolean;
   /**
+   * Record where each descriptor made inheritable in the tree was made (default true; Linux's exact
+   * tracer): `TracedProcess.origins`, looked up with OriginIndex. A seccomp filter in the traced
+   * tree stops only the calls that can make an inheritable descriptor or clear close-on-exec.
+   */
+  origins?: boolean;
+  /**
    * Job control on fdscan's terminal: the command as a job of its own (TerminalJob), or in
    * fdscan's group with fdscan stopping after it (SharedGroupJob). Whoever made it ends it
    * (`ended()`), also when the command never started.
@@ -82,6 +88,7 @@ export async function traceCommand(argv: string[], options: TraceOptions = {}): 
     exitTables: options.exitTables ?? true,
     caller: callerState(),
     fullStdio: options.fullStdio ?? true,
+    origins: options.origins ?? true,
     terminal: options.job?.terminal,
   };
   return withBlockingStdio(async () => {

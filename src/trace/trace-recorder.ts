@@ -11,7 +11,10 @@ import { OsError } from '../errors.js';
 import { ambientTable, inheritAtFork, resolveTable, type DescriptionCheck } from './lineage.js';
 import { isProtocolVariable, protocolPasses, type ProtocolPass } from './descriptor-protocols.js';
 import { SharedValues } from './shared-values.js';
-import type { ExecRecord, Holder, ProcessExit, ProgramImage, TraceEvent, TracedDescriptor, TracedProcess, TraceResult } from './trace-result.js';
+import type {
+  DescriptorOrigin, ExecRecord, Holder, OriginCall, OriginRecord, OriginTracing, ProcessExit, ProgramImage, StackFrame, TraceEvent,
+  TracedDescriptor, TracedProcess, TraceResult,
+} from './trace-result.js';
 
 /** A process's table as the tracer read it: the rows, and what went wrong if it is not complete. */
 export interface TableRead {
@@ -63,6 +66,28 @@ export interface ProcessReader {
   environment?(pid: number, wanted: (name: string) => boolean): Map<string, string> | undefined;
 }
 
+/** One call that made descriptors inheritable, as the platform's tracer saw it (its entry and its result). */
+export interface MadeCall {
+  syscall: string;
+  flags: string[];
+  path?: string;
+  pathBytes?: string;
+  peer?: string;
+  /** The descriptors it made, or made inheritable again. */
+  fds: number[];
+  /** Inode of each of `fds` right after the call, where it could be read. */
+  inodes?: Array<number | undefined>;
+  /** A copy (dup, dup2, dup3, fcntl F_DUPFD): the descriptor copied. */
+  sourceFd?: number;
+  /** It made an existing open file inheritable (F_SETFD, FIONCLEX, a dup of it). */
+  madeInheritable?: boolean;
+  /** With `madeInheritable`: the descriptor changed or copied was close-on-exec before the call. */
+  wasCloseOnExec?: boolean;
+}
+
+/** The stack of a call: frames innermost first, or why there are none. */
+export type CallStack = { frames: StackFrame[] } | { reason: string };
+
 interface LiveProcess {
   record: TracedProcess;
   table: TracedDescriptor[];
@@ -93,6 +118,10 @@ export class TraceRecorder {
   private readonly shared = new SharedValues();
   /** How each exec's table is read: 0, 1 and 2 by identity only unless `fullStdio`. */
   private readonly execTable: TableReadOptions;
+  /** Whether origins are traced (set by the platform's tracer) and the stops they took. */
+  originTracing?: OriginTracing;
+  /** Each process's origin records by number, in order (TracedProcess.origins, indexed). */
+  private readonly originsByFd = new Map<number, Map<number, OriginRecord[]>>();
 
   constructor(readonly command: string[], readonly tracerPid: number, private readonly reader: ProcessReader, options: { fullStdio?: boolean } = {}) {
     this.execTable = options.fullStdio === false ? { identityBelow: STDIO, targets: true } : FULL_TABLE;
@@ -190,6 +219,62 @@ export class TraceRecorder {
     this.warnings.push(`pid ${pid} (${program?.exe ?? "fdscan's stub"}): ${call} failed with EPERM: fdscan is ${target !== undefined ? `the tracer of pid ${target}` : 'its tracer'}`);
   }
 
+  /**
+   * `pid` (one of its threads) made descriptors inheritable with `call`, whose stack is `stack`:
+   * record where each was made. A call that made an existing open file inheritable (F_SETFD,
+   * FIONCLEX, a dup) keeps where that file was made, from this process's records or its ancestors'.
+   */
+  made(pid: number, call: MadeCall, stack: CallStack): void {
+    const process = this.live.get(pid);
+    if (!process) return;
+    const self = (fd: number): OriginCall => ({
+      pid,
+      argv: process.image?.argv ?? [],
+      syscall: call.syscall,
+      flags: call.flags,
+      ...(call.path !== undefined ? { path: call.path } : {}),
+      ...(call.pathBytes !== undefined ? { pathBytes: call.pathBytes } : {}),
+      ...(call.peer !== undefined ? { peer: call.peer } : {}),
+      fd,
+      stack: 'frames' in stack ? stack.frames : [],
+      ...('reason' in stack ? { stackUnknown: stack.reason } : {}),
+    });
+    call.fds.forEach((fd, i) => {
+      let origin: DescriptorOrigin;
+      if (call.madeInheritable) {
+        const prior = this.latestOrigin(process.record, call.sourceFd ?? fd);
+        const { madeInheritable: _earlier, ...made } = prior ?? { unknown: call.wasCloseOnExec ? 'close-on-exec' : 'before-trace' };
+        origin = { ...made, madeInheritable: self(fd) } as DescriptorOrigin;
+      } else {
+        origin = self(fd);
+      }
+      const record: OriginRecord = { seq: this.seq, fd, origin };
+      const inode = call.inodes?.[i];
+      if (inode !== undefined) record.inode = inode;
+      (process.record.origins ??= []).push(record);
+      let byFd = this.originsByFd.get(process.record.id);
+      if (!byFd) this.originsByFd.set(process.record.id, (byFd = new Map()));
+      const list = byFd.get(fd);
+      if (list) list.push(record);
+      else byFd.set(fd, [record]);
+    });
+  }
+
+  /** The newest origin of number `fd` in `process` now: its own, else its parent's at the fork, and so on. */
+  private latestOrigin(process: TracedProcess, fd: number): DescriptorOrigin | undefined {
+    let at: TracedProcess | undefined = process;
+    let limit = Number.POSITIVE_INFINITY;
+    while (at) {
+      const list = this.originsByFd.get(at.id)?.get(fd);
+      if (list) {
+        for (let i = list.length - 1; i >= 0; i--) if (list[i]!.seq <= limit) return list[i]!.origin;
+      }
+      limit = at.seq;
+      at = at.parent === undefined ? undefined : this.processes[at.parent];
+    }
+    return undefined;
+  }
+
   /** `pid` is about to exit (PTRACE_EVENT_EXIT): its table is still there to read. */
   exiting(pid: number): void {
     const process = this.live.get(pid);
@@ -229,6 +314,7 @@ export class TraceRecorder {
       warnings: [...this.warnings, ...this.reader.problems()],
     };
     if (signal !== undefined) result.signal = signalName(signal);
+    if (this.originTracing) result.origins = this.originTracing;
     return result;
   }
 

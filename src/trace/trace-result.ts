@@ -138,6 +138,73 @@ export interface TracedProcess {
    * that cannot work under the tracer. `program` is what it ran then (absent: fdscan's stub).
    */
   ptraceRefused?: { request: string; target?: number; program?: ProgramImage };
+  /**
+   * Origins (TraceResult.origins): each call of this process (or of its threads) that made a
+   * descriptor inheritable, in order; a number's newest record before an exec is the one that exec received.
+   */
+  origins?: OriginRecord[];
+}
+
+/** One frame of a call stack, innermost first: a native frame, or an interpreter's (Python) frame. */
+export interface StackFrame {
+  function?: string;
+  /** The object file (or, for a Python frame, `python`). */
+  object: string;
+  /** Offset of the return address in `object`. */
+  offset: number;
+  file?: string;
+  line?: number;
+}
+
+/** A call that made a descriptor, or made one inheritable again, as the tracer stopped it. */
+export interface OriginCall {
+  pid: number;
+  /** The program the process ran then (empty: fdscan's stub, before the command's exec). */
+  argv: string[];
+  syscall: string;
+  /** Decoded flags; a missing close-on-exec is named (`without O_CLOEXEC`). */
+  flags: string[];
+  /** The path asked for (open family); `pathBytes` (base64) when not UTF-8. */
+  path?: string;
+  pathBytes?: string;
+  /** The peer of an accepted socket. */
+  peer?: string;
+  /** The descriptor number the call left in `pid`. */
+  fd: number;
+  /** Innermost first; empty with `stackUnknown` when no stack could be had. */
+  stack: StackFrame[];
+  /** Why there is no stack: `no-unwinder`, `no-symbols`, ... */
+  stackUnknown?: string;
+}
+
+/**
+ * Where a descriptor came from. The call that made it (the fields of OriginCall), or `unknown`
+ * saying in one word why not: `before-trace` (received from outside the tree), `close-on-exec`
+ * (made by a call asking for close-on-exec, which runs without a stop), `no-origins` (turned off),
+ * `unseen`. `madeInheritable`: the call that later made it inheritable (fcntl F_SETFD, ioctl
+ * FIONCLEX, dup2 onto its number, ...).
+ */
+export type DescriptorOrigin =
+  | (OriginCall & { unknown?: undefined; madeInheritable?: OriginCall })
+  | { unknown: string; pid?: number; argv?: string[]; madeInheritable?: OriginCall };
+
+/** One record of TracedProcess.origins. */
+export interface OriginRecord {
+  /** The trace's seq counter when it was made: before every event of seq >= `seq`, after those below. */
+  seq: number;
+  fd: number;
+  /** Inode of the open file right after the call, to check the identity of what an exec received. */
+  inode?: number;
+  origin: DescriptorOrigin;
+}
+
+/** Whether origins were traced, and what they cost. */
+export interface OriginTracing {
+  /** false: `reason` says why not (`no-origins`: turned off; `sampled`; `unsupported-arch`; an errno). */
+  traced: boolean;
+  reason?: string;
+  /** Seccomp stops taken (one per call that could make an inheritable descriptor). */
+  stops: number;
 }
 
 /** A fork, exec or exit, in the order the tracer saw them. */
@@ -166,4 +233,6 @@ export interface TraceResult {
   events: TraceEvent[];
   /** Things the user must know: fallback to sampling, unreadable tables, processes left running. */
   warnings: string[];
+  /** Origins of descriptors (TracedProcess.origins); absent from tracers that do not record them. */
+  origins?: OriginTracing;
 }

@@ -1,0 +1,117 @@
+/**
+ * The tracer's side of origins: at each seccomp stop (the filter of seccomp-filter.ts stopped a call
+ * that can make an inheritable descriptor) read the call's entry and resume to its exit stop; there
+ * read its result, describe it (descriptor-calls.ts), take the thread's stack (origin-stack.ts) and
+ * record the origin (TraceRecorder.made).
+ *
+ * Calls: PTRACE_GET_SYSCALL_INFO at both stops, PTRACE_SYSCALL from the seccomp stop (the caller
+ * resumes), pread of /proc/TID/mem (paths, pipe pairs, received descriptors), /proc/PID/fdinfo/N (was
+ * the descriptor made inheritable again close-on-exec before?), a stat of /proc/PID/fd/N (its inode,
+ * to check what an exec received against the record). Privileges: those of its tracer.
+ * Races: none within the stopped thread; another thread of the process may close or replace the
+ * descriptor between the exit stop and the stat, which the inode check then catches.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { ptrace } from './libc-process.js';
+import type { TraceRecorder } from '../../src/trace/trace-recorder.js';
+import {
+  PTRACE_GET_SYSCALL_INFO, SYSCALL_INFO_BYTES, archOf, describeCall, descriptorCall, parseSyscallInfo, procMemory,
+  type SyscallEntry,
+} from './descriptor-calls.js';
+import { forgetAllOriginStacks, forgetOriginStacks, readOriginStack } from './origin-stack.js';
+
+/** Calls stopped at their seccomp stop and not yet at their exit stop, by thread. */
+export class OriginStops {
+  private readonly pending = new Map<number, { entry: SyscallEntry; wasCloseOnExec?: boolean }>();
+  private readonly info = Buffer.alloc(SYSCALL_INFO_BYTES);
+  /** Seccomp stops taken. */
+  stops = 0;
+
+  constructor(private readonly recorder: TraceRecorder, private readonly processOf: (tid: number) => number) {}
+
+  /** Whether `tid` must be resumed with PTRACE_SYSCALL: its call's exit stop is still to come. */
+  awaitingExit(tid: number): boolean {
+    return this.pending.has(tid);
+  }
+
+  /** A seccomp stop of `tid`: note the call; the caller resumes it with PTRACE_SYSCALL. Returns false when it is not a descriptor call. */
+  seccompStop(tid: number): boolean {
+    this.stops++;
+    const info = parseSyscallInfo(this.read(tid));
+    if (info.op !== 'seccomp') return false;
+    const arch = archOf(info.auditArch);
+    const call = arch && descriptorCall(arch, info.nr);
+    if (!call) return false;
+    const pending: { entry: SyscallEntry; wasCloseOnExec?: boolean } = { entry: info };
+    // A call that makes an existing descriptor inheritable: was it close-on-exec until now?
+    if (call.kind === 'dup' || call.kind === 'fcntl' || call.kind === 'ioctl') {
+      pending.wasCloseOnExec = closeOnExec(this.processOf(tid), Number(BigInt.asUintN(32, info.args[0]!)));
+    }
+    this.pending.set(tid, pending);
+    return true;
+  }
+
+  /** A syscall stop of `tid`: when it is the exit of a noted call, record its origin and return true. */
+  exitStop(tid: number): boolean {
+    const pending = this.pending.get(tid);
+    if (!pending) return false;
+    this.pending.delete(tid);
+    const info = parseSyscallInfo(this.read(tid));
+    if (info.op !== 'exit') return true;
+    const pid = this.processOf(tid);
+    const memory = procMemory(tid);
+    let description;
+    try {
+      description = describeCall(pending.entry, info.value, memory);
+    } finally {
+      memory.close();
+    }
+    if (!description || !description.inheritable || description.fds.length === 0) return true;
+    const stack = readOriginStack(pid, tid);
+    this.recorder.made(pid, {
+      ...description,
+      inodes: description.fds.map((fd) => inodeOf(pid, fd)),
+      ...(pending.wasCloseOnExec !== undefined ? { wasCloseOnExec: pending.wasCloseOnExec } : {}),
+    }, stack);
+    return true;
+  }
+
+  /** `tid` exited or exec'd: a call it was in will have no exit stop. */
+  gone(tid: number): void {
+    this.pending.delete(tid);
+  }
+
+  /** Process `pid` exec'd or exited: its cached stacks are of another program now. */
+  forget(pid: number): void {
+    forgetOriginStacks(pid);
+  }
+
+  /** The trace is over. */
+  close(): void {
+    forgetAllOriginStacks();
+  }
+
+  private read(tid: number): Buffer {
+    this.info.fill(0);
+    ptrace(PTRACE_GET_SYSCALL_INFO, tid, SYSCALL_INFO_BYTES, this.info);
+    return this.info;
+  }
+}
+
+/** Whether descriptor `fd` of `pid` is close-on-exec (fdinfo's octal flags hold O_CLOEXEC); undefined when unreadable. */
+function closeOnExec(pid: number, fd: number): boolean | undefined {
+  try {
+    const match = /^flags:\s*([0-7]+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'latin1'));
+    return match ? (parseInt(match[1]!, 8) & 0o2000000) !== 0 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function inodeOf(pid: number, fd: number): number | undefined {
+  try {
+    return statSync(`/proc/${pid}/fd/${fd}`, { throwIfNoEntry: false })?.ino;
+  } catch {
+    return undefined;
+  }
+}

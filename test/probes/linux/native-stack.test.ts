@@ -1,0 +1,192 @@
+/**
+ * readNativeStack on real programs held at the exit of their openat by this thread (the tracer):
+ * a `gcc -g -O0` program whose open_the_log() opens a log for main(), checked against its source
+ * and against `strace -f -k`; the libunwind fallback; a stripped copy; a process that exited, one
+ * that is not stopped by us, the libraries missing; and fdscan's own descriptors afterwards.
+ */
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { displayFrames, forgetNativeStacks, readNativeStack, type NativeStack, type StackFrame } from '../../../probes/linux/native-stack.js';
+import { stopAtOpen } from '../../helpers/stopped-at-open.js';
+import { withTempDir } from '../../helpers/temp-dir.js';
+
+const LEAKER = `#include <fcntl.h>
+#include <unistd.h>
+
+int open_the_log(const char *path) {
+  return open(path, O_WRONLY | O_CREAT | O_APPEND, 0644); /* OPEN */
+}
+
+int main(int argc, char **argv) {
+  int fd = open_the_log(argv[1]); /* CALL */
+  return fd < 0;
+}
+`;
+const lineOf = (marker: string): number => LEAKER.split('\n').findIndex((line) => line.includes(marker)) + 1;
+
+const linux = process.platform === 'linux' ? test.serial : test.skip;
+
+/** Compile the leaker into `dir` (and a stripped copy); returns the program's path. */
+function build(dir: string, stripped = false): string {
+  writeFileSync(join(dir, 'leaker.c'), LEAKER);
+  const program = join(dir, 'leaker');
+  const cc = spawnSync('gcc', ['-g', '-O0', '-o', program, join(dir, 'leaker.c')], { encoding: 'utf8' });
+  if (cc.status !== 0) throw new Error(`gcc: ${cc.stderr}`);
+  if (!stripped) return program;
+  copyFileSync(program, `${program}-stripped`);
+  const strip = spawnSync('strip', [`${program}-stripped`], { encoding: 'utf8' });
+  if (strip.status !== 0) throw new Error(`strip: ${strip.stderr}`);
+  return `${program}-stripped`;
+}
+
+/** The stack read while `program` is stopped at the exit of its openat of DIR/app.log; the program then runs on untraced. */
+function stackAtOpen(program: string, dir: string): { stack: NativeStack; again: NativeStack; exit: unknown } {
+  const log = join(dir, 'app.log');
+  const stopped = stopAtOpen(program, [log], log);
+  try {
+    const stack = readNativeStack(stopped.pid, stopped.pid);
+    const again = readNativeStack(stopped.pid, stopped.pid); // from the per-process cache
+    forgetNativeStacks(stopped.pid);
+    return { stack, again, exit: stopped.detachAndWait() };
+  } catch (error) {
+    stopped.kill();
+    throw error;
+  }
+}
+
+function framesOf(stack: NativeStack): StackFrame[] {
+  if ('reason' in stack) throw new Error(`no stack: ${stack.reason}`);
+  return stack.frames;
+}
+
+/** With FDSCAN_LIBDW / FDSCAN_LIBUNWIND_PTRACE set for the body only. */
+function withLibraries<T>(names: { libdw?: string; libunwind?: string }, body: () => T): T {
+  const saved = [process.env.FDSCAN_LIBDW, process.env.FDSCAN_LIBUNWIND_PTRACE];
+  if (names.libdw) process.env.FDSCAN_LIBDW = names.libdw;
+  if (names.libunwind) process.env.FDSCAN_LIBUNWIND_PTRACE = names.libunwind;
+  try {
+    return body();
+  } finally {
+    for (const [key, value] of [['FDSCAN_LIBDW', saved[0]], ['FDSCAN_LIBUNWIND_PTRACE', saved[1]]] as const) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+}
+
+linux('libdw: open_the_log (leaker.c:OPEN) <- main (leaker.c:CALL), innermost first, the program running on unchanged', (t) => {
+  withTempDir('fdscan-native-stack', (dir) => {
+    const program = build(dir);
+    const { stack, again, exit } = stackAtOpen(program, dir);
+    const frames = framesOf(stack);
+    t.deepEqual(framesOf(again), frames);
+    t.deepEqual(exit, { kind: 'exited', code: 0 });
+    const own = displayFrames(frames);
+    t.like(own.frames[0], { function: 'open_the_log', object: program, file: join(dir, 'leaker.c'), line: lineOf('OPEN') });
+    t.like(own.frames[1], { function: 'main', object: program, file: join(dir, 'leaker.c'), line: lineOf('CALL') });
+    t.deepEqual(own.raw, frames);
+    // The raw stack starts in libc's open wrapper, the display does not.
+    t.regex(frames[0]!.object, /\/libc\.so\.6$/);
+    t.false(own.frames.some((frame) => /libc\.so|ld-linux/.test(frame.object)));
+  });
+});
+
+linux('the function names and offsets in the program match strace -f -k', (t) => {
+  withTempDir('fdscan-native-stack', (dir) => {
+    const program = build(dir);
+    const ours = displayFrames(framesOf(stackAtOpen(program, dir).stack)).frames.filter((frame) => frame.object === program);
+    const log = join(dir, 'app.log');
+    const traced = spawnSync('strace', ['-f', '-k', '-e', 'trace=openat', '-o', join(dir, 'strace.out'), program, log], { encoding: 'utf8' });
+    t.is(traced.status, 0, traced.stderr);
+    // openat(AT_FDCWD, "DIR/app.log", ...) = 3, then " > /path/leaker(open_the_log+0x27) [0x1160]" lines.
+    const lines = readFileSync(join(dir, 'strace.out'), 'utf8').split('\n');
+    const at = lines.findIndex((line) => line.includes(`openat(AT_FDCWD, "${log}"`));
+    t.true(at >= 0);
+    const theirs: Array<{ function: string; offset: number }> = [];
+    for (const line of lines.slice(at + 1)) {
+      const frame = / > (.*)\(([^+)]*)\+0x[0-9a-f]+\) \[0x([0-9a-f]+)\]$/.exec(line);
+      if (!frame) break;
+      if (frame[1] === program && frame[2] !== '_start') theirs.push({ function: frame[2]!, offset: Number.parseInt(frame[3]!, 16) });
+    }
+    t.deepEqual(ours.map(({ function: name, offset }) => ({ function: name, offset })), theirs);
+    t.is(theirs.length, 2);
+  });
+});
+
+linux('libunwind-ptrace when libdw is missing: the same functions and offsets, without file:line', (t) => {
+  withTempDir('fdscan-native-stack', (dir) => {
+    const program = build(dir);
+    const viaLibdw = framesOf(stackAtOpen(program, dir).stack);
+    const viaLibunwind = withLibraries({ libdw: 'libdw-missing-for-a-test.so.1' }, () => framesOf(stackAtOpen(program, dir).stack));
+    const inProgram = (frames: StackFrame[]): unknown[] => frames.filter((frame) => frame.object === program).map(({ function: name, offset }) => ({ function: name, offset }));
+    t.deepEqual(inProgram(viaLibunwind), inProgram(viaLibdw));
+    t.deepEqual(inProgram(viaLibunwind).slice(0, 2).map((frame) => (frame as StackFrame).function), ['open_the_log', 'main']);
+    t.true(viaLibunwind.every((frame) => frame.file === undefined && frame.line === undefined));
+  });
+});
+
+linux('a stripped program: its frames keep object and offset, without a function name', (t) => {
+  withTempDir('fdscan-native-stack', (dir) => {
+    const full = displayFrames(framesOf(stackAtOpen(build(dir), dir).stack)).frames;
+    const program = build(dir, true);
+    const frames = framesOf(stackAtOpen(program, dir).stack);
+    const own = frames.filter((frame) => frame.object === program);
+    t.true(own.length >= 2);
+    t.true(own.every((frame) => frame.function === undefined && frame.file === undefined));
+    // Stripping removes symbols, not code: the same offsets as the unstripped build's.
+    t.deepEqual(own.slice(0, 2).map((frame) => frame.offset), full.slice(0, 2).map((frame) => frame.offset));
+  });
+});
+
+linux('a process that exited, and one not stopped by this thread, give a reason', async (t) => {
+  withTempDir('fdscan-native-stack', (dir) => {
+    const log = join(dir, 'app.log');
+    const stopped = stopAtOpen(build(dir), [log], log);
+    t.truthy(framesOf(readNativeStack(stopped.pid, stopped.pid)).length); // cached, then the process goes
+    stopped.kill();
+    t.deepEqual(readNativeStack(stopped.pid, stopped.pid), { reason: 'exited' });
+  });
+  const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    await new Promise((resolve) => sleeper.once('spawn', resolve));
+    t.deepEqual(readNativeStack(sleeper.pid!, sleeper.pid!), { reason: 'unreadable' });
+    forgetNativeStacks(sleeper.pid!);
+  } finally {
+    sleeper.kill();
+  }
+});
+
+linux('neither library: no-unwinder, before the process is touched', (t) => {
+  const stack = withLibraries({ libdw: 'libdw-missing-for-a-test.so.1', libunwind: 'libunwind-ptrace-missing-for-a-test.so.0' }, () => readNativeStack(process.pid, process.pid));
+  t.deepEqual(stack, { reason: 'no-unwinder' });
+});
+
+linux('the ELF files libdw keeps open are close-on-exec in fdscan', (t) => {
+  withTempDir('fdscan-native-stack', (dir) => {
+    const program = build(dir);
+    const log = join(dir, 'app.log');
+    const stopped = stopAtOpen(program, [log], log);
+    try {
+      framesOf(readNativeStack(stopped.pid, stopped.pid));
+      // The Dwfl is cached: its files are open now.
+      const held = readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === program;
+        } catch {
+          return false;
+        }
+      });
+      t.true(held.length > 0);
+      for (const fd of held) {
+        const flags = Number.parseInt(/^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8);
+        t.true((flags & 0o2000000) !== 0, `fd ${fd} (${program}) is inheritable`);
+      }
+      forgetNativeStacks(stopped.pid);
+    } finally {
+      stopped.kill();
+    }
+  });
+});

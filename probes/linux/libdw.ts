@@ -8,11 +8,18 @@
  */
 import type * as Koffi from 'koffi';
 import { koffi } from '../native-library.js';
+import { libcFunction } from './libc.js';
 
 /** The libdw calls, bound; pointers are koffi's (opaque to the caller). */
 export interface Libdw {
-  /** A Dwfl_Callbacks for a live process: dwfl_linux_proc_find_elf, dwfl_standard_find_debuginfo. */
+  /** A Dwfl_Callbacks for a live process: dwfl_linux_proc_find_elf (through `openDeleted`), dwfl_standard_find_debuginfo. */
   callbacks: unknown;
+  /**
+   * Opens the file of a module whose mapping says `PATH (deleted)` (a program or library replaced
+   * on disk since it was mapped): a descriptor libdw then owns, and a name for it. Unset or
+   * undefined: libdw reads the image from the process's memory, which has no symbol table.
+   */
+  openDeleted?: (module: string) => { fd: number; path: string } | undefined;
   begin(callbacks: unknown): unknown;
   procReport(dwfl: unknown, pid: number): number;
   reportEnd(dwfl: unknown): number;
@@ -43,7 +50,7 @@ export function libdw(): Libdw | undefined {
   return loaded.api;
 }
 
-let declared: { frameCallback: Koffi.TypeObject; callbacksType: Koffi.TypeObject } | undefined;
+let declared: { frameCallback: Koffi.TypeObject; findElfCallback: Koffi.TypeObject; callbacksType: Koffi.TypeObject } | undefined;
 
 function declareTypes(k: typeof Koffi): NonNullable<typeof declared> {
   if (declared) return declared;
@@ -51,6 +58,8 @@ function declareTypes(k: typeof Koffi): NonNullable<typeof declared> {
   for (const name of ['Dwfl', 'Dwfl_Module', 'Dwfl_Frame', 'Dwfl_Line']) k.opaque(name);
   return (declared = {
     frameCallback: k.proto('int dwfl_thread_frame_cb(Dwfl_Frame *state, void *arg)'),
+    // libdwfl.h's Dwfl_Callbacks.find_elf; the pointers are passed through untouched.
+    findElfCallback: k.proto('int dwfl_find_elf_cb(Dwfl_Module *mod, void *userdata, void *name, uint64_t base, void *file_name, void *elfp)'),
     // libdwfl.h: find_elf, find_debuginfo, section_address (functions), debuginfo_path (char **).
     callbacksType: k.struct('Dwfl_Callbacks', { find_elf: 'void *', find_debuginfo: 'void *', section_address: 'void *', debuginfo_path: 'void *' }),
   });
@@ -64,13 +73,25 @@ function bind(name: string): Libdw | undefined {
   } catch {
     return undefined;
   }
-  const { frameCallback, callbacksType } = declareTypes(k);
+  const { frameCallback, findElfCallback, callbacksType } = declareTypes(k);
   const f = (prototype: string): ((...args: unknown[]) => unknown) => library.func(prototype);
+  // find_elf is dwfl_linux_proc_find_elf, except for a module whose file was deleted (its name
+  // ends in " (deleted)"): that one is opened by `openDeleted`. The module name is passed on as
+  // the pointer libdw gave (its bytes, whatever their encoding).
+  const procFindElf = f('int dwfl_linux_proc_find_elf(Dwfl_Module *mod, void *userdata, void *name, uint64_t base, void *file_name, void *elfp)');
+  const strdup = libcFunction('void *strdup(const char *text)') as unknown as (text: string) => unknown;
+  const findElf = k.register((module: unknown, userdata: unknown, name: unknown, base: number, fileName: unknown, elf: unknown) => {
+    const text = k.decode.string(name);
+    const opened = text.endsWith(' (deleted)') ? api.openDeleted?.(text.slice(0, -' (deleted)'.length)) : undefined;
+    if (!opened) return procFindElf(module, userdata, name, base, fileName, elf);
+    k.encode(fileName, 'void *', strdup(opened.path)); // libdw frees it
+    return opened.fd;
+  }, k.pointer(findElfCallback));
   // Dwfl keeps a pointer to its callbacks for its whole life: they live in memory koffi
   // allocated, never freed (one per loaded library), not in a Buffer the GC could move or free.
   const callbacks = k.alloc(callbacksType, 1);
   k.encode(callbacks, callbacksType, {
-    find_elf: library.symbol('dwfl_linux_proc_find_elf'), find_debuginfo: library.symbol('dwfl_standard_find_debuginfo'),
+    find_elf: findElf, find_debuginfo: library.symbol('dwfl_standard_find_debuginfo'),
     section_address: null, debuginfo_path: null,
   });
   const begin = f('Dwfl *dwfl_begin(void *callbacks)');
@@ -87,7 +108,7 @@ function bind(name: string): Libdw | undefined {
   const lineinfo = f('const char *dwfl_lineinfo(Dwfl_Line *line, void *addr, _Out_ int *linep, void *colp, void *mtime, void *length)');
   const errmsg = f('const char *dwfl_errmsg(int error)');
   const end = f('void dwfl_end(Dwfl *dwfl)');
-  return {
+  const api: Libdw = {
     callbacks, frameCallback,
     begin: (c) => begin(c),
     procReport: (d, pid) => procReport(d, pid) as number,
@@ -104,4 +125,5 @@ function bind(name: string): Libdw | undefined {
     errmsg: () => errmsg(-1) as string | null,
     end: (d) => { end(d); },
   };
+  return api;
 }

@@ -34,10 +34,10 @@ export interface Libunwind {
   getProcName(cursor: Buffer, name: Buffer, offset: number[]): number;
 }
 
-/** libunwind's symbol prefix and UNW_REG_IP by Node's arch (libunwind-<arch>.h). */
+/** libunwind's symbol prefix, UNW_REG_IP and UNW_TDEP_CURSOR_LEN by Node's arch (libunwind-<arch>.h, 1.6). */
 const ARCHES: Partial<Record<string, { prefix: string; ip: number; cursorWords: number }>> = {
   x64: { prefix: 'x86_64', ip: 16, cursorWords: 127 },
-  arm64: { prefix: 'aarch64', ip: 30, cursorWords: 250 },
+  arm64: { prefix: 'aarch64', ip: 30, cursorWords: 512 }, // UNW_TDEP_IP is X30 there
 };
 
 let loaded: { name: string; api: Libunwind | undefined } | undefined;

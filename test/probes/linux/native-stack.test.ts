@@ -6,11 +6,12 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, readdirSync, readlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { displayFrames, forgetNativeStacks, readNativeStack, type NativeStack, type StackFrame } from '../../../probes/linux/native-stack.js';
-import { stopAtOpen } from '../../helpers/stopped-at-open.js';
+import { TracedProgram, stopAtOpen } from '../../helpers/stopped-at-open.js';
 import { withTempDir } from '../../helpers/temp-dir.js';
 
 const LEAKER = `#include <fcntl.h>
@@ -25,7 +26,59 @@ int main(int argc, char **argv) {
   return fd < 0;
 }
 `;
-const lineOf = (marker: string): number => LEAKER.split('\n').findIndex((line) => line.includes(marker)) + 1;
+const THREADED = `#include <fcntl.h>
+#include <pthread.h>
+
+static void *log_opener(void *path) {
+  long fd = open((const char *)path, O_WRONLY | O_CREAT | O_APPEND, 0644); /* THREAD-OPEN */
+  return (void *)fd;
+}
+
+int main(int argc, char **argv) {
+  pthread_t thread;
+  void *fd;
+  pthread_create(&thread, 0, log_opener, argv[1]);
+  pthread_join(thread, &fd);
+  return (long)fd < 0;
+}
+`;
+/** A host that opens a file, then dlopens a plugin whose function opens the log. */
+const HOST = `#include <dlfcn.h>
+#include <fcntl.h>
+
+int main(int argc, char **argv) {
+  int first = open(argv[1], O_RDONLY);
+  void *plugin = dlopen(argv[2], RTLD_NOW);
+  int (*open_from_plugin)(const char *) = (int (*)(const char *))dlsym(plugin, "open_from_plugin");
+  return open_from_plugin(argv[3]) < 0 || first < 0; /* PLUGIN-CALL */
+}
+`;
+const PLUGIN = `#include <fcntl.h>
+
+int open_from_plugin(const char *path) {
+  return open(path, O_WRONLY | O_CREAT | O_APPEND, 0644); /* PLUGIN-OPEN */
+}
+`;
+const CXX = `#include <fcntl.h>
+
+namespace app {
+struct Logger {
+  int open_log(const char *path) { return ::open(path, O_WRONLY | O_CREAT | O_APPEND, 0644); }
+};
+}
+
+int main(int argc, char **argv) {
+  app::Logger logger;
+  return logger.open_log(argv[1]) < 0;
+}
+`;
+const lineOf = (marker: string, source = LEAKER): number => source.split('\n').findIndex((line) => line.includes(marker)) + 1;
+
+/** gcc ARGS in `dir`; throws with its message on failure. */
+function gcc(dir: string, args: string[]): void {
+  const cc = spawnSync('gcc', args, { cwd: dir, encoding: 'utf8' });
+  if (cc.status !== 0) throw new Error(`gcc ${args.join(' ')}: ${cc.stderr}`);
+}
 
 const linux = process.platform === 'linux' ? test.serial : test.skip;
 
@@ -156,6 +209,7 @@ linux('a process that exited, and one not stopped by this thread, give a reason'
     forgetNativeStacks(sleeper.pid!);
   } finally {
     sleeper.kill();
+    await once(sleeper, 'exit'); // reaped by libuv before the next test traces
   }
 });
 
@@ -187,6 +241,89 @@ linux('the ELF files libdw keeps open are close-on-exec in fdscan', (t) => {
       forgetNativeStacks(stopped.pid);
     } finally {
       stopped.kill();
+    }
+  });
+});
+
+linux('a thread other than the main one: its own stack, from the thread function down', (t) => {
+  withTempDir('fdscan-native-stack', (dir) => {
+    writeFileSync(join(dir, 'threaded.c'), THREADED);
+    gcc(dir, ['-g', '-O0', '-pthread', '-o', 'threaded', 'threaded.c']);
+    const log = join(dir, 'app.log');
+    const traced = stopAtOpen(join(dir, 'threaded'), [log], log);
+    try {
+      t.not(traced.tid, traced.pid);
+      const frames = framesOf(readNativeStack(traced.pid, traced.tid));
+      t.like(displayFrames(frames).frames[0], { function: 'log_opener', file: join(dir, 'threaded.c'), line: lineOf('THREAD-OPEN', THREADED) });
+      t.false(frames.some((frame) => frame.function === 'main'));
+      // The main thread, blocked in pthread_join, is not in a stop of ours: nothing to read there.
+      t.deepEqual(readNativeStack(traced.pid, traced.pid), { reason: 'unreadable' });
+      t.deepEqual(traced.detachAndWait(), { kind: 'exited', code: 0 });
+    } finally {
+      forgetNativeStacks(traced.pid);
+      traced.kill();
+    }
+  });
+});
+
+linux('a library dlopened after the first stack was read: the module list is read again', (t) => {
+  withTempDir('fdscan-native-stack', (dir) => {
+    writeFileSync(join(dir, 'host.c'), HOST);
+    writeFileSync(join(dir, 'plugin.c'), PLUGIN);
+    gcc(dir, ['-g', '-O0', '-o', 'host', 'host.c', '-ldl']);
+    gcc(dir, ['-g', '-O0', '-shared', '-fPIC', '-o', 'plugin.so', 'plugin.c']);
+    const [first, log] = [join(dir, 'host.c'), join(dir, 'app.log')];
+    const traced = TracedProgram.start(join(dir, 'host'), [first, join(dir, 'plugin.so'), log]);
+    try {
+      traced.runToOpen(first);
+      t.like(displayFrames(framesOf(readNativeStack(traced.pid, traced.pid))).frames[0], { function: 'main', object: join(dir, 'host') });
+      traced.runToOpen(log);
+      const frames = displayFrames(framesOf(readNativeStack(traced.pid, traced.pid))).frames;
+      t.like(frames[0], { function: 'open_from_plugin', object: join(dir, 'plugin.so'), file: join(dir, 'plugin.c'), line: lineOf('PLUGIN-OPEN', PLUGIN) });
+      t.like(frames[1], { function: 'main', object: join(dir, 'host'), line: lineOf('PLUGIN-CALL', HOST) });
+    } finally {
+      forgetNativeStacks(traced.pid);
+      traced.kill();
+    }
+  });
+});
+
+linux('a static stripped program: no-symbols (the frames have addresses and nothing to name them by)', (t) => {
+  withTempDir('fdscan-native-stack', (dir) => {
+    writeFileSync(join(dir, 'leaker.c'), LEAKER);
+    gcc(dir, ['-static', '-O0', '-o', 'leaker', 'leaker.c']);
+    const strip = spawnSync('strip', [join(dir, 'leaker')], { encoding: 'utf8' });
+    t.is(strip.status, 0, strip.stderr);
+    t.deepEqual(stackAtOpen(join(dir, 'leaker'), dir).stack, { reason: 'no-symbols' });
+  });
+});
+
+linux('C++: the method named as its programmer wrote it, demangled, with either unwinder', (t) => {
+  withTempDir('fdscan-native-stack', (dir) => {
+    writeFileSync(join(dir, 'logger.cc'), CXX);
+    const cxx = spawnSync('g++', ['-g', '-O0', '-o', 'logger', 'logger.cc'], { cwd: dir, encoding: 'utf8' });
+    t.is(cxx.status, 0, cxx.stderr);
+    const program = join(dir, 'logger');
+    const names = (frames: StackFrame[]): unknown[] => displayFrames(frames).frames.slice(0, 2).map((frame) => frame.function);
+    t.deepEqual(names(framesOf(stackAtOpen(program, dir).stack)), ['app::Logger::open_log(char const*)', 'main']);
+    const viaLibunwind = withLibraries({ libdw: 'libdw-missing-for-a-test.so.1' }, () => framesOf(stackAtOpen(program, dir).stack));
+    t.deepEqual(names(viaLibunwind), ['app::Logger::open_log(char const*)', 'main']);
+  });
+});
+
+linux('a program deleted while it runs (rebuilt, upgraded): named from the deleted file itself, with file:line', (t) => {
+  withTempDir('fdscan-native-stack', (dir) => {
+    const program = build(dir);
+    const log = join(dir, 'app.log');
+    const traced = stopAtOpen(program, [log], log);
+    try {
+      unlinkSync(program);
+      const frames = displayFrames(framesOf(readNativeStack(traced.pid, traced.pid))).frames;
+      t.like(frames[0], { function: 'open_the_log', object: `${program} (deleted)`, line: lineOf('OPEN') });
+      t.like(frames[1], { function: 'main', object: `${program} (deleted)`, line: lineOf('CALL') });
+    } finally {
+      forgetNativeStacks(traced.pid);
+      traced.kill();
     }
   });
 });

@@ -75,6 +75,8 @@ function readSymbols(fd: number, wanted: Set<string>): ElfSymbols | undefined {
     const at = index * shentsize;
     return { type: headers.readUInt32LE(at + 4), offset: word(headers, at + 0x18), size: word(headers, at + 0x20), link: headers.readUInt32LE(at + 0x28) };
   };
+  // Each name with its terminating NUL, so that a longer name with the same start does not match.
+  const wantedBytes = [...wanted].map((name) => [name, Buffer.from(`${name}\0`, 'latin1')] as const);
   // .dynsym is what a stripped distribution binary keeps; .symtab only where .dynsym is absent.
   const tables = [SHT_DYNSYM, SHT_SYMTAB];
   for (const tableType of tables) {
@@ -88,13 +90,21 @@ function readSymbols(fd: number, wanted: Set<string>): ElfSymbols | undefined {
         // st_shndx 0 (SHN_UNDEF): imported, not defined here.
         if (entries.readUInt16LE(at + 6) === 0) continue;
         const start = entries.readUInt32LE(at);
-        const end = names.indexOf(0, start);
-        if (end < 0) continue;
-        const name = names.toString('latin1', start, end);
-        if (wanted.has(name) && !symbols.has(name)) symbols.set(name, word(entries, at + 8));
+        // Compared byte by byte in JavaScript: no string per name, and no Buffer.compare, whose
+        // native call costs more than the comparison (a libpython's .symtab has ~20,000 names).
+        for (const [name, bytes] of wantedBytes) {
+          if (startsAt(names, start, bytes) && !symbols.has(name)) symbols.set(name, word(entries, at + 8));
+        }
       }
     }
     if (symbols.size > 0) break;
   }
   return { fixed: type === ET_EXEC, loads, symbols };
+}
+
+/** Whether `table` holds `bytes` at `start`. */
+function startsAt(table: Buffer, start: number, bytes: Buffer): boolean {
+  if (start + bytes.length > table.length) return false;
+  for (let i = 0; i < bytes.length; i++) if (table[start + i] !== bytes[i]) return false;
+  return true;
 }

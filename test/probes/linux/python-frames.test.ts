@@ -203,6 +203,28 @@ system('names that are not ASCII (UCS-2 and UCS-4 strings) are read as the progr
   }
 });
 
+system('a child forked without exec: its own frames, from its own copy of the interpreter', async (t) => {
+  const parent = spawn('/usr/bin/python3.11', ['-W', 'ignore', join(fixturesDir, 'python-frames', 'fork-child.py')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = Number(await new Promise<string>((resolve, reject) => {
+    createInterface({ input: parent.stdout! }).once('line', resolve);
+    parent.once('exit', (code) => reject(new Error(`fork-child.py exited with ${code}`)));
+  }));
+  try {
+    t.true(isPython(parent.pid!), 'the parent looked at first');
+    const frames = atOpenExit(child, child, '/dev/null', () => framesOf(t, child, child));
+    t.deepEqual(frames.map((f) => [f.function, f.line]), [['leak_in_child', 9], ['<module>', 17]]);
+  } finally {
+    forgetPythonProcess(child);
+    forgetPythonProcess(parent.pid!);
+    try {
+      process.kill(child, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    parent.kill('SIGKILL');
+  }
+});
+
 system('microseconds per read: first look at a process, then cached (logged, not asserted)', async (t) => {
   const app = await startApp('/usr/bin/python3.11');
   try {

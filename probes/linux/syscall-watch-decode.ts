@@ -7,6 +7,7 @@
 import type { StackFrame } from '../../src/trace/trace-result.js';
 import { archOf, describeCall, descriptorCall, parseSyscallInfo, procMemory, type CallDescription, type MemoryReader, type SyscallEntry } from './descriptor-calls.js';
 import { forgetOriginStacks, readOriginStack } from './origin-stack.js';
+import { forgetPythonProcess } from './python-frames.js';
 
 export { describeCall, parseSyscallInfo, procMemory, type CallDescription, type MemoryReader, type SyscallEntry };
 
@@ -25,6 +26,15 @@ export function changesExisting(call: CallDescription): boolean {
 export function readStack(pid: number, tid: number): { stack: StackFrame[]; missing?: string } {
   const stack = readOriginStack(pid, tid);
   return 'reason' in stack ? { stack: [], missing: stack.reason } : { stack: stack.frames };
+}
+
+/**
+ * Forget whether `pid` runs Python, to look again at the next stack: right after an exec, the
+ * loader's own opens come before the interpreter (libpython) is mapped, and the first look would
+ * say "not Python" for good (python-frames.ts caches it until the next exec).
+ */
+export function lookAgainForPython(pid: number): void {
+  forgetPythonProcess(pid);
 }
 
 /** Drop what the unwinders keep of `pid` (at its exec, and when the watch ends). */

@@ -27,7 +27,7 @@ import { serializeError, osErrorName, FdscanError, NoSuchProcess, type Serialize
 import { errno } from './libc.js';
 import { ptrace, waitpid } from './libc-process.js';
 import { decodeWaitStatus } from './wait-status.js';
-import { changesExisting, describeCall, forgetStacks, isDescriptorCall, parseSyscallInfo, procMemory, readStack, type SyscallEntry } from './syscall-watch-decode.js';
+import { changesExisting, describeCall, forgetStacks, lookAgainForPython, isDescriptorCall, parseSyscallInfo, procMemory, readStack, type SyscallEntry } from './syscall-watch-decode.js';
 
 const PTRACE_DETACH = 17;
 const PTRACE_SYSCALL = 24;
@@ -54,6 +54,8 @@ const { EINTR, ECHILD, ESRCH } = constants.errno;
 /** Empty polls before sleeping, and the sleeps (ms): short after activity, ~2 ms once idle. */
 const SPIN_POLLS = 2000;
 const SHORT_SLEEP_POLLS = 4000;
+/** Descriptor calls after an exec during which the interpreter may not be loaded yet (the loader's, the runtime's start-up). */
+const STARTUP_CALLS = 200;
 
 /** What the main thread (syscall-watch.ts) gives: the pid and a shared word it sets to 1 to stop. */
 export interface SyscallWatchRequest {
@@ -162,6 +164,8 @@ function run(request: SyscallWatchRequest): void {
   const status = [0];
   const memory = procMemory(pid);
   let argv = readArgv(pid);
+  /** Descriptor calls since an exec for which a stack without Python frames is not taken as final (lookAgainForPython). */
+  let startingUp = 0;
 
   const resume = (tid: number, signal = 0): void => {
     ptrace(PTRACE_SYSCALL, tid, 0, signal); // ESRCH: killed meanwhile; its exit is reported next
@@ -276,6 +280,7 @@ function run(request: SyscallWatchRequest): void {
         argv = readArgv(pid);
         forgetStacks(pid);
         memory.close();
+        startingUp = STARTUP_CALLS;
         resume(tid);
         break;
       }
@@ -322,6 +327,11 @@ function run(request: SyscallWatchRequest): void {
     const call = describeCall(entry, parsed.value, memory);
     if (!call || call.fds.length === 0) return;
     const { stack, missing } = readStack(pid, tid);
+    if (startingUp > 0) {
+      startingUp--;
+      if (!stack.some((frame) => frame.object === 'python')) lookAgainForPython(pid);
+      else startingUp = 0;
+    }
     const origin = (fd: number): OriginCall => ({
       pid, argv, syscall: call.syscall, flags: call.flags, fd,
       ...(call.path !== undefined ? { path: call.path } : {}), ...(call.pathBytes !== undefined ? { pathBytes: call.pathBytes } : {}),

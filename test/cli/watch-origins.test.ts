@@ -268,3 +268,36 @@ withCc('a server stopped (SIGSTOP) before the watch stays stopped while watched 
     server.stop();
   }
 });
+
+onLinux('across an exec of the watched pid, a Python program\'s new files still name its Python frames (the interpreter is looked for again after the loader)', async (t) => {
+  const fixture = await startFixture<{ pid: number }>('open-file-every-100ms.py');
+  const watch = spawn(process.execPath, [fdscanBin, 'watch', String(fixture.pid), '--origins', '--interval', '200ms'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NO_COLOR: '1' } });
+  try {
+    const closed = new Promise<number | null>((resolve) => watch.once('close', resolve));
+    let stdout = '';
+    let execAt: number | undefined;
+    let current = 0;
+    let fileAfterExec: number | undefined;
+    // Until the reloaded program (its start-up takes a while on a loaded machine) opened a file, and one sample more.
+    await new Promise<void>((resolve) => createInterface({ input: watch.stdout }).on('line', (line) => {
+      stdout += `${line}\n`;
+      const sample = /^sample (\d+) /.exec(line);
+      if (sample) current = Number(sample[1]);
+      if (sample && current === 1) fixture.child.stdin!.write('exec\n');
+      if (sample && / reloaded$/.test(line)) execAt = current;
+      if (execAt !== undefined && current > execAt && /^ {2}\+ fd \d+ +REG +\S+\/file-\d+$/.test(line)) fileAfterExec ??= current;
+      if (sample && fileAfterExec !== undefined && current > fileAfterExec) resolve();
+    }));
+    watch.kill('SIGINT');
+    t.is(await closed, 0);
+    const summary = stdout.slice(stdout.indexOf('summary for pid'));
+    // A file first seen after the exec, and its origin's stack.
+    const after = new RegExp(`fd \\d+ +REG +\\S+file-\\d+  \\(since sample (\\d+)\\)\\n {8}made by openat\\([^\\n]*\\n {10}at ([^\\n]*)`, 'g');
+    const stacks = [...summary.matchAll(after)].filter((m) => Number(m[1]) > execAt!).map((m) => m[2]!);
+    t.true(stacks.length > 0, summary);
+    for (const stack of stacks) t.regex(stack, /^<module> \(open-file-every-100ms\.py:\d+\)/);
+  } finally {
+    watch.kill('SIGKILL');
+    await fixture.stop();
+  }
+});

@@ -122,7 +122,8 @@ function isKernelThread(pid: number): boolean {
 
 /** Why PTRACE_SEIZE of `pid` was refused, as one line. */
 function refusal(pid: number, code: number): FdscanError {
-  if (code === ESRCH) return new NoSuchProcess(pid);
+  // A zombie (exited, not yet reaped by its parent) refuses with EPERM: it is no process to follow.
+  if (code === ESRCH || threadEnded(pid, pid)) return new NoSuchProcess(pid);
   const name = osErrorName(code);
   const tracer = tracerOf(pid);
   let why: string;
@@ -151,8 +152,6 @@ function run(request: SyscallWatchRequest): void {
   const { pid } = request;
   const control = new Int32Array(request.control);
   const tids = new Set<number>();
-  /** Attached threads whose first stop (the attach's PTRACE_INTERRUPT, or a new thread's) is still to come. */
-  const awaitingFirst = new Set<number>();
   /** Stopped before their creator's clone event said what they are. */
   const heldNew = new Set<number>();
   /** Children that are processes, not threads: detached at their first stop. */
@@ -191,13 +190,13 @@ function run(request: SyscallWatchRequest): void {
       if (tids.has(tid)) continue;
       if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC) !== 0) {
         const code = errno();
-        if (code === ESRCH && tids.size > 0) continue; // the thread exited meanwhile
+        // A thread that exited meanwhile: ESRCH once reaped, EPERM while it is an unreaped zombie thread.
+        if (tids.size > 0 && (code === ESRCH || threadEnded(pid, tid))) continue;
         if (tids.size > 0) detachAll();
         throw refusal(pid, code);
       }
       ptrace(PTRACE_INTERRUPT, tid, 0, 0);
       tids.add(tid);
-      awaitingFirst.add(tid);
       fresh = true;
     }
   }
@@ -205,7 +204,9 @@ function run(request: SyscallWatchRequest): void {
 
   /** Leave every thread: interrupt the running ones, detach each at its next stop, passing a pending signal on. */
   function detachAll(): void {
-    for (const tid of heldNew) { ptrace(PTRACE_DETACH, tid, 0, 0); }
+    /** Detached already: a thread whose first stop came before its creator's clone event is not waited for again. */
+    const done = new Set<number>();
+    for (const tid of heldNew) { ptrace(PTRACE_DETACH, tid, 0, 0); done.add(tid); }
     heldNew.clear();
     for (const tid of tids) ptrace(PTRACE_INTERRUPT, tid, 0, 0);
     const pending = new Set(tids);
@@ -220,10 +221,12 @@ function run(request: SyscallWatchRequest): void {
       if (state.kind !== 'stopped') { tids.delete(tid); continue; }
       if (state.event === EVENT_CLONE) {
         // A thread made at the last moment: it is attached too, and detached at its first stop.
-        pending.add(message(tid));
+        const child = message(tid);
+        if (!done.has(child)) pending.add(child);
       }
       const signalStop = state.event === 0 && state.signal !== SYSCALL_STOP;
       ptrace(PTRACE_DETACH, tid, 0, signalStop ? state.signal : 0);
+      done.add(tid);
       tids.delete(tid);
     }
   }
@@ -259,9 +262,9 @@ function run(request: SyscallWatchRequest): void {
       case EVENT_CLONE: {
         const child = message(tid);
         if (existsTask(pid, child)) {
+          // A new thread: resumed at its first stop (PTRACE_EVENT_STOP), which may already have come.
           tids.add(child);
           if (heldNew.delete(child)) resume(child);
-          else awaitingFirst.add(child);
         } else if (heldNew.delete(child)) {
           ptrace(PTRACE_DETACH, child, 0, 0);
         } else {
@@ -290,11 +293,9 @@ function run(request: SyscallWatchRequest): void {
           if (existsTask(pid, tid)) { tids.add(tid); resume(tid); } else heldNew.add(tid);
         } else if (JOB_CONTROL_STOPS.has(state.signal)) {
           // A group-stop (also one in force at the attach): stay stopped, let SIGCONT be reported.
-          awaitingFirst.delete(tid);
           ptrace(PTRACE_LISTEN, tid, 0, 0);
         } else {
-          // The attach's interrupt, a new thread's first stop, or SIGCONT reaching a stopped thread.
-          awaitingFirst.delete(tid);
+          // The attach's interrupt, a new thread's first stop (SIGTRAP for a seized tracee), or SIGCONT reaching a stopped thread.
           resume(tid);
         }
         break;
@@ -346,6 +347,16 @@ function run(request: SyscallWatchRequest): void {
       if (inode === undefined) continue; // closed by another thread already
       post({ type: 'made', fd, inode, call: origin(fd) });
     }
+  }
+}
+
+/** Has thread `tid` of `pid` ended (gone, a zombie, or dead)? */
+function threadEnded(pid: number, tid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1');
+    return /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return true;
   }
 }
 

@@ -76,6 +76,12 @@ function threadStates(pid: number): Record<string, Record<string, string>> {
   return states;
 }
 
+/** The line of leak-file-every-second.py that holds `text`. */
+const pythonLine = (text: string): number =>
+  readFileSync(join(fixturesDir, 'leak-file-every-second.py'), 'utf8').split('\n').findIndex((line) => line.includes(text)) + 1;
+const OPEN_LINE = pythonLine('log = open(');
+const INHERITABLE_LINE = pythonLine('os.set_inheritable(log');
+
 const openDescriptors = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
 
 /** Connect to the server's accept() thread and read what it says. */
@@ -201,18 +207,18 @@ onLinux('a Python program leaking a file a second: --origins names openat, its f
       t.is(origin.path, d.target);
       t.deepEqual(origin.flags.filter((f) => f.startsWith('O_')).sort(), ['O_CLOEXEC', 'O_CREAT', 'O_TRUNC', 'O_WRONLY']);
       // The Python frames first: the function that leaked, then its caller; the interpreter's own frames after.
-      t.like(origin.stack[0], { function: 'leak_it', object: 'python', line: 15 });
+      t.like(origin.stack[0], { function: 'leak_it', object: 'python', line: OPEN_LINE });
       t.regex(origin.stack[0]!.file!, /leak-file-every-second\.py$/);
       t.like(origin.stack[1], { function: '<module>', object: 'python' });
       t.true(origin.stack.some((f) => /python3/.test(f.object)), JSON.stringify(origin.stack));
       // os.set_inheritable cleared close-on-exec afterwards: that call is named too.
       t.true(['ioctl', 'fcntl'].includes(origin.madeInheritable?.syscall ?? ''), JSON.stringify(origin.madeInheritable));
-      t.like(origin.madeInheritable?.stack[0], { function: 'leak_it', object: 'python', line: 16 });
+      t.like(origin.madeInheritable?.stack[0], { function: 'leak_it', object: 'python', line: INHERITABLE_LINE });
     }
     t.is(/^TracerPid:\s*(\d+)/m.exec(readFileSync(`/proc/${fixture.pid}/status`, 'latin1'))?.[1], '0');
     // The text names the Python function first.
     const text = runCli(['watch', String(fixture.pid), '--origins', '--interval', '300ms', '--count', '3']);
-    t.regex(text.stdout, /\n {8}made by openat\(".*\/leak-\d+\.log", O_WRONLY\|O_CREAT\|O_TRUNC\|O_CLOEXEC\) -> fd (\d+)\n {10}at leak_it \(leak-file-every-second\.py:15\) <- <module> \(leak-file-every-second\.py:\d+\) <- .*\n {8}made inheritable by (ioctl\(FIONCLEX\)|fcntl\(F_SETFD.*\)) -> fd \1\n {10}at leak_it \(leak-file-every-second\.py:16\) <- <module> \(leak-file-every-second\.py:\d+\) <- .*\n/);
+    t.regex(text.stdout, new RegExp(`\\n {8}made by openat\\(".*/leak-\\d+\\.log", O_WRONLY\\|O_CREAT\\|O_TRUNC\\|O_CLOEXEC\\) -> fd (\\d+)\\n {10}at leak_it \\(leak-file-every-second\\.py:${OPEN_LINE}\\) <- <module> \\(leak-file-every-second\\.py:\\d+\\) <- .*\\n {8}made inheritable by (ioctl\\(FIONCLEX\\)|fcntl\\(F_SETFD.*\\)) -> fd \\1\\n {10}at leak_it \\(leak-file-every-second\\.py:${INHERITABLE_LINE}\\) <- <module> \\(leak-file-every-second\\.py:\\d+\\) <- .*\\n`));
   } finally {
     await fixture.stop();
   }
@@ -298,6 +304,26 @@ onLinux('across an exec of the watched pid, a Python program\'s new files still 
     for (const stack of stacks) t.regex(stack, /^<module> \(open-file-every-100ms\.py:\d+\)/);
   } finally {
     watch.kill('SIGKILL');
+    await fixture.stop();
+  }
+});
+
+onLinux('threads started while watched are followed: a leak in a new thread each time names leak_it under Thread.run, and every thread is left untraced', async (t) => {
+  const fixture = await startFixture<{ pid: number }>('leak-file-every-second.py', ['0.3', 'thread']);
+  try {
+    const result = runCli(['watch', String(fixture.pid), '--origins', '--interval', '300ms', '--count', '5', '--json']);
+    t.is(result.code, 0, result.stderr);
+    const files = (JSON.parse(result.stdout) as WatchDocument).stayed.filter((d) => d.type === 'REG');
+    t.true(files.length >= 2, result.stdout);
+    for (const d of files) {
+      const stack = d.origin!.stack;
+      t.like(stack[0], { function: 'leak_it', line: OPEN_LINE }, JSON.stringify(stack));
+      t.true(stack.some((f) => f.function === 'Thread.run'), JSON.stringify(stack));
+    }
+    for (const tid of readdirSync(`/proc/${fixture.pid}/task`)) {
+      t.regex(readFileSync(`/proc/${fixture.pid}/task/${tid}/status`, 'latin1'), /^TracerPid:\s*0$/m);
+    }
+  } finally {
     await fixture.stop();
   }
 });

@@ -7,13 +7,18 @@
  * kernel detaches and the process runs on) and PTRACE_INTERRUPT of each thread of
  * /proc/PID/task, listed again until no new one appears; PTRACE_SYSCALL, PTRACE_GET_SYSCALL_INFO
  * (Linux 5.3), PTRACE_LISTEN, PTRACE_GETEVENTMSG, PTRACE_DETACH; waitpid(-1, __WALL|__WNOTHREAD);
- * readlink and stat of /proc/PID/fd/N and a read of /proc/PID/mem (pipe, socketpair) at the exit
- * of a call that made a descriptor. No seccomp filter: one cannot be removed once installed.
+ * at the exit of a call that made a descriptor, stat of /proc/PID/fd/N (its inode, to match the
+ * watch's rows), reads of /proc/PID/mem (the path, a pipe's pair) and the stack (origin-stack.ts:
+ * libdw or libunwind-ptrace, and CPython's frames). No seccomp filter: one cannot be removed once installed.
+ * Privileges: ptrace of the process (same user, not already traced, yama ptrace_scope allowing it, or root).
  *
  * What it keeps as it was: a signal-delivery stop passes its signal on (also at the detach); a
  * group-stop (Ctrl-Z, SIGSTOP) is kept with PTRACE_LISTEN and survives the detach; a blocking call
  * interrupted by PTRACE_INTERRUPT (read, accept, nanosleep) restarts transparently, as after any
- * ptrace stop. A process (not a thread) the tracee clones without SIGCHLD is detached at its first stop.
+ * ptrace stop. A process (not a thread) the tracee clones without SIGCHLD is detached at its first stop;
+ * fork and vfork children are never attached (no TRACEFORK). Races: a thread made during the attach
+ * shows on the next listing of /proc/PID/task (or through TRACECLONE); a thread that exits during it
+ * is skipped; a new thread's first stop may come before its creator's clone event.
  *
  * Why waitpid polls (WNOHANG, then short sleeps when idle): a blocking waitpid cannot be woken
  * from the main thread when the watch ends. The sleep is short so an idle process waits at most

@@ -1,6 +1,6 @@
 #!/bin/sh
 # What `fdscan watch PID --origins` costs a syscall-heavy process while attached: getppid() calls per
-# second of syscall-loop.c alone, with the watch attached (4 s), and after it detached. Seconds that
+# second of syscall-loop.c alone, with the watch attached (6 s), and after it detached. Seconds that
 # straddle the attach or the detach are left out. Run from the repository root after `npm run build`:
 # sh bench/watch-origins/measure.sh
 set -e
@@ -14,7 +14,7 @@ node bin/fdscan.js watch "$loop" --origins --interval 1s > /dev/null &
 watch=$!
 until grep -q '^TracerPid:[[:space:]]*[1-9]' "/proc/$loop/status"; do sleep 0.05; done
 before=$(wc -l < "$dir/rates")
-sleep 4.2
+sleep 6.2
 kill -INT $watch
 wait $watch || true
 during=$(wc -l < "$dir/rates")

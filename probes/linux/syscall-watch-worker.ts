@@ -163,6 +163,8 @@ function run(request: SyscallWatchRequest): void {
   const foreign = new Set<number>();
   /** The descriptor-making call each thread is inside, from its entry stop to its exit stop. */
   const entered = new Map<number, SyscallEntry>();
+  /** Threads between a syscall's entry stop and its exit stop (only event stops come in between). */
+  const insideCall = new Set<number>();
   const info = Buffer.alloc(SYSCALL_INFO_BYTES);
   const eventMessage = Buffer.alloc(8);
   const status = [0];
@@ -257,6 +259,7 @@ function run(request: SyscallWatchRequest): void {
     if (state.kind !== 'stopped') {
       tids.delete(tid);
       entered.delete(tid);
+      insideCall.delete(tid);
       heldNew.delete(tid);
       foreign.delete(tid);
       if (tids.size === 0 && heldNew.size === 0) { how = 'exited'; break; }
@@ -319,10 +322,14 @@ function run(request: SyscallWatchRequest): void {
   post({ type: 'detached', how });
 
   function syscallStop(tid: number): void {
+    // The stop after an entry stop is that call's exit: for a call that makes no descriptor there
+    // is nothing to read there. Unknown (a thread's first syscall stop) or after an exit: ask.
+    if (insideCall.delete(tid) && !entered.has(tid)) return;
     info.fill(0);
     if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, SYSCALL_INFO_BYTES, info) <= 0) return;
     const parsed = parseSyscallInfo(info);
     if (parsed.op === 'entry') {
+      insideCall.add(tid);
       if (isDescriptorCall(parsed)) entered.set(tid, parsed);
       else entered.delete(tid);
       return;

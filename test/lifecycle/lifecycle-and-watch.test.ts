@@ -70,6 +70,15 @@ time.sleep(30)
 });
 
 /** Whether `pid` has a handler for signal `signo` (SigCgt of its status); false once it is gone. */
+/** Whether a file whose path contains `name` is mapped in `pid` (a native module loaded). */
+function mapped(pid: number, name: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/maps`, 'latin1').includes(name);
+  } catch {
+    return false;
+  }
+}
+
 function catches(pid: number, signo: number): boolean {
   try {
     const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1];
@@ -87,8 +96,11 @@ linux('SIGTERM to fdscan watch PID --json (as timeout sends it) ends the watch w
   watch.stderr!.on('data', (chunk) => { stderr += String(chunk); });
   const exited = new Promise<number | null>((resolve) => watch.once('exit', (code) => resolve(code)));
   // Sent once the watch listens for it (a fixed delay, as `timeout 5` was, lost the race on a loaded
-  // machine: exit 143), then after a few of its 200 ms samples.
-  for (let i = 0; i < 600 && !catches(watch.pid!, 15); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  // machine: exit 143), then after a few of its 200 ms samples. SigCgt alone does not say it: Node
+  // itself catches SIGINT and SIGTERM from its start (to restore the terminal, then die of them), so
+  // the bit was set a second before fdscan listened, and on a machine with a load of 19 it still died
+  // of the signal. fdscan listens before its first sample, which loads koffi, its native reader.
+  for (let i = 0; i < 600 && !(catches(watch.pid!, 15) && mapped(watch.pid!, 'koffi')); i++) await new Promise((resolve) => setTimeout(resolve, 50));
   await new Promise((resolve) => setTimeout(resolve, 1000));
   watch.kill('SIGTERM');
   t.is(await exited, 0, stderr);

@@ -26,12 +26,12 @@ const watchBuilder = (yargs: Argv) =>
       'it does not judge); 2 when the process does not exist or cannot be read at the start, or on bad usage.');
 
 /** What --origins costs the watched process, as measured (README: "What --origins costs"). */
-const ORIGINS_COST = '--origins stops every thread at each syscall\'s entry and exit while attached: each syscall ' +
-  'costs ~50-100 us more (measured: a getppid() loop made ~12,000 calls/s attached against 1.1-2.4 million alone, ' +
-  '~100x slower, on a loaded 2-core machine; bench/watch-origins/measure.sh). A process that mostly waits (a server, ' +
-  'a leak once a second) barely notices; fdscan\'s thread spins briefly after each stop and sleeps 2 ms when idle. The process is left as it was when the watch ends (Ctrl-C, SIGTERM, --count, its exit, ' +
-  'or fdscan killed): every thread detached, no filter installed, no signal lost or added, blocking calls restarted. ' +
-  'It is refused (exit 2) when the process is already traced (gdb, strace), under yama ptrace_scope, or for another user\'s process.';
+const ORIGINS_COST = '--origins stops every thread at each syscall\'s entry and exit while attached: a getppid() loop ran ' +
+  '~100x slower (11,000-13,000 calls/s against 1.1-2.4 million alone; 170-500x on a heavily loaded 2-core machine; ' +
+  'bench/watch-origins/measure.sh). A process that mostly waits (a server, a leak once a second) barely notices. The ' +
+  'process is left as it was when the watch ends (Ctrl-C, SIGTERM, --count, its exit, or fdscan killed): every thread ' +
+  'detached, no filter installed, no signal lost or added, blocking calls restarted. It is refused (exit 2) when the ' +
+  'process is already traced (gdb, strace), under yama ptrace_scope, or for another user\'s process.';
 
 type WatchArgs = ArgsOf<typeof watchBuilder>;
 

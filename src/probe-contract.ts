@@ -16,7 +16,8 @@
  * Optional (declare `false` in `capabilities` and leave the member out): sameOpenFile,
  * markAllNonInheritable, restoreReceived, blockingStdio, tracer, descriptorLimits (`limits`), startedWith,
  * tallyDescriptors (`tally`; src/ falls back to listDescriptors), userName and userId (`userNames`),
- * startPassingOnly (`passingOnly`).
+ * startPassingOnly (`passingOnly`),
+ * watchOrigins (`origins`: where the descriptors a running process makes come from).
  *
  * Rules every probe keeps:
  * - Unknown is not false: a field a platform cannot provide is left out of each row and declared
@@ -28,7 +29,7 @@
  * - Descriptor numbers are reused at once: a row must describe one object (check identity).
  */
 import type { CallerState } from './caller-state.js';
-import type { TraceResult } from './trace/trace-result.js';
+import type { DescriptorOrigin, TraceResult } from './trace/trace-result.js';
 import { FdscanError } from './errors.js';
 
 /** The descriptor types every probe may give: lsof's classes, then anonymous-inode kinds by name. */
@@ -176,6 +177,8 @@ export interface ProbeCapabilities {
   jobControl: boolean;
   /** `startPassingOnly` is present: a child can be started with a list of what it receives (Windows' handle list). */
   passingOnly: boolean;
+  /** `watchOrigins` is present: a running process can be followed to learn where its new descriptors are made. */
+  origins: boolean;
 }
 
 export interface ListOptions {
@@ -328,6 +331,16 @@ export interface StartedCommand {
   terminate(code: number): void;
 }
 
+/** A running process followed to learn the origin of the descriptors it makes (Probe.watchOrigins). */
+export interface OriginWatch {
+  /** Resolves once every thread is followed; rejects with a typed error (ptrace refused, no such process). */
+  readonly attached: Promise<void>;
+  /** The origin of `d` of the watched process as far as it is known now. */
+  originOf(d: Descriptor): DescriptorOrigin;
+  /** Leave the process exactly as it was (every thread detached); resolves once it is. Idempotent. */
+  stop(): Promise<void>;
+}
+
 /** The shape every probes/<platform>/index.ts exports as its default. */
 export interface Probe {
   name: string;
@@ -373,6 +386,11 @@ export interface Probe {
    */
   startPassingOnly?(argv: readonly Uint8Array[], env: readonly Uint8Array[], keep: readonly number[]): StartedCommand;
   jobControl?: JobControl;
+  /**
+   * Follow running process `pid` (every thread, syscall by syscall) until stop(): the descriptors
+   * it makes from now on get their origin. Leaves nothing behind: no filter, no signal, no stop.
+   */
+  watchOrigins?(pid: number): OriginWatch;
   /** Soft and hard RLIMIT_NOFILE of `pid`; undefined where the platform cannot tell for that pid. */
   descriptorLimits?(pid: number): DescriptorLimits | undefined;
   /**

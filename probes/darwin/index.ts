@@ -39,6 +39,7 @@ const darwinProbe: Probe = {
     userNames: false,
     jobControl: false,
     passingOnly: false,
+    origins: false,
   },
   descriptorTypes: DARWIN_TYPES,
   listDescriptors(pid: number): ProcessAudit {

@@ -9,7 +9,9 @@
  * /proc/PID/status for the thread group of a pid (a thread id is audited as its process).
  * Limits: /proc/PID/limits. Tallies: fdinfo flags and the link (stat for paths) per descriptor.
  * User names: getpwuid_r and getpwnam_r of libc (NSS). Job control of a wrapped command: a process
- * group of its own and the terminal's foreground group (job-control.ts).
+ * group of its own and the terminal's foreground group (job-control.ts). Origins of the descriptors
+ * a running process makes: ptrace of its every thread, syscall by syscall, from a thread of its own
+ * (syscall-watch.ts), detached when the watch ends.
  * Privileges: the fd and fdinfo files of a process are readable by root and by its own user
  * (ptrace access mode read); others raise AccessDenied. /proc/PID/limits and the size of
  * /proc/PID/fd (the open count, Linux 6.2+) are readable by every user.
@@ -30,6 +32,7 @@ import { blockingStdio } from './stdio-mode.js';
 import { assertOwnProc } from './procfs.js';
 import { linuxTracer } from './tracer.js';
 import { linuxJobControl } from './job-control.js';
+import { watchLinuxOrigins } from './syscall-watch.js';
 import { linuxDescriptorLimits } from './limits.js';
 import { tallyLinuxDescriptors } from './tally.js';
 import { linuxUserId, linuxUserName } from './users.js';
@@ -57,6 +60,7 @@ const linuxProbe: Probe = {
     userNames: true,
     jobControl: true,
     passingOnly: false,
+    origins: true,
   },
   descriptorTypes: LINUX_TYPES,
   listDescriptors(pid: number, options?: ListOptions): ProcessAudit {
@@ -105,6 +109,10 @@ const linuxProbe: Probe = {
     prepare: () => linuxTracer.prepare!(),
   },
   jobControl: linuxJobControl,
+  watchOrigins: (pid) => {
+    assertOwnProc();
+    return watchLinuxOrigins(pid);
+  },
   descriptorLimits: (pid) => {
     assertOwnProc();
     return linuxDescriptorLimits(pid);

@@ -65,6 +65,7 @@ const win32Probe: Probe = {
     userNames: false,
     jobControl: false,
     passingOnly: true,
+    origins: false,
   },
   descriptorTypes: WIN32_OBJECT_TYPES,
   listDescriptors(pid: number): ProcessAudit {

@@ -1,4 +1,4 @@
-/** `fdscan watch PID [--interval 1s] [--count N] [--json]`: sample a live process's descriptors; Ctrl-C prints the summary. */
+/** `fdscan watch PID [--interval 1s] [--count N] [--json] [--origins]`: sample a live process's descriptors; Ctrl-C prints the summary. */
 import type { Argv, CommandModule } from 'yargs';
 import { heeded } from '../caller-state.js';
 import { newLineAfterCtrlC } from './ctrl-c.js';
@@ -16,9 +16,22 @@ const watchBuilder = (yargs: Argv) =>
     .option('interval', { type: 'string', requiresArg: true, default: '1s', describe: 'Time between samples: 1s, 200ms, 0.5s, 2m' })
     .option('count', { type: 'number', requiresArg: true, describe: 'Stop after N samples (default: until Ctrl-C or the process exits)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print only the summary, as JSON (schema fdscan/watch@1)' })
+    .option('origins', {
+      type: 'boolean', default: false,
+      describe: 'Also follow the process (ptrace, every thread) to tell where each new descriptor was made: the call, its flags, the stack (Linux)',
+    })
     .example('$0 watch 1234 --interval 5s', 'One line per sample; Ctrl-C prints the summary')
-    .epilogue('An exec is seen as a change of argv between two samples.\n\nExit status: 0 when the watch ran (it reports, ' +
+    .example('$0 watch 1234 --origins', 'The same, with the call and stack that made each new descriptor')
+    .epilogue('An exec is seen as a change of argv between two samples.\n\n' + ORIGINS_COST + '\n\nExit status: 0 when the watch ran (it reports, ' +
       'it does not judge); 2 when the process does not exist or cannot be read at the start, or on bad usage.');
+
+/** What --origins costs the watched process, as measured (README: "What --origins costs"). */
+const ORIGINS_COST = '--origins stops every thread at each syscall\'s entry and exit while attached: a getppid() loop ran ' +
+  '~100x slower (11,000-13,000 calls/s against 1.1-2.4 million alone; 170-500x on a heavily loaded 2-core machine; ' +
+  'bench/watch-origins/measure.sh). A process that mostly waits (a server, a leak once a second) barely notices. The ' +
+  'process is left as it was when the watch ends (Ctrl-C, SIGTERM, --count, its exit, or fdscan killed): every thread ' +
+  'detached, no filter installed, no signal lost or added, blocking calls restarted. It is refused (exit 2) when the ' +
+  'process is already traced (gdb, strace), under yama ptrace_scope, or for another user\'s process.';
 
 type WatchArgs = ArgsOf<typeof watchBuilder>;
 
@@ -46,7 +59,7 @@ async function runWatch(argv: WatchArgs): Promise<void> {
   for (const signal of heeded(ENDING_SIGNALS)) process.once(signal, onInterrupt);
   try {
     const summary = await watchProcess(pid, {
-      intervalMs, count: argv.count, signal: controller.signal,
+      intervalMs, count: argv.count, signal: controller.signal, origins: argv.origins,
       onSample: argv.json ? undefined : (s) => process.stdout.write(renderWatchSample(s)),
     });
     newLineAfterCtrlC(endedBy);

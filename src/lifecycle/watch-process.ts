@@ -1,12 +1,18 @@
 /**
  * Sampling a live process: its descriptor count over time, the descriptors that appeared and stayed,
  * and execs of the same pid (seen as a change of argv between two samples: an exec that keeps the
- * same argv is invisible to sampling).
+ * same argv is invisible to sampling). With `origins`, the process is also followed syscall by
+ * syscall (the probe's watchOrigins) so that each new descriptor names the call that made it.
  */
-import type { Descriptor } from '../probe-contract.js';
+import type { Descriptor, OriginWatch } from '../probe-contract.js';
+import type { DescriptorOrigin } from '../trace/trace-result.js';
+import { probeFor } from '../probe.js';
 import { listDescriptors } from '../audit.js';
 import { descriptorKey as key } from '../descriptor-identity.js';
-import { NoSuchProcess } from '../errors.js';
+import { FdscanError, NoSuchProcess } from '../errors.js';
+
+/** A descriptor with where it was made, when origins were asked for. */
+export type WatchedDescriptor = Descriptor & { origin?: DescriptorOrigin };
 
 /** One reading of the process. */
 export interface WatchSample {
@@ -17,7 +23,8 @@ export interface WatchSample {
   argv: string[];
   /** argv differs from the sample before: the pid exec'd. */
   exec: boolean;
-  opened: Descriptor[];
+  /** With `origins`: each one's origin as far as it is known at the sample (the summary's is final). */
+  opened: WatchedDescriptor[];
   closed: Descriptor[];
 }
 
@@ -29,7 +36,7 @@ export interface WatchSummary {
   /** Last count minus first. */
   growth: number;
   /** Descriptors absent from the first sample, present in at least two samples and in the last one. */
-  stayed: Array<Descriptor & { firstSeen: number }>;
+  stayed: Array<WatchedDescriptor & { firstSeen: number }>;
   /** Samples at which argv changed: the pid exec'd a new program. */
   execs: Array<{ sample: number; argv: string[] }>;
   /** Why the watch ended: `count`, `interrupted` (SIGINT), `exited` (the process is gone). */
@@ -43,10 +50,31 @@ export interface WatchOptions {
   onSample?: (sample: WatchSample) => void;
   /** Resolves, or aborts, to stop the watch early. */
   signal?: AbortSignal;
+  /** Follow the process to learn where each new descriptor is made (it is left as it was at the end). */
+  origins?: boolean;
 }
 
 /** Sample `pid` every `intervalMs` until `count` samples, the abort signal, or its exit. */
 export async function watchProcess(pid: number, options: WatchOptions = {}): Promise<WatchSummary> {
+  let origins: OriginWatch | undefined;
+  if (options.origins) {
+    const probe = probeFor();
+    if (!probe.watchOrigins) throw new FdscanError('EUNSUPPORTED', `--origins is not available on ${probe.platform}: it needs ptrace (Linux)`);
+    origins = probe.watchOrigins(pid);
+    await origins.attached;
+  }
+  let summary: WatchSummary;
+  try {
+    summary = await sampleProcess(pid, options, origins);
+  } finally {
+    // Detached before anything is printed or thrown: the process runs on as it was.
+    await origins?.stop();
+  }
+  if (origins) for (const d of summary.stayed) d.origin = origins.originOf(d);
+  return summary;
+}
+
+async function sampleProcess(pid: number, options: WatchOptions, origins: OriginWatch | undefined): Promise<WatchSummary> {
   const interval = options.intervalMs ?? 1000;
   const start = Date.now();
   const counts: number[] = [];
@@ -85,7 +113,7 @@ export async function watchProcess(pid: number, options: WatchOptions = {}): Pro
     counts.push(audit.fds.length);
     options.onSample?.({
       index, elapsedMs: Date.now() - start, count: audit.fds.length, argv, exec,
-      opened: index === 0 ? [] : audit.fds.filter((d) => !before.has(key(d))),
+      opened: index === 0 ? [] : audit.fds.filter((d) => !before.has(key(d))).map((d) => (origins ? { ...d, origin: origins.originOf(d) } : d)),
       closed: previous.filter((d) => !current.has(key(d))),
     });
     previous = audit.fds;

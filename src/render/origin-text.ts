@@ -31,6 +31,7 @@ const UNKNOWN_WHY: Record<string, string> = {
   sampled: 'the tree was sampled, not traced',
   'fdscan-itself': 'by fdscan\'s own step, which it does not trace',
   'no-unwinder': 'neither libdw nor libunwind-ptrace could be loaded',
+  'before-attach': 'already open when watch --origins attached',
 };
 
 /** `made by openat("app.log", O_WRONLY|O_CREAT) without O_CLOEXEC` and `at f (a.c:4) <- main (a.c:9)`. */

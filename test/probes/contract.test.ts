@@ -15,6 +15,7 @@ const OPTIONAL: Array<[keyof Probe['capabilities'], Array<keyof Probe>]> = [
   ['userNames', ['userName', 'userId']],
   ['jobControl', ['jobControl']],
   ['passingOnly', ['startPassingOnly']],
+  ['origins', ['watchOrigins']],
 ];
 
 for (const platform of ['linux', 'darwin', 'win32']) {

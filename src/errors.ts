@@ -125,6 +125,19 @@ export function osFailure(error: unknown, pid: number, call: string, gone: () =>
   return new OsError(call, code, { cause: error });
 }
 
+/**
+ * A limit of the system or of the process reached (EMFILE, ENFILE, ENOMEM) by any call is OsError,
+ * not a bug: `fdscan gate` under `ulimit -n 32` ran out of descriptors in its tracer thread while
+ * reading /proc/self/status and said "internal error". Anything else passes through unchanged.
+ */
+export function limitReached(error: unknown): unknown {
+  const code = errnoOf(error);
+  if (code !== 'EMFILE' && code !== 'ENFILE' && code !== 'ENOMEM') return error;
+  const e = error as { syscall?: unknown; path?: unknown };
+  const call = [e.syscall, e.path].filter((part) => typeof part === 'string').join(' ') || 'a system call';
+  return new OsError(call, code, { cause: error });
+}
+
 /** An Error with `code` set to the errno name, as Node's fs throws: what a probe's native calls throw. */
 export function errnoError(call: string, errno: number): Error & { code: string; errno: number } {
   const name = osErrorName(errno);

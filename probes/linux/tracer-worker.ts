@@ -8,7 +8,7 @@
 import { constants, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TraceRequest } from '../../src/probe-contract.js';
-import { FdscanError, errnoOf, serializeError, type SerializedError } from '../../src/errors.js';
+import { FdscanError, errnoOf, limitReached, serializeError, type SerializedError } from '../../src/errors.js';
 import { shellStatus } from '../../src/exit-status.js';
 import { TraceRecorder, type ProcessReader } from '../../src/trace/trace-recorder.js';
 import type { TraceResult } from '../../src/trace/trace-result.js';
@@ -330,7 +330,7 @@ function traceRequest(request: WorkerRequest): void {
   try {
     post({ type: 'result', result: run(request) });
   } catch (error) {
-    post({ type: 'error', error: serializeError(error) });
+    post({ type: 'error', error: serializeError(limitReached(error)) });
   }
 }
 

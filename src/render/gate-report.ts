@@ -1,4 +1,8 @@
-/** The gate's reports: the human summary, `fdscan/gate@2` JSON, JUnit XML and GitHub Actions annotations. */
+/**
+ * The gate's reports: the human summary, `fdscan/gate@2` JSON, JUnit XML and GitHub Actions annotations.
+ * How each kind of finding reads in all four is one entry of FINDING_VIEWS; what passes or fails is
+ * the outcome (gate-outcome.ts), decided once.
+ */
 import type { TraceResult } from '../trace/trace-result.js';
 import { PROTOCOL_TITLES, type ProtocolName } from '../trace/descriptor-protocols.js';
 import type { GateFinding, GateOpener, GateReceiver, GateVerdict, InheritedLeak, ReceivedGroup, ReexecGrowth } from '../gate/gate-analysis.js';

@@ -20,7 +20,7 @@ const UNCOUNTED_SCHEMA = 'fdscan/gate-baseline@1';
 
 /** One recorded kind of finding: what it is, and how many findings of it the baseline lets through. */
 export interface BaselineEntry {
-  kind: 'inherited' | 'reexec-growth';
+  kind: GateFinding['kind'];
   /** inherited: the program that opened the descriptor (or passed it on). */
   opener?: string;
   /** inherited: the descriptor, as `TYPE target` normalised. */
@@ -47,13 +47,24 @@ export interface BaselineMatch {
 
 type EntryName = Omit<BaselineEntry, 'count'>;
 
-/** What a finding stands for: one entry per receiving program of a leak (each once), one for a growth. */
+/**
+ * What each kind of finding stands for in a baseline, without pids, numbers or temporary names: one
+ * entry per kind of finding (the compiler asks for a new kind's).
+ */
+const BASELINE_NAMES: { [K in GateFinding['kind']]: (f: Extract<GateFinding, { kind: K }>) => EntryName[] } = {
+  // One entry per receiving program (each once).
+  inherited: (f) => {
+    const opener = programName(f.opener.argv, f.opener.exe);
+    const descriptor = descriptorName(f.descriptor);
+    const receivers = new Set(f.receivers.map((r) => programName(r.argv, r.exe)));
+    return [...receivers].map((receiver) => ({ kind: f.kind, opener, descriptor, receiver }));
+  },
+  'reexec-growth': (f) => [{ kind: f.kind, program: programName(f.process.argv, f.exe) }],
+};
+
+/** What a finding stands for in a baseline (BASELINE_NAMES). */
 export function baselineEntries(f: GateFinding): EntryName[] {
-  if (f.kind === 'reexec-growth') return [{ kind: f.kind, program: programName(f.process.argv, f.exe) }];
-  const opener = programName(f.opener.argv, f.opener.exe);
-  const descriptor = descriptorName(f.descriptor);
-  const receivers = new Set(f.receivers.map((r) => programName(r.argv, r.exe)));
-  return [...receivers].map((receiver) => ({ kind: f.kind, opener, descriptor, receiver }));
+  return (BASELINE_NAMES[f.kind] as (f: GateFinding) => EntryName[])(f);
 }
 
 function entryKey(e: EntryName): string {
@@ -124,7 +135,7 @@ export function readBaseline(file: string): BaselineEntry[] {
   }
   return entries.map((e: unknown) => {
     const entry = e as BaselineEntry;
-    if (entry === null || typeof entry !== 'object' || (entry.kind !== 'inherited' && entry.kind !== 'reexec-growth') ||
+    if (entry === null || typeof entry !== 'object' || !Object.hasOwn(BASELINE_NAMES, entry.kind) ||
       !Number.isSafeInteger(entry.count) || entry.count < 1) {
       throw new UsageError(`${file}: an entry is not a counted finding: ${JSON.stringify(e)}`);
     }

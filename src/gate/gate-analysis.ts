@@ -7,6 +7,10 @@
  * (objectKey); or, when it reached the receiver through a process that had received it by a
  * protocol (descriptor-protocols.ts) and passed it on, by that process instead, which is where the
  * fix belongs.
+ *
+ * What becomes of each received descriptor is decided by RECEIPT_RULES, one table evaluated by one
+ * loop (judgeTrace): the first rule that applies files it (ambient, protocol, allowed, a finding) or
+ * lets it be; its place in the table is its precedence.
  */
 import type { Descriptor } from '../probe-contract.js';
 import type { DescriptorSource, DescriptorVia, ExecRecord, TraceResult, TracedDescriptor, TracedProcess } from '../trace/trace-result.js';
@@ -134,67 +138,166 @@ export interface GateVerdict {
   inexact?: string;
 }
 
-const STDIO = 3;
-
 /** Whether the gate passes without options: no finding outside the baseline, nothing unverified, an exact trace (gateOutcome says why). */
 export function verdictPassed(verdict: GateVerdict): boolean {
   return gateOutcome(verdict).passed;
 }
 
-/** Judge a trace against the allow rules. */
-export function judgeTrace(trace: TraceResult, rules: AllowRule[]): GateVerdict {
+/** The protocol a descriptor number came by, and the variable that named it. */
+export interface ProtocolUse {
+  protocol: ProtocolName;
+  variable: string;
+}
+
+/** What a rule sees besides the descriptor: the exec that received it and where that exec stands. */
+export interface ReceiptContext {
+  trace: TraceResult;
+  process: TracedProcess;
+  exec: ExecRecord;
+  /** The exec's place among its process's execs, and the places of its self-re-exec chain (selfReexecChain). */
+  index: number;
+  chain: Set<number>;
+  /** --allow and the configuration's allow list. */
+  allow: AllowRule[];
+  /** The protocol each descriptor number of the exec came by. */
+  protocols: Map<number, ProtocolUse>;
+  /** Who received by protocol what, for the leak rule's passer (passedOnBy). */
+  receipts: Map<number, Receipt[]>;
+  origins: OriginIndex;
+}
+
+/**
+ * Where a rule files what it takes: one of the verdict's lists, under `key` (a second descriptor with
+ * the same key adds its receiver to the first one's group); or `undefined`: taken, filed nowhere.
+ */
+export type Filing =
+  | { into: 'ambient'; key: string; make: () => Descriptor }
+  | { into: 'protocol'; key: string; make: () => ProtocolGroup }
+  | { into: 'allowed'; key: string; make: () => AllowedGroup }
+  | { into: 'findings'; key: string; make: () => InheritedLeak }
+  | undefined;
+
+/**
+ * One of the gate's rules on a received descriptor. The first rule of the table that applies
+ * decides (its place is its precedence); `M` is what it found (the protocol, the allow rule).
+ */
+export interface ReceiptRule<M = unknown> {
+  name: string;
+  /** One line for the docs: what the rule takes and what becomes of it. */
+  doc: string;
+  /** Whether what it takes counts among what a self-re-executing program holds (its growth). */
+  counted: boolean;
+  /** What it found, or undefined when it does not apply to `d`. */
+  applies(d: TracedDescriptor, context: ReceiptContext): M | undefined;
+  /** Where `d` goes in the verdict, made for `receiver`. */
+  file(d: TracedDescriptor, match: M, context: ReceiptContext, receiver: GateReceiver): Filing;
+}
+
+const STDIO = 3;
+
+/** The rule `rule` typed for the table (each rule's match type is its own). */
+function rule<M>(r: ReceiptRule<M>): ReceiptRule {
+  return r as ReceiptRule;
+}
+
+/** The gate's rules on received descriptors, in order of precedence: the first that applies decides. */
+export const RECEIPT_RULES: readonly ReceiptRule[] = [
+  rule<true>({
+    name: 'stdio', doc: 'descriptors 0, 1 and 2 are every program\'s own: never judged', counted: false,
+    applies: (d) => (d.fd < STDIO ? true : undefined),
+    file: () => undefined,
+  }),
+  rule<true>({
+    name: 'ambient', doc: 'what fdscan itself received and passed on: reported once each, never blamed', counted: false,
+    applies: (d) => (d.ambient ? true : undefined),
+    file: (d) => ({ into: 'ambient', key: `${d.fd}:${d.target}`, make: () => stripLineage(d) }),
+  }),
+  rule<ProtocolUse>({
+    name: 'protocol', doc: 'passed on purpose by a known protocol (descriptor-protocols.ts): grouped per protocol and open file, never blamed', counted: false,
+    applies: (d, c) => c.protocols.get(d.fd),
+    file: (d, pass, _c, receiver) => ({
+      into: 'protocol', key: `${pass.protocol}|${originKey(d)}`, make: () => ({ ...group(d, receiver), protocol: pass.protocol, variable: pass.variable }),
+    }),
+  }),
+  rule<AllowRule>({
+    name: 'allow', doc: 'matched by an allow rule (--allow, the configuration): grouped per rule and open file, let through', counted: false,
+    applies: (d, c) => allowedBy(c.allow, d, c.exec),
+    file: (d, allow, _c, receiver) => ({ into: 'allowed', key: `${allow.spec}|${originKey(d)}`, make: () => ({ ...group(d, receiver), spec: allow.spec }) }),
+  }),
+  rule<true>({
+    // Judged by the chain's growth (reexecGrowth), not one by one.
+    name: 'reexec-kept', doc: 'a self-re-executing program\'s own descriptor kept across its re-exec: counted towards its growth, not a leak', counted: true,
+    applies: (d, c) => (c.index > 0 && c.chain.has(c.index) && d.firstHolder.process === c.process.id ? true : undefined),
+    file: () => undefined,
+  }),
+  rule<true>({
+    name: 'leak', doc: 'anything else: a leak, one finding per open file (named by its opener, or by the program that passed it on) listing its receivers', counted: true,
+    applies: () => true,
+    file: (d, _match, c, receiver) => {
+      const passer = passedOnBy(c.trace, c.receipts, c.process, d, c.exec.seq);
+      return {
+        into: 'findings', key: passer ? `passed|${passer.opener.process}|${objectKey(d)}` : originKey(d),
+        make: () => {
+          const opener = passer?.opener ?? openerOf(c.trace, d, c.exec.seq);
+          const fd = passer?.fd ?? d.firstHolder.fd ?? d.fd;
+          const leak: InheritedLeak = { kind: 'inherited', ...group(d, receiver), fd, opener, fix: leakFix(opener, heldAt(opener, receiver, fd)) };
+          if (c.trace.origins) leak.origin = c.origins.at(c.process.id, d.fd, c.exec.seq, d.inode);
+          return leak;
+        },
+      };
+    },
+  }),
+];
+
+/** The first rule of `rules` that applies to `d`, with what it found. */
+function firstRule(rules: readonly ReceiptRule[], d: TracedDescriptor, context: ReceiptContext): { rule: ReceiptRule; match: unknown } | undefined {
+  for (const r of rules) {
+    const match = r.applies(d, context);
+    if (match !== undefined) return { rule: r, match };
+  }
+  return undefined;
+}
+
+/** Judge a trace against the allow rules, each received descriptor by the first of `rules` that applies. */
+export function judgeTrace(trace: TraceResult, allow: AllowRule[], rules: readonly ReceiptRule[] = RECEIPT_RULES): GateVerdict {
   const verdict: GateVerdict = { findings: [], ambient: [], allowed: [], protocol: [], unverified: [] };
   if (trace.method === 'sampling') verdict.inexact = 'the tree was sampled, not traced: a process shorter than the sampling interval can be missed';
-  const ambientSeen = new Set<string>();
-  const leaks = new Map<string, InheritedLeak>();
-  const allowed = new Map<string, AllowedGroup>();
-  const passed = new Map<string, ProtocolGroup>();
+  const filed = { ambient: new Map<string, unknown>(), protocol: new Map<string, unknown>(), allowed: new Map<string, unknown>(), findings: new Map<string, unknown>() };
   const receipts = protocolReceipts(trace);
-  const growths: ReexecGrowth[] = [];
   const origins = new OriginIndex(trace);
+  const growths: ReexecGrowth[] = [];
   for (const p of trace.processes) {
     const chain = selfReexecChain(p);
+    const contextOf = (exec: ExecRecord, index: number): ReceiptContext =>
+      ({ trace, process: p, exec, index, chain, allow, protocols: protocolOf(exec), receipts, origins });
     p.execs.forEach((exec, index) => {
       const program: GateProcess = { process: p.id, pid: p.pid, argv: exec.argv };
       if (exec.error) verdict.unverified.push({ receiver: program, exe: exec.exe, reason: exec.error });
-      const byProtocol = protocolOf(exec);
+      const context = contextOf(exec, index);
       for (const d of exec.received) {
-        if (d.fd < STDIO) continue;
-        if (d.ambient) {
-          const key = `${d.fd}:${d.target}`;
-          if (!ambientSeen.has(key)) { ambientSeen.add(key); verdict.ambient.push(stripLineage(d)); }
-          continue;
-        }
+        const found = firstRule(rules, d, context);
+        if (!found) continue;
         const receiver = receiverOf(program, exec, d);
-        const pass = byProtocol.get(d.fd);
-        if (pass) {
-          addTo(passed, `${pass.protocol}|${originKey(d)}`, receiver, () => ({ ...group(d, receiver), protocol: pass.protocol, variable: pass.variable }));
-          continue;
-        }
-        const rule = allowedBy(rules, d, exec);
-        if (rule) {
-          addTo(allowed, `${rule.spec}|${originKey(d)}`, receiver, () => ({ ...group(d, receiver), spec: rule.spec }));
-          continue;
-        }
-        // A reloader's own descriptors kept across its re-exec are judged by their growth below.
-        if (index > 0 && chain.has(index) && d.firstHolder.process === p.id) continue;
-        const passer = passedOnBy(trace, receipts, p, d, exec.seq);
-        const key = passer ? `passed|${passer.opener.process}|${objectKey(d)}` : originKey(d);
-        addTo(leaks, key, receiver, () => {
-          const opener = passer?.opener ?? openerOf(trace, d, exec.seq);
-          const fd = passer?.fd ?? d.firstHolder.fd ?? d.fd;
-          const leak: InheritedLeak = { kind: 'inherited', ...group(d, receiver), fd, opener, fix: leakFix(opener, heldAt(opener, receiver, fd)) };
-          if (trace.origins) leak.origin = origins.at(p.id, d.fd, exec.seq, d.inode);
-          return leak;
-        });
+        const filing = found.rule.file(d, found.match, context, receiver);
+        if (!filing) continue;
+        const groups = filed[filing.into];
+        const existing = groups.get(filing.key) as { receivers?: GateReceiver[] } | undefined;
+        if (existing) existing.receivers?.push(receiver);
+        else groups.set(filing.key, filing.make());
       }
     });
-    const growth = reexecGrowth(trace, p, chain, rules, origins);
+    // What a rule counts towards growth: the descriptors a program of the chain is to blame for.
+    const counted = (exec: ExecRecord, index: number): TracedDescriptor[] => {
+      const context = contextOf(exec, index);
+      return exec.received.filter((d) => firstRule(rules, d, context)?.rule.counted === true);
+    };
+    const growth = reexecGrowth(trace, p, chain, counted, origins);
     if (growth) growths.push(growth);
   }
-  verdict.findings = [...leaks.values(), ...growths];
-  verdict.allowed = [...allowed.values()];
-  verdict.protocol = [...passed.values()];
+  verdict.findings = [...filed.findings.values() as Iterable<InheritedLeak>, ...growths];
+  verdict.allowed = [...filed.allowed.values() as Iterable<AllowedGroup>];
+  verdict.protocol = [...filed.protocol.values() as Iterable<ProtocolGroup>];
+  verdict.ambient = [...filed.ambient.values() as Iterable<Descriptor>];
   return verdict;
 }
 
@@ -217,26 +320,19 @@ function group(d: TracedDescriptor, receiver: GateReceiver): ReceivedGroup {
   return { fd: d.fd, type: d.type, target: d.target, receivers: [receiver], descriptor: d };
 }
 
-/** Add `receiver` to the group at `key`, made by `create` (which lists it first) when new. */
-function addTo<G extends { receivers: GateReceiver[] }>(groups: Map<string, G>, key: string, receiver: GateReceiver, create: () => G): void {
-  const existing = groups.get(key);
-  if (existing) existing.receivers.push(receiver);
-  else groups.set(key, create());
-}
-
 function receiverOf(program: GateProcess, exec: ExecRecord, d: TracedDescriptor): GateReceiver {
   return { ...program, exe: exec.exe, fd: d.fd, via: d.via, ...(d.from ? { from: d.from } : {}) };
 }
 
 /** The protocol each descriptor number of `exec` came by. */
-function protocolOf(exec: ExecRecord): Map<number, { protocol: ProtocolName; variable: string }> {
-  const byFd = new Map<number, { protocol: ProtocolName; variable: string }>();
+function protocolOf(exec: ExecRecord): Map<number, ProtocolUse> {
+  const byFd = new Map<number, ProtocolUse>();
   for (const pass of exec.protocols ?? []) for (const fd of pass.fds) if (!byFd.has(fd)) byFd.set(fd, pass);
   return byFd;
 }
 
 /** A process that received objects by protocol: at which exec, which object, at which number. */
-interface Receipt {
+export interface Receipt {
   exec: ExecRecord;
   object: string;
   fd: number;
@@ -300,7 +396,7 @@ function sameProgram(a: ExecRecord, b: ExecRecord): boolean {
   return a.exe === b.exe && programName(a.argv, a.exe) === programName(b.argv, b.exe);
 }
 
-function reexecGrowth(trace: TraceResult, p: TracedProcess, chain: Set<number>, rules: AllowRule[], origins: OriginIndex): ReexecGrowth | undefined {
+function reexecGrowth(trace: TraceResult, p: TracedProcess, chain: Set<number>, countedAt: (exec: ExecRecord, index: number) => TracedDescriptor[], origins: OriginIndex): ReexecGrowth | undefined {
   // The longest run of consecutive execs of one program, as [start, end) (a copy per exec would be
   // quadratic in a chain of thousands).
   let [bestStart, bestEnd, start] = [0, 0, 0];
@@ -311,16 +407,12 @@ function reexecGrowth(trace: TraceResult, p: TracedProcess, chain: Set<number>, 
   });
   const best = p.execs.slice(bestStart, bestEnd);
   if (best.length < 2) return undefined;
-  const counted = (exec: ExecRecord): TracedDescriptor[] => {
-    const byProtocol = protocolOf(exec);
-    return exec.received.filter((d) => d.fd >= STDIO && !d.ambient && !byProtocol.has(d.fd) && !allowedBy(rules, d, exec));
-  };
-  const held = best.map((exec) => counted(exec).length);
+  const held = best.map((exec, i) => countedAt(exec, bestStart + i).length);
   const leakedPerCycle = held.slice(1).map((n, i) => n - held[i]!);
   if (held[held.length - 1]! <= held[0]! || !leakedPerCycle.some((n) => n > 0)) return undefined;
-  const first = new Set(counted(best[0]!).map(descriptorKey));
+  const first = new Set(countedAt(best[0]!, bestStart).map(descriptorKey));
   const last = best[best.length - 1]!;
-  const descriptors = counted(last).filter((d) => !first.has(descriptorKey(d)));
+  const descriptors = countedAt(last, bestEnd - 1).filter((d) => !first.has(descriptorKey(d)));
   const growth: ReexecGrowth = {
     kind: 'reexec-growth', process: nameOf(trace, p, last.seq), exe: last.exe, held, leakedPerCycle, descriptors,
     fix: growthFix(last, descriptors.map((d) => d.fd)),

@@ -1,4 +1,8 @@
-/** The gate's reports: the human summary, `fdscan/gate@2` JSON, JUnit XML and GitHub Actions annotations. */
+/**
+ * The gate's reports: the human summary, `fdscan/gate@2` JSON, JUnit XML and GitHub Actions annotations.
+ * How each kind of finding reads in all four is one entry of FINDING_VIEWS; what passes or fails is
+ * the outcome (gate-outcome.ts), decided once.
+ */
 import type { TraceResult } from '../trace/trace-result.js';
 import { PROTOCOL_TITLES, type ProtocolName } from '../trace/descriptor-protocols.js';
 import type { GateFinding, GateOpener, GateReceiver, GateVerdict, InheritedLeak, ReceivedGroup, ReexecGrowth } from '../gate/gate-analysis.js';
@@ -10,6 +14,9 @@ import { describeDescriptor, descriptorTarget, escapeText, githubCommand, plural
 import { originLines } from './origin-text.js';
 
 export const GATE_SCHEMA = 'fdscan/gate@2';
+
+/** One line of the text report, in painted spans. */
+export type TextLine = Span[];
 
 /** How many receivers a text line names before "and N more", and protocol lines per protocol. */
 const RECEIVERS_SHOWN = 3;
@@ -29,13 +36,68 @@ export interface FindingGroup {
   findings: GateFinding[];
 }
 
+/**
+ * How one kind of finding reads in every report. `findings` is a group (groupFindings): one finding,
+ * or several with the same group key. A new kind of finding is one more entry in FINDING_VIEWS.
+ */
+export interface FindingView<F extends GateFinding> {
+  /** Findings of the kind with the same key are one group in text, JUnit and annotations; undefined: a group of its own. */
+  groupKey(f: F): string | undefined;
+  /** One line naming one finding, without its fix (JUnit failure text, annotations). */
+  describe(f: F): string;
+  /** One line naming a group, without its fix (JUnit failure message, annotations). */
+  describeGroup(findings: F[]): string;
+  /** The text report's lines for a group, before its fix. */
+  lines(findings: F[]): TextLine[];
+  /** The text report's line for a group in the baseline, after `known`. */
+  known(findings: F[]): string;
+  /** The JUnit testcase's name. */
+  testcase(findings: F[]): string;
+  /** The finding in `fdscan/gate@2` JSON. */
+  json(f: F): unknown;
+  /** A baseline entry of the kind in words. */
+  entry(e: BaselineEntry): string;
+}
+
+/** Every kind of finding and how it reads: one entry per kind (the compiler asks for a new kind's). */
+const FINDING_VIEWS: { [K in GateFinding['kind']]: FindingView<Extract<GateFinding, { kind: K }>> } = {
+  inherited: {
+    groupKey: (f) => JSON.stringify([programName(f.opener.argv, f.opener.exe), [...new Set(f.receivers.map((r) => programName(r.argv, r.exe)))].sort(), f.type]),
+    describe: (f) => `${describeDescriptor(f.descriptor)} ${openerText(f.opener)} leaked to ${receiversText(f.receivers)}`,
+    describeGroup: (leaks) => (leaks.length === 1
+      ? FINDING_VIEWS.inherited.describe(leaks[0]!)
+      : `${groupHead(leaks)} ${openersText(leaks)} leaked to ${receiversText(groupReceivers(leaks))}`),
+    lines: leakLines,
+    known: (leaks) => (leaks.length === 1
+      ? `${describeDescriptor(leaks[0]!.descriptor)} to ${receiversText(leaks[0]!.receivers, leaks[0]!.fd)}`
+      : `${groupHead(leaks)} to ${receiversText(groupReceivers(leaks))}`),
+    testcase: leakTestcase,
+    json: strip,
+    entry: (e) => `${e.descriptor} from ${e.opener} to ${e.receiver}`,
+  },
+  'reexec-growth': {
+    groupKey: () => undefined,
+    describe: growthText,
+    describeGroup: (growths) => growthText(growths[0]!),
+    lines: (growths) => growthLines(growths[0]!),
+    known: (growths) => growthText(growths[0]!),
+    testcase: (growths) => `re-exec growth pid ${growths[0]!.process.pid}`,
+    json: (f) => f,
+    entry: (e) => `${e.program} re-executing itself`,
+  },
+};
+
+/** The view of `f`'s kind, for a finding (or a group) of that kind. */
+function viewOf(f: GateFinding): FindingView<GateFinding> {
+  return FINDING_VIEWS[f.kind] as FindingView<GateFinding>;
+}
+
 /** The findings grouped as the reports show them, in the order their first findings came. */
 export function groupFindings(findings: readonly GateFinding[]): FindingGroup[] {
   const groups = new Map<string, FindingGroup>();
   findings.forEach((f, i) => {
-    const key = f.kind === 'inherited'
-      ? JSON.stringify([programName(f.opener.argv, f.opener.exe), [...new Set(f.receivers.map((r) => programName(r.argv, r.exe)))].sort(), f.type])
-      : `growth ${i}`;
+    const own = viewOf(f).groupKey(f);
+    const key = own === undefined ? `${f.kind} ${i}` : `${f.kind} ${own}`;
     const group = groups.get(key);
     if (group) group.findings.push(f);
     else groups.set(key, { findings: [f] });
@@ -45,18 +107,13 @@ export function groupFindings(findings: readonly GateFinding[]): FindingGroup[] 
 
 /** One line naming a finding, names escaped (JUnit, annotations). */
 export function describeFinding(f: GateFinding): string {
-  if (f.kind === 'inherited') {
-    return `${describeDescriptor(f.descriptor)} ${openerText(f.opener)} leaked to ${receiversText(f.receivers)}. Fix: ${f.fix.text}`;
-  }
-  return `${growthText(f)}. Fix: ${f.fix.text}`;
+  return `${viewOf(f).describe(f)}. Fix: ${f.fix.text}`;
 }
 
 /** One line naming a group: the finding itself, or the count, the first descriptors, the programs and the fix once. */
 function describeGroup(g: FindingGroup): string {
   const [first] = g.findings as [GateFinding];
-  if (g.findings.length === 1 || first.kind !== 'inherited') return describeFinding(first);
-  const leaks = g.findings as InheritedLeak[];
-  return `${groupHead(leaks)} ${openersText(leaks)} leaked to ${receiversText(groupReceivers(leaks))}. Fix: ${first.fix.text}`;
+  return `${viewOf(first).describeGroup(g.findings)}. Fix: ${first.fix.text}`;
 }
 
 /** `50 FIFO descriptors: fd 3 FIFO pipe:[1], fd 4 FIFO pipe:[2], fd 5 FIFO pipe:[3] and 47 more`. */
@@ -143,7 +200,6 @@ function outcomeOf(trace: TraceResult, verdict: GateVerdict, context: GateReport
   return context.outcome ?? gateOutcome(verdict, { commandExitCode: trace.exitCode });
 }
 
-type TextLine = Span[];
 /** Origins shown under a group of findings. */
 const ORIGINS_SHOWN = 1;
 const INDENT = ' '.repeat(8);
@@ -172,10 +228,7 @@ export function renderGateText(trace: TraceResult, verdict: GateVerdict, style: 
   for (const g of groupFindings(fresh)) lines.push(...groupLines(g));
   for (const g of groupFindings(verdict.findings.filter((f) => f.baselined))) {
     const [first] = g.findings as [GateFinding];
-    const what = first.kind === 'inherited'
-      ? (g.findings.length === 1 ? `${describeDescriptor(first.descriptor)} to ${receiversText(first.receivers, first.fd)}` : `${groupHead(g.findings as InheritedLeak[])} to ${receiversText(groupReceivers(g.findings as InheritedLeak[]))}`)
-      : growthText(first);
-    lines.push([{ text: `  known  ${what} (in the baseline)`, paint: 'dim' }]);
+    lines.push([{ text: `  known  ${viewOf(first).known(g.findings)} (in the baseline)`, paint: 'dim' }]);
   }
   for (const { entry, found } of context.baseline?.exceeded ?? []) {
     lines.push([{ text: '  ' }, { text: 'baseline', paint: 'red' }, { text: `  ${entryText(entry)}: recorded ${entry.count}, found ${found}: the ${found - entry.count} beyond the baseline fail` }]);
@@ -210,29 +263,26 @@ function reasonLine(reason: OutcomeReason): TextLine {
     : [{ text: `${reason.summary} (let through by ${reason.allowedBy})`, paint: 'yellow' }];
 }
 
-/** The lines of one group: the leak or growth, who opened it, who received it, and the fix once. */
+/** The lines of one group: what it is, who let it out, who received it, and the fix once. */
 function groupLines(g: FindingGroup): TextLine[] {
   const [first] = g.findings as [GateFinding];
   const fix: TextLine = [{ text: INDENT }, { text: 'fix:', paint: 'cyan' }, { text: ` ${first.fix.text}` }];
-  if (first.kind !== 'inherited') {
-    // The origin of the first descriptor the chain gained.
-    const gained = first.origins?.[0];
-    const origin: TextLine[] = gained ? originLines(gained, first.process.pid).map((text, i) => [{ text: `${INDENT}${i === 0 ? `fd ${first.descriptors[0]!.fd}: ` : '      '}${text}` }]) : [];
-    return [labelled('red', 'growth', growthText(first)), ...origin, fix];
-  }
+  return [...viewOf(first).lines(g.findings), fix];
+}
+
+/** A leak's lines: the descriptor (or the group's head), its opener, origins and receivers. */
+function leakLines(leaks: InheritedLeak[]): TextLine[] {
+  const [first] = leaks as [InheritedLeak];
   const originText = (leak: InheritedLeak, prefix: string): TextLine[] =>
     (leak.origin ? originLines(leak.origin, leak.opener.pid) : []).map((text, i) => [{ text: `${INDENT}${i === 0 ? prefix : ' '.repeat(prefix.length)}${text}` }]);
-  const origin = first.origin ? originText(first, '') : [];
-  if (g.findings.length === 1) {
+  if (leaks.length === 1) {
     return [
       labelled('red', 'leak', describeDescriptor(first.descriptor)),
       [{ text: `${INDENT}${openerText(first.opener).slice(0, -1)}` }],
-      ...origin,
+      ...(first.origin ? originText(first, '') : []),
       [{ text: `${INDENT}leaked to ${receiversText(first.receivers, first.fd)}` }],
-      fix,
     ];
   }
-  const leaks = g.findings as InheritedLeak[];
   return [
     labelled('red', 'leak', groupHead(leaks)),
     [{ text: `${INDENT}${openersText(leaks).slice(0, -1)}` }],
@@ -240,13 +290,19 @@ function groupLines(g: FindingGroup): TextLine[] {
     ...leaks.slice(0, ORIGINS_SHOWN).flatMap((leak) => (leak.origin ? originText(leak, `fd ${leak.fd}: `) : [])),
     ...(leaks.length > ORIGINS_SHOWN ? [[{ text: `${INDENT}and ${leaks.length - ORIGINS_SHOWN} more origins (--json lists them)` }]] : []),
     [{ text: `${INDENT}leaked to ${receiversText(groupReceivers(leaks))}` }],
-    fix,
   ];
+}
+
+/** A growth's lines: the chain, and the origin of the first descriptor it gained. */
+function growthLines(f: ReexecGrowth): TextLine[] {
+  const gained = f.origins?.[0];
+  const origin: TextLine[] = gained ? originLines(gained, f.process.pid).map((text, i) => [{ text: `${INDENT}${i === 0 ? `fd ${f.descriptors[0]!.fd}: ` : '      '}${text}` }]) : [];
+  return [labelled('red', 'growth', growthText(f)), ...origin];
 }
 
 /** A baseline entry in words: `FIFO pipe from python app.py to cat`. */
 function entryText(e: BaselineEntry): string {
-  return escapeText(e.kind === 'inherited' ? `${e.descriptor} from ${e.opener} to ${e.receiver}` : `${e.program} re-executing itself`);
+  return escapeText(FINDING_VIEWS[e.kind].entry(e));
 }
 
 /**
@@ -278,7 +334,6 @@ function groupText(g: ReceivedGroup): string {
  */
 export function gateDocument(trace: TraceResult, verdict: GateVerdict, context: GateReportContext = {}): Record<string, unknown> {
   const outcome = outcomeOf(trace, verdict, context);
-  const strip = <G extends { descriptor: unknown }>({ descriptor: _descriptor, ...rest }: G): Omit<G, 'descriptor'> => rest;
   return {
     schema: GATE_SCHEMA,
     passed: outcome.passed,
@@ -290,7 +345,7 @@ export function gateDocument(trace: TraceResult, verdict: GateVerdict, context: 
     exitCode: trace.exitCode,
     method: trace.method,
     warnings: trace.warnings,
-    findings: verdict.findings.map((f) => (f.kind === 'inherited' ? strip(f) : f)),
+    findings: verdict.findings.map((f) => viewOf(f).json(f)),
     ...(context.baseline ? { baseline: context.baseline } : {}),
     protocol: verdict.protocol.map(strip),
     allowed: verdict.allowed.map(strip),
@@ -298,15 +353,24 @@ export function gateDocument(trace: TraceResult, verdict: GateVerdict, context: 
   };
 }
 
+/** A group without its first receiver's row (JSON lists `fd`, `type` and `target` instead). */
+function strip<G extends { descriptor: unknown }>({ descriptor: _descriptor, ...rest }: G): Omit<G, 'descriptor'> {
+  return rest;
+}
+
 /** The name of a group's testcase: what, and whom it reached. */
 function groupName(g: FindingGroup): string {
-  const [first] = g.findings as [GateFinding];
-  if (first.kind !== 'inherited') return `re-exec growth pid ${first.process.pid}`;
-  if (g.findings.length === 1) {
+  return viewOf(g.findings[0]!).testcase(g.findings);
+}
+
+/** A leak's testcase: `fd 3 /tmp/x.log -> pid 12`, or for a group `50 x FIFO from python a.py -> cat`. */
+function leakTestcase(leaks: InheritedLeak[]): string {
+  const [first] = leaks as [InheritedLeak];
+  if (leaks.length === 1) {
     return `fd ${first.fd} ${descriptorTarget(first.descriptor)} -> ${first.receivers.length === 1 ? `pid ${first.receivers[0]!.pid}` : `${first.receivers.length} execs`}`;
   }
   const receivers = [...new Set(first.receivers.map((r) => programName(r.argv, r.exe)))].join(', ');
-  return escapeText(`${g.findings.length} x ${first.type} from ${programName(first.opener.argv, first.opener.exe)} -> ${receivers}`);
+  return escapeText(`${leaks.length} x ${first.type} from ${programName(first.opener.argv, first.opener.exe)} -> ${receivers}`);
 }
 
 /**

@@ -1,0 +1,113 @@
+/**
+ * The README and docs/ hold together: every relative link names a file of the repository (and,
+ * with `#anchor`, a heading of it, as GitHub makes anchors), and every example block that runs
+ * fdscan (a `$ ` line naming it) is run by test/readme-examples.test.ts (listed in
+ * test/helpers/doc-examples.ts) or marked `<!-- illustrative: why -->` on a line above it.
+ */
+import test from 'ava';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import { TESTED_EXAMPLES, blockAfter, docText } from './helpers/doc-examples.js';
+import { repoRoot } from './helpers/fixture.js';
+
+/** README.md and every page of docs/, as paths from the repository's root. */
+const pages = ['README.md', ...readdirSync(join(repoRoot, 'docs')).filter((name) => name.endsWith('.md')).sort().map((name) => `docs/${name}`)];
+
+/** A page's lines, each with whether it is inside a ``` block. */
+function linesOf(file: string): Array<{ text: string; fenced: boolean; number: number }> {
+  let fenced = false;
+  return docText(file).split('\n').map((text, i) => {
+    const fence = text.trimStart().startsWith('```');
+    if (fence) fenced = !fenced;
+    return { text, fenced: fenced || fence, number: i + 1 };
+  });
+}
+
+/** The anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces as `-`, repeats numbered. */
+function anchorsOf(file: string): Set<string> {
+  const anchors = new Set<string>();
+  const seen = new Map<string, number>();
+  for (const line of linesOf(file)) {
+    const heading = /^#{1,6} (.*)$/.exec(line.text);
+    if (!heading || line.fenced) continue;
+    const slug = heading[1]!.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+    const count = seen.get(slug) ?? 0;
+    seen.set(slug, count + 1);
+    anchors.add(count === 0 ? slug : `${slug}-${count}`);
+  }
+  return anchors;
+}
+
+test('the README points to every page of docs/, and each page back to the README', (t) => {
+  const readme = docText('README.md');
+  for (const page of pages.slice(1)) {
+    t.true(readme.includes(`](${page})`) || readme.includes(`](${page}#`), `README.md does not link ${page}`);
+    t.true(docText(page).includes('](../README.md)'), `${page} does not link the README`);
+  }
+});
+
+test('every relative link of the README and docs/ names a file of the repository, and its anchor a heading there', (t) => {
+  let links = 0;
+  for (const page of pages) {
+    for (const line of linesOf(page)) {
+      if (line.fenced) continue;
+      // Inline code is not a link: `[x](y)` inside backticks is left out.
+      for (const match of line.text.replace(/`[^`]*`/g, '``').matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = match[1]!;
+        if (/^[a-z]+:/.test(target)) continue;
+        links++;
+        const [path, anchor] = target.split('#') as [string, string | undefined];
+        const file = path === '' ? page : normalize(join(dirname(page), path));
+        const where = `${page}:${line.number}: ${target}`;
+        if (!t.true(existsSync(join(repoRoot, file)), `${where}: no such file`)) continue;
+        if (anchor !== undefined) {
+          t.true(file.endsWith('.md') && statSync(join(repoRoot, file)).isFile(), `${where}: an anchor into what is not a page`);
+          t.true(anchorsOf(file).has(anchor), `${where}: no heading with that anchor in ${file} (${[...anchorsOf(file)].join(' ')})`);
+        }
+      }
+    }
+  }
+  t.true(links > 40, `only ${links} links found`);
+});
+
+/** The line a fenced block opens on, for each block that has a `$ ` line naming fdscan. */
+function fdscanBlocks(file: string): number[] {
+  const starts: number[] = [];
+  let open: number | undefined;
+  let runsFdscan = false;
+  for (const line of docText(file).split('\n').map((text, i) => ({ text, number: i + 1 }))) {
+    if (line.text.trimStart().startsWith('```')) {
+      if (open === undefined) {
+        open = line.number;
+        runsFdscan = false;
+      } else {
+        if (runsFdscan) starts.push(open);
+        open = undefined;
+      }
+    } else if (open !== undefined && /^\$ .*\bfdscan\b/.test(line.text)) runsFdscan = true;
+  }
+  return starts;
+}
+
+test('every example block that runs fdscan is run by a test or marked illustrative', (t) => {
+  const tested = new Set(Object.values(TESTED_EXAMPLES).flat().map((place) => `${place.file}:${blockAfter(place).line - 1}`));
+  let illustrative = 0;
+  for (const page of pages) {
+    const lines = docText(page).split('\n');
+    for (const start of fdscanBlocks(page)) {
+      if (tested.has(`${page}:${start}`)) continue;
+      // The marker is on one of the three lines above the fence, with a reason.
+      const marked = lines.slice(Math.max(0, start - 4), start - 1).some((line) => /^<!-- illustrative: \S.* -->$/.test(line));
+      if (marked) illustrative++;
+      t.true(marked, `${page}:${start}: an example running fdscan that no test runs and that is not marked <!-- illustrative: why -->`);
+    }
+  }
+  t.true(illustrative > 0);
+});
+
+test('every example a test runs is a block that runs fdscan', (t) => {
+  for (const place of Object.values(TESTED_EXAMPLES).flat()) {
+    const { line } = blockAfter(place);
+    t.true(fdscanBlocks(place.file).includes(line - 1), `${place.file}: the block after ${place.heading} runs no fdscan`);
+  }
+});

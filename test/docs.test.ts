@@ -2,11 +2,13 @@
  * The README and docs/ hold together: every relative link names a file of the repository (and,
  * with `#anchor`, a heading of it, as GitHub makes anchors), and every example block that runs
  * fdscan (a `$ ` line naming it) is run by test/readme-examples.test.ts (listed in
- * test/helpers/doc-examples.ts) or marked `<!-- illustrative: why -->` on a line above it.
+ * test/helpers/doc-examples.ts) or marked `<!-- illustrative: why -->` on a line above it. Lists
+ * the docs give of the code's tables are the code's (the forwarded signals).
  */
 import test from 'ava';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
+import { FORWARDED_SIGNALS } from '../src/cli/wrapping.js';
 import { TESTED_EXAMPLES, blockAfter, docText } from './helpers/doc-examples.js';
 import { repoRoot } from './helpers/fixture.js';
 
@@ -110,4 +112,20 @@ test('every example a test runs is a block that runs fdscan', (t) => {
     const { line } = blockAfter(place);
     t.true(fdscanBlocks(place.file).includes(line - 1), `${place.file}: the block after ${place.heading} runs no fdscan`);
   }
+});
+
+/** The signals a page's sentence says are forwarded: the SIG names from `start` up to the word `forwarded`. */
+function forwardedIn(file: string, start: string): string[] {
+  const text = docText(file);
+  const at = text.indexOf(start);
+  if (at === -1) throw new Error(`${file}: no ${start}`);
+  const sentence = text.slice(at, text.indexOf('forwarded', at));
+  return [...sentence.matchAll(/\bSIG[A-Z0-9]+\b/g)].map((m) => m[0]).sort();
+}
+
+(process.platform === 'win32' ? test.skip : test)('the forwarded signals the docs list are the ones fdscan forwards', (t) => {
+  const real = [...FORWARDED_SIGNALS].sort();
+  t.true(real.length >= 15);
+  t.deepEqual(forwardedIn('docs/wrapping.md', '- **Signals.**'), real);
+  t.deepEqual(forwardedIn('docs/inherit-diff.md', 'Every signal a program may be sent from outside'), real);
 });

@@ -3,14 +3,16 @@
  * with `#anchor`, a heading of it, as GitHub makes anchors), and every example block that runs
  * fdscan (a `$ ` line naming it) is run by test/readme-examples.test.ts (listed in
  * test/helpers/doc-examples.ts) or marked `<!-- illustrative: why -->` on a line above it. Lists
- * the docs give of the code's tables are the code's (the forwarded signals).
+ * the docs give of the code's tables are the code's (the forwarded signals), and every option a
+ * command's page names is one its --help lists.
  */
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { FORWARDED_SIGNALS } from '../src/cli/wrapping.js';
 import { TESTED_EXAMPLES, blockAfter, docText } from './helpers/doc-examples.js';
-import { repoRoot } from './helpers/fixture.js';
+import { fdscanBin, repoRoot } from './helpers/fixture.js';
 
 /** README.md and every page of docs/, as paths from the repository's root. */
 const pages = ['README.md', ...readdirSync(join(repoRoot, 'docs')).filter((name) => name.endsWith('.md')).sort().map((name) => `docs/${name}`)];
@@ -128,4 +130,37 @@ function forwardedIn(file: string, start: string): string[] {
   t.true(real.length >= 15);
   t.deepEqual(forwardedIn('docs/wrapping.md', '- **Signals.**'), real);
   t.deepEqual(forwardedIn('docs/inherit-diff.md', 'Every signal a program may be sent from outside'), real);
+});
+
+/** Each command's page, and the options it names that are another program's (or command's), with whose. */
+const COMMAND_PAGES: Array<{ page: string; command: string[]; others?: Record<string, string> }> = [
+  { page: 'docs/audit.md', command: [] },
+  { page: 'docs/inherit-diff.md', command: ['inherit-diff'] },
+  { page: 'docs/run.md', command: ['run'] },
+  { page: 'docs/gate.md', command: ['gate'], others: { '--close-fds': 'fdscan run' } },
+  { page: 'docs/gate-rules.md', command: ['gate'], others: { '--jobserver-auth': 'GNU make', '--jobserver-fds': 'GNU make' } },
+  { page: 'docs/lifecycle.md', command: ['lifecycle'] },
+  { page: 'docs/watch.md', command: ['watch'] },
+  { page: 'docs/top.md', command: ['top'] },
+  { page: 'docs/metrics.md', command: ['metrics'] },
+  { page: 'docs/serve.md', command: ['serve'] },
+];
+
+test('every option a command\'s page names in code is one its --help lists (--no-X as X)', (t) => {
+  for (const { page, command, others = {} } of COMMAND_PAGES) {
+    const help = spawnSync(process.execPath, [fdscanBin, ...command, '--help'], { encoding: 'utf8', env: { ...process.env, COLUMNS: '200' } });
+    t.is(help.status, 0, help.stderr);
+    const listed = new Set([...help.stdout.matchAll(/--[a-z][a-z-]*/g)].map((m) => m[0]));
+    const named = new Set<string>();
+    for (const line of linesOf(page)) {
+      if (line.fenced) continue;
+      for (const code of line.text.matchAll(/`([^`]+)`/g)) for (const option of code[1]!.matchAll(/(?:^|[\s[])(--[a-z][a-z-]*)/g)) named.add(option[1]!);
+    }
+    t.true(named.size > 0, `${page} names no option`);
+    for (const option of named) {
+      if (option in others) continue;
+      t.true(listed.has(option) || listed.has(option.replace(/^--no-/, '--')), `${page} names ${option}, which \`fdscan ${command.join(' ')} --help\` does not list`);
+    }
+    for (const option of Object.keys(others)) t.true(named.has(option), `${page}: ${option} is listed as another program's but the page does not name it`);
+  }
 });

@@ -8,8 +8,10 @@
  * row of the `top` example are what fdscan prints of a process named php-fpm8.2 holding 45
  * descriptors under a soft limit of 50, its pid aside. The `inherit-diff` example is what it
  * prints, pids and the pipe's inode aside, when fdscan starts with a pipe on fd 251 (the ambient
- * descriptor the example shows) and nothing else beyond 0, 1, 2. Each example is checked in every
- * place it is shown (the README and its command's page).
+ * descriptor the example shows) and nothing else beyond 0, 1, 2. The audit example's rows from fd 3
+ * up are what fdscan prints of test/fixtures/hold-descriptors.py started with only 0, 1, 2 (numbers
+ * and its folder aside). Each example is checked in every place it is shown (the README and its
+ * command's page).
  */
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
@@ -152,4 +154,42 @@ for (const place of TESTED_EXAMPLES.inheritDiff) linux(`the inherit-diff example
     const aside = (text: string) => text.replace(/\bpid \d+/g, 'pid N').replace(/\bof \d+/g, 'of N').replace(/pipe:\[\d+\]/g, 'pipe:[N]');
     t.is(aside(run.stdout), aside(example!.output));
   });
+});
+
+/** An audit table's rows by fd (a wrapped target joined again), numbers and `dir` made placeholders. */
+function auditRows(table: string, dir: RegExp): Map<string, string[]> {
+  const rows = new Map<string, string[]>();
+  let last: string[] | undefined;
+  for (const line of table.split('\n')) {
+    if (!line.startsWith('│')) continue;
+    const cells = line.split('│').slice(1, -1).map((cell) => cell.trim());
+    if (cells[0] === '') last![5] = `${last![5]} ${cells[5]}`;
+    else rows.set(cells[0]!, last = cells);
+  }
+  for (const cells of rows.values()) cells[5] = cells[5]!.replace(dir, 'DIR').replace(/\d+/g, 'N');
+  return rows;
+}
+
+/** The first lines of an audit (the process, the count) with numbers and paths made placeholders. */
+const auditHead = (text: string): string[] => text.split('\n').slice(0, 2).map((line) => line.replace(/\S*\/\S*/g, 'PATH').replace(/\d+/g, 'N'));
+
+linux('the audit example of docs/audit.md: the rows fdscan prints of the fixture it shows, from fd 3 up (numbers and its folder aside)', async (t) => {
+  const [example] = transcript(blockAfter(TESTED_EXAMPLES.audit[0]!));
+  t.regex(example!.command, /^fdscan \d+$/);
+  const fixture = await startFixture<{ pid: number }>('hold-descriptors.py', [], { onlyStdio: true });
+  try {
+    const printed = withTempDir('fdscan-readme-audit', () => spawnSync(process.execPath, [fdscanBin, String(fixture.pid)], {
+      encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', COLUMNS: '110' },
+    }).stdout);
+    t.deepEqual(auditHead(printed), auditHead(example!.output));
+    const escaped = fixture.workdir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const real = auditRows(printed, new RegExp(escaped, 'g'));
+    const shown = auditRows(example!.output, /\/tmp\/fdscan-test-[A-Za-z0-9]+/g);
+    t.deepEqual(real.get('FD'), shown.get('FD'));
+    const fromThree = (rows: Map<string, string[]>) => [...rows].filter(([fd]) => /^\d+$/.test(fd) && Number(fd) >= 3);
+    t.true(fromThree(shown).length >= 18);
+    t.deepEqual(fromThree(real), fromThree(shown));
+  } finally {
+    await fixture.stop();
+  }
 });

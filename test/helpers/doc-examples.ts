@@ -12,6 +12,7 @@ export interface DocPlace { file: string; heading: string }
 
 /** The examples a test runs, by what they show. */
 export const TESTED_EXAMPLES = {
+  audit: [{ file: 'docs/audit.md', heading: '## `fdscan [pid...]`: audit' }],
   quickStart: [{ file: 'README.md', heading: '### Quick start' }],
   watch: [
     { file: 'README.md', heading: '### What a live process opens and keeps' },

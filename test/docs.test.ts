@@ -4,13 +4,15 @@
  * fdscan (a `$ ` line naming it) is run by test/readme-examples.test.ts (listed in
  * test/helpers/doc-examples.ts) or marked `<!-- illustrative: why -->` on a line above it. Lists
  * the docs give of the code's tables are the code's (the forwarded signals), and every option a
- * command's page names is one its --help lists.
+ * command's page names is one its --help lists. The library the docs show is the package's: what
+ * they import from 'fdscan' and call is exported, and each error class has the code they give it.
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { FORWARDED_SIGNALS } from '../src/cli/wrapping.js';
+import * as library from '../src/index.js';
 import { TESTED_EXAMPLES, blockAfter, docText } from './helpers/doc-examples.js';
 import { fdscanBin, repoRoot } from './helpers/fixture.js';
 
@@ -164,3 +166,22 @@ test('every option a command\'s page names in code is one its --help lists (--no
     for (const option of Object.keys(others)) t.true(named.has(option), `${page}: ${option} is listed as another program's but the page does not name it`);
   }
 });
+
+test('what the docs import from fdscan and the library page calls is exported, and each error class has its documented code', (t) => {
+  const exported = library as Record<string, unknown>;
+  const imported = pages.flatMap((page) => [...docText(page).matchAll(/import \{([^}]*)\} from 'fdscan'/g)].flatMap((m) => m[1]!.split(',').map((name) => name.trim())));
+  const page = docText('docs/library.md');
+  // `ignore(descriptor)` is an option of trackDescriptors, not an export.
+  const called = [...page.matchAll(/`(?:new )?([A-Za-z_]\w*)\(/g)].map((m) => m[1]!).filter((name) => name !== 'ignore');
+  t.true(imported.length >= 10 && called.length >= 10, `${imported.length} imported, ${called.length} called`);
+  for (const name of new Set([...imported, ...called])) t.true(name in exported, `the docs use ${name}, which fdscan does not export`);
+  const classes = [...page.matchAll(/`([A-Z]\w+)` \(`(E[A-Z_]+)`/g)].map((m) => [m[1]!, m[2]!] as const);
+  t.true(classes.length >= 6);
+  for (const [name, code] of classes) {
+    const Class = exported[name] as (new (...args: never[]) => Error) | undefined;
+    if (!t.is(typeof Class, 'function', `${name} is not exported`)) continue;
+    // Each constructor takes a pid, a call or a word first and a detail second: any values make one.
+    t.is((new Class!(1 as never, 'x' as never) as Error & { code?: string }).code, code, name);
+  }
+});
+

@@ -6,6 +6,7 @@
  * the docs give of the code's tables are the code's (the forwarded signals), and every option a
  * command's page names is one its --help lists. The library the docs show is the package's: what
  * they import from 'fdscan' and call is exported, and each error class has the code they give it.
+ * Every file of the checkout they name exists.
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
@@ -185,3 +186,36 @@ test('what the docs import from fdscan and the library page calls is exported, a
   }
 });
 
+
+/** Where a path the docs write may start, and where else a short one of the reliability table lives. */
+const ROOTS = /^(?:\.ci|bench|bin|dist|docs|examples|probes|snapshots|src|test|fixtures|cli|render|reliability)\//;
+
+/** A path of the checkout for one the docs write: built files as their sources, test-relative ones under test/. */
+function checkoutPaths(path: string): string[] {
+  const source = path.replace(/^dist\//, '').replace(/\.js$/, '.ts');
+  return [path, source, path.replace(/\.js$/, '.ts'), `test/${path}`, `test/reliability/${path}`];
+}
+
+test('every file of the checkout the docs name in code exists (a built file as its source)', (t) => {
+  let named = 0;
+  for (const page of pages) {
+    for (const line of linesOf(page)) {
+      if (line.fenced) continue;
+      for (const code of line.text.matchAll(/`([^`\s]+)`/g)) {
+        const path = code[1]!.replace(/[),.:;]+$/, '');
+        // Globs, folders named by their trailing slash, and `dist/.compile-cache` (made at run time) are not files to find.
+        if (!ROOTS.test(path) || /[*<>]|\/$/.test(path) || path.includes('.compile-cache') || path === 'dist/fdscan.js' || path.startsWith('dist/') && !/\.(js|ts)$/.test(path)) continue;
+        named++;
+        t.true(checkoutPaths(path).some((candidate) => existsSync(join(repoRoot, candidate))), `${page}:${line.number}: ${path} is not in the checkout`);
+      }
+    }
+  }
+  t.true(named > 30, `only ${named} paths named`);
+});
+
+test('every module docs/internals.md names by its file name alone is a file of probes/ or src/', (t) => {
+  const files = new Set(['probes', 'src'].flatMap((root) => readdirSync(join(repoRoot, root), { recursive: true }).map((path) => String(path).split('/').at(-1)!)));
+  const named = [...docText('docs/internals.md').matchAll(/`([\w-]+\.ts)`/g)].map((m) => m[1]!);
+  t.true(named.length > 15, `only ${named.length} named`);
+  for (const name of named) t.true(files.has(name), `docs/internals.md names ${name}, which no folder of probes/ or src/ holds`);
+});

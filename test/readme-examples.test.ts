@@ -2,7 +2,8 @@
  * The examples of the README and docs/ are what fdscan prints (where they are:
  * test/helpers/doc-examples.ts). The quick start's commands run in bash, in order,
  * with `fdscan` on PATH and only stdin, stdout and stderr open (as in a terminal), and print what
- * the README shows, pids and the temporary folder's name aside. The `watch` example's lines have
+ * the README shows, pids and the temporary folder's name aside; so does the make transcript of
+ * docs/gate.md. The `watch` example's lines have
  * the form of a real watch's (numbers, paths and the command line aside), in order. (The
  * Prometheus examples of docs/serve.md: test/metrics/readme-rules.test.ts.) The `metrics` example and the php-fpm
  * row of the `top` example are what fdscan prints of a process named php-fpm8.2 holding 45
@@ -38,12 +39,12 @@ function transcript(text: string): Array<{ command: string; output: string }> {
   return steps.map((s) => ({ ...s, output: s.output.replace(/\n+$/, '\n').replace(/^\n$/, '') }));
 }
 
-/** Pids and mktemp's folder names, which differ from run to run. */
-const normalised = (text: string): string => text.replace(/\(pid \d+\)/g, '(pid N)').replace(/\/tmp\/tmp\.[A-Za-z0-9]+/g, '/tmp/tmp.X');
+/** Pids, pipes' inodes and mktemp's folder names, which differ from run to run. */
+const normalised = (text: string): string => text.replace(/\(pid \d+\)/g, '(pid N)').replace(/\/tmp\/tmp\.[A-Za-z0-9]+/g, '/tmp/tmp.X').replace(/pipe:\[\d+\]/g, 'pipe:[N]');
 
-linux('the quick start: its commands print what the README shows (pids and the temporary folder aside)', (t) => {
-  const steps = transcript(blockAfter(TESTED_EXAMPLES.quickStart[0]!));
-  t.true(steps.length >= 4, JSON.stringify(steps));
+for (const place of TESTED_EXAMPLES.transcripts) linux(`the transcript after ${place.heading} in ${place.file}: its commands print what it shows (pids, pipes and the temporary folder aside)`, (t) => {
+  const steps = transcript(blockAfter(place));
+  t.true(steps.length >= 3, JSON.stringify(steps));
   withTempDir('fdscan-quick-start', (dir) => {
     const bin = join(dir, 'bin');
     mkdirSync(bin);

@@ -13,7 +13,11 @@ export interface DocPlace { file: string; heading: string }
 /** The examples a test runs, by what they show. */
 export const TESTED_EXAMPLES = {
   audit: [{ file: 'docs/audit.md', heading: '## `fdscan [pid...]`: audit' }],
-  quickStart: [{ file: 'README.md', heading: '### Quick start' }],
+  /** Shell transcripts, run in order in one bash. */
+  transcripts: [
+    { file: 'README.md', heading: '### Quick start' },
+    { file: 'docs/gate.md', heading: "### Passed by protocol: make's jobserver" },
+  ],
   watch: [
     { file: 'README.md', heading: '### What a live process opens and keeps' },
     { file: 'docs/watch.md', heading: '## `fdscan watch PID [--interval 1s] [--count N] [--json]`' },

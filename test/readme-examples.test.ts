@@ -1,34 +1,33 @@
 /**
- * The README's examples are what fdscan prints. The quick start's commands run in bash, in order,
+ * The examples of the README and docs/ are what fdscan prints (where they are:
+ * test/helpers/doc-examples.ts). The quick start's commands run in bash, in order,
  * with `fdscan` on PATH and only stdin, stdout and stderr open (as in a terminal), and print what
- * the README shows, pids and the temporary folder's name aside. The `watch` example's lines have
+ * the README shows, pids and the temporary folder's name aside; so does the make transcript of
+ * docs/gate.md. The `watch` example's lines have
  * the form of a real watch's (numbers, paths and the command line aside), in order. (The
- * Prometheus examples: test/metrics/readme-rules.test.ts.) The `metrics` example and the php-fpm
+ * Prometheus examples of docs/serve.md: test/metrics/readme-rules.test.ts.) The `metrics` example and the php-fpm
  * row of the `top` example are what fdscan prints of a process named php-fpm8.2 holding 45
  * descriptors under a soft limit of 50, its pid aside. The `inherit-diff` example is what it
  * prints, pids and the pipe's inode aside, when fdscan starts with a pipe on fd 251 (the ambient
- * descriptor the example shows) and nothing else beyond 0, 1, 2.
+ * descriptor the example shows) and nothing else beyond 0, 1, 2. The audit example's rows from fd 3
+ * up are what fdscan prints of test/fixtures/hold-descriptors.py started with only 0, 1, 2 (numbers
+ * and its folder aside). Each example is checked in every place it is shown (the README and its
+ * command's page).
  */
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { fdscanBin, repoRoot, startFixture } from './helpers/fixture.js';
+import { TESTED_EXAMPLES, blockAfter as placeBlock, type DocPlace } from './helpers/doc-examples.js';
+import { fdscanBin, startFixture } from './helpers/fixture.js';
 import { startNearLimit } from './helpers/near-limit.js';
 import { withTempDir } from './helpers/temp-dir.js';
 
-const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
 const linux = process.platform === 'linux' ? test : test.skip;
 
-/** The first ``` block after the line `heading`. */
-function blockAfter(heading: string): string {
-  const at = readme.indexOf(`\n${heading}\n`);
-  if (at === -1) throw new Error(`README: no line ${heading}`);
-  const match = /\n```\n([\s\S]*?)```\n/.exec(readme.slice(at));
-  if (!match) throw new Error(`README: no code block after ${heading}`);
-  return match[1]!;
-}
+/** The text of the first ``` block after the heading of `place`. */
+const blockAfter = (place: DocPlace): string => placeBlock(place).text;
 
 /** A transcript's commands (`$ ` lines) and what each printed (the lines up to the next command). */
 function transcript(text: string): Array<{ command: string; output: string }> {
@@ -40,12 +39,12 @@ function transcript(text: string): Array<{ command: string; output: string }> {
   return steps.map((s) => ({ ...s, output: s.output.replace(/\n+$/, '\n').replace(/^\n$/, '') }));
 }
 
-/** Pids and mktemp's folder names, which differ from run to run. */
-const normalised = (text: string): string => text.replace(/\(pid \d+\)/g, '(pid N)').replace(/\/tmp\/tmp\.[A-Za-z0-9]+/g, '/tmp/tmp.X');
+/** Pids, pipes' inodes and mktemp's folder names, which differ from run to run. */
+const normalised = (text: string): string => text.replace(/\(pid \d+\)/g, '(pid N)').replace(/\/tmp\/tmp\.[A-Za-z0-9]+/g, '/tmp/tmp.X').replace(/pipe:\[\d+\]/g, 'pipe:[N]');
 
-linux('the quick start: its commands print what the README shows (pids and the temporary folder aside)', (t) => {
-  const steps = transcript(blockAfter('### Quick start'));
-  t.true(steps.length >= 4, JSON.stringify(steps));
+for (const place of TESTED_EXAMPLES.transcripts) linux(`the transcript after ${place.heading} in ${place.file}: its commands print what it shows (pids, pipes and the temporary folder aside)`, (t) => {
+  const steps = transcript(blockAfter(place));
+  t.true(steps.length >= 3, JSON.stringify(steps));
   withTempDir('fdscan-quick-start', (dir) => {
     const bin = join(dir, 'bin');
     mkdirSync(bin);
@@ -69,8 +68,8 @@ linux('the quick start: its commands print what the README shows (pids and the t
 /** A line's form: numbers, paths and the watched command line made placeholders. */
 const form = (line: string, argv: RegExp): string => line.replace(argv, 'ARGV').replace(/\/\S+/g, 'PATH').replace(/\d+(\.\d+)?/g, 'N');
 
-linux('the watch example: each of its lines has the form of a line a real watch printed, in that order', async (t) => {
-  const example = transcript(blockAfter('## `fdscan watch PID [--interval 1s] [--count N] [--json]`'));
+for (const place of TESTED_EXAMPLES.watch) linux(`the watch example of ${place.file}: each of its lines has the form of a line a real watch printed, in that order`, async (t) => {
+  const example = transcript(blockAfter(place));
   t.is(example.length, 1);
   const { command, output } = example[0]!;
   const args = command.split(' ').slice(1);
@@ -94,7 +93,7 @@ linux('the watch example: each of its lines has the form of a line a real watch 
     let at = 0;
     for (const line of shown) {
       const found = real.indexOf(line, at);
-      t.not(found, -1, `README: ${JSON.stringify(line)} is not the form of a line fdscan printed (after line ${at}):\n${real.join('\n')}`);
+      t.not(found, -1, `${place.file}: ${JSON.stringify(line)} is not the form of a line fdscan printed (after line ${at}):\n${real.join('\n')}`);
       if (found !== -1) at = found + 1;
     }
   } finally {
@@ -113,7 +112,7 @@ function runShown(command: string, dir: string): string {
   return run.stdout;
 }
 
-linux('the metrics example and the php-fpm row of the top example are what fdscan prints of such a process (its pid aside)', async (t) => {
+for (const [i, metricsPlace] of TESTED_EXAMPLES.metrics.entries()) linux(`the metrics example of ${metricsPlace.file} and the php-fpm row of the top example of ${TESTED_EXAMPLES.top[i]!.file} are what fdscan prints of such a process (its pid aside)`, async (t) => {
   // Only 0-2 to begin with: its inheritable count (every other one it opens) is then the README's on
   // any machine, whatever strays the test runner handed down (a CI runner without this machine's
   // pipe on 251 counted 24).
@@ -121,17 +120,17 @@ linux('the metrics example and the php-fpm row of the top example are what fdsca
   try {
     // The pid, and the user running the tests (the README shows root's).
     const pid = (text: string) => text.replaceAll(`pid="${fixture.pid}"`, 'pid="N"').replace(/pid="8298"/g, 'pid="N"').replace(/user="[^"]*"/g, 'user="U"');
-    const [metrics] = transcript(blockAfter('## `fdscan metrics [selection] [--by-type] [--per pid|command] [-o FILE]`'));
+    const [metrics] = transcript(blockAfter(metricsPlace));
     t.is(metrics!.command, "fdscan metrics -c '^php-fpm'");
     const printed = withTempDir('fdscan-readme-metrics', (dir) => pid(runShown(metrics!.command, dir))).split('\n');
     let at = 0;
     for (const line of pid(metrics!.output).split('\n').filter((l) => l !== '' && l !== '...')) {
       // Other php-fpm processes of the machine may add lines between; the README's come in its order.
       const found = printed.indexOf(line, at);
-      t.not(found, -1, `README: ${JSON.stringify(line)} not printed (after line ${at}):\n${printed.join('\n')}`);
+      t.not(found, -1, `${metricsPlace.file}: ${JSON.stringify(line)} not printed (after line ${at}):\n${printed.join('\n')}`);
       if (found !== -1) at = found + 1;
     }
-    const [top] = transcript(blockAfter('## `fdscan top [-n N] [--sort usage|count|inheritable] [--interval D] [selection] [--json]`'));
+    const [top] = transcript(blockAfter(TESTED_EXAMPLES.top[i]!));
     // The pid, and the user column (the README shows root; the tests may run as anyone).
     const squeeze = (line: string) => line.trim().replace(/ +/g, ' ').replace(/^\d+ \S+ /, 'N U ');
     const shownRow = top!.output.split('\n').find((line) => line.includes('php-fpm8.2'))!;
@@ -142,8 +141,8 @@ linux('the metrics example and the php-fpm row of the top example are what fdsca
   }
 });
 
-linux('the inherit-diff example: what fdscan prints when it received a pipe on fd 251 (pids and the pipe\'s inode aside)', (t) => {
-  const [example] = transcript(blockAfter('## `fdscan inherit-diff -- CMD [ARGS...]`'));
+for (const place of TESTED_EXAMPLES.inheritDiff) linux(`the inherit-diff example of ${place.file}: what fdscan prints when it received a pipe on fd 251 (pids and the pipe's inode aside)`, (t) => {
+  const [example] = transcript(blockAfter(place));
   t.regex(example!.command, /^fdscan inherit-diff -- /);
   withTempDir('fdscan-readme-inherit-diff', (dir) => {
     const bin = join(dir, 'bin');
@@ -156,4 +155,42 @@ linux('the inherit-diff example: what fdscan prints when it received a pipe on f
     const aside = (text: string) => text.replace(/\bpid \d+/g, 'pid N').replace(/\bof \d+/g, 'of N').replace(/pipe:\[\d+\]/g, 'pipe:[N]');
     t.is(aside(run.stdout), aside(example!.output));
   });
+});
+
+/** An audit table's rows by fd (a wrapped target joined again), numbers and `dir` made placeholders. */
+function auditRows(table: string, dir: RegExp): Map<string, string[]> {
+  const rows = new Map<string, string[]>();
+  let last: string[] | undefined;
+  for (const line of table.split('\n')) {
+    if (!line.startsWith('│')) continue;
+    const cells = line.split('│').slice(1, -1).map((cell) => cell.trim());
+    if (cells[0] === '') last![5] = `${last![5]} ${cells[5]}`;
+    else rows.set(cells[0]!, last = cells);
+  }
+  for (const cells of rows.values()) cells[5] = cells[5]!.replace(dir, 'DIR').replace(/\d+/g, 'N');
+  return rows;
+}
+
+/** The first lines of an audit (the process, the count) with numbers and paths made placeholders. */
+const auditHead = (text: string): string[] => text.split('\n').slice(0, 2).map((line) => line.replace(/\S*\/\S*/g, 'PATH').replace(/\d+/g, 'N'));
+
+linux('the audit example of docs/audit.md: the rows fdscan prints of the fixture it shows, from fd 3 up (numbers and its folder aside)', async (t) => {
+  const [example] = transcript(blockAfter(TESTED_EXAMPLES.audit[0]!));
+  t.regex(example!.command, /^fdscan \d+$/);
+  const fixture = await startFixture<{ pid: number }>('hold-descriptors.py', [], { onlyStdio: true });
+  try {
+    const printed = withTempDir('fdscan-readme-audit', () => spawnSync(process.execPath, [fdscanBin, String(fixture.pid)], {
+      encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', COLUMNS: '110' },
+    }).stdout);
+    t.deepEqual(auditHead(printed), auditHead(example!.output));
+    const escaped = fixture.workdir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const real = auditRows(printed, new RegExp(escaped, 'g'));
+    const shown = auditRows(example!.output, /\/tmp\/fdscan-test-[A-Za-z0-9]+/g);
+    t.deepEqual(real.get('FD'), shown.get('FD'));
+    const fromThree = (rows: Map<string, string[]>) => [...rows].filter(([fd]) => /^\d+$/.test(fd) && Number(fd) >= 3);
+    t.true(fromThree(shown).length >= 18);
+    t.deepEqual(fromThree(real), fromThree(shown));
+  } finally {
+    await fixture.stop();
+  }
 });

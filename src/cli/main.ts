@@ -80,7 +80,7 @@ export async function main(args: string[]): Promise<void> {
 export function reportFailure(error: unknown): void {
   const debug = process.env.FDSCAN_DEBUG === '1';
   if (error instanceof FdscanError) {
-    // Bad usage points to the help on the same line: every failure is one line (README, Exit status).
+    // Bad usage points to the help on the same line: every failure is one line (README.md, Exit status).
     process.stderr.write(errorLine(error.code === 'EUSAGE' ? `${error.message} (see fdscan --help)` : error.message));
     if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
     process.exitCode = EXIT_ERROR;

@@ -25,7 +25,7 @@ const watchBuilder = (yargs: Argv) =>
     .epilogue('An exec is seen as a change of argv between two samples.\n\n' + ORIGINS_COST + '\n\nExit status: 0 when the watch ran (it reports, ' +
       'it does not judge); 2 when the process does not exist or cannot be read at the start, or on bad usage.');
 
-/** What --origins costs the watched process, as measured (README: "What --origins costs"). */
+/** What --origins costs the watched process, as measured (docs/watch.md: "What it costs while attached"). */
 const ORIGINS_COST = '--origins stops every thread at each syscall\'s entry and exit while attached: a getppid() loop ran ' +
   '~100x slower (11,000-13,000 calls/s against 1.1-2.4 million alone; 170-500x on a heavily loaded 2-core machine; ' +
   'bench/watch-origins/measure.sh). A process that mostly waits (a server, a leak once a second) barely notices. The ' +

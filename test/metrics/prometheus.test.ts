@@ -119,7 +119,7 @@ async function query(prometheus: Prometheus, expression: string): Promise<QueryA
         });
         const max = await query(prometheus, `fdscan_process_max_fds{pid="${fixture.pid}"}`);
         t.is(Number(max[0]!.value[1]), 50);
-        // The first alert rule of the README, as Prometheus evaluates it: it fires for the fixture.
+        // The first alert rule of docs/serve.md, as Prometheus evaluates it: it fires for the fixture.
         // Other processes of the machine may match -c too (another test suite's fixtures): only
         // the fixture's series is judged, found by its pid.
         const usage = await query(prometheus, `fdscan_process_open_fds / fdscan_process_max_fds > 0.8`);

@@ -1,5 +1,5 @@
 /**
- * The README's Prometheus examples are what they claim: the scrape config and the alert rules pass
+ * The Prometheus examples of docs/serve.md are what they claim: the scrape config and the alert rules pass
  * promtool's checks, and the rules fire on the series they are meant for and on no others
  * (`promtool test rules`). Skipped visibly without promtool.
  */
@@ -11,11 +11,11 @@ import { repoRoot } from '../helpers/fixture.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 
 const missing = spawnSync('promtool', ['--version']).status !== 0 ? 'promtool not installed (apt-get install prometheus)' : undefined;
-const yamlBlocks = [...readFileSync(join(repoRoot, 'README.md'), 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const yamlBlocks = [...readFileSync(join(repoRoot, 'docs', 'serve.md'), 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
 const scrapeConfig = yamlBlocks.find((b) => b.includes('scrape_configs:'));
 const rules = yamlBlocks.find((b) => b.includes('groups:') && b.includes('fdscan_process_open_fds'));
 
-test('the README has a scrape config and the alert rules', (t) => {
+test('docs/serve.md has a scrape config and the alert rules', (t) => {
   t.truthy(scrapeConfig);
   t.truthy(rules);
   t.regex(rules!, /alert: DescriptorsNearLimit/);

@@ -1,6 +1,6 @@
 /**
  * The column model (src/render/columns.ts) on a real process: every documented field is in the
- * README's schema, every column's field is in the JSON; the JSON writer writes the documented
+ * schema's section of docs/json.md, every column's field is in the JSON; the JSON writer writes the documented
  * fields only, in the data's order; a column added to a field table shows in the audit's table, in
  * top's and in the JSON.
  */
@@ -25,11 +25,11 @@ test.before(async () => {
 });
 test.after.always(async () => fixture?.stop());
 
-/** The README's sections (heading to next heading, code blocks skipped for headings) that name `schema`. */
+/** The sections of docs/json.md (heading to next heading, code blocks skipped for headings) that name `schema`. */
 function schemaSections(schema: string): string {
   const sections: string[][] = [[]];
   let fenced = false;
-  for (const line of readFileSync(join(repoRoot, 'README.md'), 'utf8').split('\n')) {
+  for (const line of readFileSync(join(repoRoot, 'docs', 'json.md'), 'utf8').split('\n')) {
     if (line.startsWith('```')) fenced = !fenced;
     if (!fenced && /^#{1,6} /.test(line)) sections.push([]);
     sections.at(-1)!.push(line);
@@ -43,13 +43,13 @@ function documentedKeys(table: FieldTable<object>, path = ''): string[] {
     field.internal ? [] : [`${path}${key}`, ...(field.fields ? documentedKeys(field.fields, `${path}${key}.`) : [])]);
 }
 
-/** `key` as the README writes a field: `"key"`, `` `key` ``, `` `key: true` ``, `{key, ...}`. */
+/** `key` as docs/json.md writes a field: `"key"`, `` `key` ``, `` `key: true` ``, `{key, ...}`. */
 const named = (key: string): RegExp => new RegExp(`(?:["\`{]|, )${key}(?=["\`:,})\\s])`);
 
-test('every documented field of fdscan/audit@1 and fdscan/top@1 is named in the README section of its schema', (t) => {
+test('every documented field of fdscan/audit@1 and fdscan/top@1 is named in the section of its schema in docs/json.md', (t) => {
   for (const [schema, table] of [['fdscan/audit@1', PROCESS_FIELDS], ['fdscan/top@1', TOP_FIELDS]] as const) {
     const text = schemaSections(schema);
-    t.true(text.length > 0, `no README section names ${schema}`);
+    t.true(text.length > 0, `no section of docs/json.md names ${schema}`);
     const keys = documentedKeys(table as FieldTable<object>);
     t.true(keys.length > 8, schema);
     for (const path of keys) t.regex(text, named(path.split('.').at(-1)!), `${schema}: ${path} is written to JSON but not documented`);

@@ -11,7 +11,7 @@
  * Races: a descriptor closed between the list and its query (EBADF) is skipped; a process that
  * exits mid-scan makes the audit `incomplete`.
  */
-import { auditEach, type AuditOutcome, type Probe, type ProcessAudit } from '../../src/probe-contract.js';
+import { auditEach, type AuditOutcome, type Probe, type ProcessAudit } from '../../src/probe-kit/index.js';
 import { DARWIN_TYPES, auditDarwinProcess, listFds } from './descriptors.js';
 import { darwinProcessInfo, listDarwinPids } from './process-info.js';
 import { darwinDescriptorLimits } from './limits.js';

@@ -20,8 +20,8 @@
  * Errors are mapped once, here and in descriptors.ts, with src/errors.ts's osFailure.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { auditEach, type AuditOutcome, type ListOptions, type Probe, type ProcessAudit } from '../../src/probe-contract.js';
-import { osFailure } from '../../src/errors.js';
+import { auditEach, type AuditOutcome, type ListOptions, type Probe, type ProcessAudit } from '../../src/probe-kit/index.js';
+import { osFailure } from '../../src/probe-kit/index.js';
 import { LINUX_TYPES, auditLinuxProcess, finishPeers, newAuditContext, type AuditContext } from './descriptors.js';
 import { markAllNonInheritable, restoreReceived } from './inheritance.js';
 import { noteReceived } from './received.js';

@@ -17,9 +17,9 @@
  */
 import { readdirSync } from 'node:fs';
 import { constants } from 'node:os';
-import type { Descriptor } from '../../src/probe-contract.js';
-import type { TableRead, TableReadOptions } from '../../src/trace/trace-recorder.js';
-import { osErrorName } from '../../src/errors.js';
+import type { Descriptor } from '../../src/probe-kit/index.js';
+import type { TableRead, TableReadOptions } from '../../src/probe-kit/index.js';
+import { osErrorName } from '../../src/probe-kit/index.js';
 import { typeFromMode } from '../file-mode.js';
 import { anonType, hasDeletedSuffix, readDescriptors, setLinkTarget, type AuditContext } from './descriptors.js';
 import { descriptorReader } from './descriptor-files.js';

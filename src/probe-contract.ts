@@ -13,7 +13,7 @@
  *   bound lazily so that importing a probe on another OS loads nothing.
  * - `limits.ts`      descriptorLimits: soft and hard RLIMIT_NOFILE, where the platform tells them.
  * Required: listDescriptors, listDescriptorsOfMany, countDescriptors, processInfo, listPids.
- * Optional (declare `false` in `capabilities` and leave the member out): sameOpenFile,
+ * Optional (leave the member out; withCapabilities derives its flag in `capabilities`): sameOpenFile,
  * markAllNonInheritable, restoreReceived, blockingStdio, tracer, descriptorLimits (`limits`), startedWith,
  * tallyDescriptors (`tally`; src/ falls back to listDescriptors), userName and userId (`userNames`),
  * startPassingOnly (`passingOnly`),
@@ -70,8 +70,8 @@ export type AuditOutcome =
   | { pid: number; audit: ProcessAudit; error?: undefined }
   | { pid: number; error: FdscanError; audit?: undefined };
 
-/** What a probe can tell and do; a field whose capability is false is never set, a member never present. */
-export interface ProbeCapabilities {
+/** What a probe's rows and listings can tell: the capabilities a probe declares (a field whose capability is false is never set). */
+export interface DeclaredCapabilities {
   inheritable: boolean;
   offset: boolean;
   access: boolean;
@@ -87,6 +87,14 @@ export interface ProbeCapabilities {
   thread: boolean;
   /** Whether every process of the machine can be listed. */
   allProcesses: boolean;
+}
+
+/**
+ * What a probe can tell and do. The flags past DeclaredCapabilities each say only that optional
+ * members are present (PRESENCE): they are derived from the probe object (withCapabilities),
+ * never spelled out by a probe.
+ */
+export interface ProbeCapabilities extends DeclaredCapabilities {
   /** `sameOpenFile` is present. */
   sameOpenFile: boolean;
   /** `markAllNonInheritable` is present. */
@@ -332,6 +340,31 @@ export interface Probe {
   userName?(uid: number): string | undefined;
   /** The uid of the user called `name`, undefined when there is none. */
   userId?(name: string): number | undefined;
+}
+
+/** Each capability that only says members are present, and those members (all of them, for true). */
+export const PRESENCE = {
+  sameOpenFile: ['sameOpenFile'],
+  remedy: ['markAllNonInheritable'],
+  tracer: ['tracer'],
+  limits: ['descriptorLimits'],
+  tally: ['tallyDescriptors'],
+  userNames: ['userName', 'userId'],
+  jobControl: ['jobControl'],
+  passingOnly: ['startPassingOnly'],
+  origins: ['watchOrigins'],
+} as const satisfies { [K in Exclude<keyof ProbeCapabilities, keyof DeclaredCapabilities>]: ReadonlyArray<keyof Probe> };
+
+/** A probe as a platform writes it: its declared capabilities only (withCapabilities adds the rest). */
+export type ProbeDefinition = Omit<Probe, 'capabilities'> & { capabilities: DeclaredCapabilities };
+
+/** The Probe of `definition`, each presence capability set from whether its members are there. */
+export function withCapabilities(definition: ProbeDefinition): Probe {
+  const capabilities = { ...definition.capabilities } as ProbeCapabilities;
+  for (const [flag, members] of Object.entries(PRESENCE) as Array<[keyof typeof PRESENCE, ReadonlyArray<keyof Probe>]>) {
+    capabilities[flag] = members.every((member) => (definition as Partial<Probe>)[member] !== undefined);
+  }
+  return { ...definition, capabilities };
 }
 
 /** listDescriptorsOfMany for a probe that shares nothing between pids; a bug (not an FdscanError) is thrown. */

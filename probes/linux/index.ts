@@ -20,7 +20,7 @@
  * Errors are mapped once, here and in descriptors.ts, with src/errors.ts's osFailure.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { auditEach, type AuditOutcome, type ListOptions, type Probe, type ProcessAudit } from '../../src/probe-kit/index.js';
+import { auditEach, withCapabilities, type AuditOutcome, type ListOptions, type Probe, type ProcessAudit } from '../../src/probe-kit/index.js';
 import { osFailure } from '../../src/probe-kit/index.js';
 import { LINUX_TYPES, auditLinuxProcess, finishPeers, newAuditContext, type AuditContext } from './descriptors.js';
 import { markAllNonInheritable, restoreReceived } from './inheritance.js';
@@ -37,7 +37,7 @@ import { linuxDescriptorLimits } from './limits.js';
 import { tallyLinuxDescriptors } from './tally.js';
 import { linuxUserId, linuxUserName } from './users.js';
 
-const linuxProbe: Probe = {
+const linuxProbe: Probe = withCapabilities({
   name: 'linux-procfs',
   platform: 'linux',
   capabilities: {
@@ -52,15 +52,6 @@ const linuxProbe: Probe = {
     kernelThread: true,
     thread: true,
     allProcesses: true,
-    sameOpenFile: true,
-    remedy: true,
-    tracer: true,
-    limits: true,
-    tally: true,
-    userNames: true,
-    jobControl: true,
-    passingOnly: false,
-    origins: true,
   },
   descriptorTypes: LINUX_TYPES,
   listDescriptors(pid: number, options?: ListOptions): ProcessAudit {
@@ -123,6 +114,6 @@ const linuxProbe: Probe = {
   },
   userName: linuxUserName,
   userId: linuxUserId,
-};
+});
 
 export default linuxProbe;

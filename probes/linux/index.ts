@@ -20,8 +20,10 @@
  * Errors are mapped once, here and in descriptors.ts, with src/errors.ts's osFailure.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { auditEach, withCapabilities, type AuditOutcome, type ListOptions, type Probe, type ProcessAudit } from '../../src/probe-kit/index.js';
-import { osFailure } from '../../src/probe-kit/index.js';
+import {
+  auditEach, withCapabilities, osFailure, type AuditOutcome, type ListOptions, type Probe,
+  type ProcessAudit,
+} from '../../src/probe-kit/index.js';
 import { LINUX_TYPES, auditLinuxProcess, finishPeers, newAuditContext, type AuditContext } from './descriptors.js';
 import { markAllNonInheritable, restoreReceived } from './inheritance.js';
 import { noteReceived } from './received.js';

@@ -16,7 +16,7 @@
  * Races: a handle closed between the table and DuplicateHandle is skipped; a process that exits
  * mid-scan makes the audit `incomplete`; a name query that hangs becomes a row with an error.
  */
-import { auditEach, withCapabilities, type AuditOutcome, type Probe, type ProcessAudit } from '../../src/probe-kit/index.js';
+import { auditEach, withCapabilities, AccessDenied, type AuditOutcome, type Probe, type ProcessAudit } from '../../src/probe-kit/index.js';
 import { auditWin32Process, openTarget } from './descriptors.js';
 import { readHandleTable } from './handle-table.js';
 import { getProcessHandleCount, lastError } from './kernel32.js';
@@ -24,7 +24,6 @@ import { listWin32Pids, win32ProcessInfo } from './process-info.js';
 import { markAllNonInheritable } from './inheritance.js';
 import { win32Tracer } from './tracer.js';
 import { startPassingOnly } from './start-passing-only.js';
-import { AccessDenied } from '../../src/probe-kit/index.js';
 
 /**
  * Object types Windows names itself, given as the type of handles that are not files (the `-t`

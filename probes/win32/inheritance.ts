@@ -2,8 +2,7 @@
  * Handle inheritance on Windows: the remedy (make this process's handles non-inheritable) and the
  * inherit diff (which of a parent's handles a child really received).
  */
-import type { CloseOnExecResult, Descriptor, ProcessAudit } from '../../src/probe-kit/index.js';
-import { FdscanError } from '../../src/probe-kit/index.js';
+import { FdscanError, type CloseOnExecResult, type Descriptor, type ProcessAudit } from '../../src/probe-kit/index.js';
 import { readHandleTable } from './handle-table.js';
 import { HANDLE_FLAG_INHERIT, getCurrentProcess, getHandleInformation, lastError, setHandleInformation } from './kernel32.js';
 

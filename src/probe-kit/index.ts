@@ -8,7 +8,7 @@
  * - the trace: the recorder a tracer thread feeds, the reader it implements, the result's shapes;
  * - small pure helpers every platform needs: addresses, exit statuses, the stub's shell step.
  */
-export * from '../probe-contract.js';
+export * from './contract.js';
 export {
   AccessDenied, FdscanError, NoSuchProcess, OsError, ParseError, TimeLimitExceeded,
   deserializeError, errnoError, errnoOf, osErrorName, osFailure, serializeError, type SerializedError,

@@ -10,7 +10,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { repoRoot } from '../helpers/fixture.js';
 
 const KIT = join(repoRoot, 'src', 'probe-kit', 'index.ts');
-const CONTRACT = join(repoRoot, 'src', 'probe-contract.ts');
+const CONTRACT = join(repoRoot, 'src', 'probe-kit', 'contract.ts');
 
 /** Every .ts file under `dir` (sources only, no declaration files). */
 function sources(dir: string): string[] {
@@ -107,5 +107,5 @@ test('the kit reaches no command, renderer or gate module', (t) => {
   const edges = graph(sources(join(repoRoot, 'src')));
   const reached = [...closure(edges, KIT)].map(name);
   t.deepEqual(reached.filter((f) => /^src\/(cli|render|gate|metrics|lifecycle)\//.test(f)), []);
-  t.true(reached.includes('src/probe-contract.ts'), 'the kit holds the contract');
+  t.true(reached.includes('src/probe-kit/contract.ts'), 'the kit holds the contract');
 });

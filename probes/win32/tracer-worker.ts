@@ -4,7 +4,8 @@
  * result, or an error as data.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { FdscanError, serializeError, TraceRecorder, type TraceResult, type TraceRequest } from '../../src/probe-kit/index.js';
+import { FdscanError, serializeError, type TraceResult, type TraceRequest } from '../../src/probe-kit/index.js';
+import { TraceRecorder } from '../../src/probe-kit/tracer-thread.js';
 import { runDebugLoop, startProcess } from './debug-loop.js';
 import { runJobLoop } from './job-loop.js';
 import { WindowsTraceReader } from './trace-reader.js';

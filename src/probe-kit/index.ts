@@ -1,6 +1,7 @@
 /**
  * The probe kit: everything a probe (probes/<platform>/) may import from fdscan, and the only
- * module it imports from src/ (test/probes/kit-boundary.test.ts fails on any other). Porting to a
+ * module it imports from src/ besides tracer-thread.ts, for a tracer thread's entry
+ * (test/probes/kit-boundary.test.ts fails on any other). Porting to a
  * new platform is reading this and src/probe-contract.ts, and copying a folder of probes/.
  *
  * - the contract: the Probe shape, its optional members and capabilities, the descriptor row;
@@ -14,9 +15,8 @@ export {
   deserializeError, errnoError, errnoOf, osErrorName, osFailure, serializeError, type SerializedError,
 } from '../errors.js';
 export type { CallStack, MadeCall, ProcessReader, TableRead, TableReadOptions } from './recorder.js';
-// Why the class and not only an interface: a tracer thread builds its recorder where it runs (a
-// worker cannot be handed an object); the loops it calls receive the object.
-export { TraceRecorder } from '../trace/trace-recorder.js';
+// The recorder's type only: a probe receives the object; a tracer thread's entry builds it from tracer-thread.ts.
+export type { TraceRecorder } from '../trace/trace-recorder.js';
 export type { DescriptorOrigin, OriginCall, StackFrame, TraceResult } from '../trace/trace-result.js';
 export type { ProtocolPass } from '../trace/descriptor-protocols.js';
 export { formatIpv6 } from './net-address.js';

@@ -1,5 +1,5 @@
 /** lsof's type names from the file-type bits of st_mode (the same values on Linux and macOS). */
-import type { DescriptorType } from '../src/probe-contract.js';
+import type { DescriptorType } from '../src/probe-kit/index.js';
 
 /** REG, DIR, FIFO, CHR, BLK, LNK or SOCK; UNKNOWN for bits no tool names. */
 export function typeFromMode(mode: number): DescriptorType {

@@ -2,9 +2,11 @@
  * Reads every descriptor of a macOS process: proc_pidinfo(PROC_PIDLISTFDS), then per descriptor
  * the proc_pidfdinfo flavour of its type. A descriptor closed between the two (EBADF) is skipped.
  */
-import type { AccessMode, Descriptor, DescriptorType, ProcessAudit, SocketInfo } from '../../src/probe-contract.js';
+import {
+  formatIpv6, type AccessMode, type Descriptor, type DescriptorType, type ProcessAudit,
+  type SocketInfo,
+} from '../../src/probe-kit/index.js';
 import { darwinProcessInfo, processError } from './process-info.js';
-import { formatIpv6 } from '../../src/net-address.js';
 import { koffi, darwinTypes, offsetOf } from './types.js';
 import {
   EBADF, ESRCH, PROC_FP_CLEXEC, PROC_PIDFDKQUEUEINFO, PROC_PIDFDPIPEINFO, PROC_PIDFDSOCKETINFO,

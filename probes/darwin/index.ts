@@ -11,12 +11,12 @@
  * Races: a descriptor closed between the list and its query (EBADF) is skipped; a process that
  * exits mid-scan makes the audit `incomplete`.
  */
-import { auditEach, type AuditOutcome, type Probe, type ProcessAudit } from '../../src/probe-contract.js';
+import { auditEach, withCapabilities, type AuditOutcome, type Probe, type ProcessAudit } from '../../src/probe-kit/index.js';
 import { DARWIN_TYPES, auditDarwinProcess, listFds } from './descriptors.js';
 import { darwinProcessInfo, listDarwinPids } from './process-info.js';
 import { darwinDescriptorLimits } from './limits.js';
 
-const darwinProbe: Probe = {
+const darwinProbe: Probe = withCapabilities({
   name: 'darwin-libproc',
   platform: 'darwin',
   capabilities: {
@@ -31,15 +31,6 @@ const darwinProbe: Probe = {
     kernelThread: false,
     thread: false,
     allProcesses: true,
-    sameOpenFile: false,
-    remedy: false,
-    tracer: false,
-    limits: true,
-    tally: false,
-    userNames: false,
-    jobControl: false,
-    passingOnly: false,
-    origins: false,
   },
   descriptorTypes: DARWIN_TYPES,
   listDescriptors(pid: number): ProcessAudit {
@@ -54,6 +45,6 @@ const darwinProbe: Probe = {
   processInfo: darwinProcessInfo,
   listPids: listDarwinPids,
   descriptorLimits: darwinDescriptorLimits,
-};
+});
 
 export default darwinProbe;

@@ -2,8 +2,7 @@
  * The descriptor limit on macOS: getrlimit(RLIMIT_NOFILE), which reads only the calling process's.
  * No call reads another process's limit (libproc has none), so theirs is unknown, never guessed.
  */
-import type { DescriptorLimits } from '../../src/probe-contract.js';
-import { OsError } from '../../src/errors.js';
+import { OsError, type DescriptorLimits } from '../../src/probe-kit/index.js';
 import { errno } from './libproc.js';
 import { RLIMIT_NOFILE, RLIM_INFINITY, getrlimit } from './libsystem.js';
 

@@ -1,6 +1,5 @@
 /** Names, parents and owners of macOS processes, and the pid list, from libproc. */
-import type { ProcessInfo } from '../../src/probe-contract.js';
-import { AccessDenied, NoSuchProcess, OsError } from '../../src/errors.js';
+import { AccessDenied, NoSuchProcess, OsError, type ProcessInfo } from '../../src/probe-kit/index.js';
 import { koffi, darwinTypes } from './types.js';
 import { EACCES, EPERM, ESRCH, PROC_ALL_PIDS, PROC_PIDT_SHORTBSDINFO, errno, procListPids, procPidInfo } from './libproc.js';
 

@@ -12,7 +12,7 @@
 import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { constants as fsConstants } from 'node:fs';
 import { constants } from 'node:os';
-import { errnoError } from '../../src/errors.js';
+import { errnoError } from '../../src/probe-kit/index.js';
 import { readProcRecord } from './procfs.js';
 import { parseFdInfo, parseFdInfoBytes, type FdInfo } from './fdinfo.js';
 import { errno, linuxTypes } from './libc.js';

@@ -8,9 +8,10 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { readdirSync, statSync } from 'node:fs';
-import type { Descriptor, DescriptorType, ListOptions, ProcessAudit } from '../../src/probe-contract.js';
-import type { TableRead } from '../../src/trace/trace-recorder.js';
-import { FdscanError, NoSuchProcess, errnoOf, osFailure } from '../../src/errors.js';
+import {
+  FdscanError, NoSuchProcess, errnoOf, osFailure, type Descriptor, type DescriptorType,
+  type ListOptions, type ProcessAudit, type TableRead,
+} from '../../src/probe-kit/index.js';
 import { parseEpollWatches, type FdInfo } from './fdinfo.js';
 import { deniedDetail } from './access-denied.js';
 import { O_CLOEXEC, accessMode, decodeOpenFlags } from './open-flags.js';

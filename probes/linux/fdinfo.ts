@@ -1,5 +1,5 @@
 /** Parser of /proc/PID/fdinfo/N text. */
-import { ParseError } from '../../src/errors.js';
+import { ParseError } from '../../src/probe-kit/index.js';
 
 export interface FdInfo {
   pos: number;

@@ -20,8 +20,10 @@
  * Errors are mapped once, here and in descriptors.ts, with src/errors.ts's osFailure.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { auditEach, type AuditOutcome, type ListOptions, type Probe, type ProcessAudit } from '../../src/probe-contract.js';
-import { osFailure } from '../../src/errors.js';
+import {
+  auditEach, withCapabilities, osFailure, type AuditOutcome, type ListOptions, type Probe,
+  type ProcessAudit,
+} from '../../src/probe-kit/index.js';
 import { LINUX_TYPES, auditLinuxProcess, finishPeers, newAuditContext, type AuditContext } from './descriptors.js';
 import { markAllNonInheritable, restoreReceived } from './inheritance.js';
 import { noteReceived } from './received.js';
@@ -37,7 +39,7 @@ import { linuxDescriptorLimits } from './limits.js';
 import { tallyLinuxDescriptors } from './tally.js';
 import { linuxUserId, linuxUserName } from './users.js';
 
-const linuxProbe: Probe = {
+const linuxProbe: Probe = withCapabilities({
   name: 'linux-procfs',
   platform: 'linux',
   capabilities: {
@@ -52,15 +54,6 @@ const linuxProbe: Probe = {
     kernelThread: true,
     thread: true,
     allProcesses: true,
-    sameOpenFile: true,
-    remedy: true,
-    tracer: true,
-    limits: true,
-    tally: true,
-    userNames: true,
-    jobControl: true,
-    passingOnly: false,
-    origins: true,
   },
   descriptorTypes: LINUX_TYPES,
   listDescriptors(pid: number, options?: ListOptions): ProcessAudit {
@@ -123,6 +116,6 @@ const linuxProbe: Probe = {
   },
   userName: linuxUserName,
   userId: linuxUserId,
-};
+});
 
 export default linuxProbe;

@@ -5,8 +5,7 @@
  * /proc/self/fd. Kept descriptors and 0, 1, 2 get FD_CLOEXEC cleared (Node sets it on its stdio).
  */
 import { readdirSync } from 'node:fs';
-import type { CloseOnExecResult } from '../../src/probe-contract.js';
-import { OsError } from '../../src/errors.js';
+import { OsError, type CloseOnExecResult } from '../../src/probe-kit/index.js';
 import { errno } from './libc.js';
 import { closeRange, fcntlInt } from './libc-process.js';
 import { receivedButMarked } from './received.js';

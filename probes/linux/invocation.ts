@@ -4,8 +4,7 @@
  * turning every invalid byte into U+FFFD). Reads two files of this process; needs no privilege.
  */
 import { readFileSync } from 'node:fs';
-import type { StartedWith } from '../../src/probe-contract.js';
-import { splitAtNul } from '../../src/caller-state.js';
+import { splitAtNul, type StartedWith } from '../../src/probe-kit/index.js';
 
 /** This process's argv (the runtime's own options included) and environment as exec'd. */
 export function startedWith(): StartedWith {

@@ -13,9 +13,7 @@
  */
 import { isatty } from 'node:tty';
 import { constants } from 'node:os';
-import type { CallerState } from '../../src/caller-state.js';
-import type { ChildState, JobControl } from '../../src/probe-contract.js';
-import { OsError } from '../../src/errors.js';
+import { OsError, type CallerState, type ChildState, type JobControl } from '../../src/probe-kit/index.js';
 import { errno } from './libc.js';
 import { kill, waitpid } from './libc-process.js';
 import {

@@ -2,8 +2,7 @@
  * The descriptor limit of a Linux process: soft and hard RLIMIT_NOFILE from /proc/PID/limits,
  * which every user may read (mode 0444), so the limit of any visible process is known.
  */
-import type { DescriptorLimits } from '../../src/probe-contract.js';
-import { NoSuchProcess, ParseError, osFailure } from '../../src/errors.js';
+import { NoSuchProcess, ParseError, osFailure, type DescriptorLimits } from '../../src/probe-kit/index.js';
 import { readProcText } from './procfs.js';
 import { readProcStat } from './process-info.js';
 

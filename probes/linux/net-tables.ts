@@ -2,9 +2,7 @@
  * Parsers of the socket tables under /proc/PID/net/: tcp, udp, raw (v4 and v6), unix, netlink,
  * packet. Each yields socket inode → SocketInfo. Malformed lines throw ParseError.
  */
-import type { SocketInfo } from '../../src/probe-contract.js';
-import { ParseError } from '../../src/errors.js';
-import { formatIpv6 } from '../../src/net-address.js';
+import { ParseError, formatIpv6, type SocketInfo } from '../../src/probe-kit/index.js';
 
 const TCP_STATES = [
   '', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE',

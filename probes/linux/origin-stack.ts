@@ -4,7 +4,7 @@
  * first: `leak_it (app.py:12) <- main (app.py:20)` is what names the line to fix; the native frames
  * (the interpreter's) follow. The one door through which the tracer asks for a stack.
  */
-import type { StackFrame } from '../../src/trace/trace-result.js';
+import type { StackFrame } from '../../src/probe-kit/index.js';
 import { forgetAllNativeStacks, forgetNativeStacks, readNativeStack } from './native-stack.js';
 import { forgetPythonProcess, readPythonFrames } from './python-frames.js';
 import { readdirSync } from 'node:fs';

@@ -13,7 +13,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { ptrace } from './libc-process.js';
-import type { TraceRecorder } from '../../src/trace/trace-recorder.js';
+import type { TraceRecorder } from '../../src/probe-kit/index.js';
 import {
   PTRACE_GET_SYSCALL_INFO, SYSCALL_INFO_BYTES, archOf, describeCall, descriptorCall, parseSyscallInfo, procMemory,
   type SyscallEntry,

@@ -8,7 +8,7 @@
  * entries. Holders are kept sorted by pid and fd, so a row finds itself by binary search.
  */
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
-import { PEER_LIMIT, type PeerHolder } from '../../src/probe-contract.js';
+import { PEER_LIMIT, type PeerHolder } from '../../src/probe-kit/index.js';
 import { listLinuxPids, readProcStat } from './process-info.js';
 import { unixPeerInodes } from './unix-diag.js';
 

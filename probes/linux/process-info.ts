@@ -1,7 +1,6 @@
 /** Facts about a Linux process from /proc/PID/stat and /proc/PID/cmdline. */
 import { readdirSync, statSync } from 'node:fs';
-import type { ProcessInfo } from '../../src/probe-contract.js';
-import { NoSuchProcess, ParseError, osFailure } from '../../src/errors.js';
+import { NoSuchProcess, ParseError, osFailure, type ProcessInfo } from '../../src/probe-kit/index.js';
 import { readProcText, tryReadProcText } from './procfs.js';
 
 export interface ProcStat {

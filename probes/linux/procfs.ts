@@ -3,7 +3,7 @@
  * buffer and plain read(2) calls are several times faster than fs.promises per file.
  */
 import { closeSync, openSync, readSync, readlinkSync, constants } from 'node:fs';
-import { FdscanError, errnoOf } from '../../src/errors.js';
+import { FdscanError, errnoOf } from '../../src/probe-kit/index.js';
 
 let buffer = Buffer.allocUnsafe(64 * 1024);
 

@@ -17,7 +17,7 @@
  */
 import { constants } from 'node:os';
 import { ptrace } from './libc-process.js';
-import type { TraceRecorder } from '../../src/trace/trace-recorder.js';
+import type { TraceRecorder } from '../../src/probe-kit/index.js';
 import { importsSymbol } from './elf-imports.js';
 
 const PTRACE_TRACEME = 0;

@@ -25,7 +25,7 @@
  * (the memory it was opened on is gone) is looked at again once.
  */
 import { closeSync, openSync, readSync, readlinkSync, readFileSync, statSync } from 'node:fs';
-import { errnoOf } from '../../src/errors.js';
+import { errnoOf } from '../../src/probe-kit/index.js';
 import { readElfSymbols, type ElfSymbols } from './elf-symbols.js';
 
 /** One Python frame, innermost first in a stack; `offset` is the bytecode offset in the code object. */

@@ -4,7 +4,7 @@
  * processes (same user, or CAP_SYS_PTRACE; yama's ptrace_scope does not apply to reads) and a
  * kernel with CONFIG_KCMP.
  */
-import { OsError, errnoError, osFailure } from '../../src/errors.js';
+import { OsError, errnoError, osFailure } from '../../src/probe-kit/index.js';
 import { errno } from './libc.js';
 import { kcmp } from './libc-process.js';
 import { readProcStat } from './process-info.js';

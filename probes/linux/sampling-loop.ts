@@ -7,8 +7,7 @@
  */
 import { readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
-import { OsError } from '../../src/errors.js';
-import type { TraceRecorder } from '../../src/trace/trace-recorder.js';
+import { OsError, type TraceRecorder } from '../../src/probe-kit/index.js';
 import { errno } from './libc.js';
 import { kill, waitpid } from './libc-process.js';
 import { listLinuxPids, readExecArgv, readProcStat } from './process-info.js';

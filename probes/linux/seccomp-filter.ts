@@ -15,7 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { errno, koffi, libcFunction as fn } from './libc.js';
-import { osErrorName } from '../../src/errors.js';
+import { osErrorName } from '../../src/probe-kit/index.js';
 import { AUDIT_ARCH, X32_SYSCALL_BIT, descriptorCalls, type Arch, type ArgTest } from './descriptor-calls.js';
 
 const BPF_LD_W_ABS = 0x20;

@@ -6,7 +6,7 @@
  * asked for (an audit of many), the tables are parsed whole.
  */
 import { statSync } from 'node:fs';
-import type { SocketInfo } from '../../src/probe-contract.js';
+import type { SocketInfo } from '../../src/probe-kit/index.js';
 import { tryReadProcText } from './procfs.js';
 import { type SocketTable, findSocket, parseSocketTable } from './net-tables.js';
 

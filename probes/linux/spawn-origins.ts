@@ -4,8 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { MessageChannel, SHARE_ENV, Worker, receiveMessageOnPort } from 'node:worker_threads';
-import type { CallerState } from '../../src/caller-state.js';
-import { deserializeError } from '../../src/errors.js';
+import { deserializeError, type CallerState } from '../../src/probe-kit/index.js';
 import type { Arch } from './descriptor-calls.js';
 import type { SpawnThreadReply, SpawnThreadRequest } from './spawn-thread.js';
 import type { DescriptorLock } from './descriptor-lock.js';

@@ -17,8 +17,7 @@
  * soft descriptor limit back to the caller's, and undoes what the shell did to the environment.
  */
 import { constants } from 'node:os';
-import { shellStep, type CallerState } from '../../src/caller-state.js';
-import { FdscanError, osErrorName } from '../../src/errors.js';
+import { shellStep, FdscanError, osErrorName, type CallerState } from '../../src/probe-kit/index.js';
 import { errno } from './libc.js';
 import {
   SPAWN_STRUCT_BYTES, posixSpawn, posixSpawnFileActionsAddDup2, posixSpawnFileActionsDestroy,

@@ -11,8 +11,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import type { CallerState } from '../../src/caller-state.js';
-import { serializeError, type SerializedError } from '../../src/errors.js';
+import { serializeError, type CallerState, type SerializedError } from '../../src/probe-kit/index.js';
 import type { Arch } from './descriptor-calls.js';
 import { installFilter } from './seccomp-filter.js';
 import { spawnStopped } from './spawn-stopped.js';

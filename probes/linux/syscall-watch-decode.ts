@@ -4,7 +4,7 @@
  * tracer), and the stack of the stopped thread: its Python frames (python-frames.ts) where it runs
  * CPython, then its native frames (native-stack.ts).
  */
-import type { StackFrame } from '../../src/trace/trace-result.js';
+import type { StackFrame } from '../../src/probe-kit/index.js';
 import { archOf, describeCall, descriptorCall, parseSyscallInfo, procMemory, type CallDescription, type MemoryReader, type SyscallEntry } from './descriptor-calls.js';
 import { forgetOriginStacks, readOriginStack } from './origin-stack.js';
 import { forgetPythonProcess } from './python-frames.js';

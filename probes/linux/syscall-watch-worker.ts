@@ -27,8 +27,9 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { OriginCall } from '../../src/trace/trace-result.js';
-import { serializeError, osErrorName, FdscanError, NoSuchProcess, type SerializedError } from '../../src/errors.js';
+import {
+  serializeError, osErrorName, FdscanError, NoSuchProcess, type OriginCall, type SerializedError,
+} from '../../src/probe-kit/index.js';
 import { errno } from './libc.js';
 import { ptrace, waitpid } from './libc-process.js';
 import { decodeWaitStatus } from './wait-status.js';

@@ -6,9 +6,10 @@
  */
 import { createRequire } from 'node:module';
 import type { Worker } from 'node:worker_threads';
-import type { Descriptor, OriginWatch } from '../../src/probe-contract.js';
-import type { DescriptorOrigin, OriginCall } from '../../src/trace/trace-result.js';
-import { FdscanError, deserializeError } from '../../src/errors.js';
+import {
+  FdscanError, deserializeError, type Descriptor, type OriginWatch, type DescriptorOrigin,
+  type OriginCall,
+} from '../../src/probe-kit/index.js';
 import type { SyscallWatchMessage, SyscallWatchRequest } from './syscall-watch-worker.js';
 
 // node:worker_threads loads Node's streams: required when a watch starts, not by every audit.

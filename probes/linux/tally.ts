@@ -4,8 +4,9 @@
  * sockets and peers are never resolved, and rows are not checked to describe one object: a
  * descriptor reused mid-read is counted once all the same.
  */
-import type { DescriptorTally, TallyRequest } from '../../src/probe-contract.js';
-import { NoSuchProcess, TimeLimitExceeded, errnoOf, osFailure } from '../../src/errors.js';
+import {
+  NoSuchProcess, TimeLimitExceeded, errnoOf, osFailure, type DescriptorTally, type TallyRequest,
+} from '../../src/probe-kit/index.js';
 import { typeFromMode } from '../file-mode.js';
 import { anonType } from './descriptors.js';
 import { openDescriptorFiles, type DescriptorFiles } from './descriptor-files.js';

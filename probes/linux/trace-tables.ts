@@ -17,9 +17,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { constants } from 'node:os';
-import type { Descriptor } from '../../src/probe-contract.js';
-import type { TableRead, TableReadOptions } from '../../src/trace/trace-recorder.js';
-import { osErrorName } from '../../src/errors.js';
+import { osErrorName, type Descriptor, type TableRead, type TableReadOptions } from '../../src/probe-kit/index.js';
 import { typeFromMode } from '../file-mode.js';
 import { anonType, hasDeletedSuffix, readDescriptors, setLinkTarget, type AuditContext } from './descriptors.js';
 import { descriptorReader } from './descriptor-files.js';

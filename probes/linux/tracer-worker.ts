@@ -7,11 +7,12 @@
  */
 import { constants, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { TraceRequest } from '../../src/probe-contract.js';
-import { FdscanError, errnoOf, limitReached, serializeError, type SerializedError } from '../../src/errors.js';
-import { shellStatus } from '../../src/exit-status.js';
-import { TraceRecorder, type ProcessReader } from '../../src/trace/trace-recorder.js';
-import type { TraceResult } from '../../src/trace/trace-result.js';
+import type { TraceRequest } from '../../src/probe-kit/index.js';
+import { FdscanError, errnoOf, limitReached, serializeError, type SerializedError } from '../../src/probe-kit/index.js';
+import { shellStatus } from '../../src/probe-kit/index.js';
+import type { ProcessReader } from '../../src/probe-kit/index.js';
+import { TraceRecorder } from '../../src/probe-kit/tracer-thread.js';
+import type { TraceResult } from '../../src/probe-kit/index.js';
 import { newAuditContext, readDescriptors } from './descriptors.js';
 import { close } from './libc-files.js';
 import { fileCapabilities, kill, pidfdOpen } from './libc-process.js';

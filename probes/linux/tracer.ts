@@ -7,9 +7,10 @@ import { newDescriptorLock } from './descriptor-lock.js';
 import { closeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Worker } from 'node:worker_threads';
-import type { ExecTracer, TraceJobEvents, TraceRequest, TraceSession } from '../../src/probe-contract.js';
-import { FdscanError, OsError, deserializeError } from '../../src/errors.js';
-import type { TraceResult } from '../../src/trace/trace-result.js';
+import {
+  FdscanError, OsError, deserializeError, type ExecTracer, type TraceJobEvents, type TraceRequest,
+  type TraceSession, type TraceResult,
+} from '../../src/probe-kit/index.js';
 import { ForwardingRegistry, newRegistryBuffer } from './forwarding-registry.js';
 import { pidfdSendSignal } from './libc-process.js';
 import type { TracerMessage, WorkerRequest } from './tracer-worker.js';

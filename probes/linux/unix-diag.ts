@@ -3,7 +3,7 @@
  * /proc/net/unix does not say which socket is connected to which. Answers for fdscan's own
  * network namespace only; the caller skips processes in another one.
  */
-import { OsError } from '../../src/errors.js';
+import { OsError } from '../../src/probe-kit/index.js';
 import { errno, linuxTypes } from './libc.js';
 import { close, recv, send, socket } from './libc-files.js';
 

@@ -1,6 +1,6 @@
 /** User names and ids of Linux through the C library's user database (NSS), cached per process. */
 import { constants } from 'node:os';
-import { OsError } from '../../src/errors.js';
+import { OsError } from '../../src/probe-kit/index.js';
 import { koffi } from './libc.js';
 import { getpwnamR, getpwuidR, passwdType } from './libc-users.js';
 

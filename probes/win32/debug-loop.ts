@@ -28,7 +28,7 @@ import {
 } from './kernel32.js';
 import { creatorOf } from './ntdll.js';
 import { quoteArgument } from './trace-reader.js';
-import { FdscanError, OsError } from '../../src/errors.js';
+import { FdscanError, OsError } from '../../src/probe-kit/index.js';
 
 const CREATE_PROCESS_DEBUG_EVENT = 3;
 const EXCEPTION_DEBUG_EVENT = 1;

@@ -7,8 +7,7 @@
  * NtQueryObject(ObjectNameInformation) of objects that are not files. Everything that may block
  * (file names, socket queries) runs in the name helper with a timeout (file-names.ts).
  */
-import type { AccessMode, Descriptor, ProcessAudit } from '../../src/probe-contract.js';
-import { AccessDenied, NoSuchProcess, OsError } from '../../src/errors.js';
+import { AccessDenied, NoSuchProcess, OsError, type AccessMode, type Descriptor, type ProcessAudit } from '../../src/probe-kit/index.js';
 import { readHandleTable, OBJ_INHERIT, type HandleEntry, type HandleTable } from './handle-table.js';
 import {
   DUPLICATE_SAME_ACCESS, ERROR_ACCESS_DENIED, ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, HANDLE_FLAG_INHERIT,

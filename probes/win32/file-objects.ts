@@ -4,7 +4,7 @@
  * (the I/O manager serialises requests on such a file), so this module runs in the name helper
  * process (name-helper.ts), never in the process that audits.
  */
-import type { DescriptorType, SocketInfo } from '../../src/probe-contract.js';
+import { formatIpv6, type DescriptorType, type SocketInfo } from '../../src/probe-kit/index.js';
 import { koffi, winTypes, type Handle } from './types.js';
 import {
   FILE_ATTRIBUTE_DIRECTORY, FILE_TYPE_CHAR, FILE_TYPE_DISK, FILE_TYPE_PIPE, getFileInformationByHandle,
@@ -15,7 +15,6 @@ import {
   AF_INET, AF_INET6, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM, SOL_SOCKET, SO_ACCEPTCONN, SO_TYPE,
   getIntOption, socketAddress, startWinsock,
 } from './ws2_32.js';
-import { formatIpv6 } from '../../src/net-address.js';
 
 /** What the helper learned of one File handle. */
 export interface FileObjectFacts {

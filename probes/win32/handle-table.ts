@@ -9,7 +9,7 @@ import {
   ProcessHandleInformation, STATUS_BUFFER_TOO_SMALL, STATUS_INFO_LENGTH_MISMATCH, STATUS_INVALID_INFO_CLASS,
   STATUS_NOT_IMPLEMENTED, SystemExtendedHandleInformation, ntQueryInformationProcess, ntQuerySystemInformation,
 } from './ntdll.js';
-import { OsError } from '../../src/errors.js';
+import { OsError } from '../../src/probe-kit/index.js';
 
 /** OBJ_INHERIT in HandleAttributes: CreateProcess with bInheritHandles passes the handle on. */
 export const OBJ_INHERIT = 0x2;

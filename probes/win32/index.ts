@@ -16,7 +16,7 @@
  * Races: a handle closed between the table and DuplicateHandle is skipped; a process that exits
  * mid-scan makes the audit `incomplete`; a name query that hangs becomes a row with an error.
  */
-import { auditEach, type AuditOutcome, type Probe, type ProcessAudit } from '../../src/probe-contract.js';
+import { auditEach, withCapabilities, AccessDenied, type AuditOutcome, type Probe, type ProcessAudit } from '../../src/probe-kit/index.js';
 import { auditWin32Process, openTarget } from './descriptors.js';
 import { readHandleTable } from './handle-table.js';
 import { getProcessHandleCount, lastError } from './kernel32.js';
@@ -24,7 +24,6 @@ import { listWin32Pids, win32ProcessInfo } from './process-info.js';
 import { markAllNonInheritable } from './inheritance.js';
 import { win32Tracer } from './tracer.js';
 import { startPassingOnly } from './start-passing-only.js';
-import { AccessDenied } from '../../src/errors.js';
 
 /**
  * Object types Windows names itself, given as the type of handles that are not files (the `-t`
@@ -40,7 +39,7 @@ const WIN32_OBJECT_TYPES: readonly string[] = [
   'UserApcReserve', 'WaitCompletionPacket', 'WindowStation', 'WmiGuid',
 ];
 
-const win32Probe: Probe = {
+const win32Probe: Probe = withCapabilities({
   name: 'win32-ntapi',
   platform: 'win32',
   capabilities: {
@@ -55,17 +54,6 @@ const win32Probe: Probe = {
     kernelThread: false,
     thread: false,
     allProcesses: true,
-    sameOpenFile: false,
-    remedy: true,
-    tracer: true,
-    // Windows has no descriptor limit to read: a process's handle table is bounded by the kernel
-    // (2^24 handles), not by a per-process setting; _getmaxstdio is the C runtime's stream limit.
-    limits: false,
-    tally: false,
-    userNames: false,
-    jobControl: false,
-    passingOnly: true,
-    origins: false,
   },
   descriptorTypes: WIN32_OBJECT_TYPES,
   listDescriptors(pid: number): ProcessAudit {
@@ -90,6 +78,8 @@ const win32Probe: Probe = {
   markAllNonInheritable,
   tracer: win32Tracer,
   startPassingOnly,
-};
+  // No descriptorLimits: Windows has no descriptor limit to read: a process's handle table is bounded
+  // by the kernel (2^24 handles), not by a per-process setting; _getmaxstdio is the C runtime's stream limit.
+});
 
 export default win32Probe;

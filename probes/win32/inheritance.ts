@@ -2,8 +2,7 @@
  * Handle inheritance on Windows: the remedy (make this process's handles non-inheritable) and the
  * inherit diff (which of a parent's handles a child really received).
  */
-import type { CloseOnExecResult, Descriptor, ProcessAudit } from '../../src/probe-contract.js';
-import { FdscanError } from '../../src/errors.js';
+import { FdscanError, type CloseOnExecResult, type Descriptor, type ProcessAudit } from '../../src/probe-kit/index.js';
 import { readHandleTable } from './handle-table.js';
 import { HANDLE_FLAG_INHERIT, getCurrentProcess, getHandleInformation, lastError, setHandleInformation } from './kernel32.js';
 
@@ -45,7 +44,7 @@ export interface InheritDiff {
  * Which handles a child inherited: a handle value present in the parent with OBJ_INHERIT and in the
  * child with the same object type (values are per process; inheritance keeps them identical).
  * `parent` is a snapshot taken just before the child started; `child` is what the child reported
- * of itself (e.g. report-handles.js).
+ * of itself (e.g. src/lifecycle/report-own-descriptors.ts).
  */
 export function inheritedHandles(parent: ProcessAudit | Descriptor[], child: ProcessAudit | Descriptor[]): InheritDiff {
   const parentRows = Array.isArray(parent) ? parent : parent.fds;

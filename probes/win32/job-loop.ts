@@ -15,7 +15,7 @@ import {
 } from './kernel32.js';
 import { creatorOf } from './ntdll.js';
 import type { Started } from './debug-loop.js';
-import { OsError } from '../../src/errors.js';
+import { OsError } from '../../src/probe-kit/index.js';
 
 const POLL_MS = 200;
 

@@ -1,6 +1,5 @@
 /** Pids, names and parents of Windows processes from a Toolhelp32 snapshot. */
-import type { ProcessInfo } from '../../src/probe-contract.js';
-import { NoSuchProcess, OsError } from '../../src/errors.js';
+import { NoSuchProcess, OsError, type ProcessInfo } from '../../src/probe-kit/index.js';
 import { koffi, winTypes } from './types.js';
 import {
   INVALID_HANDLE_VALUE, TH32CS_SNAPPROCESS, closeHandle, createToolhelp32Snapshot, lastError, process32FirstW, process32NextW,

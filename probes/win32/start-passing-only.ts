@@ -4,7 +4,7 @@
  * command receives exactly those even though bInheritHandles is TRUE (every other inheritable
  * handle of fdscan stays where it is, not passed). Nothing of fdscan's own is changed.
  */
-import type { StartedCommand } from '../../src/probe-contract.js';
+import type { StartedCommand } from '../../src/probe-kit/index.js';
 import { startProcess } from './debug-loop.js';
 import { STILL_ACTIVE, closeHandle, getExitCodeProcess, terminateProcess } from './kernel32.js';
 

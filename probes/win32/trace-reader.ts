@@ -11,10 +11,7 @@
  * runtime's lpReserved2 block); QueryFullProcessImageNameW. Every call uses the process handle the
  * CREATE_PROCESS_DEBUG_EVENT gave (all access, owned by the system until the process's exit event).
  */
-import type { Descriptor } from '../../src/probe-contract.js';
-import type { ProcessReader, TableRead } from '../../src/trace/trace-recorder.js';
-import type { ProtocolPass } from '../../src/trace/descriptor-protocols.js';
-import { FdscanError } from '../../src/errors.js';
+import { FdscanError, type Descriptor, type ProcessReader, type TableRead, type ProtocolPass } from '../../src/probe-kit/index.js';
 import { readSystemHandles, type HandleEntry } from './handle-table.js';
 import { readHandle, type Target } from './descriptors.js';
 import {

@@ -4,10 +4,8 @@
  * result, or an error as data.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { FdscanError, serializeError } from '../../src/errors.js';
-import { TraceRecorder } from '../../src/trace/trace-recorder.js';
-import type { TraceResult } from '../../src/trace/trace-result.js';
-import type { TraceRequest } from '../../src/probe-contract.js';
+import { FdscanError, serializeError, type TraceResult, type TraceRequest } from '../../src/probe-kit/index.js';
+import { TraceRecorder } from '../../src/probe-kit/tracer-thread.js';
 import { runDebugLoop, startProcess } from './debug-loop.js';
 import { runJobLoop } from './job-loop.js';
 import { WindowsTraceReader } from './trace-reader.js';

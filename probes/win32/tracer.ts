@@ -5,9 +5,10 @@
  * share fdscan's console); SIGTERM, SIGHUP and SIGKILL forwarded terminate the tree (TerminateProcess).
  */
 import { Worker } from 'node:worker_threads';
-import type { ExecTracer, TraceRequest, TraceSession } from '../../src/probe-contract.js';
-import { FdscanError, deserializeError } from '../../src/errors.js';
-import type { TraceResult } from '../../src/trace/trace-result.js';
+import {
+  FdscanError, deserializeError, type ExecTracer, type TraceRequest, type TraceSession,
+  type TraceResult,
+} from '../../src/probe-kit/index.js';
 import type { TracerMessage } from '../linux/tracer-worker.js';
 import type { WindowsWorkerRequest } from './tracer-worker.js';
 

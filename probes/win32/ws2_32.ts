@@ -5,7 +5,7 @@
  */
 import { koffi, lazyLibrary } from '../native-library.js';
 import { winTypes } from './types.js';
-import { OsError } from '../../src/errors.js';
+import { OsError } from '../../src/probe-kit/index.js';
 
 const fn = lazyLibrary((k) => k.load('ws2_32.dll'), winTypes);
 

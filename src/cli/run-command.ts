@@ -10,7 +10,7 @@ import { markAllCloseOnExec } from '../close-fds.js';
 import { withBlockingStdio } from '../stdio-mode.js';
 import { errorLine } from '../render/text.js';
 import { listDescriptors } from '../audit.js';
-import { shellStatus } from '../exit-status.js';
+import { shellStatus } from '../probe-kit/exit-status.js';
 import { FORWARDED_SIGNALS, passOnReceived, reportCommandNotFound } from './wrapping.js';
 import { TerminalJob } from '../job-control.js';
 import { parseKeep, wrappedCommand, type ArgsOf, type PassThrough } from './arguments.js';

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { Descriptor } from '../probe-contract.js';
 import { listDescriptors } from '../audit.js';
 import { descriptorKey as key, sameObject } from '../descriptor-identity.js';
-import { shellStatus } from '../exit-status.js';
+import { shellStatus } from '../probe-kit/exit-status.js';
 import { errnoOf, FdscanError, UsageError } from '../errors.js';
 import { STOP_THEN_EXEC, waitUntilStopped } from '../stopped-child.js';
 import { entryValue, environmentEntries, environmentRecord, shellStep } from '../caller-state.js';

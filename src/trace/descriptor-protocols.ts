@@ -25,7 +25,7 @@
  * kind there: a log file that happens to sit at the jobserver's number is still a leak.
  * Only these facts are kept; the environment itself (it may hold secrets) is never recorded.
  */
-import type { Descriptor } from '../probe-contract.js';
+import type { Descriptor } from '../probe-kit/descriptor.js';
 import { objectKey } from '../descriptor-identity.js';
 
 /** The protocols fdscan knows. */

@@ -5,7 +5,7 @@
  * reads tables while the traced process is stopped.
  */
 import type { Descriptor } from '../probe-contract.js';
-import { shellStatus, signalName } from '../exit-status.js';
+import { shellStatus, signalName } from '../probe-kit/exit-status.js';
 import { objectKey } from '../descriptor-identity.js';
 import { OsError } from '../errors.js';
 import { ambientTable, inheritAtFork, resolveTable, type DescriptionCheck } from './lineage.js';
@@ -15,83 +15,17 @@ import type {
   DescriptorOrigin, ExecRecord, Holder, OriginCall, OriginRecord, OriginTracing, ProcessExit, ProgramImage, StackFrame, TraceEvent,
   TracedDescriptor, TracedProcess, TraceResult,
 } from './trace-result.js';
+import type { CallStack, MadeCall, ProcessReader, TableRead, TableReadOptions } from '../probe-kit/recorder.js';
 
-/** A process's table as the tracer read it: the rows, and what went wrong if it is not complete. */
-export interface TableRead {
-  rows: Descriptor[];
-  error?: string;
-  /** The errno name of `error`, when a system call stopped the read (EMFILE, EACCES, ...). */
-  errno?: string;
-}
+export type { CallStack, MadeCall, ProcessReader, TableRead, TableReadOptions } from '../probe-kit/recorder.js';
 
 /** Errnos that say fdscan itself is out of descriptors: no table of the trace could be read. */
 const OWN_LIMITS = new Set(['EMFILE', 'ENFILE']);
-
-/**
- * How much of a table to read. An identity row has its number, type, device and inode (what
- * objectKey matches on), and its target when asked; flags, offset, access and socket details are
- * left out, not read.
- */
-export interface TableReadOptions {
-  /** Descriptors numbered below this are read for their identity only (Infinity: all of them; 0: none). */
-  identityBelow: number;
-  /** Whether identity rows carry their target (the link's text); without it their target is ''. */
-  targets: boolean;
-}
 
 /** A fork's table is only matched against later ones, never shown: identities are enough. */
 const FORK_TABLE: TableReadOptions = { identityBelow: Number.POSITIVE_INFINITY, targets: false };
 const FULL_TABLE: TableReadOptions = { identityBelow: 0, targets: true };
 const STDIO = 3;
-
-/** What the recorder needs to read of a (stopped) traced process, from the platform's tracer. */
-export interface ProcessReader {
-  /** The table of `pid`, in full unless `options` say less (a reader may always give more). */
-  table(pid: number, options?: TableReadOptions): TableRead;
-  argv(pid: number): string[];
-  /** The program image's path; `(unreadable: EACCES)` and the like when it cannot be read. */
-  exe(pid: number): string;
-  /** kcmp: same open file description? undefined when the kernel cannot tell. */
-  sameOpenFile(pidA: number, fdA: number, pidB: number, fdB: number): boolean | undefined;
-  /** kcmp: do two processes share one descriptor table (clone with CLONE_FILES)? undefined when the kernel cannot tell. */
-  sameTable?(pidA: number, pidB: number): boolean | undefined;
-  /** Problems met reading tables that concern no one process (socket tables that did not parse). */
-  problems(): string[];
-  /** What privilege the program just exec'd in `pid` was meant to have and did not get because it is traced, if any. */
-  droppedPrivilege?(pid: number): string | undefined;
-  /**
-   * The variables of `pid`'s environment (as it was exec'd) whose names `wanted` accepts, nothing
-   * else: the environment may hold secrets. undefined when it cannot be read.
-   */
-  environment?(pid: number, wanted: (name: string) => boolean): Map<string, string> | undefined;
-  /**
-   * Descriptors `pid` was handed on purpose by the way it was started, beyond what its environment
-   * names (Windows: the standard handles of STARTUPINFO and the C runtime's lpReserved2 block).
-   */
-  startupPasses?(pid: number, received: readonly Descriptor[]): ProtocolPass[];
-}
-
-/** One call that made descriptors inheritable, as the platform's tracer saw it (its entry and its result). */
-export interface MadeCall {
-  syscall: string;
-  flags: string[];
-  path?: string;
-  pathBytes?: string;
-  peer?: string;
-  /** The descriptors it made, or made inheritable again. */
-  fds: number[];
-  /** Inode of each of `fds` right after the call, where it could be read. */
-  inodes?: Array<number | undefined>;
-  /** A copy (dup, dup2, dup3, fcntl F_DUPFD): the descriptor copied. */
-  sourceFd?: number;
-  /** It made an existing open file inheritable (F_SETFD, FIONCLEX, a dup of it). */
-  madeInheritable?: boolean;
-  /** With `madeInheritable`: the descriptor changed or copied was close-on-exec before the call. */
-  wasCloseOnExec?: boolean;
-}
-
-/** The stack of a call: frames innermost first, or why there are none. */
-export type CallStack = { frames: StackFrame[] } | { reason: string };
 
 interface LiveProcess {
   record: TracedProcess;

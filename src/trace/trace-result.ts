@@ -13,7 +13,7 @@
  *   the one that opened it, or the root for what came from the tracer (`ambient`).
  * Processes are numbered by `id` (their index in `processes`) because pids may be reused.
  */
-import type { Descriptor } from '../probe-contract.js';
+import type { Descriptor } from '../probe-kit/descriptor.js';
 import type { ProtocolPass } from './descriptor-protocols.js';
 
 /** How one process came to hold a descriptor. */

@@ -1,6 +1,6 @@
 /** One IPv6 formatter for every probe: RFC 5952's canonical text. */
 import test from 'ava';
-import { formatIpv6 } from '../src/net-address.js';
+import { formatIpv6 } from '../../src/probe-kit/net-address.js';
 
 const bytes = (hex: string): number[] => hex.match(/../g)!.map((b) => Number.parseInt(b, 16));
 

@@ -1,0 +1,24 @@
+/**
+ * The probe kit: everything a probe (probes/<platform>/) may import from fdscan, and the only
+ * module it imports from src/ besides tracer-thread.ts, for a tracer thread's entry
+ * (test/probes/kit-boundary.test.ts fails on any other). Porting to a
+ * new platform is reading this and src/probe-contract.ts, and copying a folder of probes/.
+ *
+ * - the contract: the Probe shape, its optional members and capabilities, the descriptor row;
+ * - the typed errors a probe throws, and how errors cross a thread;
+ * - the trace: the recorder a tracer thread feeds, the reader it implements, the result's shapes;
+ * - small pure helpers every platform needs: addresses, exit statuses, the stub's shell step.
+ */
+export * from './contract.js';
+export {
+  AccessDenied, FdscanError, NoSuchProcess, OsError, ParseError, TimeLimitExceeded,
+  deserializeError, errnoError, errnoOf, limitReached, osErrorName, osFailure, serializeError, type SerializedError,
+} from '../errors.js';
+export type { CallStack, MadeCall, ProcessReader, TableRead, TableReadOptions } from './recorder.js';
+// The recorder's type only: a probe receives the object; a tracer thread's entry builds it from tracer-thread.ts.
+export type { TraceRecorder } from '../trace/trace-recorder.js';
+export type { DescriptorOrigin, OriginCall, StackFrame, TraceResult } from '../trace/trace-result.js';
+export type { ProtocolPass } from '../trace/descriptor-protocols.js';
+export { formatIpv6 } from './net-address.js';
+export { shellStatus, signalName } from './exit-status.js';
+export { entryValue, shellStep, splitAtNul, type CallerState, type ShellStep } from './shell-step.js';

@@ -2,7 +2,7 @@
  * The structs of xnu's <sys/proc_info.h> that fdscan reads, declared for koffi once, with their
  * sizes asserted against the values the header's *_SIZE macros have on 64-bit macOS (x86_64 and
  * arm64 share them). Declared lazily: importing this module on another OS loads nothing.
- * Written from the header's text; never yet run against a real Mac (see README.md, Platforms).
+ * Written from the header's text; never yet run against a real Mac (see docs/platforms.md).
  */
 import type * as Koffi from 'koffi';
 import { koffi } from '../native-library.js';

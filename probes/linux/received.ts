@@ -9,7 +9,7 @@
  * - anything else (files, devices, sockets, named pipes, a pipe with only one end here) was received;
  * - a pipe with both ends here was received when an ancestor holds it too (GNU make's jobserver);
  * - /dev/null, which Node opens too, was received when it is the open file description an ancestor holds;
- * - anonymous inodes are taken for Node's own: one received there cannot be told apart (said in the README).
+ * - anonymous inodes are taken for Node's own: one received there cannot be told apart (said in docs/wrapping.md).
  * Node also opens files later, on first use of process.stdout (libuv keeps a /dev/null for EMFILE),
  * so the list is taken as early as possible (noteReceived, at the start of the CLI) and each
  * descriptor is checked to still be the same object when it is given back.

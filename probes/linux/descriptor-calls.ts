@@ -21,6 +21,7 @@
  * with bit 30) and 32-bit programs are let through by the filter and not described.
  */
 import { readSync, openSync, closeSync } from 'node:fs';
+import type { MadeCall } from '../../src/probe-kit/index.js';
 
 /** Architectures with a table. */
 export type Arch = 'x86_64' | 'aarch64';
@@ -383,25 +384,13 @@ export function procMemory(pid: number): MemoryReader & { close(): void } {
   return read;
 }
 
-/** What one call made, as its entry and exit say. */
-export interface CallDescription {
-  syscall: string;
-  /** Decoded flags; a missing close-on-exec is named ("without O_CLOEXEC"). */
-  flags: string[];
-  /** The path asked for (open family, memfd name), exact bytes as latin1-free UTF-8 where possible. */
-  path?: string;
-  /** The path's bytes (base64) when they are not UTF-8. */
-  pathBytes?: string;
-  /** The peer address of an accepted socket (accept, accept4 with an address buffer). */
-  peer?: string;
-  /** Descriptors made, or made inheritable again (fcntl F_SETFD, ioctl FIONCLEX). */
-  fds: number[];
-  /** dup, dup2, dup3, fcntl F_DUPFD: the descriptor copied. */
-  sourceFd?: number;
+/**
+ * What one call made, as its entry and exit say: the recorder's MadeCall (the kit's shape) before the
+ * tracer adds what it reads after the call, and whether `fds` are inheritable after it.
+ */
+export interface CallDescription extends Omit<MadeCall, 'inodes' | 'wasCloseOnExec'> {
   /** Whether `fds` are inheritable after the call. */
   inheritable: boolean;
-  /** The call made an existing open file inheritable (F_SETFD, FIONCLEX, a dup of it) rather than a new one. */
-  madeInheritable?: boolean;
 }
 
 /**

@@ -5,7 +5,7 @@
  * (the interpreter's) follow. The one door through which the tracer asks for a stack.
  */
 import type { StackFrame } from '../../src/trace/trace-result.js';
-import { forgetAllNativeStacks, forgetNativeStacks, readNativeStack } from './native-stack.js';
+import { forgetAllNativeStacks, forgetNativeStacks, nameNativeStack, readNativeStack, unwindNativeStack } from './native-stack.js';
 import { forgetPythonProcess, readPythonFrames } from './python-frames.js';
 import { readdirSync } from 'node:fs';
 import { fcntlInt } from './libc-process.js';
@@ -75,6 +75,30 @@ export function readOriginStack(pid: number, tid: number): OriginStack {
   if ('frames' in native) return { frames: [...pythonFrames, ...native.frames] };
   return pythonFrames.length > 0 ? { frames: pythonFrames } : { reason: native.reason };
 }
+
+/**
+ * The stack of a stopped thread as readOriginStack gives it, but its native frames only unwound
+ * (`unnamed`): nameOriginStack names them later, once per distinct stack, from each object file
+ * on disk. Python frames are read now (the process's memory is gone later).
+ */
+export function unwindOriginStack(pid: number, tid: number): OriginStack | { unnamed: StackFrame[] } {
+  const python = readPythonFrames(pid, tid);
+  const native = closingOwnDescriptors(() => unwindNativeStack(pid, tid));
+  const pythonFrames: StackFrame[] = 'frames' in python ? python.frames.map(({ function: name, file, line, object, offset }) => ({ function: name, object, offset, file, line })) : [];
+  if ('frames' in native) return { unnamed: [...pythonFrames, ...native.frames] };
+  return pythonFrames.length > 0 ? { frames: pythonFrames } : { reason: native.reason };
+}
+
+/** The frames of unwindOriginStack named: what readOriginStack would have said at the stop. */
+export function nameOriginStack(frames: readonly StackFrame[]): OriginStack {
+  const python = frames.filter((frame) => frame.object === PYTHON_OBJECT);
+  const native = closingOwnDescriptors(() => nameNativeStack(frames.slice(python.length)));
+  if ('frames' in native) return { frames: [...python, ...native.frames] };
+  return python.length > 0 ? { frames: python } : { reason: native.reason };
+}
+
+/** The `object` of a Python frame (python-frames.ts). */
+const PYTHON_OBJECT = 'python';
 
 /** `pid` exec'd or exited: what was cached of its program is wrong now. */
 export function forgetOriginStacks(pid: number): void {

@@ -93,6 +93,12 @@ export interface MadeCall {
 /** The stack of a call: frames innermost first, or why there are none. */
 export type CallStack = { frames: StackFrame[] } | { reason: string };
 
+/**
+ * A stack as the tracer records it at the stop: named (`frames`), none (`reason`), or `unnamed`:
+ * frames unwound but not named yet, which `nameStacks` names before the result is read.
+ */
+export type RecordedStack = CallStack | { unnamed: StackFrame[] };
+
 interface LiveProcess {
   record: TracedProcess;
   table: TracedDescriptor[];
@@ -278,7 +284,7 @@ export class TraceRecorder {
    * record where each was made. A call that made an existing open file inheritable (F_SETFD,
    * FIONCLEX, a dup) keeps where that file was made, from this process's records or its ancestors'.
    */
-  made(pid: number, call: MadeCall, stack: CallStack): void {
+  made(pid: number, call: MadeCall, stack: RecordedStack): void {
     const process = this.live.get(pid);
     if (!process) return;
     const self = (fd: number): OriginCall => ({
@@ -291,7 +297,7 @@ export class TraceRecorder {
       ...(call.peer !== undefined ? { peer: call.peer } : {}),
       fd,
       ...(call.sourceFd !== undefined ? { sourceFd: call.sourceFd } : {}),
-      stack: 'frames' in stack ? this.shared.frames(stack.frames) : [],
+      stack: 'frames' in stack ? this.shared.frames(stack.frames) : 'unnamed' in stack ? this.unnamedStack(stack.unnamed) : [],
       ...('reason' in stack ? { stackUnknown: stack.reason } : {}),
     });
     call.fds.forEach((fd, i) => {
@@ -324,6 +330,46 @@ export class TraceRecorder {
       if (list) list.push(record);
       else byFd.set(fd, [record]);
     });
+  }
+
+  /** Stacks recorded unnamed (one array shared by every call with the same frames), for nameStacks. */
+  private readonly unnamed = new Set<StackFrame[]>();
+
+  private unnamedStack(frames: StackFrame[]): StackFrame[] {
+    const shared = this.shared.frames(frames);
+    this.unnamed.add(shared);
+    return shared;
+  }
+
+  /**
+   * Name the stacks recorded `unnamed`, each distinct one once, with `name` (the platform's
+   * symbolizer): its frames, or why there are none (`stackUnknown`). Call before `result`.
+   */
+  nameStacks(name: (frames: StackFrame[]) => CallStack): void {
+    if (this.unnamed.size === 0) return;
+    const named = new Map<StackFrame[], CallStack>();
+    for (const frames of this.unnamed) named.set(frames, name(frames));
+    this.unnamed.clear();
+    const rename = (call: OriginCall): void => {
+      const stack = named.get(call.stack);
+      if (!stack) return;
+      if ('frames' in stack) {
+        call.stack = this.shared.frames(stack.frames);
+        return;
+      }
+      call.stack = [];
+      // stackUnknown follows stack, as in a call recorded without frames.
+      const { madeInheritable } = call as OriginCall & { madeInheritable?: OriginCall };
+      if (madeInheritable) delete (call as { madeInheritable?: OriginCall }).madeInheritable;
+      call.stackUnknown = stack.reason;
+      if (madeInheritable) (call as { madeInheritable?: OriginCall }).madeInheritable = madeInheritable;
+    };
+    for (const process of this.processes) {
+      for (const record of process.origins ?? []) {
+        if (record.origin.unknown === undefined) rename(record.origin);
+        if (record.origin.madeInheritable) rename(record.origin.madeInheritable);
+      }
+    }
   }
 
   /** The newest origin of number `fd` in `process` now: its own, else its parent's at the fork, and so on. */

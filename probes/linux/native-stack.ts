@@ -166,6 +166,15 @@ export function nameNativeStack(frames: readonly StackFrame[]): NativeStack {
   return { frames: named };
 }
 
+/**
+ * Whether a stack of `pid` will open no descriptor that is not close-on-exec: libdw unwinds it
+ * from a cached Dwfl, whose new files come only through libdw.ts's callbacks (made close-on-exec
+ * there). The caller can then skip listing its own descriptors around the call.
+ */
+export function unwindsCached(pid: number): boolean {
+  return libdw() !== undefined && processes.has(pid);
+}
+
 /** Drop what is cached for `pid` (call it when the process execs or exits). */
 export function forgetNativeStacks(pid: number): void {
   const entry = processes.get(pid);

@@ -433,7 +433,7 @@ function nameFrame(frame: StackFrame): StackFrame {
 }
 
 /** Close every object kept open for naming. */
-function forgetNamedObjects(): void {
+export function forgetNamedObjects(): void {
   const dw = libdw();
   for (const entry of objects.values()) if (entry && dw) dw.end(entry.dwfl);
   objects.clear();

@@ -5,7 +5,7 @@
  * (the interpreter's) follow. The one door through which the tracer asks for a stack.
  */
 import type { StackFrame } from '../../src/trace/trace-result.js';
-import { forgetAllNativeStacks, forgetNativeStacks, nameNativeStack, readNativeStack, unwindNativeStack, unwindsCached } from './native-stack.js';
+import { forgetAllNativeStacks, forgetNamedObjects, forgetNativeStacks, nameNativeStack, readNativeStack, unwindNativeStack, unwindsCached } from './native-stack.js';
 import { forgetPythonProcess, readPythonFrames } from './python-frames.js';
 import { readdirSync } from 'node:fs';
 import { fcntlInt } from './libc-process.js';
@@ -97,6 +97,22 @@ export function nameOriginStack(frames: readonly StackFrame[]): OriginStack {
   const native = closingOwnDescriptors(() => nameNativeStack(frames.slice(python.length)));
   if ('frames' in native) return { frames: [...python, ...native.frames] };
   return python.length > 0 ? { frames: python } : { reason: native.reason };
+}
+
+let closing: NodeJS.Timeout | undefined;
+
+/**
+ * nameOriginStack for a report (OriginTracing.nameStack): the object files it opens stay open
+ * for the next origins of the same report, and are closed a second after the last one.
+ */
+export function nameRecordedStack(frames: readonly StackFrame[]): OriginStack {
+  const stack = nameOriginStack(frames);
+  if (closing) clearTimeout(closing);
+  closing = setTimeout(() => {
+    closing = undefined;
+    closingOwnDescriptors(forgetNamedObjects);
+  }, 1000).unref();
+  return stack;
 }
 
 /** The `object` of a Python frame (python-frames.ts). */

@@ -2,8 +2,9 @@
  * The tracer's side of origins: at each seccomp stop (the filter of seccomp-filter.ts stopped a call
  * that can make an inheritable descriptor) read the call's entry and resume to its exit stop; there
  * read its result, describe it (descriptor-calls.ts), unwind the thread's stack (origin-stack.ts) and
- * record the origin (TraceRecorder.made); at the end of the trace, name the frames (function, file,
- * line) of every distinct stack recorded, each object file's symbols read once for the whole tree.
+ * record the origin (TraceRecorder.made). The frames are named (function, file, line) only when a
+ * report shows the origin (OriginIndex, through OriginTracing.nameStack set by tracer.ts), each
+ * object file's symbols read once for the whole tree.
  *
  * Calls: PTRACE_GET_SYSCALL_INFO at both stops, PTRACE_SYSCALL from the seccomp stop (the caller
  * resumes), pread of /proc/TID/mem (paths, pipe pairs, received descriptors), /proc/PID/fdinfo/N (was
@@ -19,7 +20,7 @@ import {
   PTRACE_GET_SYSCALL_INFO, SYSCALL_INFO_BYTES, archOf, describeCall, descriptorCall, parseSyscallInfo, procMemory,
   type SyscallEntry,
 } from './descriptor-calls.js';
-import { forgetAllOriginStacks, forgetOriginStacks, nameOriginStack, unwindOriginStack } from './origin-stack.js';
+import { forgetAllOriginStacks, forgetOriginStacks, unwindOriginStack } from './origin-stack.js';
 import { PTRACE_NR } from './seccomp-filter.js';
 import { withDescriptorLock, type DescriptorLock } from './descriptor-lock.js';
 
@@ -93,12 +94,9 @@ export class OriginStops {
     forgetOriginStacks(pid);
   }
 
-  /** The trace is over: name the stacks recorded (each distinct one once, from the object files on disk), close what the unwinders hold. */
+  /** The trace is over: close what the unwinders hold (the stacks are named later, as reports ask: nameOriginStacks). */
   close(): void {
-    withDescriptorLock(this.lock, () => {
-      this.recorder.nameStacks(nameOriginStack);
-      forgetAllOriginStacks();
-    });
+    forgetAllOriginStacks();
   }
 
   private read(tid: number): Buffer {

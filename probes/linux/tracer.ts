@@ -9,8 +9,10 @@ import { createRequire } from 'node:module';
 import type { Worker } from 'node:worker_threads';
 import type { ExecTracer, TraceJobEvents, TraceRequest, TraceSession } from '../../src/probe-contract.js';
 import { FdscanError, OsError, deserializeError } from '../../src/errors.js';
-import type { TraceResult } from '../../src/trace/trace-result.js';
+import type { StackFrame, TraceResult } from '../../src/trace/trace-result.js';
 import { ForwardingRegistry, newRegistryBuffer } from './forwarding-registry.js';
+import { withDescriptorLock } from './descriptor-lock.js';
+import { nameRecordedStack } from './origin-stack.js';
 import { pidfdSendSignal } from './libc-process.js';
 import type { TracerMessage, WorkerRequest } from './tracer-worker.js';
 
@@ -80,6 +82,12 @@ export const linuxTracer: ExecTracer = {
           else if ('stopped' in message) job?.stopped(message.stopped);
           else job?.ended();
         } else if (message.type === 'result') {
+          // The stacks were only unwound in the tracer thread: named here, as reports ask (origins.ts).
+          const origins = message.result.origins;
+          // Not enumerable: the result stays plain data to compare, copy and print.
+          if (origins?.traced) {
+            Object.defineProperty(origins, 'nameStack', { value: (frames: StackFrame[]) => withDescriptorLock(descriptorLock, () => nameRecordedStack(frames)), enumerable: false });
+          }
           resolve(message.result);
         } else {
           reject(deserializeError(message.error));

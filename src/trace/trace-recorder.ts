@@ -95,7 +95,8 @@ export type CallStack = { frames: StackFrame[] } | { reason: string };
 
 /**
  * A stack as the tracer records it at the stop: named (`frames`), none (`reason`), or `unnamed`:
- * frames unwound but not named yet, which `nameStacks` names before the result is read.
+ * frames unwound but not named yet, which OriginIndex names (OriginTracing.nameStack) when a
+ * report asks for the origin.
  */
 export type RecordedStack = CallStack | { unnamed: StackFrame[] };
 
@@ -297,7 +298,7 @@ export class TraceRecorder {
       ...(call.peer !== undefined ? { peer: call.peer } : {}),
       fd,
       ...(call.sourceFd !== undefined ? { sourceFd: call.sourceFd } : {}),
-      stack: 'frames' in stack ? this.shared.frames(stack.frames) : 'unnamed' in stack ? this.unnamedStack(stack.unnamed) : [],
+      stack: 'frames' in stack ? this.shared.frames(stack.frames) : 'unnamed' in stack ? this.shared.frames(stack.unnamed) : [],
       ...('reason' in stack ? { stackUnknown: stack.reason } : {}),
     });
     call.fds.forEach((fd, i) => {
@@ -330,46 +331,6 @@ export class TraceRecorder {
       if (list) list.push(record);
       else byFd.set(fd, [record]);
     });
-  }
-
-  /** Stacks recorded unnamed (one array shared by every call with the same frames), for nameStacks. */
-  private readonly unnamed = new Set<StackFrame[]>();
-
-  private unnamedStack(frames: StackFrame[]): StackFrame[] {
-    const shared = this.shared.frames(frames);
-    this.unnamed.add(shared);
-    return shared;
-  }
-
-  /**
-   * Name the stacks recorded `unnamed`, each distinct one once, with `name` (the platform's
-   * symbolizer): its frames, or why there are none (`stackUnknown`). Call before `result`.
-   */
-  nameStacks(name: (frames: StackFrame[]) => CallStack): void {
-    if (this.unnamed.size === 0) return;
-    const named = new Map<StackFrame[], CallStack>();
-    for (const frames of this.unnamed) named.set(frames, name(frames));
-    this.unnamed.clear();
-    const rename = (call: OriginCall): void => {
-      const stack = named.get(call.stack);
-      if (!stack) return;
-      if ('frames' in stack) {
-        call.stack = this.shared.frames(stack.frames);
-        return;
-      }
-      call.stack = [];
-      // stackUnknown follows stack, as in a call recorded without frames.
-      const { madeInheritable } = call as OriginCall & { madeInheritable?: OriginCall };
-      if (madeInheritable) delete (call as { madeInheritable?: OriginCall }).madeInheritable;
-      call.stackUnknown = stack.reason;
-      if (madeInheritable) (call as { madeInheritable?: OriginCall }).madeInheritable = madeInheritable;
-    };
-    for (const process of this.processes) {
-      for (const record of process.origins ?? []) {
-        if (record.origin.unknown === undefined) rename(record.origin);
-        if (record.origin.madeInheritable) rename(record.origin.madeInheritable);
-      }
-    }
   }
 
   /** The newest origin of number `fd` in `process` now: its own, else its parent's at the fork, and so on. */

@@ -207,6 +207,12 @@ export interface OriginTracing {
   reason?: string;
   /** Seccomp stops taken (one per call that could make an inheritable descriptor). */
   stops: number;
+  /**
+   * Not data (never serialized): names a stack recorded unnamed (frames with object and offset
+   * only, set by the platform's tracer); OriginIndex names each origin it returns with it, so
+   * that only the origins a report shows cost a symbol lookup.
+   */
+  nameStack?: (frames: StackFrame[]) => { frames: StackFrame[] } | { reason: string };
 }
 
 /** A fork, exec or exit, in the order the tracer saw them. */

@@ -175,6 +175,11 @@ export function unwindsCached(pid: number): boolean {
   return libdw() !== undefined && processes.has(pid);
 }
 
+/** Whether anything is cached for `pid` (forgetNativeStacks then has something to close). */
+export function nativeStackCached(pid: number): boolean {
+  return processes.has(pid);
+}
+
 /** Drop what is cached for `pid` (call it when the process execs or exits). */
 export function forgetNativeStacks(pid: number): void {
   const entry = processes.get(pid);

@@ -5,7 +5,9 @@
  * (the interpreter's) follow. The one door through which the tracer asks for a stack.
  */
 import type { StackFrame } from '../../src/trace/trace-result.js';
-import { forgetAllNativeStacks, forgetNamedObjects, forgetNativeStacks, nameNativeStack, readNativeStack, unwindNativeStack, unwindsCached } from './native-stack.js';
+import {
+  forgetAllNativeStacks, forgetNamedObjects, forgetNativeStacks, nameNativeStack, nativeStackCached, nativeUnwinder, readNativeStack, unwindNativeStack, unwindsCached,
+} from './native-stack.js';
 import { forgetPythonProcess, readPythonFrames } from './python-frames.js';
 import { readdirSync } from 'node:fs';
 import { fcntlInt } from './libc-process.js';
@@ -85,7 +87,7 @@ export function unwindOriginStack(pid: number, tid: number): OriginStack | { unn
   const python = readPythonFrames(pid, tid);
   // Why not always closingOwnDescriptors: its two listings of /proc/self/fd were a fifth of the
   // tracer's time in a make of 100 compiles (2,000 stops, nearly all in processes already cached).
-  const native = unwindsCached(pid) ? unwindNativeStack(pid, tid) : closingOwnDescriptors(() => unwindNativeStack(pid, tid));
+  const native = unwindsCached(pid) || nativeUnwinder() === undefined ? unwindNativeStack(pid, tid) : closingOwnDescriptors(() => unwindNativeStack(pid, tid));
   const pythonFrames: StackFrame[] = 'frames' in python ? python.frames.map(({ function: name, file, line, object, offset }) => ({ function: name, object, offset, file, line })) : [];
   if ('frames' in native) return { unnamed: [...pythonFrames, ...native.frames] };
   return pythonFrames.length > 0 ? { frames: pythonFrames } : { reason: native.reason };
@@ -120,7 +122,8 @@ const PYTHON_OBJECT = 'python';
 
 /** `pid` exec'd or exited: what was cached of its program is wrong now. */
 export function forgetOriginStacks(pid: number): void {
-  closingOwnDescriptors(() => forgetNativeStacks(pid));
+  // Nothing cached (most processes of a build make no inheritable descriptor): no listing.
+  if (nativeStackCached(pid)) closingOwnDescriptors(() => forgetNativeStacks(pid));
   forgetPythonProcess(pid);
 }
 

@@ -186,6 +186,8 @@ export function forgetNativeStacks(pid: number): void {
   if (!entry) return;
   processes.delete(pid);
   entry.close();
+  // The last process gone (a watch ends): the object files opened to name its frames go too.
+  if (processes.size === 0) forgetNamedObjects();
 }
 
 /** Drop every cached process (the tracer is done). */

@@ -141,6 +141,8 @@ export interface TracedProcess {
   /**
    * Origins (TraceResult.origins): each call of this process (or of its threads) that made a
    * descriptor inheritable, in order; a number's newest record before an exec is the one that exec received.
+   * Read them through OriginIndex: a stack's native frames are only unwound at the stop (object and
+   * offset, and an `unnamed` note), and named (function, file, line) when OriginIndex returns them.
    */
   origins?: OriginRecord[];
 }

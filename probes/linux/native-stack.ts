@@ -381,15 +381,21 @@ const MAX_OBJECTS = 16;
 const objects = new Map<string, ObjectSymbols | null>();
 
 function objectSymbols(dw: Libdw, path: string, identity: string): ObjectSymbols | null {
+  // Replaced since the stop (rebuilt, upgraded): its frames keep their object and offset, unnamed.
+  // Checked on every use: a file rewritten in place keeps its inode, and libdw reads it lazily.
+  const current = fileIdentity(path) === identity;
   let entry = objects.get(identity);
   if (entry !== undefined) {
     objects.delete(identity);
+    if (!current) {
+      if (entry) dw.end(entry.dwfl);
+      return null;
+    }
     objects.set(identity, entry);
     return entry;
   }
   entry = null;
-  // Replaced since the stop (rebuilt, upgraded): its frames keep their object and offset, unnamed.
-  const fd = fileIdentity(path) === identity ? openAt(AT_FDCWD, path, O_RDONLY | O_CLOEXEC) : -1;
+  const fd = current ? openAt(AT_FDCWD, path, O_RDONLY | O_CLOEXEC) : -1;
   if (fd >= 0) {
     const dwfl = dw.begin(dw.offlineCallbacks);
     if (!dwfl) {

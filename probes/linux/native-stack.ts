@@ -126,8 +126,7 @@ export function unwindNativeStack(pid: number, tid: number): { frames: StackFram
   // (libdw.ts); the listing catches any other (a new Dwfl, libunwind's images) and costs two
   // directory reads, once per stop of 2,000 in a make of 100 compiles.
   const opened = dw?.filesOpened;
-  const known = dw ? processes.get(pid) : undefined;
-  const before = known ? undefined : openDescriptors();
+  let before = dw && processes.has(pid) ? undefined : openDescriptors();
   try {
     if (dw) dw.openDeleted = (path) => openDeleted(pid, path);
     const read = (fresh: boolean): StackFrame[] | undefined => (dw ? dwflStack(dw, pid, tid, fresh) : unwindStack(unwind!, pid, tid, fresh));
@@ -139,6 +138,10 @@ export function unwindNativeStack(pid: number, tid: number): { frames: StackFram
     let entry = processes.get(pid);
     const unknown = unknownPages(frames);
     if (entry && entry.born !== calls && unknown.some((page) => !entry!.unmapped.has(page))) {
+      // A new entry, whose new Dwfl opens the program outside libdw's callbacks: listed, and
+      // after the old entry is closed, whose numbers the new files may take again.
+      forgetNativeStacks(pid);
+      before = openDescriptors();
       frames = read(true);
       entry = processes.get(pid);
     }
@@ -150,7 +153,7 @@ export function unwindNativeStack(pid: number, tid: number): { frames: StackFram
     if (before) {
       const added = closeOnExecSince(before);
       if (entry) entry.descriptors += added;
-    } else if (entry && dw && entry === known) {
+    } else if (entry && dw) {
       entry.descriptors += dw.filesOpened - opened!;
     }
     keepWithinDescriptorBudget();

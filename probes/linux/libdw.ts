@@ -20,6 +20,15 @@ export interface Libdw {
    * undefined: libdw reads the image from the process's memory, which has no symbol table.
    */
   openDeleted?: (module: string) => { fd: number; path: string } | undefined;
+  /**
+   * Files libdw opened through its find_elf and find_debuginfo callbacks (each made close-on-exec
+   * there): a caller that sees this unchanged across a call knows no ELF file was opened by it.
+   */
+  filesOpened: number;
+  /** Dwfl_Callbacks for one file on disk (dwfl_report_offline): build-id find_elf, the standard find_debuginfo. */
+  offlineCallbacks: unknown;
+  /** Report the ELF file open as `fd` (libdw owns it from here) as the one module of an offline Dwfl. */
+  reportOffline(dwfl: unknown, name: string, fd: number): unknown;
   begin(callbacks: unknown): unknown;
   procReport(dwfl: unknown, pid: number): number;
   reportEnd(dwfl: unknown): number;
@@ -50,7 +59,9 @@ export function libdw(): Libdw | undefined {
   return loaded.api;
 }
 
-let declared: { frameCallback: Koffi.TypeObject; findElfCallback: Koffi.TypeObject; callbacksType: Koffi.TypeObject } | undefined;
+let declared: { frameCallback: Koffi.TypeObject; findElfCallback: Koffi.TypeObject; findDebuginfoCallback: Koffi.TypeObject; callbacksType: Koffi.TypeObject } | undefined;
+const F_SETFD = 2;
+const FD_CLOEXEC = 1;
 
 function declareTypes(k: typeof Koffi): NonNullable<typeof declared> {
   if (declared) return declared;
@@ -60,6 +71,7 @@ function declareTypes(k: typeof Koffi): NonNullable<typeof declared> {
     frameCallback: k.proto('int dwfl_thread_frame_cb(Dwfl_Frame *state, void *arg)'),
     // libdwfl.h's Dwfl_Callbacks.find_elf; the pointers are passed through untouched.
     findElfCallback: k.proto('int dwfl_find_elf_cb(Dwfl_Module *mod, void *userdata, void *name, uint64_t base, void *file_name, void *elfp)'),
+    findDebuginfoCallback: k.proto('int dwfl_find_debuginfo_cb(Dwfl_Module *mod, void *userdata, void *modname, uint64_t base, void *file_name, void *debuglink_file, uint32_t debuglink_crc, void *debuginfo_file_name)'),
     // libdwfl.h: find_elf, find_debuginfo, section_address (functions), debuginfo_path (char **).
     callbacksType: k.struct('Dwfl_Callbacks', { find_elf: 'void *', find_debuginfo: 'void *', section_address: 'void *', debuginfo_path: 'void *' }),
   });
@@ -73,7 +85,7 @@ function bind(name: string): Libdw | undefined {
   } catch {
     return undefined;
   }
-  const { frameCallback, findElfCallback, callbacksType } = declareTypes(k);
+  const { frameCallback, findElfCallback, findDebuginfoCallback, callbacksType } = declareTypes(k);
   const f = (prototype: string): ((...args: unknown[]) => unknown) => library.func(prototype);
   // find_elf is dwfl_linux_proc_find_elf, except for a module whose file was deleted (its name
   // ends in " (deleted)"): that one is opened by `openDeleted`. The module name is passed on as
@@ -82,18 +94,39 @@ function bind(name: string): Libdw | undefined {
   const strlen = libcFunction('size_t strlen(const void *text)') as unknown as (text: unknown) => number;
   const cBytes = (text: unknown): Buffer | null => (text ? Buffer.from(k.view(text, strlen(text))) : null);
   const strdup = libcFunction('void *strdup(const char *text)') as unknown as (text: string) => unknown;
+  const fcntl = libcFunction('int fcntl(int fd, int cmd, int arg)') as unknown as (fd: number, cmd: number, arg: number) => number;
+  // Why here: libdw 0.188 opens ELF and debuginfo files without O_CLOEXEC and keeps them; the
+  // descriptor each callback returns is the one libdw keeps.
+  const kept = (fd: number): number => {
+    if (fd >= 0) {
+      fcntl(fd, F_SETFD, FD_CLOEXEC);
+      api.filesOpened++;
+    }
+    return fd;
+  };
   const findElf = k.register((module: unknown, userdata: unknown, name: unknown, base: number, fileName: unknown, elf: unknown) => {
     const text = k.decode.string(name);
     const opened = text.endsWith(' (deleted)') ? api.openDeleted?.(text.slice(0, -' (deleted)'.length)) : undefined;
-    if (!opened) return procFindElf(module, userdata, name, base, fileName, elf);
+    if (!opened) return kept(procFindElf(module, userdata, name, base, fileName, elf) as number);
     k.encode(fileName, 'void *', strdup(opened.path)); // libdw frees it
-    return opened.fd;
+    return kept(opened.fd);
   }, k.pointer(findElfCallback));
+  const standardFindDebuginfo = f('int dwfl_standard_find_debuginfo(Dwfl_Module *mod, void *userdata, void *modname, uint64_t base, void *file_name, void *debuglink_file, uint32_t debuglink_crc, void *debuginfo_file_name)');
+  const findDebuginfo = k.register((module: unknown, userdata: unknown, name: unknown, base: number, fileName: unknown, debuglink: unknown, crc: number, debugName: unknown) =>
+    kept(standardFindDebuginfo(module, userdata, name, base, fileName, debuglink, crc, debugName) as number), k.pointer(findDebuginfoCallback));
+  const buildIdFindElf = f('int dwfl_build_id_find_elf(Dwfl_Module *mod, void *userdata, void *name, uint64_t base, void *file_name, void *elfp)');
+  const offlineFindElf = k.register((module: unknown, userdata: unknown, name: unknown, base: number, fileName: unknown, elf: unknown) =>
+    kept(buildIdFindElf(module, userdata, name, base, fileName, elf) as number), k.pointer(findElfCallback));
+  const offlineCallbacks = k.alloc(callbacksType, 1);
+  k.encode(offlineCallbacks, callbacksType, {
+    find_elf: offlineFindElf, find_debuginfo: findDebuginfo,
+    section_address: library.symbol('dwfl_offline_section_address'), debuginfo_path: null,
+  });
   // Dwfl keeps a pointer to its callbacks for its whole life: they live in memory koffi
   // allocated, never freed (one per loaded library), not in a Buffer the GC could move or free.
   const callbacks = k.alloc(callbacksType, 1);
   k.encode(callbacks, callbacksType, {
-    find_elf: findElf, find_debuginfo: library.symbol('dwfl_standard_find_debuginfo'),
+    find_elf: findElf, find_debuginfo: findDebuginfo,
     section_address: null, debuginfo_path: null,
   });
   const begin = f('Dwfl *dwfl_begin(void *callbacks)');
@@ -111,8 +144,10 @@ function bind(name: string): Libdw | undefined {
   const lineinfo = f('void *dwfl_lineinfo(Dwfl_Line *line, void *addr, _Out_ int *linep, void *colp, void *mtime, void *length)');
   const errmsg = f('const char *dwfl_errmsg(int error)');
   const end = f('void dwfl_end(Dwfl *dwfl)');
+  const reportOffline = f('Dwfl_Module *dwfl_report_offline(Dwfl *dwfl, const char *name, const char *file_name, int fd)');
   const api: Libdw = {
-    callbacks, frameCallback,
+    callbacks, frameCallback, offlineCallbacks, filesOpened: 0,
+    reportOffline: (d, name, fd) => reportOffline(d, name, name, fd),
     begin: (c) => begin(c),
     procReport: (d, pid) => procReport(d, pid) as number,
     reportEnd: (d) => reportEnd(d, null, null) as number,

@@ -45,7 +45,7 @@
  * file:line and cannot name the frames of a deleted object.
  */
 import { isUtf8 } from 'node:buffer';
-import { closeSync, openSync, readSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { koffi } from '../native-library.js';
 import { close, openAt } from './libc-files.js';
 import { fcntlInt } from './libc-process.js';
@@ -67,6 +67,8 @@ export interface StackFrame {
   file?: string;
   fileBytes?: string;
   line?: number;
+  /** Not named yet (unwindNativeStack): what nameNativeStack needs; never in a named frame. */
+  unnamed?: { activation: boolean; identity: string };
 }
 
 /**
@@ -104,12 +106,27 @@ export function nativeUnwinder(): 'libdw' | 'libunwind' | undefined {
   return libunwind() ? 'libunwind' : undefined;
 }
 
-/** The call stack of thread `tid` of process `pid`, innermost frame first; `tid` must be in a ptrace stop of the calling thread. */
+/** The call stack of thread `tid` of process `pid`, innermost frame first, named; `tid` must be in a ptrace stop of the calling thread. */
 export function readNativeStack(pid: number, tid: number): NativeStack {
+  const unwound = unwindNativeStack(pid, tid);
+  return 'frames' in unwound ? nameNativeStack(unwound.frames) : unwound;
+}
+
+/**
+ * The call stack of a stopped thread, unwound only: each frame's object and offset, its name to
+ * be found later by nameNativeStack (frames of a deleted or non-UTF-8 object are named now, from
+ * the process). The cheap half of a stack: unwinding reads each object's CFI (.eh_frame), naming
+ * reads its whole symbol table and DWARF line table (110-280 ms for cc1 or Node, each new process).
+ */
+export function unwindNativeStack(pid: number, tid: number): { frames: StackFrame[] } | { reason: Exclude<NativeStackReason, 'no-symbols'> } {
   const dw = libdw();
   const unwind = dw ? undefined : libunwind();
   if (!dw && !unwind) return { reason: 'no-unwinder' };
-  const before = openDescriptors();
+  // Why the listing only sometimes: libdw's kept files are made close-on-exec as they are opened
+  // (libdw.ts); the listing catches any other (a new Dwfl, libunwind's images) and costs two
+  // directory reads, once per stop of 2,000 in a make of 100 compiles.
+  const opened = dw?.filesOpened;
+  let before = dw && processes.has(pid) ? undefined : openDescriptors();
   try {
     if (dw) dw.openDeleted = (path) => openDeleted(pid, path);
     const read = (fresh: boolean): StackFrame[] | undefined => (dw ? dwflStack(dw, pid, tid, fresh) : unwindStack(unwind!, pid, tid, fresh));
@@ -121,19 +138,49 @@ export function readNativeStack(pid: number, tid: number): NativeStack {
     let entry = processes.get(pid);
     const unknown = unknownPages(frames);
     if (entry && entry.born !== calls && unknown.some((page) => !entry!.unmapped.has(page))) {
+      // A new entry, whose new Dwfl opens the program outside libdw's callbacks: listed, and
+      // after the old entry is closed, whose numbers the new files may take again.
+      forgetNativeStacks(pid);
+      before = openDescriptors();
       frames = read(true);
       entry = processes.get(pid);
     }
     for (const page of unknownPages(frames)) entry?.unmapped.add(page);
     if (!frames || frames.length === 0) return { reason: threadExists(pid, tid) ? 'unreadable' : 'exited' };
-    if (!frames.some((frame) => frame.function !== undefined)) return { reason: 'no-symbols' };
     return { frames };
   } finally {
-    const opened = closeOnExecSince(before);
     const entry = processes.get(pid);
-    if (entry) entry.descriptors += opened;
+    if (before) {
+      const added = closeOnExecSince(before);
+      if (entry) entry.descriptors += added;
+    } else if (entry && dw) {
+      entry.descriptors += dw.filesOpened - opened!;
+    }
     keepWithinDescriptorBudget();
   }
+}
+
+/** Frames of unwindNativeStack named (function, file, line), or `no-symbols` when none has a name. */
+export function nameNativeStack(frames: readonly StackFrame[]): NativeStack {
+  const named = frames.map(nameFrame);
+  // Under a low limit nothing stays open (one object was held for this stack alone).
+  if (objects.size > objectsKept()) forgetNamedObjects();
+  if (!named.some((frame) => frame.function !== undefined)) return { reason: 'no-symbols' };
+  return { frames: named };
+}
+
+/**
+ * Whether a stack of `pid` will open no descriptor that is not close-on-exec: libdw unwinds it
+ * from a cached Dwfl, whose new files come only through libdw.ts's callbacks (made close-on-exec
+ * there). The caller can then skip listing its own descriptors around the call.
+ */
+export function unwindsCached(pid: number): boolean {
+  return libdw() !== undefined && processes.has(pid);
+}
+
+/** Whether anything is cached for `pid` (forgetNativeStacks then has something to close). */
+export function nativeStackCached(pid: number): boolean {
+  return processes.has(pid);
 }
 
 /** Drop what is cached for `pid` (call it when the process execs or exits). */
@@ -142,11 +189,14 @@ export function forgetNativeStacks(pid: number): void {
   if (!entry) return;
   processes.delete(pid);
   entry.close();
+  // The last process gone (a watch ends): the object files opened to name its frames go too.
+  if (processes.size === 0) forgetNamedObjects();
 }
 
 /** Drop every cached process (the tracer is done). */
 export function forgetAllNativeStacks(): void {
   for (const pid of [...processes.keys()]) forgetNativeStacks(pid);
+  forgetNamedObjects();
 }
 
 /**
@@ -174,7 +224,7 @@ interface CachedProcess {
 interface DwflProcess extends CachedProcess {
   dwfl: unknown;
   /** Per module (by pointer): its object name, load bias, and whether it is a libc/ld wrapper. */
-  modules: Map<unknown, { object: Text; bias: bigint; wrapper: boolean }>;
+  modules: Map<unknown, { object: Text; bias: bigint; wrapper: boolean; identity: string | undefined }>;
   /** Per looked-up address: function, file, line. */
   symbols: Map<bigint, Pick<StackFrame, 'function' | 'file' | 'fileBytes' | 'line'>>;
 }
@@ -276,28 +326,133 @@ function dwflFrame(dw: Libdw, entry: DwflProcess, pc: bigint, activation: boolea
     const object = text(dw.moduleInfo(module, start) ?? Buffer.from('[no name]'));
     const bias = [0];
     const bias64 = dw.moduleGetelf(module, bias) ? BigInt(bias[0]!) : BigInt(start[0]!);
-    info = { object, bias: bias64, wrapper: WRAPPER_OBJECT.test(object.text) };
+    // Named later from the file on disk, when it is one that can be opened again by its name:
+    // a deleted object ("PATH (deleted)", read through /proc/PID/map_files), the vDSO and a
+    // non-UTF-8 path are named now, from the process.
+    const identity = object.bytes || object.text.endsWith(' (deleted)') ? undefined : fileIdentity(object.text);
+    info = { object, bias: bias64, wrapper: WRAPPER_OBJECT.test(object.text), identity };
     entry.modules.set(module, info);
   }
+  const frame: StackFrame = { ...objectOf(info.object), offset: Number(pc - info.bias) };
+  if (info.identity !== undefined) return { ...frame, unnamed: { activation, identity: info.identity } };
   let symbol = entry.symbols.get(lookup);
   if (!symbol) {
-    symbol = {};
-    const name = dw.moduleAddrname(module, lookup);
-    if (name) symbol.function = demangle(name.replace(/@.*$/, '')); // foo@@GLIBC_2.34: the symbol version is not the name
-    const line = info.wrapper ? null : dw.moduleGetsrc(module, lookup);
-    if (line) {
-      const number = [0];
-      const file = dw.lineinfo(line, number);
-      if (file) {
-        const { text: name, bytes } = text(file);
-        symbol.file = name;
-        if (bytes) symbol.fileBytes = bytes;
-      }
-      if (number[0]! > 0) symbol.line = number[0]!;
-    }
+    symbol = symbolAt(dw, module, lookup, info.wrapper);
     entry.symbols.set(lookup, symbol);
   }
-  return { ...symbol, ...objectOf(info.object), offset: Number(pc - info.bias) };
+  return { ...symbol, ...frame };
+}
+
+/** Function (demangled), file and line of `address` in `module`; no file:line in the C library's and loader's frames (see the header). */
+function symbolAt(dw: Libdw, module: unknown, address: bigint, wrapper: boolean): Pick<StackFrame, 'function' | 'file' | 'fileBytes' | 'line'> {
+  const symbol: Pick<StackFrame, 'function' | 'file' | 'fileBytes' | 'line'> = {};
+  const name = dw.moduleAddrname(module, address);
+  if (name) symbol.function = demangle(name.replace(/@.*$/, '')); // foo@@GLIBC_2.34: the symbol version is not the name
+  const line = wrapper ? null : dw.moduleGetsrc(module, address);
+  if (line) {
+    const number = [0];
+    const file = dw.lineinfo(line, number);
+    if (file) {
+      const { text: name, bytes } = text(file);
+      symbol.file = name;
+      if (bytes) symbol.fileBytes = bytes;
+    }
+    if (number[0]! > 0) symbol.line = number[0]!;
+  }
+  return symbol;
+}
+
+/** What names a file's version: device, inode, change time and size (a file rebuilt in place changes them). */
+function fileIdentity(path: string): string | undefined {
+  try {
+    const stat = statSync(path, { bigint: true });
+    return stat.isFile() ? `${stat.dev}:${stat.ino}:${stat.ctimeNs}:${stat.size}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One object file opened for naming (an offline Dwfl of that file alone), shared by every process
+ * that mapped it: cc1's symbol table is read once per make, not once per compile.
+ */
+interface ObjectSymbols { dwfl: unknown; module: unknown; bias: bigint; wrapper: boolean; symbols: Map<bigint, Pick<StackFrame, 'function' | 'file' | 'fileBytes' | 'line'>> }
+
+/** Objects kept open for naming (each holds its ELF file, and its debuginfo when found); least recently used dropped. */
+const MAX_OBJECTS = 16;
+/** By identity (fileIdentity); null: the file could not be read as ELF. Insertion order is recency. */
+const objects = new Map<string, ObjectSymbols | null>();
+
+function objectSymbols(dw: Libdw, path: string, identity: string): ObjectSymbols | null {
+  // Replaced since the stop (rebuilt, upgraded): its frames keep their object and offset, unnamed.
+  // Checked on every use: a file rewritten in place keeps its inode, and libdw reads it lazily.
+  const current = fileIdentity(path) === identity;
+  let entry = objects.get(identity);
+  if (entry !== undefined) {
+    objects.delete(identity);
+    if (!current) {
+      if (entry) dw.end(entry.dwfl);
+      return null;
+    }
+    objects.set(identity, entry);
+    return entry;
+  }
+  entry = null;
+  const fd = current ? openAt(AT_FDCWD, path, O_RDONLY | O_CLOEXEC) : -1;
+  if (fd >= 0) {
+    const dwfl = dw.begin(dw.offlineCallbacks);
+    if (!dwfl) {
+      close(fd);
+    } else {
+      // libdw owns fd from here, and closes it with the Dwfl.
+      const module = dw.reportOffline(dwfl, path, fd);
+      const bias = [0];
+      if (module && dw.reportEnd(dwfl) === 0 && dw.moduleGetelf(module, bias)) {
+        entry = { dwfl, module, bias: BigInt(bias[0]!), wrapper: WRAPPER_OBJECT.test(path), symbols: new Map() };
+      } else {
+        dw.end(dwfl);
+      }
+    }
+  }
+  // Within a share of fdscan's descriptors, as the processes' cache (keepWithinDescriptorBudget).
+  const max = objectsKept();
+  for (const [old, kept] of objects) {
+    if (objects.size < max) break;
+    objects.delete(old);
+    if (kept) dw.end(kept.dwfl);
+  }
+  objects.set(identity, entry);
+  return entry;
+}
+
+/** Objects kept open for naming: MAX_OBJECTS, fewer under a low descriptor limit (none under `ulimit -n 48`). */
+function objectsKept(): number {
+  keepWithinDescriptorBudget();
+  return Math.min(MAX_OBJECTS, Math.floor(descriptorBudget! / 4));
+}
+
+/** A frame of unwindNativeStack with its function, file and line (when its object has them). */
+function nameFrame(frame: StackFrame): StackFrame {
+  const { unnamed, ...rest } = frame;
+  const dw = unnamed && libdw();
+  if (!unnamed || !dw) return rest;
+  const symbols = objectSymbols(dw, rest.object, unnamed.identity);
+  if (!symbols) return rest;
+  const address = BigInt(rest.offset) + symbols.bias;
+  const lookup = unnamed.activation ? address : address - 1n;
+  let symbol = symbols.symbols.get(lookup);
+  if (!symbol) {
+    symbol = symbolAt(dw, symbols.module, lookup, symbols.wrapper);
+    symbols.symbols.set(lookup, symbol);
+  }
+  return { ...symbol, ...rest };
+}
+
+/** Close every object kept open for naming. */
+export function forgetNamedObjects(): void {
+  const dw = libdw();
+  for (const entry of objects.values()) if (entry && dw) dw.end(entry.dwfl);
+  objects.clear();
 }
 
 function unwindStack(unwind: Libunwind, pid: number, tid: number, fresh: boolean): StackFrame[] | undefined {

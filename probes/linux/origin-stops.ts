@@ -1,8 +1,10 @@
 /**
  * The tracer's side of origins: at each seccomp stop (the filter of seccomp-filter.ts stopped a call
  * that can make an inheritable descriptor) read the call's entry and resume to its exit stop; there
- * read its result, describe it (descriptor-calls.ts), take the thread's stack (origin-stack.ts) and
- * record the origin (TraceRecorder.made).
+ * read its result, describe it (descriptor-calls.ts), unwind the thread's stack (origin-stack.ts) and
+ * record the origin (TraceRecorder.made). The frames are named (function, file, line) only when a
+ * report shows the origin (OriginIndex, through OriginTracing.nameStack set by tracer.ts), each
+ * object file's symbols read once for the whole tree.
  *
  * Calls: PTRACE_GET_SYSCALL_INFO at both stops, PTRACE_SYSCALL from the seccomp stop (the caller
  * resumes), pread of /proc/TID/mem (paths, pipe pairs, received descriptors), /proc/PID/fdinfo/N (was
@@ -18,7 +20,7 @@ import {
   PTRACE_GET_SYSCALL_INFO, SYSCALL_INFO_BYTES, archOf, describeCall, descriptorCall, parseSyscallInfo, procMemory,
   type SyscallEntry,
 } from './descriptor-calls.js';
-import { forgetAllOriginStacks, forgetOriginStacks, readOriginStack } from './origin-stack.js';
+import { forgetAllOriginStacks, forgetOriginStacks, unwindOriginStack } from './origin-stack.js';
 import { PTRACE_NR } from './seccomp-filter.js';
 import { withDescriptorLock, type DescriptorLock } from './descriptor-lock.js';
 
@@ -73,7 +75,7 @@ export class OriginStops {
       memory.close();
     }
     if (!description || !description.inheritable || description.fds.length === 0) return true;
-    const stack = withDescriptorLock(this.lock, () => readOriginStack(pid, tid));
+    const stack = withDescriptorLock(this.lock, () => unwindOriginStack(pid, tid));
     this.recorder.made(pid, {
       ...description,
       inodes: description.fds.map((fd) => inodeOf(pid, fd)),
@@ -92,7 +94,7 @@ export class OriginStops {
     forgetOriginStacks(pid);
   }
 
-  /** The trace is over. */
+  /** The trace is over: close what the unwinders hold (the stacks are named later, as reports ask: nameOriginStacks). */
   close(): void {
     forgetAllOriginStacks();
   }

@@ -8,10 +8,12 @@ import { closeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Worker } from 'node:worker_threads';
 import {
-  FdscanError, OsError, deserializeError, type ExecTracer, type TraceJobEvents, type TraceRequest,
+  FdscanError, OsError, deserializeError, type ExecTracer, type StackFrame, type TraceJobEvents, type TraceRequest,
   type TraceSession, type TraceResult,
 } from '../../src/probe-kit/index.js';
 import { ForwardingRegistry, newRegistryBuffer } from './forwarding-registry.js';
+import { withDescriptorLock } from './descriptor-lock.js';
+import { nameRecordedStack } from './origin-stack.js';
 import { pidfdSendSignal } from './libc-process.js';
 import type { TracerMessage, WorkerRequest } from './tracer-worker.js';
 
@@ -81,6 +83,12 @@ export const linuxTracer: ExecTracer = {
           else if ('stopped' in message) job?.stopped(message.stopped);
           else job?.ended();
         } else if (message.type === 'result') {
+          // The stacks were only unwound in the tracer thread: named here, as reports ask (origins.ts).
+          const origins = message.result.origins;
+          // Not enumerable: the result stays plain data to compare, copy and print.
+          if (origins?.traced) {
+            Object.defineProperty(origins, 'nameStack', { value: (frames: StackFrame[]) => withDescriptorLock(descriptorLock, () => nameRecordedStack(frames)), enumerable: false });
+          }
           resolve(message.result);
         } else {
           reject(deserializeError(message.error));

@@ -3,8 +3,12 @@
  * receiving process before that exec, else in its parent before the fork, and so on up to the root
  * (a fork copies the table, so a number a child never re-made is its parent's as it was then).
  * Nothing found up to the root: the tree received it from outside (`before-trace`).
+ *
+ * A stack recorded unnamed (its frames carry `unnamed`: object and offset only) is named here, when
+ * its origin is returned, by the tracer's OriginTracing.nameStack: a trace of 2,000 stops whose
+ * report shows no origin reads no symbol table.
  */
-import type { DescriptorOrigin, OriginRecord, TraceResult } from './trace-result.js';
+import type { DescriptorOrigin, OriginCall, OriginRecord, StackFrame, TraceResult } from './trace-result.js';
 
 /** Looks origins up in one trace; indexes each process's records on first use. */
 export class OriginIndex {
@@ -30,7 +34,7 @@ export class OriginIndex {
           if (record.seq > limit) continue;
           // Another open file at the same number: it was replaced by a call fdscan did not stop at.
           if (inode !== undefined && record.inode !== undefined && record.inode !== inode) return { unknown: 'unseen' };
-          return record.origin;
+          return this.named(record.origin);
         }
       }
       if (process.parent === undefined) return { unknown: 'before-trace' };
@@ -38,6 +42,15 @@ export class OriginIndex {
       process = this.trace.processes[process.parent];
     }
     return { unknown: 'before-trace' };
+  }
+
+  /** `origin` with the frames of its calls named (in place: the records are the trace's own). */
+  private named(origin: DescriptorOrigin): DescriptorOrigin {
+    const name = this.trace.origins?.nameStack;
+    if (!name) return origin;
+    if (origin.unknown === undefined) nameCall(origin, name);
+    if (origin.madeInheritable) nameCall(origin.madeInheritable, name);
+    return origin;
   }
 
   private records(processId: number): Map<number, OriginRecord[]> {
@@ -53,4 +66,26 @@ export class OriginIndex {
     }
     return index;
   }
+}
+
+/** Stacks named so far, by the recorded array (one array is shared by every call with the same frames). */
+const namedStacks = new WeakMap<StackFrame[], { frames: StackFrame[] } | { reason: string }>();
+
+function nameCall(call: OriginCall, name: NonNullable<NonNullable<TraceResult['origins']>['nameStack']>): void {
+  if (!call.stack.some((frame) => 'unnamed' in frame)) return;
+  let stack = namedStacks.get(call.stack);
+  if (!stack) {
+    stack = name(call.stack);
+    namedStacks.set(call.stack, stack);
+  }
+  if ('frames' in stack) {
+    call.stack = stack.frames;
+    return;
+  }
+  call.stack = [];
+  // stackUnknown follows stack, as in a call recorded without frames.
+  const { madeInheritable } = call as OriginCall & { madeInheritable?: OriginCall };
+  if (madeInheritable) delete (call as { madeInheritable?: OriginCall }).madeInheritable;
+  call.stackUnknown = stack.reason;
+  if (madeInheritable) (call as { madeInheritable?: OriginCall }).madeInheritable = madeInheritable;
 }

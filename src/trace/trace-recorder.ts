@@ -27,6 +27,13 @@ const FORK_TABLE: TableReadOptions = { identityBelow: Number.POSITIVE_INFINITY, 
 const FULL_TABLE: TableReadOptions = { identityBelow: 0, targets: true };
 const STDIO = 3;
 
+/**
+ * A stack as the tracer records it at the stop: named (`frames`), none (`reason`), or `unnamed`:
+ * frames unwound but not named yet, which OriginIndex names (OriginTracing.nameStack) when a
+ * report asks for the origin.
+ */
+export type RecordedStack = CallStack | { unnamed: StackFrame[] };
+
 interface LiveProcess {
   record: TracedProcess;
   table: TracedDescriptor[];
@@ -212,7 +219,7 @@ export class TraceRecorder {
    * record where each was made. A call that made an existing open file inheritable (F_SETFD,
    * FIONCLEX, a dup) keeps where that file was made, from this process's records or its ancestors'.
    */
-  made(pid: number, call: MadeCall, stack: CallStack): void {
+  made(pid: number, call: MadeCall, stack: RecordedStack): void {
     const process = this.live.get(pid);
     if (!process) return;
     const self = (fd: number): OriginCall => ({
@@ -225,7 +232,7 @@ export class TraceRecorder {
       ...(call.peer !== undefined ? { peer: call.peer } : {}),
       fd,
       ...(call.sourceFd !== undefined ? { sourceFd: call.sourceFd } : {}),
-      stack: 'frames' in stack ? this.shared.frames(stack.frames) : [],
+      stack: 'frames' in stack ? this.shared.frames(stack.frames) : 'unnamed' in stack ? this.shared.frames(stack.unnamed) : [],
       ...('reason' in stack ? { stackUnknown: stack.reason } : {}),
     });
     call.fds.forEach((fd, i) => {

@@ -141,6 +141,8 @@ export interface TracedProcess {
   /**
    * Origins (TraceResult.origins): each call of this process (or of its threads) that made a
    * descriptor inheritable, in order; a number's newest record before an exec is the one that exec received.
+   * Read them through OriginIndex: a stack's native frames are only unwound at the stop (object and
+   * offset, and an `unnamed` note), and named (function, file, line) when OriginIndex returns them.
    */
   origins?: OriginRecord[];
 }
@@ -207,6 +209,12 @@ export interface OriginTracing {
   reason?: string;
   /** Seccomp stops taken (one per call that could make an inheritable descriptor). */
   stops: number;
+  /**
+   * Not data (never serialized): names a stack recorded unnamed (frames with object and offset
+   * only, set by the platform's tracer); OriginIndex names each origin it returns with it, so
+   * that only the origins a report shows cost a symbol lookup.
+   */
+  nameStack?: (frames: StackFrame[]) => { frames: StackFrame[] } | { reason: string };
 }
 
 /** A fork, exec or exit, in the order the tracer saw them. */

@@ -12,6 +12,7 @@ import { runCli } from '../helpers/cli.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 import { fdscanBin, fixturesDir } from '../helpers/fixture.js';
 import { traceCommand } from '../../src/trace/trace-command.js';
+import { OriginIndex } from '../../src/trace/origins.js';
 import { nativeUnwinder } from '../../probes/linux/native-stack.js';
 
 interface Frame { function?: string; object: string; offset: number; file?: string; line?: number }
@@ -209,5 +210,23 @@ linux('a hostile path in an origin is escaped in text and kept exact in JSON', (
     t.regex(text, /made by openat\("a\\x1b\[2Jb\\nc", O_WRONLY\|O_CREAT\|O_TRUNC\) without O_CLOEXEC/);
     const { doc } = gateJson(['--', 'sh', '-c', script], dir);
     t.is((doc.findings.find((f) => f.fd === 5)!.origin as Call).path, name);
+  });
+});
+
+(gcc && unwinder === 'libdw' ? test : test.skip)('a stack is unwound at the stop and named only when OriginIndex returns its origin, the same frames as before', async (t) => {
+  await withTempDirAsync(async (dir) => {
+    const binary = build(dir);
+    const trace = await traceCommand([binary, '/bin/true'], { exitTables: false });
+    const leaker = trace.processes.find((p) => (p.origins ?? []).some((r) => r.origin.unknown === undefined && r.origin.stack.some((f) => f.object === binary)));
+    t.truthy(leaker, JSON.stringify(trace.processes.map((p) => p.origins)));
+    const record = leaker!.origins!.find((r) => r.origin.unknown === undefined && r.origin.stack.some((f) => f.object === binary))!;
+    const raw = record.origin.unknown === undefined ? record.origin.stack : [];
+    // In the trace as recorded: object and offset, no name yet.
+    t.true(raw.filter((f) => f.object === binary).every((f) => f.function === undefined && 'unnamed' in f), JSON.stringify(raw));
+    const origin = new OriginIndex(trace).at(leaker!.id, record.fd, record.seq);
+    if (origin.unknown !== undefined) return t.fail(JSON.stringify(origin));
+    t.true(origin.stack.every((f) => !('unnamed' in f)), JSON.stringify(origin.stack));
+    t.true(origin.stack.some((f) => f.object === binary && f.function === 'main' && f.file !== undefined), JSON.stringify(origin.stack));
+    t.is(origin.stack.length, raw.length);
   });
 });

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { displayFrames, forgetNativeStacks, readNativeStack, type NativeStack, type StackFrame } from '../../../probes/linux/native-stack.js';
+import { displayFrames, forgetNativeStacks, nameNativeStack, readNativeStack, unwindNativeStack, type NativeStack, type StackFrame } from '../../../probes/linux/native-stack.js';
 import { TracedProgram, stopAtOpen } from '../../helpers/stopped-at-open.js';
 import { withTempDir } from '../../helpers/temp-dir.js';
 
@@ -456,5 +456,36 @@ linux('from a worker thread that is the tracer (as the tracer thread of fdscan):
     const [functions, exit] = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown);
     t.deepEqual((functions as string[]).slice(0, 2), ['open_the_log', 'main']);
     t.deepEqual(exit, { kind: 'exited', code: 0 });
+  });
+});
+
+linux('unwound at the stop, named afterwards: the same frames as readNativeStack, and a program rebuilt in place between the two is not named from the new file', (t) => {
+  withTempDir('fdscan-native-stack-', (dir) => {
+    const program = build(dir);
+    const log = join(dir, 'app.log');
+    const stopped = stopAtOpen(program, [log], log);
+    let unwound: ReturnType<typeof unwindNativeStack>;
+    let direct: NativeStack;
+    try {
+      unwound = unwindNativeStack(stopped.pid, stopped.pid);
+      direct = readNativeStack(stopped.pid, stopped.pid);
+      forgetNativeStacks(stopped.pid);
+    } finally {
+      stopped.detachAndWait();
+    }
+    if (!('frames' in unwound)) return t.fail(`no stack: ${unwound.reason}`);
+    // At the stop: where each frame is, not what it is called.
+    t.true(unwound.frames.every((frame) => frame.function === undefined && frame.file === undefined), JSON.stringify(unwound.frames));
+    t.like(unwound.frames.find((frame) => frame.object === program), { unnamed: { activation: false } });
+    // After the process is gone: the names readNativeStack gave at the stop.
+    t.deepEqual(nameNativeStack(unwound.frames), direct);
+    t.like(framesOf(nameNativeStack(unwound.frames))[1], { function: 'open_the_log', line: lineOf('OPEN') });
+    // Rebuilt in place (same path and inode, other contents): its frames keep object and offset only.
+    writeFileSync(join(dir, 'leaker.c'), LEAKER.replace('#include <unistd.h>', '#include <unistd.h>\nint padding(int x) { return x * 3 + 1; }'));
+    const cc = spawnSync('sh', ['-c', `gcc -g -O0 -o ${dir}/rebuilt ${dir}/leaker.c && cat ${dir}/rebuilt > ${program}`], { encoding: 'utf8' });
+    t.is(cc.status, 0, cc.stderr);
+    const renamed = framesOf(nameNativeStack(unwound.frames)).filter((frame) => frame.object === program);
+    t.true(renamed.length >= 2);
+    t.true(renamed.every((frame) => frame.function === undefined && !('unnamed' in frame)), JSON.stringify(renamed));
   });
 });

@@ -19,13 +19,8 @@ import { constants } from 'node:os';
 import { ptrace } from './libc-process.js';
 import type { TraceRecorder } from '../../src/probe-kit/index.js';
 import { importsSymbol } from './elf-imports.js';
+import { PTRACE_ATTACH, PTRACE_CONT, PTRACE_GET_SYSCALL_INFO, PTRACE_SEIZE, PTRACE_SYSCALL, PTRACE_TRACEME } from './ptrace-requests.js';
 
-const PTRACE_TRACEME = 0;
-const PTRACE_CONT = 7;
-const PTRACE_ATTACH = 16;
-const PTRACE_SYSCALL = 24;
-const PTRACE_SEIZE = 0x4206;
-const PTRACE_GET_SYSCALL_INFO = 0x420e;
 /** struct ptrace_syscall_info (<linux/ptrace.h>): 88 bytes with its largest member. */
 const SYSCALL_INFO_BYTES = 88;
 const SYSCALL_INFO_ENTRY = 1;

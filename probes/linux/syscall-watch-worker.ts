@@ -34,23 +34,9 @@ import { errno } from './libc.js';
 import { ptrace, waitpid } from './libc-process.js';
 import { decodeWaitStatus } from './wait-status.js';
 import { changesExisting, describeCall, forgetStacks, lookAgainForPython, isDescriptorCall, parseSyscallInfo, procMemory, readStack, type SyscallEntry } from './syscall-watch-decode.js';
+import { EVENT_CLONE, EVENT_EXEC, EVENT_STOP, PTRACE_DETACH, PTRACE_GETEVENTMSG, PTRACE_GET_SYSCALL_INFO, PTRACE_INTERRUPT, PTRACE_LISTEN, PTRACE_O_TRACECLONE, PTRACE_O_TRACEEXEC, PTRACE_O_TRACESYSGOOD, PTRACE_SEIZE, PTRACE_SYSCALL, WALL, WNOTHREAD } from './ptrace-requests.js';
 
-const PTRACE_DETACH = 17;
-const PTRACE_SYSCALL = 24;
-const PTRACE_GETEVENTMSG = 0x4201;
-const PTRACE_SEIZE = 0x4206;
-const PTRACE_INTERRUPT = 0x4207;
-const PTRACE_LISTEN = 0x4208;
-const PTRACE_GET_SYSCALL_INFO = 0x420e;
-const PTRACE_O_TRACESYSGOOD = 0x1;
-const PTRACE_O_TRACECLONE = 0x8;
-const PTRACE_O_TRACEEXEC = 0x10;
-const EVENT_CLONE = 3;
-const EVENT_EXEC = 4;
-const EVENT_STOP = 128;
 const WNOHANG = 1;
-const WALL = 0x40000000;
-const WNOTHREAD = 0x20000000;
 /** struct ptrace_syscall_info (<linux/ptrace.h>): 88 bytes with its largest member. */
 const SYSCALL_INFO_BYTES = 88;
 const SIG = constants.signals;

@@ -17,23 +17,12 @@ import {
   posixSpawnFileActionsInit, ptrace, waitpid,
 } from '../../probes/linux/libc-process.js';
 import { decodeWaitStatus, type WaitStatus } from '../../probes/linux/wait-status.js';
+import { EVENT_CLONE, PTRACE_DETACH, PTRACE_GETEVENTMSG, PTRACE_GET_SYSCALL_INFO, PTRACE_INTERRUPT, PTRACE_O_EXITKILL, PTRACE_O_TRACECLONE, PTRACE_O_TRACEEXEC, PTRACE_O_TRACESYSGOOD, PTRACE_SEIZE, PTRACE_SYSCALL, WALL } from '../../probes/linux/ptrace-requests.js';
 
-const PTRACE_SYSCALL = 24;
-const PTRACE_DETACH = 17;
-const PTRACE_GETEVENTMSG = 0x4201;
-const PTRACE_SEIZE = 0x4206;
-const PTRACE_INTERRUPT = 0x4207;
-const PTRACE_GET_SYSCALL_INFO = 0x420e;
-const PTRACE_O_TRACESYSGOOD = 0x1;
-const PTRACE_O_TRACECLONE = 0x8;
-const PTRACE_O_TRACEEXEC = 0x10;
-const PTRACE_O_EXITKILL = 0x100000;
-const EVENT_CLONE = 3;
 const SYSCALL_INFO_ENTRY = 1;
 const SYSCALL_INFO_EXIT = 2;
 const WNOHANG = 1;
 const WUNTRACED = 2;
-const WALL = 0x40000000;
 const SIG = constants.signals;
 /** openat's number (x86_64 257; the unified table's 56 elsewhere). */
 const OPENAT = process.arch === 'x64' ? 257 : process.arch === 'ia32' ? 295 : 56;

@@ -10,16 +10,9 @@ import { constants } from 'node:os';
 import { errno } from '../../probes/linux/libc.js';
 import { kill, ptrace, waitpid } from '../../probes/linux/libc-process.js';
 import { decodeWaitStatus } from '../../probes/linux/wait-status.js';
+import { PTRACE_DETACH, PTRACE_GET_SYSCALL_INFO, PTRACE_INTERRUPT, PTRACE_O_TRACEEXEC, PTRACE_O_TRACESYSGOOD, PTRACE_SEIZE, PTRACE_SYSCALL, WALL } from '../../probes/linux/ptrace-requests.js';
 
-const PTRACE_SYSCALL = 24;
-const PTRACE_DETACH = 17;
-const PTRACE_SEIZE = 0x4206;
-const PTRACE_INTERRUPT = 0x4207;
-const PTRACE_GET_SYSCALL_INFO = 0x420e;
-const PTRACE_O_TRACESYSGOOD = 0x1;
 /** An exec is an event stop, not the SIGTRAP a tracee without it is sent (and would die of). */
-const PTRACE_O_TRACEEXEC = 0x10;
-const WALL = 0x40000000;
 const WNOHANG = 1;
 const WAIT_MS = 20_000;
 const pause = new Int32Array(new SharedArrayBuffer(4));

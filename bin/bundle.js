@@ -117,17 +117,17 @@ const lazyBuiltins = {
 };
 
 /**
- * src/probe.ts loads the platform's probe with a require made by createRequire (a top-level await
+ * src/platform/probe.ts loads the platform's probe with a require made by createRequire (a top-level await
  * would keep the library from being required). Made esbuild's own `require(`, the probes are
  * bundled (each initialised only when required) rather than loaded from dist/ at run time.
  */
 const bundledProbes = {
   name: 'bundled-probes',
   setup(plugin) {
-    plugin.onLoad({ filter: /[\\/]src[\\/]probe\.js$/ }, async ({ path }) => {
+    plugin.onLoad({ filter: /[\\/]src[\\/]platform[\\/]probe\.js$/ }, async ({ path }) => {
       const text = await readFile(path, 'utf8');
       const made = 'const requireProbe = createRequire(import.meta.url);';
-      if (!text.includes(made) || !text.includes("requireProbe('../probes/")) throw new Error(`${relative(root, path)}: no "${made}" and requireProbe('../probes/...') calls to bundle (a new loader?)`);
+      if (!text.includes(made) || !text.includes("requireProbe('../../probes/")) throw new Error(`${relative(root, path)}: no "${made}" and requireProbe('../../probes/...') calls to bundle (a new loader?)`);
       return { contents: text.replace(made, '').replaceAll('requireProbe(', 'require('), loader: 'js', resolveDir: dirname(path) };
     });
   },

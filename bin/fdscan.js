@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // fdscan's command as Node runs it: on Linux and macOS through bin/fdscan, the shell launcher that
-// first records what Node resets (src/caller-state.ts); on Windows, and as `node bin/fdscan.js`,
+// first records what Node resets (src/launch/caller-state.ts); on Windows, and as `node bin/fdscan.js`,
 // directly. The command line is one bundled file, dist/fdscan.js (`npm run build`, bin/bundle.js).
 import module from 'node:module';
 // Node 22.1+ keeps V8's compiled code between runs (module.enableCompileCache). Not in Node's

@@ -1,15 +1,15 @@
 /** fdscan's public API. */
-export { DESCRIPTOR_TYPES, PEER_LIMIT } from './probe-contract.js';
+export { DESCRIPTOR_TYPES, PEER_LIMIT } from './probe-kit/contract.js';
 export type {
   Descriptor, DescriptorType, AccessMode, SocketInfo, PeerHolder, ProcessAudit, ProcessInfo,
   Probe, ProbeCapabilities, ListOptions, CloseOnExecResult, ExecTracer, TraceRequest, TraceSession,
   DescriptorLimits, DescriptorTally, TallyRequest,
-} from './probe-contract.js';
+} from './probe-kit/contract.js';
 export { FdscanError, NoSuchProcess, AccessDenied, OsError, UnsupportedPlatform, ParseError, UsageError, TimeLimitExceeded } from './errors.js';
-export { listDescriptors, countDescriptors, auditProcesses, auditAllProcesses, filterAudit, descriptorLimits, knownTypes } from './audit.js';
-export type { AuditOptions, AuditOutcome } from './audit.js';
-export { probeFor } from './probe.js';
-export { invokingProcess } from './invoker.js';
+export { listDescriptors, countDescriptors, auditProcesses, auditAllProcesses, filterAudit, descriptorLimits, knownTypes } from './audit/audit.js';
+export type { AuditOptions, AuditOutcome } from './audit/audit.js';
+export { probeFor } from './platform/probe.js';
+export { invokingProcess } from './launch/invoker.js';
 export { traceCommand, CommandNotFound } from './trace/trace-command.js';
 export type { TraceOptions } from './trace/trace-command.js';
 export type {
@@ -21,17 +21,17 @@ export { diffProcessPair } from './trace/pair-diff.js';
 export type { PairDiff, SharedDescriptor } from './trace/pair-diff.js';
 export { inheritDiff } from './trace/inherit-probe.js';
 export type { InheritDiffResult, ReceivedDescriptor } from './trace/inherit-probe.js';
-export { markAllCloseOnExec } from './close-fds.js';
-export type { CloseOnExecOptions } from './close-fds.js';
+export { markAllCloseOnExec } from './launch/close-fds.js';
+export type { CloseOnExecOptions } from './launch/close-fds.js';
 export { inheritDiffDocument, INHERIT_DIFF_SCHEMA } from './render/inherit-diff-json.js';
-export { trackDescriptors, assertNoDescriptorLeaks, renderTrackResult, DescriptorLeakError } from './gate/track-descriptors.js';
-export type { TrackOptions, TrackResult, TrackedRun } from './gate/track-descriptors.js';
+export { trackDescriptors, assertNoDescriptorLeaks, renderTrackResult, DescriptorLeakError } from './track/track-descriptors.js';
+export type { TrackOptions, TrackResult, TrackedRun } from './track/track-descriptors.js';
 export { judgeTrace, verdictPassed } from './gate/gate-analysis.js';
 export { gateOutcome } from './gate/gate-outcome.js';
 export type { GateOutcome, OutcomeOptions, OutcomeReason } from './gate/gate-outcome.js';
 export type {
   GateVerdict, GateFinding, InheritedLeak, ReexecGrowth, GateProcess, GateReceiver, GateOpener, AllowedGroup, ProtocolGroup,
-} from './gate/gate-analysis.js';
+} from './gate/gate-finding.js';
 export type { FixHint, FixLanguage } from './gate/fix-hints.js';
 export { applyBaseline, baselineEntries, readBaseline, writeBaseline, BASELINE_SCHEMA } from './gate/baseline.js';
 export type { BaselineEntry, BaselineExcess, BaselineMatch } from './gate/baseline.js';
@@ -42,13 +42,13 @@ export { gateDocument, GATE_SCHEMA } from './render/gate-report.js';
 export type { GateReportContext } from './render/gate-report.js';
 export { runLifecycle } from './lifecycle/popen-lifecycle.js';
 export type { LifecycleResult, LifecycleStep, LifecycleStepName, OutlivedDescriptor } from './lifecycle/popen-lifecycle.js';
-export { watchProcess } from './lifecycle/watch-process.js';
-export type { WatchOptions, WatchSample, WatchSummary } from './lifecycle/watch-process.js';
-export { tallyDescriptors } from './tally.js';
-export { selectProcesses } from './selection.js';
-export type { Selection, Selected } from './selection.js';
-export { topProcesses } from './top.js';
-export type { TopOptions, TopProcess, TopResult, TopSort } from './top.js';
+export { watchProcess } from './watch/watch-process.js';
+export type { WatchOptions, WatchSample, WatchSummary } from './watch/watch-process.js';
+export { tallyDescriptors } from './audit/tally.js';
+export { selectProcesses } from './audit/selection.js';
+export type { Selection, Selected } from './audit/selection.js';
+export { topProcesses } from './audit/top.js';
+export type { TopOptions, TopProcess, TopResult, TopSort } from './audit/top.js';
 export { openMetrics, collectMetrics } from './metrics/collect.js';
 export type { MetricsOptions, MetricsReading, ProcessReading, CommandReading } from './metrics/collect.js';
 export { renderExposition, CONTENT_TYPES } from './render/exposition.js';

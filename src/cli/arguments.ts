@@ -5,7 +5,7 @@
  */
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
-import { givenCommand } from '../invocation.js';
+import { givenCommand } from '../launch/invocation.js';
 import { WRAPPING_COMMANDS } from './wrapping.js';
 
 /** Keys whose type admits undefined become optional: an option without a default may be absent. */

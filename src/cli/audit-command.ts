@@ -1,14 +1,14 @@
 /** `fdscan [pid...]`: audit processes and print a table or JSON. */
 import type { Argv, CommandModule, Options } from 'yargs';
-import { auditAllProcesses, auditProcesses, type AuditOptions, type AuditOutcome } from '../audit.js';
+import { auditAllProcesses, auditProcesses, type AuditOptions, type AuditOutcome } from '../audit/audit.js';
 import { AccessDenied, NoSuchProcess, UsageError } from '../errors.js';
-import { invokingProcess } from '../invoker.js';
+import { invokingProcess } from '../launch/invoker.js';
 import { auditDocument, auditSetDocument } from '../render/audit-json.js';
 import { styleFor } from '../render/style.js';
 import { errorLine } from '../render/text.js';
 import { parsePid, type ArgsOf } from './arguments.js';
 import { SELECTION_OPTIONS, selectionFrom } from './selection-options.js';
-import { filters, selectProcesses } from '../selection.js';
+import { filters, selectProcesses } from '../audit/selection.js';
 import { EXIT_ERROR, EXIT_OK } from './exit-codes.js';
 
 /** The audit's flags: read by its yargs builder and by the yargs-free fast path (fast-path.ts). */

@@ -13,7 +13,7 @@ import { gateOutcome } from '../gate/gate-outcome.js';
 import { applyBaseline, readBaseline, writeBaseline, type BaselineEntry } from '../gate/baseline.js';
 import { gateDocument, renderGateText, renderGithubAnnotations, renderJunit } from '../render/gate-report.js';
 import { reportSink, reportStyle, traceWrapped } from './traced-command.js';
-import { openReportFile, type ReportFile } from '../report-file.js';
+import { openReportFile, type ReportFile } from '../files/report-file.js';
 import { passOnReceived, workingDirectory } from './wrapping.js';
 import { wrappedCommand, type ArgsOf, type PassThrough } from './arguments.js';
 

@@ -1,16 +1,16 @@
 /** `fdscan lifecycle -- CMD [ARGS...]`: the Popen lifecycle, step by step, with fdscan's own descriptor table. */
 import type { Argv, CommandModule } from 'yargs';
-import { heeded } from '../caller-state.js';
+import { heeded } from '../launch/caller-state.js';
 import { UsageError } from '../errors.js';
 import { runLifecycle, type LifecycleResult } from '../lifecycle/popen-lifecycle.js';
 import { renderLifecycle } from '../render/lifecycle-text.js';
 import { styleFor } from '../render/style.js';
 import { wrappedCommand, type ArgsOf, type PassThrough } from './arguments.js';
-import { exactCommand } from '../invocation.js';
+import { exactCommand } from '../launch/invocation.js';
 import { EXIT_FINDING, EXIT_OK } from './exit-codes.js';
 import { shellStatus } from '../probe-kit/exit-status.js';
 import { passOnReceived } from './wrapping.js';
-import { onTerminal } from '../job-control.js';
+import { onTerminal } from '../launch/job-control.js';
 
 /** Signals that stop the experiment: the child gets the same one (it is out of the terminal's reach, see ownSession). */
 const STOPPING_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];

@@ -1,6 +1,6 @@
 /** The fdscan command line: one yargs parser, one module per command. */
-import { callerState, keepCallerIgnores, takeCallerState } from '../caller-state.js';
-import { noteInvocation } from '../invocation.js';
+import { callerState, keepCallerIgnores, takeCallerState } from '../launch/caller-state.js';
+import { noteInvocation } from '../launch/invocation.js';
 import { FdscanError, errnoOf } from '../errors.js';
 import { errorLine } from '../render/text.js';
 import { auditCommand, runAudit } from './audit-command.js';
@@ -8,7 +8,7 @@ import { EXIT_ERROR, EXIT_INTERNAL } from './exit-codes.js';
 import { noteReceived, workingDirectory } from './wrapping.js';
 import { simpleAuditArgs } from './fast-path.js';
 import { checkOptionValues, operandsAfterDashes, type DeclaredOptions } from './arguments.js';
-import { probeFor } from '../probe.js';
+import { probeFor } from '../platform/probe.js';
 import type { Argv, CommandModule } from 'yargs';
 import { createRequire } from 'node:module';
 

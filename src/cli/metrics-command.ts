@@ -2,7 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { collectMetrics } from '../metrics/collect.js';
 import { renderExposition, type ExpositionFormat } from '../render/exposition.js';
-import { replaceReportFile } from '../report-file.js';
+import { replaceReportFile } from '../files/report-file.js';
 import type { ArgsOf } from './arguments.js';
 import { EXIT_OK } from './exit-codes.js';
 import { metricsOptionsFrom, READING_OPTIONS } from './metrics-options.js';

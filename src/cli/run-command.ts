@@ -2,21 +2,21 @@
 import { isUtf8 } from 'node:buffer';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Argv, CommandModule } from 'yargs';
-import { callerState, entryValue, environmentRecord, heeded, shellStep } from '../caller-state.js';
-import { exactCommand } from '../invocation.js';
+import { callerState, entryValue, environmentRecord, heeded, shellStep } from '../launch/caller-state.js';
+import { exactCommand } from '../launch/invocation.js';
 import { UsageError } from '../errors.js';
 import { findExecutable } from '../trace/trace-command.js';
-import { markAllCloseOnExec } from '../close-fds.js';
-import { withBlockingStdio } from '../stdio-mode.js';
+import { markAllCloseOnExec } from '../launch/close-fds.js';
+import { withBlockingStdio } from '../launch/stdio-mode.js';
 import { errorLine } from '../render/text.js';
-import { listDescriptors } from '../audit.js';
+import { listDescriptors } from '../audit/audit.js';
 import { shellStatus } from '../probe-kit/exit-status.js';
 import { FORWARDED_SIGNALS, passOnReceived, reportCommandNotFound } from './wrapping.js';
-import { TerminalJob } from '../job-control.js';
+import { TerminalJob } from '../launch/job-control.js';
 import { parseKeep, wrappedCommand, type ArgsOf, type PassThrough } from './arguments.js';
 import { EXIT_ERROR, EXIT_NOT_FOUND } from './exit-codes.js';
-import { probeFor } from '../probe.js';
-import type { Probe, StartedCommand } from '../probe-contract.js';
+import { probeFor } from '../platform/probe.js';
+import type { Probe, StartedCommand } from '../probe-kit/contract.js';
 
 const EXIT_NOT_EXECUTABLE = 126;
 
@@ -84,7 +84,7 @@ function startChild(command: string[]): ChildProcess {
 }
 
 /**
- * CMD as a job of its own on fdscan's terminal (src/job-control.ts): the terminal signals it
+ * CMD as a job of its own on fdscan's terminal (src/launch/job-control.ts): the terminal signals it
  * alone; fdscan forwards what is sent to fdscan, follows its stops (SIGCHLD) and reaps it.
  */
 async function runJob(command: string[], job: TerminalJob): Promise<void> {

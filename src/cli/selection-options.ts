@@ -1,6 +1,6 @@
 /** The selection flags of the audit, `top`, `metrics` and `serve`: one table, one reading of it. */
 import type { Options } from 'yargs';
-import type { Selection } from '../selection.js';
+import type { Selection } from '../audit/selection.js';
 import { parsePid } from './arguments.js';
 
 export const SELECTION_OPTIONS = {

@@ -1,10 +1,10 @@
 /** `fdscan serve`: a /metrics endpoint for Prometheus, until SIGTERM or Ctrl-C. */
 import type { Argv, CommandModule } from 'yargs';
-import { heeded } from '../caller-state.js';
+import { heeded } from '../launch/caller-state.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_LISTEN, parseListenAddress } from '../metrics/listen-address.js';
 import { startMetricsServer } from '../metrics/serve.js';
-import { checkSelection } from '../selection.js';
+import { checkSelection } from '../audit/selection.js';
 import { parseDuration, type ArgsOf } from './arguments.js';
 import { EXIT_OK } from './exit-codes.js';
 import { metricsOptionsFrom, READING_OPTIONS } from './metrics-options.js';

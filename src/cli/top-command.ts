@@ -1,12 +1,12 @@
 /** `fdscan top`: processes ranked by how close they are to their descriptor limit, once or every --interval. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Argv, CommandModule } from 'yargs';
-import { heeded } from '../caller-state.js';
+import { heeded } from '../launch/caller-state.js';
 import { newLineAfterCtrlC } from './ctrl-c.js';
 import { UsageError } from '../errors.js';
 import { renderTop, topDocument } from '../render/top-text.js';
 import { styleFor } from '../render/style.js';
-import { TOP_SORTS, topProcesses, type TopResult, type TopSort } from '../top.js';
+import { TOP_SORTS, topProcesses, type TopResult, type TopSort } from '../audit/top.js';
 import { parseDuration, type ArgsOf } from './arguments.js';
 import { EXIT_OK } from './exit-codes.js';
 import { ALL_OPTION, SELECTION_OPTIONS, selectionFrom } from './selection-options.js';

@@ -1,11 +1,11 @@
 /** What the commands that wrap a traced CMD share: running it, and where their report goes. */
-import { heeded } from '../caller-state.js';
-import { exactCommand } from '../invocation.js';
+import { heeded } from '../launch/caller-state.js';
+import { exactCommand } from '../launch/invocation.js';
 import { traceCommand } from '../trace/trace-command.js';
-import { SharedGroupJob, TerminalJob } from '../job-control.js';
+import { SharedGroupJob, TerminalJob } from '../launch/job-control.js';
 import type { TraceResult } from '../trace/trace-result.js';
 import { styleFor, type Style } from '../render/style.js';
-import { openReportFile } from '../report-file.js';
+import { openReportFile } from '../files/report-file.js';
 import { FORWARDED_SIGNALS, reportCommandNotFound } from './wrapping.js';
 
 /**

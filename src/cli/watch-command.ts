@@ -1,9 +1,9 @@
 /** `fdscan watch PID [--interval 1s] [--count N] [--json] [--origins]`: sample a live process's descriptors; Ctrl-C prints the summary. */
 import type { Argv, CommandModule } from 'yargs';
-import { heeded } from '../caller-state.js';
+import { heeded } from '../launch/caller-state.js';
 import { newLineAfterCtrlC } from './ctrl-c.js';
 import { UsageError } from '../errors.js';
-import { watchProcess } from '../lifecycle/watch-process.js';
+import { watchProcess } from '../watch/watch-process.js';
 import { renderWatchSample, renderWatchSummary } from '../render/watch-text.js';
 import { parseDuration, parsePid, type ArgsOf } from './arguments.js';
 import { EXIT_OK } from './exit-codes.js';

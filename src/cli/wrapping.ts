@@ -2,10 +2,10 @@
  * What every command that wraps CMD (run, gate, inherit-diff, lifecycle) does so that CMD behaves
  * as it would without fdscan: the descriptors fdscan received are passed on as received, the
  * signals a wrapper should pass on are forwarded, and reports go to files opened before CMD runs
- * (src/report-file.ts).
+ * (src/files/report-file.ts).
  */
 import { constants } from 'node:os';
-import { probeFor } from '../probe.js';
+import { probeFor } from '../platform/probe.js';
 import { errorLine } from '../render/text.js';
 import { CommandNotFound } from '../trace/trace-command.js';
 import { EXIT_NOT_FOUND } from './exit-codes.js';

@@ -9,9 +9,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
-import type { Descriptor } from '../probe-contract.js';
+import type { Descriptor } from '../probe-kit/contract.js';
 import { UsageError } from '../errors.js';
-import { readInputFile } from '../input-file.js';
+import { readInputFile } from '../files/input-file.js';
 
 /** One parsed allow rule. */
 export type AllowRule =

@@ -6,7 +6,7 @@
  * A new reason is one more entry in `REASONS`: its kind, whether an option lets it through, the exit
  * status it asks for, and the line the reports print.
  */
-import type { GateVerdict } from './gate-analysis.js';
+import type { GateVerdict } from './gate-finding.js';
 import { EXIT_ERROR, EXIT_FINDING, EXIT_OK } from '../cli/exit-codes.js';
 
 /** What the gate was told to let through. */

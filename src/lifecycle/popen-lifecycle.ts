@@ -12,13 +12,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Descriptor } from '../probe-contract.js';
-import { listDescriptors } from '../audit.js';
-import { descriptorKey as key, sameObject } from '../descriptor-identity.js';
+import type { Descriptor } from '../probe-kit/contract.js';
+import { listDescriptors } from '../audit/audit.js';
+import { descriptorKey as key, sameObject } from '../audit/descriptor-identity.js';
 import { shellStatus } from '../probe-kit/exit-status.js';
 import { errnoOf, FdscanError, UsageError } from '../errors.js';
-import { STOP_THEN_EXEC, waitUntilStopped } from '../stopped-child.js';
-import { entryValue, environmentEntries, environmentRecord, shellStep } from '../caller-state.js';
+import { STOP_THEN_EXEC, waitUntilStopped } from '../launch/stopped-child.js';
+import { entryValue, environmentEntries, environmentRecord, shellStep } from '../launch/caller-state.js';
 import { findExecutable } from '../trace/trace-command.js';
 
 export type LifecycleStepName = 'start' | 'open-file' | 'spawn' | 'communicate' | 'wait' | 'release' | 'close-file';

@@ -5,9 +5,9 @@
  * what is being reported. It composes the probe with a renderer, so it lives in src/, not probes/.
  */
 import { writeSync } from 'node:fs';
-import { probeFor } from '../probe.js';
+import { probeFor } from '../platform/probe.js';
 import { auditDocument } from '../render/audit-json.js';
-import { openReportFile } from '../report-file.js';
+import { openReportFile } from '../files/report-file.js';
 
 const text = `${JSON.stringify(auditDocument(probeFor().listDescriptors(process.pid)))}\n`;
 const out = process.argv[2];

@@ -3,12 +3,12 @@
  * inheritable count and, on request, counts per type, per process or summed per command. Bounded
  * by a deadline: what is not read by then is counted as skipped, and what was read is kept.
  */
-import type { DescriptorLimits, DescriptorTally, ProcessInfo } from '../probe-contract.js';
+import type { DescriptorLimits, DescriptorTally, ProcessInfo } from '../probe-kit/contract.js';
 import { AccessDenied, NoSuchProcess, TimeLimitExceeded } from '../errors.js';
-import { probeFor } from '../probe.js';
-import { selectProcesses, userLabel, type Selection } from '../selection.js';
-import { tallyDescriptors } from '../tally.js';
-import { usageOf } from '../top.js';
+import { probeFor } from '../platform/probe.js';
+import { selectProcesses, userLabel, type Selection } from '../audit/selection.js';
+import { tallyDescriptors } from '../audit/tally.js';
+import { usageOf } from '../audit/top.js';
 import { renderExposition } from '../render/exposition.js';
 
 export interface MetricsOptions extends Selection {

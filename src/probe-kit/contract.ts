@@ -1,6 +1,6 @@
 /**
  * The probe contract: everything fdscan needs from an operating system, and the shapes it returns.
- * `src/` reaches OS code only through `src/probe.ts`, which loads the one module of the running
+ * `src/` reaches OS code only through `src/platform/probe.ts`, which loads the one module of the running
  * platform, `probes/<process.platform>/index.ts`, whose default export is a `Probe`.
  *
  * A probe imports from src/ only the probe kit, src/probe-kit/index.ts: this contract, the typed

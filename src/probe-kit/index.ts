@@ -2,7 +2,7 @@
  * The probe kit: everything a probe (probes/<platform>/) may import from fdscan, and the only
  * module it imports from src/ besides tracer-thread.ts, for a tracer thread's entry
  * (test/probes/kit-boundary.test.ts fails on any other). Porting to a
- * new platform is reading this and src/probe-contract.ts, and copying a folder of probes/.
+ * new platform is reading this and contract.ts beside it, and copying a folder of probes/.
  *
  * - the contract: the Probe shape, its optional members and capabilities, the descriptor row;
  * - the typed errors a probe throws, and how errors cross a thread;

@@ -1,12 +1,12 @@
 /**
  * How a probe starts a command so that it gets what fdscan's caller gave (the stub's `sh -c` step),
  * and the byte-string helpers that needs. Pure: the caller's state comes in as data (CallerState),
- * recorded by src/caller-state.ts, which wraps shellStep with its own record.
+ * recorded by src/launch/caller-state.ts, which wraps shellStep with its own record.
  */
 import { isUtf8 } from 'node:buffer';
 import { constants } from 'node:os';
 
-/** What fdscan's caller gave it that Node took away (src/caller-state.ts records it). */
+/** What fdscan's caller gave it that Node took away (src/launch/caller-state.ts records it). */
 export interface CallerState {
   /** True when the launcher recorded the caller's state (otherwise the rest is empty). */
   recorded: boolean;

@@ -1,5 +1,5 @@
 /** The versioned JSON documents of the audit command. */
-import type { AuditOutcome, ProcessAudit } from '../probe-contract.js';
+import type { AuditOutcome, ProcessAudit } from '../probe-kit/contract.js';
 import { PROCESS_FIELDS, jsonFields } from './columns.js';
 
 export const AUDIT_SCHEMA = 'fdscan/audit@1';

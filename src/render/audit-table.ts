@@ -15,7 +15,7 @@
  * wider than the terminal.
  */
 import Table from 'cli-table3';
-import type { Descriptor, ProcessAudit } from '../probe-contract.js';
+import type { Descriptor, ProcessAudit } from '../probe-kit/contract.js';
 import { type Cell, DESCRIPTOR_FIELDS, columnsOf } from './columns.js';
 import { type Span, cutSpans, displayWidth, paintSpans, proseLines, truncateSpans, wrapSpans } from './fit.js';
 import { type Frame, type Layout, type Measured, fitColumns, frameLine, headLine, leftOutNote, measure, rowLines, shownWidths } from './grid.js';

@@ -7,8 +7,8 @@
  * others the width it may be cut or wrapped to. grid.ts lays these columns out and draws them, for
  * the audit and for top. Adding a column is one entry (in top, also its place in TOP's `columns`).
  */
-import type { Descriptor, DescriptorLimits, PeerHolder, ProcessAudit, SocketInfo } from '../probe-contract.js';
-import type { TopProcess } from '../top.js';
+import type { Descriptor, DescriptorLimits, PeerHolder, ProcessAudit, SocketInfo } from '../probe-kit/contract.js';
+import type { TopProcess } from '../audit/top.js';
 import type { Span } from './fit.js';
 import type { Paint } from './style.js';
 import { descriptorTarget, escapeText } from './text.js';

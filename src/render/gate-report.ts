@@ -5,9 +5,10 @@
  */
 import type { TraceResult } from '../trace/trace-result.js';
 import { PROTOCOL_TITLES, type ProtocolName } from '../trace/descriptor-protocols.js';
-import type { GateFinding, GateOpener, GateReceiver, GateVerdict, InheritedLeak, ReceivedGroup, ReexecGrowth } from '../gate/gate-analysis.js';
+import type { GateFinding, GateOpener, GateReceiver, GateVerdict, InheritedLeak, ReceivedGroup, ReexecGrowth } from '../gate/gate-finding.js';
 import { gateOutcome, type GateOutcome, type OutcomeReason } from '../gate/gate-outcome.js';
-import { programName, type BaselineEntry, type BaselineMatch } from '../gate/baseline.js';
+import type { BaselineEntry, BaselineMatch } from '../gate/baseline.js';
+import { programName } from '../gate/program-name.js';
 import { paintSpans, spansWidth, wrapSpans, type Span } from './fit.js';
 import type { Paint, Style } from './style.js';
 import { describeDescriptor, descriptorTarget, escapeText, githubCommand, plural, shortArgv, xmlText } from './text.js';

@@ -1,5 +1,5 @@
 /** The readable report of `fdscan lifecycle -- CMD`: one block per step of the Popen lifecycle. */
-import type { Descriptor } from '../probe-contract.js';
+import type { Descriptor } from '../probe-kit/contract.js';
 import type { LifecycleResult } from '../lifecycle/popen-lifecycle.js';
 import { paint, type Style } from './style.js';
 import { describeDescriptor, descriptorLine, escapeText } from './text.js';

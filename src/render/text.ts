@@ -16,7 +16,7 @@
  *
  * JSON output never goes through here: it keeps the exact strings.
  */
-import type { Descriptor } from '../probe-contract.js';
+import type { Descriptor } from '../probe-kit/contract.js';
 
 // Everything escapeText rewrites, but the backslash (kept apart for quoteArgv, which quotes it instead).
 const NOT_TEXT = '\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028-\\u202e\\u2066-\\u2069\\ufffd-\\uffff';

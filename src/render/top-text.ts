@@ -1,5 +1,5 @@
 /** The output of `fdscan top`: a ranked table for people, `fdscan/top@1` JSON for programs. */
-import type { TopResult, TopSort } from '../top.js';
+import type { TopResult, TopSort } from '../audit/top.js';
 import { TOP_FIELDS, columnsOf, jsonFields } from './columns.js';
 import { paintSpans, proseLines, truncateSpans } from './fit.js';
 import { fitColumns, frameLine, headLine, leftOutNote, measure, rowLines, spacedFrame } from './grid.js';

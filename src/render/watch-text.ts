@@ -1,5 +1,5 @@
 /** The readable output of `fdscan watch PID`: a line per sample as it is taken, then the summary. */
-import type { WatchSample, WatchSummary } from '../lifecycle/watch-process.js';
+import type { WatchSample, WatchSummary } from '../watch/watch-process.js';
 import { descriptorLine, escapeText, plural } from './text.js';
 import { originLines } from './origin-text.js';
 

@@ -26,7 +26,7 @@
  * Only these facts are kept; the environment itself (it may hold secrets) is never recorded.
  */
 import type { Descriptor } from '../probe-kit/descriptor.js';
-import { objectKey } from '../descriptor-identity.js';
+import { objectKey } from '../audit/descriptor-identity.js';
 
 /** The protocols fdscan knows. */
 export type ProtocolName =

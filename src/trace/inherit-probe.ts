@@ -5,9 +5,9 @@
  * is stopped, matches it against the caller's own (kcmp where permitted), then lets it exit.
  */
 import { spawn, type SpawnOptions, type StdioOptions } from 'node:child_process';
-import type { Descriptor } from '../probe-contract.js';
+import type { Descriptor } from '../probe-kit/contract.js';
 import { FdscanError, UnsupportedPlatform } from '../errors.js';
-import { STOP_ONLY, waitUntilStopped } from '../stopped-child.js';
+import { STOP_ONLY, waitUntilStopped } from '../launch/stopped-child.js';
 import { diffProcessPair } from './pair-diff.js';
 
 

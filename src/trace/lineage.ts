@@ -1,6 +1,6 @@
 /** Matches a freshly read descriptor table against the table a process had before (see trace-result.ts). */
-import type { Descriptor } from '../probe-contract.js';
-import { objectKey } from '../descriptor-identity.js';
+import type { Descriptor } from '../probe-kit/contract.js';
+import { objectKey } from '../audit/descriptor-identity.js';
 import type { Holder, ProcessRef, TracedDescriptor } from './trace-result.js';
 
 /**

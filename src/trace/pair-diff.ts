@@ -5,11 +5,11 @@
  * it (no permission, a kernel without CONFIG_KCMP, a platform without the call) the identity match is
  * reported as a guess.
  */
-import type { Descriptor } from '../probe-contract.js';
-import { listDescriptors } from '../audit.js';
-import { objectKey } from '../descriptor-identity.js';
+import type { Descriptor } from '../probe-kit/contract.js';
+import { listDescriptors } from '../audit/audit.js';
+import { objectKey } from '../audit/descriptor-identity.js';
 import { FdscanError } from '../errors.js';
-import { probeFor } from '../probe.js';
+import { probeFor } from '../platform/probe.js';
 
 /** A child descriptor that is (or may be) a copy of one of the parent's. */
 export interface SharedDescriptor extends Descriptor {

@@ -2,13 +2,13 @@
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { constants } from 'node:os';
 import { delimiter, sep } from 'node:path';
-import type { TraceRequest, TraceSession } from '../probe-contract.js';
-import { callerState, entryValue, environmentEntries } from '../caller-state.js';
+import type { TraceRequest, TraceSession } from '../probe-kit/contract.js';
+import { callerState, entryValue, environmentEntries } from '../launch/caller-state.js';
 import { FdscanError, UnsupportedPlatform, UsageError } from '../errors.js';
-import { probeFor } from '../probe.js';
-import { withBlockingStdio } from '../stdio-mode.js';
+import { probeFor } from '../platform/probe.js';
+import { withBlockingStdio } from '../launch/stdio-mode.js';
 import type { TraceResult } from './trace-result.js';
-import type { SharedGroupJob, TerminalJob } from '../job-control.js';
+import type { SharedGroupJob, TerminalJob } from '../launch/job-control.js';
 
 /** How to run the traced command. */
 export interface TraceOptions {

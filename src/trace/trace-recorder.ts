@@ -4,9 +4,9 @@
  * Platform-neutral: a platform's tracer runs it (in its tracer thread) with a ProcessReader that
  * reads tables while the traced process is stopped.
  */
-import type { Descriptor } from '../probe-contract.js';
+import type { Descriptor } from '../probe-kit/contract.js';
 import { shellStatus, signalName } from '../probe-kit/exit-status.js';
-import { objectKey } from '../descriptor-identity.js';
+import { objectKey } from '../audit/descriptor-identity.js';
 import { OsError } from '../errors.js';
 import { ambientTable, inheritAtFork, resolveTable, type DescriptionCheck } from './lineage.js';
 import { isProtocolVariable, protocolPasses, type ProtocolPass } from './descriptor-protocols.js';

@@ -8,7 +8,7 @@ import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseCallerState } from '../../src/caller-state.js';
+import { parseCallerState } from '../../src/launch/caller-state.js';
 import { fdscanBin } from '../helpers/fixture.js';
 import { fdscanLauncher, installCopy } from '../helpers/installed-copy.js';
 import { withTempDir } from '../helpers/temp-dir.js';

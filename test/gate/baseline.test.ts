@@ -1,7 +1,7 @@
 /** Baseline entries: the same leak in another run (other pids, other temp dirs, another Python version) has the same entry. */
 import test from 'ava';
 import { tmpdir } from 'node:os';
-import { descriptorName, normalisePath, programName } from '../../src/gate/baseline.js';
+import { descriptorName, normalisePath, programName } from '../../src/gate/program-name.js';
 
 test('programs: the executable without its version, and what an interpreter runs', (t) => {
   t.is(programName(['python3', 'app.py', '--port', '80'], '/usr/bin/python3.11'), 'python app.py');

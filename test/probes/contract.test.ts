@@ -4,7 +4,7 @@
  * libraries (they bind on first call), so this runs on every OS.
  */
 import test from 'ava';
-import { withCapabilities, type DeclaredCapabilities, type Probe, type ProbeDefinition } from '../../src/probe-contract.js';
+import { withCapabilities, type DeclaredCapabilities, type Probe, type ProbeDefinition } from '../../src/probe-kit/contract.js';
 
 const OPTIONAL: Array<[keyof Probe['capabilities'], Array<keyof Probe>]> = [
   ['sameOpenFile', ['sameOpenFile']],

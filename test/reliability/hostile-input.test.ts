@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { ParseError } from '../../src/errors.js';
 import { parseFdInfo } from '../../probes/linux/fdinfo.js';
 import { decodeInetAddress, parseInetTable, parseNetlinkTable, parsePacketTable, parseUnixTable, type SocketTable } from '../../probes/linux/net-tables.js';
-import type { SocketInfo } from '../../src/probe-contract.js';
+import type { SocketInfo } from '../../src/probe-kit/contract.js';
 import { parseProcStat } from '../../probes/linux/process-info.js';
 import { runCli } from '../helpers/cli.js';
 import { fixturesDir, startFixture } from '../helpers/fixture.js';

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PEER_LIMIT } from '../../src/probe-contract.js';
+import { PEER_LIMIT } from '../../src/probe-kit/contract.js';
 import { fdscanBin, startFixture, type RunningFixture } from '../helpers/fixture.js';
 
 const CHILDREN = 2000;

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import Table from 'cli-table3';
-import type { Descriptor, ProcessAudit } from '../../src/probe-contract.js';
+import type { Descriptor, ProcessAudit } from '../../src/probe-kit/contract.js';
 import { drawFrame, frameLine, renderAuditTable, renderMachineSummary } from '../../src/render/audit-table.js';
 import { wrapSpans } from '../../src/render/fit.js';
 import type { Style } from '../../src/render/style.js';

@@ -7,13 +7,13 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listDescriptors } from '../../src/audit.js';
-import type { Descriptor, ProcessAudit } from '../../src/probe-contract.js';
+import { listDescriptors } from '../../src/audit/audit.js';
+import type { Descriptor, ProcessAudit } from '../../src/probe-kit/contract.js';
 import { auditDocument } from '../../src/render/audit-json.js';
 import { renderAuditTable } from '../../src/render/audit-table.js';
 import { DESCRIPTOR_FIELDS, PROCESS_FIELDS, TOP_FIELDS, columnsOf, type FieldTable } from '../../src/render/columns.js';
 import { renderTop, topDocument } from '../../src/render/top-text.js';
-import { topProcesses, type TopProcess } from '../../src/top.js';
+import { topProcesses, type TopProcess } from '../../src/audit/top.js';
 import { repoRoot, startFixture, type RunningFixture } from '../helpers/fixture.js';
 import { gridCells } from '../helpers/terminal-text.js';
 

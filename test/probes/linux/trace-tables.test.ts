@@ -1,6 +1,6 @@
 /** The tracer's lighter table reads key every descriptor as the full read does: lineage matches on that key. */
 import test from 'ava';
-import { objectKey } from '../../../src/descriptor-identity.js';
+import { objectKey } from '../../../src/audit/descriptor-identity.js';
 import { newAuditContext, readDescriptors } from '../../../probes/linux/descriptors.js';
 import { readTraceTable } from '../../../probes/linux/trace-tables.js';
 import { startFixture, type RunningFixture } from '../../helpers/fixture.js';

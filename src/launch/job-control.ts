@@ -7,8 +7,8 @@
  * signal, so that its shell prints the prompt; continued (fg, bg), it continues the command's
  * group, handing it the terminal again when fdscan's job has it.
  */
-import type { JobControl, TraceJobEvents } from './probe-contract.js';
-import { probeFor } from './probe.js';
+import type { JobControl, TraceJobEvents } from '../probe-kit/contract.js';
+import { probeFor } from '../platform/probe.js';
 
 const FOREGROUND_CHECK_MS = 100;
 

@@ -19,7 +19,7 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, isAbsolute, join, sep } from 'node:path';
-import { FdscanError, errnoOf } from './errors.js';
+import { FdscanError, errnoOf } from '../errors.js';
 
 /** A report file opened now (before a wrapped command runs), written once later. */
 export interface ReportFile {

@@ -1,10 +1,10 @@
 /** Counts of a process's descriptors (open, inheritable, per type) without describing each one. */
-import type { DescriptorTally, TallyRequest } from './probe-contract.js';
-import { TimeLimitExceeded } from './errors.js';
+import type { DescriptorTally, TallyRequest } from '../probe-kit/contract.js';
+import { TimeLimitExceeded } from '../errors.js';
 import { checkPid } from './audit.js';
-import { probeFor } from './probe.js';
+import { probeFor } from '../platform/probe.js';
 
-export type { DescriptorTally, TallyRequest } from './probe-contract.js';
+export type { DescriptorTally, TallyRequest } from '../probe-kit/contract.js';
 
 /**
  * Open descriptors of `pid`, and those inheritable and of each type when asked. Where the probe

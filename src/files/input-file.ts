@@ -4,7 +4,7 @@
  * /dev/zero never ends, and a huge file would be held whole in memory before JSON.parse refused it.
  */
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
-import { UsageError, errnoOf } from './errors.js';
+import { UsageError, errnoOf } from '../errors.js';
 
 /** The largest input file fdscan reads: 16 MiB, far beyond any allow list or baseline. */
 export const MAX_INPUT_BYTES = 16 * 1024 * 1024;

@@ -4,9 +4,9 @@
  * `top`, `metrics` and `serve`.
  */
 import { basename } from 'node:path';
-import type { ProcessInfo } from './probe-contract.js';
-import { AccessDenied, FdscanError, NoSuchProcess, UsageError } from './errors.js';
-import { probeFor } from './probe.js';
+import type { ProcessInfo } from '../probe-kit/contract.js';
+import { AccessDenied, FdscanError, NoSuchProcess, UsageError } from '../errors.js';
+import { probeFor } from '../platform/probe.js';
 import { checkPid } from './audit.js';
 
 export interface Selection {

@@ -1,8 +1,8 @@
 /** Finds the process a user ran fdscan from: the parent, skipping npm/npx and shim processes. */
 import { basename } from 'node:path';
-import { probeFor } from './probe.js';
-import { UsageError } from './errors.js';
-import type { ProcessInfo } from './probe-contract.js';
+import { probeFor } from '../platform/probe.js';
+import { UsageError } from '../errors.js';
+import type { ProcessInfo } from '../probe-kit/contract.js';
 
 /** True for processes that only run fdscan on someone's behalf (npm exec, npx, `sh -c fdscan`). */
 export function isWrapperProcess(info: ProcessInfo): boolean {

@@ -4,8 +4,8 @@
  * Linux) for nothing.
  */
 import { createRequire } from 'node:module';
-import type { Probe } from './probe-contract.js';
-import { UnsupportedPlatform } from './errors.js';
+import type { Probe } from '../probe-kit/contract.js';
+import { UnsupportedPlatform } from '../errors.js';
 
 /**
  * Loaded with require (Node 20.19+ and 22.12+ require ES modules: hence the engines field), not a top-level `await import()`: a module
@@ -16,9 +16,9 @@ import { UnsupportedPlatform } from './errors.js';
 const requireProbe = createRequire(import.meta.url);
 
 const LOADERS: Partial<Record<NodeJS.Platform, () => { default: Probe }>> = {
-  linux: () => requireProbe('../probes/linux/index.js'),
-  win32: () => requireProbe('../probes/win32/index.js'),
-  darwin: () => requireProbe('../probes/darwin/index.js'),
+  linux: () => requireProbe('../../probes/linux/index.js'),
+  win32: () => requireProbe('../../probes/win32/index.js'),
+  darwin: () => requireProbe('../../probes/darwin/index.js'),
 };
 
 const load = LOADERS[process.platform];

@@ -4,9 +4,9 @@
  * user); inheritability costs a read per descriptor, so it is read only for the processes
  * returned, or for all of them when they are ranked by it.
  */
-import type { DescriptorLimits, ProcessInfo } from './probe-contract.js';
-import { AccessDenied, FdscanError, NoSuchProcess, UsageError } from './errors.js';
-import { probeFor } from './probe.js';
+import type { DescriptorLimits, ProcessInfo } from '../probe-kit/contract.js';
+import { AccessDenied, FdscanError, NoSuchProcess, UsageError } from '../errors.js';
+import { probeFor } from '../platform/probe.js';
 import { selectProcesses, userLabel, type Selection } from './selection.js';
 import { tallyDescriptors } from './tally.js';
 

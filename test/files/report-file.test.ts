@@ -10,11 +10,11 @@ import {
   chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { replaceReportFile } from '../src/report-file.js';
-import { runCli } from './helpers/cli.js';
-import { fdscanBin } from './helpers/fixture.js';
-import { createOtherUser, otherUserUnavailable, type OtherUser } from './helpers/other-user.js';
-import { withTempDir } from './helpers/temp-dir.js';
+import { replaceReportFile } from '../../src/files/report-file.js';
+import { runCli } from '../helpers/cli.js';
+import { fdscanBin } from '../helpers/fixture.js';
+import { createOtherUser, otherUserUnavailable, type OtherUser } from '../helpers/other-user.js';
+import { withTempDir } from '../helpers/temp-dir.js';
 
 const linux = process.platform === 'linux' ? test.serial : test.serial.skip;
 const noOtherUser = otherUserUnavailable();

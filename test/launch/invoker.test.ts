@@ -1,8 +1,8 @@
 /** Which ancestor `fdscan` with no pid audits: the user's shell, past npm, npx and sh -c shims. */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { isWrapperProcess } from '../src/invoker.js';
-import { repoRoot } from './helpers/fixture.js';
+import { isWrapperProcess } from '../../src/launch/invoker.js';
+import { repoRoot } from '../helpers/fixture.js';
 
 const info = (command: string, argv: string[]) => ({ pid: 2, ppid: 1, command, argv });
 

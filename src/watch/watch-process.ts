@@ -4,11 +4,11 @@
  * same argv is invisible to sampling). With `origins`, the process is also followed syscall by
  * syscall (the probe's watchOrigins) so that each new descriptor names the call that made it.
  */
-import type { Descriptor, OriginWatch } from '../probe-contract.js';
+import type { Descriptor, OriginWatch } from '../probe-kit/contract.js';
 import type { DescriptorOrigin } from '../trace/trace-result.js';
-import { probeFor } from '../probe.js';
-import { listDescriptors } from '../audit.js';
-import { descriptorKey as key } from '../descriptor-identity.js';
+import { probeFor } from '../platform/probe.js';
+import { listDescriptors } from '../audit/audit.js';
+import { descriptorKey as key } from '../audit/descriptor-identity.js';
 import { FdscanError, NoSuchProcess } from '../errors.js';
 
 /** A descriptor with where it was made, when origins were asked for. */

@@ -1,9 +1,9 @@
 /** The audit API: every descriptor of one process, of several, or of every readable process. */
-import { DESCRIPTOR_TYPES, type AuditOutcome, type Descriptor, type DescriptorLimits, type ListOptions, type ProcessAudit } from './probe-contract.js';
-import { FdscanError, UsageError } from './errors.js';
-import { probeFor } from './probe.js';
+import { DESCRIPTOR_TYPES, type AuditOutcome, type Descriptor, type DescriptorLimits, type ListOptions, type ProcessAudit } from '../probe-kit/contract.js';
+import { FdscanError, UsageError } from '../errors.js';
+import { probeFor } from '../platform/probe.js';
 
-export type { AuditOutcome } from './probe-contract.js';
+export type { AuditOutcome } from '../probe-kit/contract.js';
 
 export interface AuditOptions extends ListOptions {
   /** Keep only these types (REG, SOCK, eventfd, ...). */

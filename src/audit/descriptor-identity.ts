@@ -2,7 +2,7 @@
  * When two rows are "the same": one object (objectKey), or one object at one number
  * (descriptorKey). Numbers are reused at once, so a number alone never says it.
  */
-import type { Descriptor } from './probe-kit/descriptor.js';
+import type { Descriptor } from '../probe-kit/descriptor.js';
 
 /** The object a descriptor refers to: type, device and inode, or type and target where there is no inode. */
 export function objectKey(d: Descriptor): string {

@@ -3,11 +3,11 @@
  * descriptors each run left open. Works from any runner (ava, node:test, mocha, jest): it only
  * reads this process's own table before and after each run.
  */
-import type { Descriptor } from '../probe-contract.js';
+import type { Descriptor } from '../probe-kit/contract.js';
 import { FdscanError } from '../errors.js';
-import { listDescriptors } from '../audit.js';
-import { descriptorKey } from '../descriptor-identity.js';
-import { renderTrackResult } from '../render/track-text.js';
+import { listDescriptors } from '../audit/audit.js';
+import { descriptorKey } from '../audit/descriptor-identity.js';
+import { renderTrackResult } from './track-text.js';
 
 export { renderTrackResult };
 

@@ -6,7 +6,7 @@
  * from its record of the caller's environment (the launching shell rewrites some variables).
  */
 import { CALLER_VARIABLE, callerEnvironment, callerState, environmentEntries } from './caller-state.js';
-import { probeFor } from './probe.js';
+import { probeFor } from '../platform/probe.js';
 
 /** The arguments main() was given and, where known, the bytes of each. */
 let started: { args: readonly string[]; bytes?: readonly Buffer[] } = { args: [] };

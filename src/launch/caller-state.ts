@@ -12,9 +12,9 @@
  * CMD`), and fdscan itself keeps ignoring what its caller ignored.
  */
 import { constants } from 'node:os';
-import { entryValue, shellStep as kitShellStep, splitAtNul, type CallerState, type ShellStep } from './probe-kit/shell-step.js';
+import { entryValue, shellStep as kitShellStep, splitAtNul, type CallerState, type ShellStep } from '../probe-kit/shell-step.js';
 
-export { splitAtNul, entryValue, type CallerState, type ShellStep } from './probe-kit/shell-step.js';
+export { splitAtNul, entryValue, type CallerState, type ShellStep } from '../probe-kit/shell-step.js';
 
 /**
  * The variable the launcher sets: `sigign=HEXMASK nofile=N|unlimited closed=[0][1][2][ environ:HEX| pwd:[PWD=value]]`

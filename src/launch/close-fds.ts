@@ -3,11 +3,11 @@
  * the kept ones, so that a program started next receives nothing else. The platform does the
  * work (close_range or fcntl on Linux, SetHandleInformation on Windows).
  */
-import type { CloseOnExecResult } from './probe-contract.js';
-import { UnsupportedPlatform, UsageError } from './errors.js';
-import { probeFor } from './probe.js';
+import type { CloseOnExecResult } from '../probe-kit/contract.js';
+import { UnsupportedPlatform, UsageError } from '../errors.js';
+import { probeFor } from '../platform/probe.js';
 
-export type { CloseOnExecResult } from './probe-contract.js';
+export type { CloseOnExecResult } from '../probe-kit/contract.js';
 
 /** What to leave inheritable. */
 export interface CloseOnExecOptions {

@@ -5,8 +5,8 @@
  * exec, less the close-on-exec descriptors.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FdscanError, NoSuchProcess } from './errors.js';
-import { probeFor } from './probe.js';
+import { FdscanError, NoSuchProcess } from '../errors.js';
+import { probeFor } from '../platform/probe.js';
 
 /** `sh -c STOP_THEN_EXEC sh CMD ARGS...`: stop, then exec CMD once sent SIGCONT. */
 export const STOP_THEN_EXEC = 'kill -STOP "$$" && exec "$@"';

@@ -2,6 +2,7 @@
 import { DESCRIPTOR_TYPES, type AuditOutcome, type Descriptor, type DescriptorLimits, type ListOptions, type ProcessAudit } from '../probe-kit/contract.js';
 import { FdscanError, UsageError } from '../errors.js';
 import { probeFor } from '../platform/probe.js';
+import { checkPid } from './pid.js';
 
 export type { AuditOutcome } from '../probe-kit/contract.js';
 
@@ -89,12 +90,4 @@ function checkTypes(types: readonly string[] | undefined): void {
   if (unknown.length === 0) return;
   throw new UsageError(`unknown descriptor type${unknown.length === 1 ? '' : 's'} ${unknown.map((t) => `'${t}'`).join(', ')}; ` +
     `known types (any case): ${known.join(', ')}`);
-}
-
-/** A process id as the library takes it: a positive integer, else UsageError. */
-export function checkPid(pid: unknown): number {
-  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0 || pid > 2 ** 31 - 1) {
-    throw new UsageError(`not a process id: ${typeof pid === 'string' ? `'${pid}'` : String(pid)} (expected a positive integer)`);
-  }
-  return pid;
 }

@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import type { ProcessInfo } from '../probe-kit/contract.js';
 import { AccessDenied, FdscanError, NoSuchProcess, UsageError } from '../errors.js';
 import { probeFor } from '../platform/probe.js';
-import { checkPid } from './audit.js';
+import { checkPid } from './pid.js';
 
 export interface Selection {
   /** These processes; none: every process (with `all`, `command` or `user`, or where the command's default is all). */

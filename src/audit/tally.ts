@@ -1,7 +1,7 @@
 /** Counts of a process's descriptors (open, inheritable, per type) without describing each one. */
 import type { DescriptorTally, TallyRequest } from '../probe-kit/contract.js';
 import { TimeLimitExceeded } from '../errors.js';
-import { checkPid } from './audit.js';
+import { checkPid } from './pid.js';
 import { probeFor } from '../platform/probe.js';
 
 export type { DescriptorTally, TallyRequest } from '../probe-kit/contract.js';

@@ -28,15 +28,6 @@ export function wrappedCommand(argv: PassThrough): string[] {
   return given !== undefined && given.length === (argv['--'] ?? []).length ? given : (argv['--'] ?? []).map(String);
 }
 
-/** A pid argument: a positive integer, or a clear usage error. */
-export function parsePid(value: string | number): number {
-  const text = String(value).trim();
-  if (!/^\d+$/.test(text) || Number(text) <= 0 || Number(text) > 2 ** 31) {
-    throw new UsageError(`not a process id: '${text}' (expected a positive number such as 1234)`);
-  }
-  return Number(text);
-}
-
 /** `--keep 3,5 --keep 7` as [3, 5, 7]. */
 export function parseKeep(values: Array<string | number> | undefined): number[] {
   return (values ?? []).flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter(Boolean).map((v) => {

@@ -15,7 +15,8 @@ import { inheritDiffDocument } from '../render/inherit-diff-json.js';
 import { renderInheritDiff } from '../render/inherit-diff-text.js';
 import { renderInheritPair } from '../render/inherit-pair-text.js';
 import { styleFor } from '../render/style.js';
-import { parsePid, wrappedCommand, type ArgsOf, type PassThrough } from './arguments.js';
+import { wrappedCommand, type ArgsOf, type PassThrough } from './arguments.js';
+import { parsePid } from '../audit/pid.js';
 import { EXIT_OK } from './exit-codes.js';
 
 const inheritDiffBuilder = (yargs: Argv) =>

@@ -1,6 +1,7 @@
 /** `fdscan lifecycle -- CMD [ARGS...]`: the Popen lifecycle, step by step, with fdscan's own descriptor table. */
 import type { Argv, CommandModule } from 'yargs';
 import { heeded } from '../launch/caller-state.js';
+import { ENDING_SIGNALS, onSignals } from '../launch/signals.js';
 import { UsageError } from '../errors.js';
 import { runLifecycle, type LifecycleResult } from '../lifecycle/popen-lifecycle.js';
 import { renderLifecycle } from '../render/lifecycle-text.js';
@@ -13,7 +14,7 @@ import { passOnReceived } from './wrapping.js';
 import { onTerminal } from '../launch/job-control.js';
 
 /** Signals that stop the experiment: the child gets the same one (it is out of the terminal's reach, see ownSession). */
-const STOPPING_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+const STOPPING_SIGNALS: readonly NodeJS.Signals[] = [...ENDING_SIGNALS, 'SIGQUIT'];
 
 const lifecycleBuilder = (yargs: Argv) =>
   yargs
@@ -42,12 +43,12 @@ async function runLifecycleCommand(argv: LifecycleArgs): Promise<void> {
   // SIGINT, SIGTERM, SIGHUP, SIGQUIT: stop the child, clean up, print what was seen, and die of it as a shell would say (128+N).
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals): void => controller.abort(signal);
-  for (const signal of heeded(STOPPING_SIGNALS)) process.once(signal, stop);
+  const stopListening = onSignals(heeded(STOPPING_SIGNALS), stop, { once: true });
   let result;
   try {
     result = await runLifecycle(command, { input: argv.input, signal: controller.signal, exact: exactCommand(command), ownSession: onTerminal() });
   } finally {
-    for (const signal of heeded(STOPPING_SIGNALS)) process.off(signal, stop);
+    stopListening();
   }
   if (!argv.origins) withoutOrigins(result);
   process.stdout.write(argv.json ? `${JSON.stringify({ schema: 'fdscan/lifecycle@1', ...result })}\n` : renderLifecycle(result, styleFor(process.stdout)));

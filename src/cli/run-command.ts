@@ -3,6 +3,7 @@ import { isUtf8 } from 'node:buffer';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Argv, CommandModule } from 'yargs';
 import { callerState, entryValue, environmentRecord, heeded, shellStep } from '../launch/caller-state.js';
+import { onSignals } from '../launch/signals.js';
 import { exactCommand } from '../launch/invocation.js';
 import { UsageError } from '../errors.js';
 import { findExecutable } from '../trace/trace-command.js';
@@ -189,12 +190,5 @@ async function runPassingOnly(command: string[], keep: number[], start: NonNulla
  * called. Install it before CMD starts: a signal without a listener would kill fdscan.
  */
 function forwardSignals(to: (signal: NodeJS.Signals) => void): () => void {
-  const listeners = heeded(FORWARDED_SIGNALS).map((signal) => {
-    const listener = (): void => to(signal);
-    process.on(signal, listener);
-    return [signal, listener] as const;
-  });
-  return () => {
-    for (const [signal, listener] of listeners) process.off(signal, listener);
-  };
+  return onSignals(heeded(FORWARDED_SIGNALS), to);
 }

@@ -1,7 +1,7 @@
 /** The selection flags of the audit, `top`, `metrics` and `serve`: one table, one reading of it. */
 import type { Options } from 'yargs';
 import type { Selection } from '../audit/selection.js';
-import { parsePid } from './arguments.js';
+import { parsePid } from '../audit/pid.js';
 
 export const SELECTION_OPTIONS = {
   command: { alias: 'c', type: 'string', requiresArg: true, describe: 'Only processes whose command name or argv[0] matches this regular expression' },

@@ -1,6 +1,7 @@
 /** `fdscan serve`: a /metrics endpoint for Prometheus, until SIGTERM or Ctrl-C. */
 import type { Argv, CommandModule } from 'yargs';
 import { heeded } from '../launch/caller-state.js';
+import { ENDING_SIGNALS, onSignals } from '../launch/signals.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_LISTEN, parseListenAddress } from '../metrics/listen-address.js';
 import { startMetricsServer } from '../metrics/serve.js';
@@ -9,8 +10,6 @@ import { parseDuration, type ArgsOf } from './arguments.js';
 import { EXIT_OK } from './exit-codes.js';
 import { metricsOptionsFrom, READING_OPTIONS } from './metrics-options.js';
 import { ALL_OPTION, SELECTION_OPTIONS } from './selection-options.js';
-
-const ENDING_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 
 const serveBuilder = (yargs: Argv) =>
   yargs
@@ -48,7 +47,7 @@ async function runServe(argv: ServeArgs): Promise<void> {
   // Signals are taken before listening: a SIGTERM that comes while it starts still stops it.
   let stop!: (signal: NodeJS.Signals) => void;
   const stopped = new Promise<NodeJS.Signals>((resolve) => { stop = resolve; });
-  for (const signal of heeded(ENDING_SIGNALS)) process.once(signal, stop);
+  const stopListening = onSignals(heeded(ENDING_SIGNALS), stop, { once: true });
   try {
     const server = await startMetricsServer({ ...metrics, ...address, timeLimitMs, concurrency: argv.concurrency, queue: 4 * argv.concurrency });
     process.stderr.write(`fdscan serve: listening on ${server.url}\n`);
@@ -56,6 +55,6 @@ async function runServe(argv: ServeArgs): Promise<void> {
     await server.close();
     process.exitCode = EXIT_OK;
   } finally {
-    for (const signal of heeded(ENDING_SIGNALS)) process.off(signal, stop);
+    stopListening();
   }
 }

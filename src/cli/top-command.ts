@@ -2,6 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Argv, CommandModule } from 'yargs';
 import { heeded } from '../launch/caller-state.js';
+import { ENDING_SIGNALS, onSignals } from '../launch/signals.js';
 import { newLineAfterCtrlC } from './ctrl-c.js';
 import { UsageError } from '../errors.js';
 import { renderTop, topDocument } from '../render/top-text.js';
@@ -11,7 +12,6 @@ import { parseDuration, type ArgsOf } from './arguments.js';
 import { EXIT_OK } from './exit-codes.js';
 import { ALL_OPTION, SELECTION_OPTIONS, selectionFrom } from './selection-options.js';
 
-const ENDING_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const DEFAULT_LIMIT = 20;
 
 const topBuilder = (yargs: Argv) =>
@@ -70,7 +70,7 @@ async function runTop(argv: TopArgs): Promise<void> {
     endedBy = signal;
     controller.abort();
   };
-  for (const signal of heeded(ENDING_SIGNALS)) process.once(signal, stop);
+  const stopListening = onSignals(heeded(ENDING_SIGNALS), stop, { once: true });
   try {
     let previous: TopResult | undefined;
     for (let n = 0; argv.count === undefined || n < argv.count; n++) {
@@ -89,7 +89,7 @@ async function runTop(argv: TopArgs): Promise<void> {
     newLineAfterCtrlC(endedBy);
     process.exitCode = EXIT_OK;
   } finally {
-    for (const signal of heeded(ENDING_SIGNALS)) process.off(signal, stop);
+    stopListening();
   }
 }
 

@@ -1,14 +1,14 @@
 /** `fdscan watch PID [--interval 1s] [--count N] [--json] [--origins]`: sample a live process's descriptors; Ctrl-C prints the summary. */
 import type { Argv, CommandModule } from 'yargs';
 import { heeded } from '../launch/caller-state.js';
+import { ENDING_SIGNALS, onSignals } from '../launch/signals.js';
 import { newLineAfterCtrlC } from './ctrl-c.js';
 import { UsageError } from '../errors.js';
 import { watchProcess } from '../watch/watch-process.js';
 import { renderWatchSample, renderWatchSummary } from '../render/watch-text.js';
-import { parseDuration, parsePid, type ArgsOf } from './arguments.js';
+import { parseDuration, type ArgsOf } from './arguments.js';
+import { parsePid } from '../audit/pid.js';
 import { EXIT_OK } from './exit-codes.js';
-
-const ENDING_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 const watchBuilder = (yargs: Argv) =>
   yargs
@@ -56,7 +56,7 @@ async function runWatch(argv: WatchArgs): Promise<void> {
     endedBy = signal;
     controller.abort();
   };
-  for (const signal of heeded(ENDING_SIGNALS)) process.once(signal, onInterrupt);
+  const stopListening = onSignals(heeded(ENDING_SIGNALS), onInterrupt, { once: true });
   try {
     const summary = await watchProcess(pid, {
       intervalMs, count: argv.count, signal: controller.signal, origins: argv.origins,
@@ -66,6 +66,6 @@ async function runWatch(argv: WatchArgs): Promise<void> {
     process.stdout.write(argv.json ? `${JSON.stringify({ schema: 'fdscan/watch@1', ...summary })}\n` : renderWatchSummary(summary));
     process.exitCode = EXIT_OK;
   } finally {
-    for (const signal of heeded(ENDING_SIGNALS)) process.off(signal, onInterrupt);
+    stopListening();
   }
 }

@@ -3,13 +3,16 @@
  * inheritable count and, on request, counts per type, per process or summed per command. Bounded
  * by a deadline: what is not read by then is counted as skipped, and what was read is kept.
  */
-import type { DescriptorLimits, DescriptorTally, ProcessInfo } from '../probe-kit/contract.js';
+import type { DescriptorTally, ProcessInfo } from '../probe-kit/contract.js';
 import { AccessDenied, NoSuchProcess, TimeLimitExceeded } from '../errors.js';
 import { probeFor } from '../platform/probe.js';
 import { selectProcesses, userLabel, type Selection } from '../audit/selection.js';
 import { tallyDescriptors } from '../audit/tally.js';
 import { usageOf } from '../audit/top.js';
 import { renderExposition } from '../render/exposition.js';
+import type { CommandReading, MetricsReading, ProcessReading } from './reading.js';
+
+export type { CommandReading, MetricsReading, ProcessReading };
 
 export interface MetricsOptions extends Selection {
   /** Count descriptors per type (a read per descriptor). */
@@ -20,41 +23,6 @@ export interface MetricsOptions extends Selection {
   per?: 'pid' | 'command';
   /** `Date.now()` past which the reading stops: the processes not read yet are counted as skipped. */
   deadline?: number;
-}
-
-/** What was learnt of one process; a value that could not be read is absent. */
-export interface ProcessReading {
-  pid: number;
-  command: string;
-  user: string;
-  open: number;
-  limits?: DescriptorLimits;
-  inheritable?: number;
-  byType?: Record<string, number>;
-}
-
-/** The processes of one command and user, summed (`per: 'command'`). */
-export interface CommandReading {
-  command: string;
-  user: string;
-  processes: number;
-  open: number;
-  /** Sums over the processes whose value was read; absent when none was. */
-  inheritable?: number;
-  byType?: Record<string, number>;
-  /** The highest open / soft limit among its processes; absent when no limit is known. */
-  worstUsage?: number;
-}
-
-export interface MetricsReading {
-  per: 'pid' | 'command';
-  processes: ProcessReading[];
-  commands: CommandReading[];
-  /** Selected processes of which some asked value could not be read (permission denied). */
-  unreadable: number;
-  /** Selected processes left unread because the deadline passed. */
-  skipped: number;
-  durationSeconds: number;
 }
 
 /** The selected processes (default: every process) as OpenMetrics text, `# EOF` last. */

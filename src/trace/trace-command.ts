@@ -4,6 +4,7 @@ import { constants } from 'node:os';
 import { delimiter, sep } from 'node:path';
 import type { TraceRequest, TraceSession } from '../probe-kit/contract.js';
 import { callerState, entryValue, environmentEntries } from '../launch/caller-state.js';
+import { onSignals } from '../launch/signals.js';
 import { FdscanError, UnsupportedPlatform, UsageError } from '../errors.js';
 import { probeFor } from '../platform/probe.js';
 import { withBlockingStdio } from '../launch/stdio-mode.js';
@@ -96,18 +97,14 @@ export async function traceCommand(argv: string[], options: TraceOptions = {}): 
     // event loop, so never before `session` is set below. The tracer registers every process as it
     // appears; one registered after a signal was forwarded gets what it missed.
     let session: TraceSession | undefined;
-    const listeners = (options.forwardSignals ?? []).map((signal) => {
-      const listener = (): void => session?.forward(constants.signals[signal]);
-      process.on(signal, listener);
-      return [signal, listener] as const;
-    });
+    const stopForwarding = onSignals(options.forwardSignals ?? [], (signal) => session?.forward(constants.signals[signal]));
     try {
       session = tracer.trace(request, options.job);
       return await session.result;
     } catch (error) {
       throw error instanceof FdscanError && error.code === 'ENOCOMMAND' ? new CommandNotFound(argv[0]!) : error;
     } finally {
-      for (const [signal, listener] of listeners) process.off(signal, listener);
+      stopForwarding();
     }
   });
 }

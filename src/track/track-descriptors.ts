@@ -8,8 +8,10 @@ import { FdscanError } from '../errors.js';
 import { listDescriptors } from '../audit/audit.js';
 import { descriptorKey } from '../audit/descriptor-identity.js';
 import { renderTrackResult } from './track-text.js';
+import type { TrackResult, TrackedRun } from './track-result.js';
 
 export { renderTrackResult };
+export type { TrackResult, TrackedRun };
 
 export interface TrackOptions {
   /** Counted runs (default 3). */
@@ -18,22 +20,6 @@ export interface TrackOptions {
   warmup?: number;
   /** Descriptors to disregard, e.g. a connection pool the function is meant to fill. */
   ignore?: (d: Descriptor) => boolean;
-}
-
-/** What one counted run left open. */
-export interface TrackedRun {
-  /** 1-based number of the counted run. */
-  run: number;
-  /** Descriptors open after the run that were not open, as the same object at that number, before it. */
-  leaked: Descriptor[];
-}
-
-export interface TrackResult {
-  runs: TrackedRun[];
-  /** Per counted run, how many it left open: `[1, 1, 1]` for a function leaking one per call. */
-  leakedPerRun: number[];
-  /** True when any counted run left a descriptor open. */
-  leaked: boolean;
 }
 
 /** Run `fn` (sync or async) warmup + repeat times; per counted run, the descriptors opened and not closed. */

@@ -1,5 +1,5 @@
 /** The message of DescriptorLeakError: what trackDescriptors found, as a test runner prints it. */
-import type { TrackResult } from './track-descriptors.js';
+import type { TrackResult } from './track-result.js';
 import { describeDescriptor, escapeText } from '../render/text.js';
 
 /** `fn leaked [1, 1, 1] file descriptors` and one line per descriptor left open, names escaped. */

@@ -13,11 +13,11 @@
  * Node marks its own 0, 1, 2 close-on-exec at start-up, so the stub's stdio is dup2'ed explicitly
  * (glibc's adddup2 of a descriptor onto itself clears FD_CLOEXEC). Signal dispositions Node set
  * (SIGPIPE ignored) are reset to default and the signal mask emptied, as child_process does; then
- * the stub's prelude (src/caller-state.ts) ignores again what fdscan's caller ignored, lowers the
+ * the stub's prelude (src/launch/caller-state.ts) ignores again what fdscan's caller ignored, lowers the
  * soft descriptor limit back to the caller's, and undoes what the shell did to the environment.
  */
 import { constants } from 'node:os';
-import { shellStep, FdscanError, osErrorName, type CallerState } from '../../src/probe-kit/index.js';
+import { shellStep, FdscanError, osErrorName, STOP_THEN_EXEC, type CallerState } from '../../src/probe-kit/index.js';
 import { errno } from './libc.js';
 import {
   SPAWN_STRUCT_BYTES, posixSpawn, posixSpawnFileActionsAddDup2, posixSpawnFileActionsDestroy,
@@ -32,9 +32,6 @@ const WUNTRACED = 2;
 const { EINTR } = constants.errno;
 /** glibc's sigset_t is 1024 bits. */
 const SIGSET_BYTES = 128;
-
-/** As src/stopped-child.ts's STOP_THEN_EXEC (not imported: that module loads the whole probe, this runs in the tracer thread). */
-const STUB_SCRIPT = 'kill -STOP "$$" && exec "$@"';
 
 /** A posix_spawn failure (the stub could not start). */
 export class SpawnFailed extends FdscanError {
@@ -65,7 +62,7 @@ export function spawnStopped(argv: readonly Uint8Array[], env: readonly Uint8Arr
     // descriptor it closes with fcntl F_DUPFD, a call the origins filter stops, which before the
     // stub is traced would fail (ENOSYS). The prelude before the stop makes no such call.
     const closing = (caller.closedStdio ?? []).map((fd) => `exec ${fd}<&- && `).join('');
-    const step = shellStep(STUB_SCRIPT.replace('&& ', `&& ${closing}`), argv, env, { caller });
+    const step = shellStep(STOP_THEN_EXEC.replace('&& ', `&& ${closing}`), argv, env, { caller });
     const terminated = (bytes: string | Buffer): Buffer => Buffer.concat([Buffer.from(bytes), Buffer.alloc(1)]);
     const stubArgv = ['sh', '-c', step.scriptBytes ? terminated(step.scriptBytes) : step.script, 'fdscan', ...step.argv.map(terminated), null];
     check(posixSpawn(pid, '/bin/sh', actions, attr, stubArgv, [...step.env.map(terminated), null]), 'posix_spawn /bin/sh');

@@ -1,17 +1,12 @@
 /**
  * Children held stopped at a known point, so their table can be read exactly: a POSIX shell that
  * stops itself (`kill -STOP $$`, a builtin: it forks and opens nothing) and, once continued, execs
- * the command. What the shell holds while stopped is exactly what the command receives at its
- * exec, less the close-on-exec descriptors.
+ * the command (the scripts are src/probe-kit/stop-stub.ts). What the shell holds while stopped is
+ * exactly what the command receives at its exec, less the close-on-exec descriptors.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FdscanError, NoSuchProcess } from '../errors.js';
 import { probeFor } from '../platform/probe.js';
-
-/** `sh -c STOP_THEN_EXEC sh CMD ARGS...`: stop, then exec CMD once sent SIGCONT. */
-export const STOP_THEN_EXEC = 'kill -STOP "$$" && exec "$@"';
-/** `sh -c STOP_ONLY`: stop; exit once continued. */
-export const STOP_ONLY = 'kill -STOP "$$"';
 
 const STOP_WAIT_MS = 10_000;
 

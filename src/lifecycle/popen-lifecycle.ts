@@ -17,7 +17,8 @@ import { listDescriptors } from '../audit/audit.js';
 import { descriptorKey as key, sameObject } from '../audit/descriptor-identity.js';
 import { shellStatus } from '../probe-kit/exit-status.js';
 import { errnoOf, FdscanError, UsageError } from '../errors.js';
-import { STOP_THEN_EXEC, waitUntilStopped } from '../launch/stopped-child.js';
+import { waitUntilStopped } from '../launch/stopped-child.js';
+import { STOP_THEN_EXEC } from '../probe-kit/stop-stub.js';
 import { entryValue, environmentEntries, environmentRecord, shellStep } from '../launch/caller-state.js';
 import { findExecutable } from '../trace/trace-command.js';
 

@@ -7,7 +7,7 @@
  * - the contract: the Probe shape, its optional members and capabilities, the descriptor row;
  * - the typed errors a probe throws, and how errors cross a thread;
  * - the trace: the recorder a tracer thread feeds, the reader it implements, the result's shapes;
- * - small pure helpers every platform needs: addresses, exit statuses, the stub's shell step.
+ * - small pure helpers every platform needs: addresses, exit statuses, the stub's script and shell step.
  */
 export * from './contract.js';
 export {
@@ -22,3 +22,4 @@ export type { ProtocolPass } from '../trace/descriptor-protocols.js';
 export { formatIpv6 } from './net-address.js';
 export { shellStatus, signalName } from './exit-status.js';
 export { entryValue, shellStep, splitAtNul, type CallerState, type ShellStep } from './shell-step.js';
+export { STOP_THEN_EXEC } from './stop-stub.js';

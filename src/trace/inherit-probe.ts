@@ -7,7 +7,8 @@
 import { spawn, type SpawnOptions, type StdioOptions } from 'node:child_process';
 import type { Descriptor } from '../probe-kit/contract.js';
 import { FdscanError, UnsupportedPlatform } from '../errors.js';
-import { STOP_ONLY, waitUntilStopped } from '../launch/stopped-child.js';
+import { waitUntilStopped } from '../launch/stopped-child.js';
+import { STOP_ONLY } from '../probe-kit/stop-stub.js';
 import { diffProcessPair } from './pair-diff.js';
 
 

@@ -12,6 +12,7 @@
 import { readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
 import { errno } from '../../probes/linux/libc.js';
+import { STOP_THEN_EXEC } from '../../src/probe-kit/stop-stub.js';
 import {
   SPAWN_STRUCT_BYTES, kill, posixSpawn, posixSpawnFileActionsAddDup2, posixSpawnFileActionsDestroy,
   posixSpawnFileActionsInit, ptrace, waitpid,
@@ -46,7 +47,7 @@ export class TracedProgram {
     posixSpawnFileActionsInit(actions);
     for (const fd of [0, 1, 2]) posixSpawnFileActionsAddDup2(actions, fd, fd);
     const out = [0];
-    const argv = ['sh', '-c', 'kill -STOP "$$" && exec "$@"', 'stub', program, ...args, null];
+    const argv = ['sh', '-c', STOP_THEN_EXEC, 'stub', program, ...args, null];
     const failed = posixSpawn(out, '/bin/sh', actions, null as unknown as Buffer, argv, [null]);
     posixSpawnFileActionsDestroy(actions);
     if (failed !== 0) throw new Error(`posix_spawn: error ${failed}`);

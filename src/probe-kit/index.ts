@@ -7,7 +7,7 @@
  * - the contract: the Probe shape, its optional members and capabilities, the descriptor row;
  * - the typed errors a probe throws, and how errors cross a thread;
  * - the trace: the recorder a tracer thread feeds, the reader it implements, the result's shapes;
- * - small pure helpers every platform needs: addresses, exit statuses, the stub's shell step.
+ * - small pure helpers every platform needs: addresses, exit statuses, signal masks, the stub's shell step.
  */
 export * from './contract.js';
 export {
@@ -21,4 +21,5 @@ export type { DescriptorOrigin, OriginCall, StackFrame, TraceResult } from '../t
 export type { ProtocolPass } from '../trace/descriptor-protocols.js';
 export { formatIpv6 } from './net-address.js';
 export { shellStatus, signalName } from './exit-status.js';
+export { signalsInMask, statusSignals, type SignalMaskField } from './signal-mask.js';
 export { entryValue, shellStep, splitAtNul, type CallerState, type ShellStep } from './shell-step.js';

@@ -17,7 +17,7 @@
  * soft descriptor limit back to the caller's, and undoes what the shell did to the environment.
  */
 import { constants } from 'node:os';
-import { shellStep, FdscanError, osErrorName, type CallerState } from '../../src/probe-kit/index.js';
+import { shellStep, FdscanError, crossesThreads, osErrorName, type CallerState } from '../../src/probe-kit/index.js';
 import { errno } from './libc.js';
 import {
   SPAWN_STRUCT_BYTES, posixSpawn, posixSpawnFileActionsAddDup2, posixSpawnFileActionsDestroy,
@@ -38,6 +38,7 @@ const STUB_SCRIPT = 'kill -STOP "$$" && exec "$@"';
 
 /** A posix_spawn failure (the stub could not start). */
 export class SpawnFailed extends FdscanError {
+  static { crossesThreads(this); }
   constructor(detail: string) {
     super('ESPAWN', `cannot start the command: ${detail}`);
   }

@@ -12,7 +12,7 @@
 export * from './contract.js';
 export {
   AccessDenied, FdscanError, NoSuchProcess, OsError, ParseError, TimeLimitExceeded,
-  deserializeError, errnoError, errnoOf, limitReached, osErrorName, osFailure, serializeError, type SerializedError,
+  crossesThreads, deserializeError, errnoError, errnoOf, limitReached, osErrorName, osFailure, serializeError, type SerializedError,
 } from '../errors.js';
 export type { CallStack, MadeCall, ProcessReader, TableRead, TableReadOptions } from './recorder.js';
 // The recorder's type only: a probe receives the object; a tracer thread's entry builds it from tracer-thread.ts.

@@ -4,7 +4,7 @@ import { constants } from 'node:os';
 import { delimiter, sep } from 'node:path';
 import type { TraceRequest, TraceSession } from '../probe-contract.js';
 import { callerState, entryValue, environmentEntries } from '../caller-state.js';
-import { FdscanError, UnsupportedPlatform, UsageError } from '../errors.js';
+import { FdscanError, UnsupportedPlatform, UsageError, crossesThreads } from '../errors.js';
 import { probeFor } from '../probe.js';
 import { withBlockingStdio } from '../stdio-mode.js';
 import type { TraceResult } from './trace-result.js';
@@ -52,6 +52,7 @@ export interface TraceOptions {
 
 /** The command does not exist or is not executable (exit status 127, as a shell would). */
 export class CommandNotFound extends FdscanError {
+  static { crossesThreads(this); }
   constructor(command: string) {
     super('ENOCOMMAND', `command not found: ${command}`);
   }

@@ -14,8 +14,23 @@ import { createRequire } from 'node:module';
 // descriptors it received (src/cli/wrapping.ts).
 const util = (): typeof import('node:util') => createRequire(import.meta.url)('node:util') as typeof import('node:util');
 
+/** What rebuilds an error of a class: its prototype (the constructor itself is not run). */
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+/** The error classes that cross a thread as themselves, by name (see crossesThreads). */
+const threadClasses = new Map<string, ErrorClass>();
+
+/**
+ * Join the table of classes that cross threads as themselves: every FdscanError class calls it in
+ * a static block, `static { crossesThreads(this); }`, or deserializeError cannot rebuild it.
+ */
+export function crossesThreads(errorClass: ErrorClass): void {
+  threadClasses.set(errorClass.name, errorClass);
+}
+
 /** Base class: every error fdscan throws on purpose is one of these. */
 export class FdscanError extends Error {
+  static { crossesThreads(this); }
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -26,6 +41,7 @@ export class FdscanError extends Error {
 
 /** The process does not exist (or exited before it could be read). */
 export class NoSuchProcess extends FdscanError {
+  static { crossesThreads(this); }
   readonly pid: number;
   constructor(pid: number, options?: { cause?: unknown }) {
     super('ENOPROCESS', `no process with pid ${pid}`, options);
@@ -35,6 +51,7 @@ export class NoSuchProcess extends FdscanError {
 
 /** The process exists but this user may not read its descriptors. */
 export class AccessDenied extends FdscanError {
+  static { crossesThreads(this); }
   readonly pid: number;
   constructor(pid: number, detail: string, options?: { cause?: unknown }) {
     super('EACCESS_DENIED', `cannot read descriptors of pid ${pid}: ${detail}`, options);
@@ -44,6 +61,7 @@ export class AccessDenied extends FdscanError {
 
 /** A system call failed for a reason that is neither "no such process" nor "access denied" (EMFILE, ENOMEM, ...). */
 export class OsError extends FdscanError {
+  static { crossesThreads(this); }
   /** The call that failed, as the user would look it up: `openat /proc/42/fd`, `ptrace(PTRACE_SEIZE)`. */
   readonly call: string;
   /** The errno name: EMFILE, ENOSYS, ... */
@@ -58,6 +76,7 @@ export class OsError extends FdscanError {
 
 /** No probe exists for this operating system. */
 export class UnsupportedPlatform extends FdscanError {
+  static { crossesThreads(this); }
   constructor(platform: string, what = 'probe') {
     // The message follows "fdscan: " on the command line: it does not name fdscan again.
     super('EUNSUPPORTED', `no ${what} for platform '${platform}'${what === 'probe' ? ' (supported: linux, darwin, win32)' : ''}`);
@@ -66,6 +85,7 @@ export class UnsupportedPlatform extends FdscanError {
 
 /** Text from the kernel did not have the expected form. */
 export class ParseError extends FdscanError {
+  static { crossesThreads(this); }
   constructor(what: string, detail: string) {
     super('EPARSE', `cannot parse ${what}: ${detail}`);
   }
@@ -73,6 +93,7 @@ export class ParseError extends FdscanError {
 
 /** The command line, or a library call's arguments, were not understood. */
 export class UsageError extends FdscanError {
+  static { crossesThreads(this); }
   constructor(message: string) {
     super('EUSAGE', message);
   }
@@ -80,6 +101,7 @@ export class UsageError extends FdscanError {
 
 /** A reading given a time limit (a metrics scrape's) did not finish within it. */
 export class TimeLimitExceeded extends FdscanError {
+  static { crossesThreads(this); }
   constructor(what: string) {
     super('ETIMELIMIT', `time limit reached while ${what}`);
   }
@@ -144,36 +166,44 @@ export function errnoError(call: string, errno: number): Error & { code: string;
   return Object.assign(new Error(`${call}: ${name}`), { code: name, errno });
 }
 
-/** What crosses a thread boundary: enough to rebuild the typed error on the other side. */
+/** What crosses a thread boundary: enough to rebuild the error, with its class, on the other side. */
 export interface SerializedError {
   name: string;
-  code?: string;
   message: string;
-  pid?: number;
-  call?: string;
-  errno?: string;
   stack?: string;
+  /** An FdscanError: one of a class this side does not know is still rebuilt as an FdscanError. */
+  typed: boolean;
+  /** Its own enumerable fields (code, pid, call, errno, status, ...) that a structured clone can carry. */
+  fields: Record<string, unknown>;
+  cause?: SerializedError;
 }
 
-/** An error as plain data (structured clone keeps no classes). */
-export function serializeError(error: unknown): SerializedError {
-  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
-  const e = error as Error & Partial<SerializedError>;
-  return { name: e.name, code: e.code, message: e.message, pid: e.pid, call: e.call, errno: e.errno, stack: e.stack };
-}
-
-/** The typed error back from `serializeError`; a bug on the other side stays a plain Error. */
-export function deserializeError(data: SerializedError): Error {
-  let error: Error;
-  switch (data.name) {
-    case 'NoSuchProcess': error = new NoSuchProcess(data.pid ?? 0); break;
-    case 'AccessDenied': error = Object.assign(new AccessDenied(data.pid ?? 0, ''), { message: data.message }); break;
-    case 'OsError': error = new OsError(data.call ?? '?', data.errno ?? '?'); break;
-    default:
-      error = data.code !== undefined && data.name !== 'Error' ? new FdscanError(data.code, data.message) : new Error(data.message);
-      if (error instanceof FdscanError) error.name = data.name;
+/** An error as plain data (structured clone keeps no classes); its cause too, a few levels deep. */
+export function serializeError(error: unknown, depth = 0): SerializedError {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error), typed: false, fields: {} };
+  const fields: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(error)) {
+    try {
+      fields[key] = structuredClone(value);
+    } catch { /* a function or a handle: it cannot cross, and postMessage would throw for all */ }
   }
-  error.message = data.message;
+  const data: SerializedError = { name: error.name, message: error.message, stack: error.stack, typed: error instanceof FdscanError, fields };
+  if (error.cause !== undefined && depth < 4) data.cause = serializeError(error.cause, depth + 1);
+  return data;
+}
+
+/**
+ * The error back from `serializeError`: of its class, with its fields, when the class joined
+ * (crossesThreads), else a FdscanError; a bug on the other side stays a plain Error with its
+ * message and stack only.
+ */
+export function deserializeError(data: SerializedError): Error {
+  const known = threadClasses.get(data.name) ?? (data.typed ? FdscanError : undefined);
+  // Error's own constructor with the class as new.target: a real Error of that class, whose
+  // constructor (with its own arguments and message) is not run; the fields are put back instead.
+  const error = Reflect.construct(Error, [data.message], known ?? Error) as Error;
+  if (known) Object.assign(error, data.fields);
   if (data.stack) error.stack = data.stack;
+  if (data.cause) Object.defineProperty(error, 'cause', { value: deserializeError(data.cause), writable: true, configurable: true });
   return error;
 }

@@ -5,9 +5,8 @@
  * that fails only leaves its cause out.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { effectiveCapability } from './capabilities.js';
 
-/** CAP_SYS_PTRACE in include/uapi/linux/capability.h: what lets root read any process's descriptors. */
-const CAP_SYS_PTRACE = 19n;
 /** LSMs that can refuse a ptrace read access to root (Yama only restricts attaching). */
 const PTRACE_LSMS = ['selinux', 'apparmor', 'smack', 'tomoyo'];
 
@@ -30,8 +29,8 @@ export function rootDenialCauses(): string[] {
   if (uidMap !== undefined && uidMap !== '0 0 4294967295') {
     causes.push(`fdscan runs in a user namespace (uid_map ${uidMap}) that does not own the process`);
   }
-  const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readText('/proc/self/status') ?? '')?.[1];
-  if (capEff !== undefined && ((BigInt(`0x${capEff}`) >> CAP_SYS_PTRACE) & 1n) === 0n) {
+  // CAP_SYS_PTRACE is what lets root read any process's descriptors.
+  if (effectiveCapability(readText('/proc/self/status') ?? '', 'CAP_SYS_PTRACE') === false) {
     causes.push('fdscan lacks CAP_SYS_PTRACE (containers often drop it)');
   }
   // The last mount on /proc is the one in sight.

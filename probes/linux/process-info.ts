@@ -1,6 +1,6 @@
-/** Facts about a Linux process from /proc/PID/stat and /proc/PID/cmdline. */
-import { readdirSync, statSync } from 'node:fs';
-import { NoSuchProcess, ParseError, osFailure, type ProcessInfo } from '../../src/probe-kit/index.js';
+/** Facts about a Linux process from /proc/PID/stat, cmdline, environ and status. */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { NoSuchProcess, ParseError, osFailure, statusSignals, type ProcessInfo } from '../../src/probe-kit/index.js';
 import { readProcText, tryReadProcText } from './procfs.js';
 
 export interface ProcStat {
@@ -89,6 +89,47 @@ export function readExecArgv(pid: number): string[] {
   const argv = text.split('\0');
   if (argv[argv.length - 1] === '') argv.pop();
   return argv;
+}
+
+/**
+ * The wanted variables of /proc/PID/environ (the first of a name): at the exec stop it holds the
+ * environment the new program was given. Read as latin1 (any byte is one character; the protocol
+ * values are ASCII). Undefined when unreadable: not dumpable or gone, its table is unreadable too.
+ */
+export function readEnvironment(pid: number, wanted: (name: string) => boolean): Map<string, string> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/environ`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  const found = new Map<string, string>();
+  for (const entry of text.split('\0')) {
+    const eq = entry.indexOf('=');
+    if (eq > 0 && wanted(entry.slice(0, eq)) && !found.has(entry.slice(0, eq))) found.set(entry.slice(0, eq), entry.slice(eq + 1));
+  }
+  return found;
+}
+
+/** Signals pending for a process (SigPnd of the thread and ShdPnd of the group); none when unreadable. */
+export function pendingSignals(pid: number): number[] {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'latin1');
+  } catch {
+    return [];
+  }
+  return statusSignals(status, ['SigPnd', 'ShdPnd']);
+}
+
+/** TracerPid of a process, or of the calling thread (`thread-self`): 0 when not traced, undefined when unreadable. */
+export function tracerOf(pid: number | 'thread-self'): number | undefined {
+  try {
+    const match = /^TracerPid:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function tryReadUtf8(path: string): string | undefined {

@@ -13,9 +13,9 @@
  * fail with ENOSYS. The filtered tree is traced with PTRACE_O_EXITKILL and never detached, so a
  * filtered process has fdscan as its tracer until it dies, and dies with fdscan.
  */
-import { readFileSync } from 'node:fs';
 import { errno, koffi, libcFunction as fn } from './libc.js';
 import { osErrorName } from '../../src/probe-kit/index.js';
+import { hasCapability } from './capabilities.js';
 import { AUDIT_ARCH, X32_SYSCALL_BIT, descriptorCalls, type Arch, type ArgTest } from './descriptor-calls.js';
 
 const BPF_LD_W_ABS = 0x20;
@@ -122,7 +122,6 @@ function assemble(program: Instruction[]): Buffer {
 const PR_SET_NO_NEW_PRIVS = 38;
 const SECCOMP_SET_MODE_FILTER = 1;
 const SECCOMP_NR: Partial<Record<Arch, number>> = { x86_64: 317, aarch64: 277 };
-const CAP_SYS_ADMIN = 21n;
 
 /**
  * Install the filter on the calling thread; returns undefined, or why not in one word or errno
@@ -135,17 +134,11 @@ export function installFilter(arch: Arch): string | undefined {
   program.writeUInt16LE(filter.length / 8, 0);
   // The kernel copies the program during the call; `filter` stays referenced until it returns.
   program.writeBigUInt64LE(BigInt(koffi().address(filter) as unknown as bigint), 8);
-  if (!hasCapability(CAP_SYS_ADMIN)) {
+  if (!hasCapability('CAP_SYS_ADMIN')) {
     const prctl = fn('int prctl(int option, ...)');
     if (prctl(PR_SET_NO_NEW_PRIVS, 'unsigned long', 1, 'unsigned long', 0, 'unsigned long', 0, 'unsigned long', 0) !== 0) return osErrorName(errno());
   }
   const call = fn('long syscall(long number, ...)');
   const result = call(SECCOMP_NR[arch]!, 'unsigned int', SECCOMP_SET_MODE_FILTER, 'unsigned int', 0, 'void *', program);
   return result === 0 ? undefined : osErrorName(errno());
-}
-
-/** Whether this thread's effective capabilities hold `bit`. */
-function hasCapability(bit: bigint): boolean {
-  const match = /^CapEff:\s*([0-9a-f]+)/m.exec(readFileSync('/proc/thread-self/status', 'latin1'));
-  return match !== null && ((BigInt(`0x${match[1]}`) >> bit) & 1n) === 1n;
 }

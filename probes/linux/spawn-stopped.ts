@@ -17,7 +17,7 @@
  * soft descriptor limit back to the caller's, and undoes what the shell did to the environment.
  */
 import { constants } from 'node:os';
-import { shellStep, FdscanError, osErrorName, STOP_THEN_EXEC, type CallerState } from '../../src/probe-kit/index.js';
+import { shellStep, FdscanError, crossesThreads, osErrorName, STOP_THEN_EXEC, type CallerState } from '../../src/probe-kit/index.js';
 import { errno } from './libc.js';
 import {
   SPAWN_STRUCT_BYTES, posixSpawn, posixSpawnFileActionsAddDup2, posixSpawnFileActionsDestroy,
@@ -35,6 +35,7 @@ const SIGSET_BYTES = 128;
 
 /** A posix_spawn failure (the stub could not start). */
 export class SpawnFailed extends FdscanError {
+  static { crossesThreads(this); }
   constructor(detail: string) {
     super('ESPAWN', `cannot start the command: ${detail}`);
   }

@@ -33,6 +33,7 @@ import {
 import { errno } from './libc.js';
 import { ptrace, waitpid } from './libc-process.js';
 import { decodeWaitStatus } from './wait-status.js';
+import { tracerOf } from './process-info.js';
 import { changesExisting, describeCall, forgetStacks, lookAgainForPython, isDescriptorCall, parseSyscallInfo, procMemory, readStack, type SyscallEntry } from './syscall-watch-decode.js';
 import { EVENT_CLONE, EVENT_EXEC, EVENT_STOP, PTRACE_DETACH, PTRACE_GETEVENTMSG, PTRACE_GET_SYSCALL_INFO, PTRACE_INTERRUPT, PTRACE_LISTEN, PTRACE_O_TRACECLONE, PTRACE_O_TRACEEXEC, PTRACE_O_TRACESYSGOOD, PTRACE_SEIZE, PTRACE_SYSCALL, WALL, WNOTHREAD } from './ptrace-requests.js';
 
@@ -88,16 +89,6 @@ function heldDescriptors(pid: number): Array<[number, number | undefined]> {
     return readdirSync(`/proc/${pid}/fd`).map((n) => [Number(n), inodeOf(`/proc/${pid}/fd/${n}`)]);
   } catch {
     return [];
-  }
-}
-
-/** TracerPid of a /proc status file (0: not traced); undefined when unreadable. */
-function tracerOf(pid: number): number | undefined {
-  try {
-    const match = /^TracerPid:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-    return match ? Number(match[1]) : undefined;
-  } catch {
-    return undefined;
   }
 }
 

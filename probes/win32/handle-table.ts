@@ -9,7 +9,7 @@ import {
   ProcessHandleInformation, STATUS_BUFFER_TOO_SMALL, STATUS_INFO_LENGTH_MISMATCH, STATUS_INVALID_INFO_CLASS,
   STATUS_NOT_IMPLEMENTED, SystemExtendedHandleInformation, ntQueryInformationProcess, ntQuerySystemInformation,
 } from './ntdll.js';
-import { OsError } from '../../src/probe-kit/index.js';
+import { OsError, crossesThreads } from '../../src/probe-kit/index.js';
 
 /** OBJ_INHERIT in HandleAttributes: CreateProcess with bInheritHandles passes the handle on. */
 export const OBJ_INHERIT = 0x2;
@@ -52,6 +52,7 @@ const hex = (status: number): string => `0x${status.toString(16).padStart(8, '0'
 
 /** Why a read of the handle table failed, with the NTSTATUS. */
 export class HandleTableError extends OsError {
+  static { crossesThreads(this); }
   constructor(call: string, readonly status: number) {
     super(call, `NTSTATUS ${hex(status)}`);
   }

@@ -19,7 +19,7 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, isAbsolute, join, sep } from 'node:path';
-import { FdscanError, errnoOf } from '../errors.js';
+import { FdscanError, crossesThreads, errnoOf } from '../errors.js';
 
 /** A report file opened now (before a wrapped command runs), written once later. */
 export interface ReportFile {
@@ -29,6 +29,7 @@ export interface ReportFile {
 
 /** Why a report cannot be written where asked: one line, exit 2. */
 export class ReportFileError extends FdscanError {
+  static { crossesThreads(this); }
   constructor(option: string, path: string, reason: string, options?: { cause?: unknown }) {
     super('EOUTPUT', `cannot write ${option} ${path}: ${reason}`, options);
   }

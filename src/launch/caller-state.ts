@@ -13,6 +13,7 @@
  */
 import { constants } from 'node:os';
 import { entryValue, shellStep as kitShellStep, splitAtNul, type CallerState, type ShellStep } from '../probe-kit/shell-step.js';
+import { signalsInMask } from '../probe-kit/signal-mask.js';
 
 export { splitAtNul, entryValue, type CallerState, type ShellStep } from '../probe-kit/shell-step.js';
 
@@ -63,12 +64,7 @@ export function parseCallerState(text: string | undefined): LauncherRecord | und
   if (closed !== undefined && !/^0?1?2?$/.test(closed)) return undefined;
   if (mask === undefined || !/^[0-9a-fA-F]{0,16}$/.test(mask)) return undefined;
   if (nofile === undefined || !/^(\d+|unlimited)$/.test(nofile)) return undefined;
-  const bits = BigInt(`0x0${mask}`);
-  const ignoredSignals: number[] = [];
-  for (let signo = 1; signo <= 64; signo++) {
-    if ((bits >> BigInt(signo - 1)) & 1n) ignoredSignals.push(signo);
-  }
-  const record: LauncherRecord = { recorded: true, ignoredSignals, softDescriptorLimit: nofile === 'unlimited' ? 'unlimited' : Number(nofile) };
+  const record: LauncherRecord = { recorded: true, ignoredSignals: signalsInMask(mask), softDescriptorLimit: nofile === 'unlimited' ? 'unlimited' : Number(nofile) };
   if (closed) record.closedStdio = [...closed].map(Number);
   if (hex !== undefined) {
     record.givenEnvironment = splitAtNul(Buffer.from(hex, 'hex'));

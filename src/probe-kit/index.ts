@@ -7,12 +7,12 @@
  * - the contract: the Probe shape, its optional members and capabilities, the descriptor row;
  * - the typed errors a probe throws, and how errors cross a thread;
  * - the trace: the recorder a tracer thread feeds, the reader it implements, the result's shapes;
- * - small pure helpers every platform needs: addresses, exit statuses, the stub's script and shell step.
+ * - small pure helpers every platform needs: addresses, exit statuses, signal masks, the stub's script and shell step.
  */
 export * from './contract.js';
 export {
   AccessDenied, FdscanError, NoSuchProcess, OsError, ParseError, TimeLimitExceeded,
-  deserializeError, errnoError, errnoOf, limitReached, osErrorName, osFailure, serializeError, type SerializedError,
+  crossesThreads, deserializeError, errnoError, errnoOf, limitReached, osErrorName, osFailure, serializeError, type SerializedError,
 } from '../errors.js';
 export type { CallStack, MadeCall, ProcessReader, TableRead, TableReadOptions } from './recorder.js';
 // The recorder's type only: a probe receives the object; a tracer thread's entry builds it from tracer-thread.ts.
@@ -21,5 +21,6 @@ export type { DescriptorOrigin, OriginCall, StackFrame, TraceResult } from '../t
 export type { ProtocolPass } from '../trace/descriptor-protocols.js';
 export { formatIpv6 } from './net-address.js';
 export { shellStatus, signalName } from './exit-status.js';
+export { signalsInMask, statusSignals, type SignalMaskField } from './signal-mask.js';
 export { entryValue, shellStep, splitAtNul, type CallerState, type ShellStep } from './shell-step.js';
 export { STOP_THEN_EXEC } from './stop-stub.js';

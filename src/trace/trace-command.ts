@@ -5,7 +5,7 @@ import { delimiter, sep } from 'node:path';
 import type { TraceRequest, TraceSession } from '../probe-kit/contract.js';
 import { callerState, entryValue, environmentEntries } from '../launch/caller-state.js';
 import { onSignals } from '../launch/signals.js';
-import { FdscanError, UnsupportedPlatform, UsageError } from '../errors.js';
+import { FdscanError, UnsupportedPlatform, UsageError, crossesThreads } from '../errors.js';
 import { probeFor } from '../platform/probe.js';
 import { withBlockingStdio } from '../launch/stdio-mode.js';
 import type { TraceResult } from './trace-result.js';
@@ -53,6 +53,7 @@ export interface TraceOptions {
 
 /** The command does not exist or is not executable (exit status 127, as a shell would). */
 export class CommandNotFound extends FdscanError {
+  static { crossesThreads(this); }
   constructor(command: string) {
     super('ENOCOMMAND', `command not found: ${command}`);
   }

@@ -4,7 +4,7 @@
  * reads this process's own table before and after each run.
  */
 import type { Descriptor } from '../probe-kit/contract.js';
-import { FdscanError } from '../errors.js';
+import { FdscanError, crossesThreads } from '../errors.js';
 import { listDescriptors } from '../audit/audit.js';
 import { descriptorKey } from '../audit/descriptor-identity.js';
 import { renderTrackResult } from './track-text.js';
@@ -43,6 +43,7 @@ export async function trackDescriptors(fn: () => unknown, options: TrackOptions 
 
 /** `fn` left descriptors open: `result` holds every run, the message the readable report. */
 export class DescriptorLeakError extends FdscanError {
+  static { crossesThreads(this); }
   readonly result: TrackResult;
   constructor(result: TrackResult, name?: string) {
     super('EFDLEAK', renderTrackResult(result, name));

@@ -16,8 +16,8 @@ import {
   deserializeError, type SerializedError,
 } from '../src/errors.js';
 import { CommandNotFound } from '../src/trace/trace-command.js';
-import { DescriptorLeakError } from '../src/gate/track-descriptors.js';
-import { ReportFileError } from '../src/report-file.js';
+import { DescriptorLeakError } from '../src/track/track-descriptors.js';
+import { ReportFileError } from '../src/files/report-file.js';
 import { SpawnFailed } from '../probes/linux/spawn-stopped.js';
 import { HandleTableError } from '../probes/win32/handle-table.js';
 import { repoRoot } from './helpers/fixture.js';

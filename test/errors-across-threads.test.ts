@@ -42,10 +42,10 @@ const SAMPLES: Record<string, { errorClass: ErrorClass; module: string; args: un
   CommandNotFound: { errorClass: CommandNotFound, module: 'src/trace/trace-command.js', args: ['no-such-command'] },
   DescriptorLeakError: {
     errorClass: DescriptorLeakError,
-    module: 'src/gate/track-descriptors.js',
+    module: 'src/track/track-descriptors.js',
     args: [{ runs: [{ run: 1, leaked: [{ fd: 7, type: 'REG', target: '/tmp/leaked', inheritable: true }] }], leakedPerRun: [1], leaked: true }, 'leaky'],
   },
-  ReportFileError: { errorClass: ReportFileError, module: 'src/report-file.js', args: ['-o', '/out/report.json', 'a directory'] },
+  ReportFileError: { errorClass: ReportFileError, module: 'src/files/report-file.js', args: ['-o', '/out/report.json', 'a directory'] },
   SpawnFailed: { errorClass: SpawnFailed, module: 'probes/linux/spawn-stopped.js', args: ['posix_spawn: EAGAIN'] },
   HandleTableError: { errorClass: HandleTableError, module: 'probes/win32/handle-table.js', args: ['NtQuerySystemInformation(SystemExtendedHandleInformation)', 0xc0000022] },
 };

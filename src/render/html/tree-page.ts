@@ -25,11 +25,13 @@ const STDIO = 3;
 /** Processes up to this many are shown open; a larger tree opens only its first levels and the findings' paths. */
 const OPEN_ALL = 200;
 const OPEN_DEPTH = 2;
+/** In a large tree, nodes of the findings' paths opened (with their ancestors), in the order they were found. */
+const OPEN_PATH_NODES = 50;
 /**
  * Nodes nest up to this depth; deeper descendants follow their ancestor at this depth, each naming
  * its parent: browsers stop nesting at a few hundred levels, and a tree 3,000 deep is a chain to read.
  */
-const MAX_NEST = 40;
+const MAX_NEST = 24;
 /** Receivers listed in a finding's path before the rest are folded. */
 const PATH_SHOWN = 25;
 /** Findings shown open; the others are folded, their heading still visible. */
@@ -272,8 +274,9 @@ function writeTree(page: PageBody, trace: TraceResult, marks: Marks, origins: Or
   }
   const openAll = trace.processes.length <= OPEN_ALL;
   // Which nodes are open: every one in a small tree; else the first levels and every ancestor of a node on a finding's path.
+  // Only the first nodes of the paths: a leak that reached 5,000 execs must not open 5,000 nodes.
   const openOnPath = new Set<number>();
-  for (const id of marks.onPath.keys()) {
+  for (const id of [...marks.onPath.keys()].slice(0, OPEN_PATH_NODES)) {
     for (let p: number | undefined = id; p !== undefined && !openOnPath.has(p); p = trace.processes[p]?.parent) openOnPath.add(p);
   }
   page.section({ id: 'tree', title: `Process tree (${plural(trace.processes.length, 'process', 'processes')})`, note: 'Each process with its pid, how it ended, and what each of its execs received beyond 0, 1, 2. Search by program, path or pid.' }, () => {

@@ -121,12 +121,15 @@ function gateMarks(trace: TraceResult, verdict: GateVerdict): Marks {
       return;
     }
     mark(f.receivers, { kind: 'finding', label: `LEAK ${n}` });
-    marks.path(f.opener.process, `LEAK ${n}: ${f.opener.receivedBy ? 'passed on' : 'opened'} fd ${f.fd}`);
+    const prefix = `LEAK ${n}:`;
+    marks.path(f.opener.process, `${prefix} ${f.opener.receivedBy ? 'passed on' : 'opened'} fd ${f.fd}`);
+    for (const r of f.receivers) marks.path(r.process, `${prefix} received as fd ${r.fd}`);
+    // The processes between the opener and a receiver carried it (forks that did not exec). The walk
+    // up stops at the first process already on this path: a chain 3,000 deep is walked once.
     for (const r of f.receivers) {
-      marks.path(r.process, `LEAK ${n}: received as fd ${r.fd}`);
-      // The processes between the opener and a receiver carried it (forks that did not exec).
       for (let p = trace.processes[r.process]?.parent; p !== undefined && p !== f.opener.process; p = trace.processes[p]?.parent) {
-        if (!marks.onPath.get(p)?.some((w) => w.startsWith(`LEAK ${n}:`))) marks.path(p, `LEAK ${n}: carried`);
+        if (marks.onPath.get(p)?.some((w) => w.startsWith(prefix))) break;
+        marks.path(p, `${prefix} carried`);
       }
     }
   });

@@ -14,6 +14,8 @@ import { applyBaseline, readBaseline, writeBaseline, type BaselineEntry } from '
 import { gateDocument, renderGateText, renderGithubAnnotations, renderJunit } from '../render/gate-report.js';
 import { reportSink, reportStyle, traceWrapped } from './traced-command.js';
 import { openReportFile, type ReportFile } from '../files/report-file.js';
+import { openPageFile } from '../render/html/page.js';
+import { writeTracePage } from '../render/html/tree-page.js';
 import { passOnReceived, workingDirectory } from './wrapping.js';
 import { wrappedCommand, type ArgsOf, type PassThrough } from './arguments.js';
 
@@ -23,6 +25,7 @@ const gateBuilder = (yargs: Argv) =>
     .option('json', { type: 'boolean', default: false, describe: 'Report as JSON (schema fdscan/gate@2) instead of text; on stderr as the text is (stdout is CMD\'s), or to -o FILE' })
     .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'Write the report to FILE instead of stderr (stdout belongs to the command)' })
     .option('junit', { type: 'string', requiresArg: true, describe: 'Also write JUnit XML to FILE: one failing testcase per finding' })
+    .option('html', { type: 'string', requiresArg: true, describe: 'Also write one self-contained HTML page to FILE (open it in any browser, from a CI artifact too; it needs no network): the verdict on top, each leak as its path from the process that opened it through every exec that received it, with its origin, then the whole process tree (argv, pid, exit, what each exec received beyond 0, 1, 2), searchable by program, path or pid. The report and the exit status are as without it' })
     .option('allow-unverified', { type: 'boolean', default: false, describe: 'Pass even when some exec\'s table could not be read (a non-dumpable program) or the tree was only sampled; they are still reported' })
     .option('allow-ptrace', { type: 'boolean', default: false, describe: 'Judge the tree even when a program of it could not use ptrace because fdscan is its tracer (strace, gdb, PTRACE_TRACEME): it fails as it would not bare' })
     .option('config', { type: 'string', requiresArg: true, describe: 'Allow list from FILE ({"allow": [...]}) instead of ./fdscan.config.json or package.json "fdscan"' })
@@ -33,6 +36,7 @@ const gateBuilder = (yargs: Argv) =>
     .example('$0 gate --allow SOCK --allow "/tmp/*.lock" --junit fdscan.xml -- ./smoke.sh', 'With an allow list and a JUnit report')
     .example('$0 gate --baseline fdscan-baseline.json --update-baseline -- npm test', "Record today's findings; later runs with --baseline fail only on new ones")
     .example('$0 gate --no-origins -- make -j8', 'Without origins: no seccomp filter and no stop in the tree')
+    .example('$0 gate --html fdscan.html -- npm test', 'Also a page to look at: each leak as a path through the process tree')
     .epilogue('Fails when (1) an exec anywhere in the tree receives a descriptor beyond 0, 1, 2 that was opened inside the ' +
       'tree, or (2) a process re-executes itself and holds more descriptors at each exec. One open file is one finding, ' +
       'with the execs it reached and how to fix it. Descriptors fdscan itself received are reported as ambient, and ' +
@@ -68,6 +72,7 @@ async function runGate(argv: GateArgs): Promise<void> {
   const rules = parseAllow([...(argv.allow ?? []).flatMap((a) => String(a)), ...config.specs]);
   const writeReport = reportSink(argv.output);
   const junit = argv.junit ? openReportFile(argv.junit, '--junit') : undefined;
+  const page = argv.html ? openPageFile(argv.html, '--html') : undefined;
   const baseline = openBaseline(argv.baseline, argv['update-baseline']);
   const trace = await traceWrapped(command, { origins: argv.origins });
   if (!trace) return;
@@ -87,6 +92,7 @@ async function runGate(argv: GateArgs): Promise<void> {
     : renderGateText(trace, verdict, reportStyle(argv.output), context);
   writeReport(report);
   junit?.write(renderJunit(trace, verdict, context));
+  if (page) writeTracePage(page, trace, 'fdscan gate', { verdict, outcome });
   if (process.env.GITHUB_ACTIONS === 'true') process.stderr.write(renderGithubAnnotations(trace, verdict, context));
   // A program that could not run under the tracer ends the run as an error does: its one line last.
   const refused = outcome.reasons.find((r) => r.kind === 'ptrace' && r.fails);

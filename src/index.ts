@@ -15,7 +15,7 @@ export type { TraceOptions } from './trace/trace-command.js';
 export type {
   TraceResult, TracedProcess, TracedDescriptor, ExecRecord, ProcessExit, TraceEvent, DescriptorSource,
   DescriptorVia, ProcessRef, DescriptorOrigin, OriginCall, OriginRecord, OriginTracing, StackFrame,
-} from './trace/trace-result.js';
+} from './probe-kit/trace-result.js';
 export { OriginIndex } from './trace/origins.js';
 export { diffProcessPair } from './trace/pair-diff.js';
 export type { PairDiff, SharedDescriptor } from './trace/pair-diff.js';

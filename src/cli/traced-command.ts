@@ -3,7 +3,7 @@ import { heeded } from '../launch/caller-state.js';
 import { exactCommand } from '../launch/invocation.js';
 import { traceCommand } from '../trace/trace-command.js';
 import { SharedGroupJob, TerminalJob } from '../launch/job-control.js';
-import type { TraceResult } from '../trace/trace-result.js';
+import type { TraceResult } from '../probe-kit/trace-result.js';
 import { styleFor, type Style } from '../render/style.js';
 import { openReportFile } from '../files/report-file.js';
 import { FORWARDED_SIGNALS, reportCommandNotFound } from './wrapping.js';

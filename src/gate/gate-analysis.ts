@@ -13,7 +13,7 @@
  * lets it be; its place in the table is its precedence.
  */
 import type { Descriptor } from '../probe-kit/contract.js';
-import type { ExecRecord, TraceResult, TracedDescriptor, TracedProcess } from '../trace/trace-result.js';
+import type { ExecRecord, TraceResult, TracedDescriptor, TracedProcess } from '../probe-kit/trace-result.js';
 import type { ProtocolName } from '../trace/descriptor-protocols.js';
 import { allowedBy, type AllowRule } from './allow-list.js';
 import { descriptorKey, objectKey } from '../audit/descriptor-identity.js';

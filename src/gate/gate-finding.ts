@@ -4,7 +4,7 @@
  * (gate-analysis.ts), the baseline, the outcome and the reports, none of which imports another for them.
  */
 import type { Descriptor } from '../probe-kit/contract.js';
-import type { DescriptorOrigin, DescriptorSource, DescriptorVia, TracedDescriptor } from '../trace/trace-result.js';
+import type { DescriptorOrigin, DescriptorSource, DescriptorVia, TracedDescriptor } from '../probe-kit/trace-result.js';
 import type { ProtocolName } from '../trace/descriptor-protocols.js';
 import type { FixHint } from './fix-hints.js';
 

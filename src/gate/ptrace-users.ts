@@ -3,7 +3,7 @@
  * fdscan already is the tracer: the gate ran something else than the command does bare, so it has
  * no verdict to give on them (exit 2 unless --allow-ptrace).
  */
-import type { TraceResult } from '../trace/trace-result.js';
+import type { TraceResult } from '../probe-kit/trace-result.js';
 import { shortArgv } from '../render/text.js';
 
 const PROGRAM_WIDTH = 48;

@@ -7,7 +7,7 @@
  * open descriptors it keeps for the life of the process (libuv's SIGCHLD signal pipe, a /dev/null
  * seen on Node 20). They are the runtime's, not the lifecycle's.
  */
-import type { DescriptorOrigin } from '../trace/trace-result.js';
+import type { DescriptorOrigin } from '../probe-kit/trace-result.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -32,7 +32,7 @@
  * - Descriptor numbers are reused at once: a row must describe one object (check identity).
  */
 import type { CallerState } from './shell-step.js';
-import type { DescriptorOrigin, TraceResult } from '../trace/trace-result.js';
+import type { DescriptorOrigin, TraceResult } from './trace-result.js';
 import { FdscanError } from '../errors.js';
 import type { Descriptor } from './descriptor.js';
 

@@ -17,8 +17,7 @@ export {
 export type { CallStack, MadeCall, ProcessReader, TableRead, TableReadOptions } from './recorder.js';
 // The recorder's type only: a probe receives the object; a tracer thread's entry builds it from tracer-thread.ts.
 export type { TraceRecorder } from '../trace/trace-recorder.js';
-export type { DescriptorOrigin, OriginCall, StackFrame, TraceResult } from '../trace/trace-result.js';
-export type { ProtocolPass } from '../trace/descriptor-protocols.js';
+export type { DescriptorOrigin, OriginCall, ProtocolPass, StackFrame, TraceResult } from './trace-result.js';
 export { formatIpv6 } from './net-address.js';
 export { shellStatus, signalName } from './exit-status.js';
 export { signalsInMask, statusSignals, type SignalMaskField } from './signal-mask.js';

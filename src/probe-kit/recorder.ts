@@ -3,8 +3,7 @@
  * the reader of a stopped process's table the tracer implements, and the calls it reports.
  */
 import type { Descriptor } from './descriptor.js';
-import type { ProtocolPass } from '../trace/descriptor-protocols.js';
-import type { StackFrame } from '../trace/trace-result.js';
+import type { ProtocolPass, StackFrame } from './trace-result.js';
 
 /** A process's table as the tracer read it: the rows, and what went wrong if it is not complete. */
 export interface TableRead {

@@ -3,7 +3,7 @@
  * How each kind of finding reads in all four is one entry of FINDING_VIEWS; what passes or fails is
  * the outcome (gate-outcome.ts), decided once.
  */
-import type { TraceResult } from '../trace/trace-result.js';
+import type { TraceResult } from '../probe-kit/trace-result.js';
 import { PROTOCOL_TITLES, type ProtocolName } from '../trace/descriptor-protocols.js';
 import type { GateFinding, GateOpener, GateReceiver, GateVerdict, InheritedLeak, ReceivedGroup, ReexecGrowth } from '../gate/gate-finding.js';
 import { gateOutcome, type GateOutcome, type OutcomeReason } from '../gate/gate-outcome.js';

@@ -1,5 +1,5 @@
 /** The versioned JSON document of `fdscan inherit-diff -- CMD`. */
-import type { DescriptorOrigin, TraceResult, TracedDescriptor } from '../trace/trace-result.js';
+import type { DescriptorOrigin, TraceResult, TracedDescriptor } from '../probe-kit/trace-result.js';
 import type { ProtocolPass } from '../trace/descriptor-protocols.js';
 import { receivedExtra } from './inherit-diff-text.js';
 import { OriginIndex } from '../trace/origins.js';

@@ -1,5 +1,5 @@
 /** The readable report of `fdscan inherit-diff -- CMD`: the process tree, what each exec received beyond 0, 1, 2. */
-import type { ExecRecord, TraceResult, TracedDescriptor, TracedProcess } from '../trace/trace-result.js';
+import type { ExecRecord, TraceResult, TracedDescriptor, TracedProcess } from '../probe-kit/trace-result.js';
 import { PROTOCOL_TITLES, type ProtocolPass } from '../trace/descriptor-protocols.js';
 import { objectKey } from '../audit/descriptor-identity.js';
 import { paint, type Style } from './style.js';

@@ -3,7 +3,7 @@
  * its flags and the innermost frames of the program's own code, then the call that made it
  * inheritable again when there was one. Every name from the traced program is escaped.
  */
-import type { DescriptorOrigin, OriginCall, StackFrame } from '../trace/trace-result.js';
+import type { DescriptorOrigin, OriginCall, StackFrame } from '../probe-kit/trace-result.js';
 import { escapeText, shortArgv } from './text.js';
 
 /** Frames shown per call. */

@@ -27,19 +27,9 @@
  */
 import type { Descriptor } from '../probe-kit/descriptor.js';
 import { objectKey } from '../audit/descriptor-identity.js';
+import type { ProtocolName, ProtocolPass } from '../probe-kit/trace-result.js';
 
-/** The protocols fdscan knows. */
-export type ProtocolName =
-  | 'make-jobserver' | 'systemd-socket-activation' | 'gunicorn' | 'werkzeug' | 'einhorn' | 'server-starter'
-  | 'node-ipc' | 'wayland' | 'python-multiprocessing' | 'nginx-upgrade' | 'windows-stdio';
-
-/** Descriptors a program received by a known protocol. */
-export interface ProtocolPass {
-  protocol: ProtocolName;
-  /** The variable that named them (`MAKEFLAGS`, `LISTEN_FDS`), or `argv`. */
-  variable: string;
-  fds: number[];
-}
+export type { ProtocolName, ProtocolPass };
 
 /** How reports name each protocol. */
 export const PROTOCOL_TITLES: Record<ProtocolName, string> = {

@@ -1,7 +1,7 @@
 /** Matches a freshly read descriptor table against the table a process had before (see trace-result.ts). */
 import type { Descriptor } from '../probe-kit/contract.js';
 import { objectKey } from '../audit/descriptor-identity.js';
-import type { Holder, ProcessRef, TracedDescriptor } from './trace-result.js';
+import type { Holder, ProcessRef, TracedDescriptor } from '../probe-kit/trace-result.js';
 
 /**
  * Tells open file descriptions apart where device+inode cannot (two opens of one file, eventfds

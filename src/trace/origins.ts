@@ -8,7 +8,7 @@
  * its origin is returned, by the tracer's OriginTracing.nameStack: a trace of 2,000 stops whose
  * report shows no origin reads no symbol table.
  */
-import type { DescriptorOrigin, OriginCall, OriginRecord, StackFrame, TraceResult } from './trace-result.js';
+import type { DescriptorOrigin, OriginCall, OriginRecord, StackFrame, TraceResult } from '../probe-kit/trace-result.js';
 
 /** Looks origins up in one trace; indexes each process's records on first use. */
 export class OriginIndex {

@@ -7,7 +7,7 @@
  *
  * Shared objects are never modified afterwards: the recorder and its readers only build new rows.
  */
-import type { ProgramImage, StackFrame, TracedDescriptor } from './trace-result.js';
+import type { ProgramImage, StackFrame, TracedDescriptor } from '../probe-kit/trace-result.js';
 
 /** Past this many distinct rows a trace is not repetitive: new rows are kept as they are, without a key. */
 const MAX_DISTINCT = 200_000;

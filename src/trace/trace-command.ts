@@ -8,7 +8,7 @@ import { onSignals } from '../launch/signals.js';
 import { FdscanError, UnsupportedPlatform, UsageError, crossesThreads } from '../errors.js';
 import { probeFor } from '../platform/probe.js';
 import { withBlockingStdio } from '../launch/stdio-mode.js';
-import type { TraceResult } from './trace-result.js';
+import type { TraceResult } from '../probe-kit/trace-result.js';
 import type { SharedGroupJob, TerminalJob } from '../launch/job-control.js';
 
 /** How to run the traced command. */

@@ -14,7 +14,7 @@ import { SharedValues } from './shared-values.js';
 import type {
   DescriptorOrigin, ExecRecord, Holder, OriginCall, OriginRecord, OriginTracing, ProcessExit, ProgramImage, StackFrame, TraceEvent,
   TracedDescriptor, TracedProcess, TraceResult,
-} from './trace-result.js';
+} from '../probe-kit/trace-result.js';
 import type { CallStack, MadeCall, ProcessReader, TableRead, TableReadOptions } from '../probe-kit/recorder.js';
 
 export type { CallStack, MadeCall, ProcessReader, TableRead, TableReadOptions } from '../probe-kit/recorder.js';

@@ -5,7 +5,7 @@
  * syscall (the probe's watchOrigins) so that each new descriptor names the call that made it.
  */
 import type { Descriptor, OriginWatch } from '../probe-kit/contract.js';
-import type { DescriptorOrigin } from '../trace/trace-result.js';
+import type { DescriptorOrigin } from '../probe-kit/trace-result.js';
 import { probeFor } from '../platform/probe.js';
 import { listDescriptors } from '../audit/audit.js';
 import { descriptorKey as key } from '../audit/descriptor-identity.js';

@@ -9,12 +9,12 @@
  * Written process by process through the page writer (page.ts): 5,000 processes are never one string.
  */
 import type { Descriptor } from '../../probe-kit/contract.js';
-import type { ExecRecord, TraceResult, TracedDescriptor, TracedProcess } from '../../trace/trace-result.js';
+import type { ExecRecord, TraceResult, TracedDescriptor, TracedProcess } from '../../probe-kit/trace-result.js';
 import { PROTOCOL_TITLES } from '../../trace/descriptor-protocols.js';
 import type { GateReceiver, GateVerdict, InheritedLeak, ReceivedGroup, ReexecGrowth } from '../../gate/gate-finding.js';
 import type { GateOutcome } from '../../gate/gate-outcome.js';
 import { OriginIndex } from '../../trace/origins.js';
-import type { DescriptorOrigin } from '../../trace/trace-result.js';
+import type { DescriptorOrigin } from '../../probe-kit/trace-result.js';
 import { objectKey } from '../../audit/descriptor-identity.js';
 import { describeDescriptor, descriptorTarget, escapeText, plural, quoteArgv, shortArgv } from '../text.js';
 import { originLines } from '../origin-text.js';

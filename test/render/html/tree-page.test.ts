@@ -11,7 +11,7 @@ import { judgeTrace } from '../../../src/gate/gate-analysis.js';
 import { gateOutcome } from '../../../src/gate/gate-outcome.js';
 import { openPageFile } from '../../../src/render/html/page.js';
 import { writeTracePage } from '../../../src/render/html/tree-page.js';
-import type { TraceResult, TracedProcess } from '../../../src/trace/trace-result.js';
+import type { TraceResult, TracedProcess } from '../../../src/probe-kit/trace-result.js';
 import { browserTest, closeBrowser, openFile, screenshot } from '../../helpers/browser.js';
 import { withTempDir } from '../../helpers/temp-dir.js';
 

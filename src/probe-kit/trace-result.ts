@@ -13,8 +13,20 @@
  *   the one that opened it, or the root for what came from the tracer (`ambient`).
  * Processes are numbered by `id` (their index in `processes`) because pids may be reused.
  */
-import type { Descriptor } from '../probe-kit/descriptor.js';
-import type { ProtocolPass } from './descriptor-protocols.js';
+import type { Descriptor } from './descriptor.js';
+
+/** The protocols fdscan knows. */
+export type ProtocolName =
+  | 'make-jobserver' | 'systemd-socket-activation' | 'gunicorn' | 'werkzeug' | 'einhorn' | 'server-starter'
+  | 'node-ipc' | 'wayland' | 'python-multiprocessing' | 'nginx-upgrade' | 'windows-stdio';
+
+/** Descriptors a program received by a known protocol. */
+export interface ProtocolPass {
+  protocol: ProtocolName;
+  /** The variable that named them (`MAKEFLAGS`, `LISTEN_FDS`), or `argv`. */
+  variable: string;
+  fds: number[];
+}
 
 /** How one process came to hold a descriptor. */
 export type DescriptorVia =

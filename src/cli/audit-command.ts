@@ -10,7 +10,7 @@ import type { ArgsOf } from './arguments.js';
 import { parsePid } from '../audit/pid.js';
 import { SELECTION_OPTIONS, selectionFrom } from './selection-options.js';
 import { filters, selectProcesses } from '../audit/selection.js';
-import { EXIT_ERROR, EXIT_OK } from './exit-codes.js';
+import { EXIT_ERROR, EXIT_OK } from '../exit-codes.js';
 
 /** The audit's flags: read by its yargs builder and by the yargs-free fast path (fast-path.ts). */
 export const AUDIT_OPTIONS = {

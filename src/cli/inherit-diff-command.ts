@@ -19,7 +19,7 @@ import { writeTracePage } from '../render/html/tree-page.js';
 import { styleFor } from '../render/style.js';
 import { wrappedCommand, type ArgsOf, type PassThrough } from './arguments.js';
 import { parsePid } from '../audit/pid.js';
-import { EXIT_OK } from './exit-codes.js';
+import { EXIT_OK } from '../exit-codes.js';
 
 const inheritDiffBuilder = (yargs: Argv) =>
   yargs

@@ -8,7 +8,7 @@ import { renderLifecycle } from '../render/lifecycle-text.js';
 import { styleFor } from '../render/style.js';
 import { wrappedCommand, type ArgsOf, type PassThrough } from './arguments.js';
 import { exactCommand } from '../launch/invocation.js';
-import { EXIT_FINDING, EXIT_OK } from './exit-codes.js';
+import { EXIT_FINDING, EXIT_OK } from '../exit-codes.js';
 import { shellStatus } from '../probe-kit/exit-status.js';
 import { passOnReceived } from './wrapping.js';
 import { onTerminal } from '../launch/job-control.js';

@@ -4,7 +4,7 @@ import { noteInvocation } from '../launch/invocation.js';
 import { FdscanError, errnoOf } from '../errors.js';
 import { errorLine } from '../render/text.js';
 import { auditCommand, runAudit } from './audit-command.js';
-import { EXIT_ERROR, EXIT_INTERNAL } from './exit-codes.js';
+import { EXIT_ERROR, EXIT_INTERNAL } from '../exit-codes.js';
 import { noteReceived, workingDirectory } from './wrapping.js';
 import { simpleAuditArgs } from './fast-path.js';
 import { checkOptionValues, operandsAfterDashes, type DeclaredOptions } from './arguments.js';

@@ -4,7 +4,7 @@ import { collectMetrics } from '../metrics/collect.js';
 import { renderExposition, type ExpositionFormat } from '../render/exposition.js';
 import { replaceReportFile } from '../files/report-file.js';
 import type { ArgsOf } from './arguments.js';
-import { EXIT_OK } from './exit-codes.js';
+import { EXIT_OK } from '../exit-codes.js';
 import { metricsOptionsFrom, READING_OPTIONS } from './metrics-options.js';
 import { ALL_OPTION, SELECTION_OPTIONS } from './selection-options.js';
 

@@ -15,7 +15,7 @@ import { shellStatus } from '../probe-kit/exit-status.js';
 import { FORWARDED_SIGNALS, passOnReceived, reportCommandNotFound } from './wrapping.js';
 import { TerminalJob } from '../launch/job-control.js';
 import { parseKeep, wrappedCommand, type ArgsOf, type PassThrough } from './arguments.js';
-import { EXIT_ERROR, EXIT_NOT_FOUND } from './exit-codes.js';
+import { EXIT_ERROR, EXIT_NOT_FOUND } from '../exit-codes.js';
 import { probeFor } from '../platform/probe.js';
 import type { Probe, StartedCommand } from '../probe-kit/contract.js';
 

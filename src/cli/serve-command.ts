@@ -7,7 +7,7 @@ import { DEFAULT_LISTEN, parseListenAddress } from '../metrics/listen-address.js
 import { startMetricsServer } from '../metrics/serve.js';
 import { checkSelection } from '../audit/selection.js';
 import { parseDuration, type ArgsOf } from './arguments.js';
-import { EXIT_OK } from './exit-codes.js';
+import { EXIT_OK } from '../exit-codes.js';
 import { metricsOptionsFrom, READING_OPTIONS } from './metrics-options.js';
 import { ALL_OPTION, SELECTION_OPTIONS } from './selection-options.js';
 

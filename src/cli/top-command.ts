@@ -9,7 +9,7 @@ import { renderTop, topDocument } from '../render/top-text.js';
 import { styleFor } from '../render/style.js';
 import { TOP_SORTS, topProcesses, type TopResult, type TopSort } from '../audit/top.js';
 import { parseDuration, type ArgsOf } from './arguments.js';
-import { EXIT_OK } from './exit-codes.js';
+import { EXIT_OK } from '../exit-codes.js';
 import { ALL_OPTION, SELECTION_OPTIONS, selectionFrom } from './selection-options.js';
 
 const DEFAULT_LIMIT = 20;

@@ -8,7 +8,7 @@ import { watchProcess } from '../watch/watch-process.js';
 import { renderWatchSample, renderWatchSummary } from '../render/watch-text.js';
 import { parseDuration, type ArgsOf } from './arguments.js';
 import { parsePid } from '../audit/pid.js';
-import { EXIT_OK } from './exit-codes.js';
+import { EXIT_OK } from '../exit-codes.js';
 
 const watchBuilder = (yargs: Argv) =>
   yargs

@@ -8,7 +8,7 @@ import { constants } from 'node:os';
 import { probeFor } from '../platform/probe.js';
 import { errorLine } from '../render/text.js';
 import { CommandNotFound } from '../trace/trace-command.js';
-import { EXIT_NOT_FOUND } from './exit-codes.js';
+import { EXIT_NOT_FOUND } from '../exit-codes.js';
 
 /** The commands that wrap CMD. */
 export const WRAPPING_COMMANDS: readonly string[] = ['run', 'gate', 'inherit-diff', 'lifecycle'];

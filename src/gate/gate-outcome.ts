@@ -7,7 +7,7 @@
  * status it asks for, and the line the reports print.
  */
 import type { GateVerdict } from './gate-finding.js';
-import { EXIT_ERROR, EXIT_FINDING, EXIT_OK } from '../cli/exit-codes.js';
+import { EXIT_ERROR, EXIT_FINDING, EXIT_OK } from '../exit-codes.js';
 
 /** What the gate was told to let through. */
 export interface OutcomeOptions {

@@ -7,9 +7,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import {
-  FdscanError, limitReached, serializeError, shellStatus, type SerializedError, type TraceRequest, type TraceResult,
+  FdscanError, limitReached, serializeError, shellStatus, type SerializedError, type TraceRequest, type TraceRecorder, type TraceResult,
 } from '../../src/probe-kit/index.js';
-import { TraceRecorder } from '../../src/probe-kit/tracer-thread.js';
+import { createTraceRecorder } from '../../src/probe-kit/tracer-thread.js';
 import { close } from './libc-files.js';
 import { kill, pidfdOpen, waitpid } from './libc-process.js';
 import { pendingSignals } from './process-info.js';
@@ -57,7 +57,7 @@ function run(request: WorkerRequest): TraceResult {
   // first so that its start-up overlaps the reading of fdscan's own table (by the recorder).
   const notTraced = originsRefused(request);
   const spawner = notTraced === undefined ? startSpawnThread() : undefined;
-  const recorder = new TraceRecorder(request.argv, process.pid, linuxTraceReader(), { fullStdio: request.fullStdio });
+  const recorder = createTraceRecorder(request.argv, process.pid, linuxTraceReader(), { fullStdio: request.fullStdio });
   const { root, filtered, seized } = startRoot(request, recorder, notTraced, spawner);
   const hooks = treeHooks(request, root, filtered);
   hooks.onProcess(root);

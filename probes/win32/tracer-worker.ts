@@ -4,8 +4,8 @@
  * result, or an error as data.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { FdscanError, serializeError, type TraceResult, type TraceRequest } from '../../src/probe-kit/index.js';
-import { TraceRecorder } from '../../src/probe-kit/tracer-thread.js';
+import { FdscanError, serializeError, type TraceRecorder, type TraceResult, type TraceRequest } from '../../src/probe-kit/index.js';
+import { createTraceRecorder } from '../../src/probe-kit/tracer-thread.js';
 import { runDebugLoop, startProcess } from './debug-loop.js';
 import { runJobLoop } from './job-loop.js';
 import { WindowsTraceReader } from './trace-reader.js';
@@ -24,7 +24,7 @@ function withoutDebugHeap(env: readonly Uint8Array[]): Uint8Array[] {
 
 function run(request: WindowsWorkerRequest): TraceResult {
   const reader = new WindowsTraceReader();
-  const recorder = new TraceRecorder(request.argv, process.pid, reader, { fullStdio: request.fullStdio, inheritance: 'handles' });
+  const recorder = createTraceRecorder(request.argv, process.pid, reader, { fullStdio: request.fullStdio, inheritance: 'handles' });
   const stop = new Int32Array(request.stop);
   if (request.method === 'sampling') return runSampled(request, reader, recorder, stop);
   const root = startProcess({ argv: request.exec.argv, env: withoutDebugHeap(request.exec.env), debug: true });

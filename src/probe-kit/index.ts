@@ -14,9 +14,8 @@ export {
   AccessDenied, FdscanError, NoSuchProcess, OsError, ParseError, TimeLimitExceeded,
   crossesThreads, deserializeError, errnoError, errnoOf, limitReached, osErrorName, osFailure, serializeError, type SerializedError,
 } from '../errors.js';
-export type { CallStack, MadeCall, ProcessReader, TableRead, TableReadOptions } from './recorder.js';
+export type { CallStack, MadeCall, ProcessReader, RecordedStack, TableRead, TableReadOptions, TraceRecorder } from './recorder.js';
 // The recorder's type only: a probe receives the object; a tracer thread's entry builds it from tracer-thread.ts.
-export type { TraceRecorder } from '../trace/trace-recorder.js';
 export type { DescriptorOrigin, OriginCall, ProtocolPass, StackFrame, TraceResult } from './trace-result.js';
 export { formatIpv6 } from './net-address.js';
 export { shellStatus, signalName } from './exit-status.js';

@@ -3,7 +3,7 @@
  * the reader of a stopped process's table the tracer implements, and the calls it reports.
  */
 import type { Descriptor } from './descriptor.js';
-import type { ProtocolPass, StackFrame } from './trace-result.js';
+import type { OriginTracing, ProtocolPass, StackFrame, TracedProcess, TraceResult } from './trace-result.js';
 
 /** A process's table as the tracer read it: the rows, and what went wrong if it is not complete. */
 export interface TableRead {
@@ -73,3 +73,39 @@ export interface MadeCall {
 
 /** The stack of a call: frames innermost first, or why there are none. */
 export type CallStack = { frames: StackFrame[] } | { reason: string };
+
+/**
+ * A stack as the tracer records it at the stop: named (`frames`), none (`reason`), or `unnamed`:
+ * frames unwound but not named yet, which OriginIndex names (OriginTracing.nameStack) when a
+ * report asks for the origin.
+ */
+export type RecordedStack = CallStack | { unnamed: StackFrame[] };
+
+/**
+ * What a platform's tracer tells the recorder, event by event (src/trace/trace-recorder.ts keeps
+ * the lineage behind it; a tracer thread's entry makes one with tracer-thread.ts's
+ * createTraceRecorder). Pids name live processes; each call happens while that process is stopped.
+ */
+export interface TraceRecorder {
+  readonly warnings: string[];
+  /** Whether origins are traced (set by the platform's tracer) and the stops they took. */
+  originTracing?: OriginTracing;
+  /** The root, just started by the tracer: its table is a copy of the tracer's. */
+  addRoot(pid: number): TracedProcess;
+  /** Windows: `childPid` was just created by `parentPid` with its inheritable handles. */
+  spawned(parentPid: number, childPid: number, options?: { sampled?: boolean }): TracedProcess | undefined;
+  isLive(pid: number): boolean;
+  livePids(): number[];
+  /** `childPid` was born of `parentPid` with a copy (or, for clone with CLONE_FILES, a share) of its table. */
+  fork(parentPid: number, childPid: number, kind: 'fork' | 'vfork' | 'clone'): TracedProcess | undefined;
+  /** `pid` just exec'd (it is stopped): record exactly what the new program received. */
+  exec(pid: number, options?: { sampled?: boolean; creation?: { process: number | undefined; pid: number }; error?: string }): void;
+  /** The kernel refused `request` (PTRACE_TRACEME, ATTACH, SEIZE) to `pid` because fdscan traces it. */
+  ptraceRefused(pid: number, request: string, target?: number): void;
+  /** `pid` made or changed a descriptor by `call`, with the stack at the call. */
+  made(pid: number, call: MadeCall, stack: RecordedStack): void;
+  /** `pid` is about to exit: its table as it ends. */
+  exiting(pid: number): void;
+  exited(pid: number, code: number | undefined, signal: number | undefined): TracedProcess | undefined;
+  result(method: TraceResult['method'], exitCode: number, signal: number | undefined): TraceResult;
+}

@@ -15,9 +15,9 @@ import type {
   DescriptorOrigin, ExecRecord, Holder, OriginCall, OriginRecord, OriginTracing, ProcessExit, ProgramImage, StackFrame, TraceEvent,
   TracedDescriptor, TracedProcess, TraceResult,
 } from '../probe-kit/trace-result.js';
-import type { CallStack, MadeCall, ProcessReader, TableRead, TableReadOptions } from '../probe-kit/recorder.js';
+import type { CallStack, MadeCall, ProcessReader, RecordedStack, TableRead, TableReadOptions, TraceRecorder as Recorder } from '../probe-kit/recorder.js';
 
-export type { CallStack, MadeCall, ProcessReader, TableRead, TableReadOptions } from '../probe-kit/recorder.js';
+export type { CallStack, MadeCall, ProcessReader, RecordedStack, TableRead, TableReadOptions } from '../probe-kit/recorder.js';
 
 /** Errnos that say fdscan itself is out of descriptors: no table of the trace could be read. */
 const OWN_LIMITS = new Set(['EMFILE', 'ENFILE']);
@@ -27,12 +27,6 @@ const FORK_TABLE: TableReadOptions = { identityBelow: Number.POSITIVE_INFINITY, 
 const FULL_TABLE: TableReadOptions = { identityBelow: 0, targets: true };
 const STDIO = 3;
 
-/**
- * A stack as the tracer records it at the stop: named (`frames`), none (`reason`), or `unnamed`:
- * frames unwound but not named yet, which OriginIndex names (OriginTracing.nameStack) when a
- * report asks for the origin.
- */
-export type RecordedStack = CallStack | { unnamed: StackFrame[] };
 
 interface LiveProcess {
   record: TracedProcess;
@@ -51,7 +45,7 @@ interface TableSharer {
 }
 
 /** Accumulates processes and events; `live` is keyed by pid (a pid names one live process). */
-export class TraceRecorder {
+export class TraceRecorder implements Recorder {
   readonly processes: TracedProcess[] = [];
   readonly events: TraceEvent[] = [];
   readonly warnings: string[] = [];

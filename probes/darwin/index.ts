@@ -11,7 +11,7 @@
  * Races: a descriptor closed between the list and its query (EBADF) is skipped; a process that
  * exits mid-scan makes the audit `incomplete`.
  */
-import { auditEach, withCapabilities, type AuditOutcome, type Probe, type ProcessAudit } from '../../src/probe-kit/index.js';
+import { withCapabilities, type Probe, type ProcessAudit } from '../../src/probe-kit/index.js';
 import { DARWIN_TYPES, auditDarwinProcess, listFds } from './descriptors.js';
 import { darwinProcessInfo, listDarwinPids } from './process-info.js';
 import { darwinDescriptorLimits } from './limits.js';
@@ -25,19 +25,11 @@ const darwinProbe: Probe = withCapabilities({
     access: true,
     flags: true,
     sockets: true,
-    peers: false,
-    deleted: false,
-    watches: false,
-    kernelThread: false,
-    thread: false,
     allProcesses: true,
   },
   descriptorTypes: DARWIN_TYPES,
   listDescriptors(pid: number): ProcessAudit {
     return auditDarwinProcess(pid);
-  },
-  listDescriptorsOfMany(pids: number[]): AuditOutcome[] {
-    return auditEach(pids, auditDarwinProcess);
   },
   countDescriptors(pid: number): number {
     return listFds(pid).length;

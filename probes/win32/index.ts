@@ -16,7 +16,7 @@
  * Races: a handle closed between the table and DuplicateHandle is skipped; a process that exits
  * mid-scan makes the audit `incomplete`; a name query that hangs becomes a row with an error.
  */
-import { auditEach, withCapabilities, AccessDenied, type AuditOutcome, type Probe, type ProcessAudit } from '../../src/probe-kit/index.js';
+import { withCapabilities, AccessDenied, type Probe, type ProcessAudit } from '../../src/probe-kit/index.js';
 import { auditWin32Process, openTarget } from './descriptors.js';
 import { readHandleTable } from './handle-table.js';
 import { getProcessHandleCount, lastError } from './kernel32.js';
@@ -44,23 +44,13 @@ const win32Probe: Probe = withCapabilities({
   platform: 'win32',
   capabilities: {
     inheritable: true,
-    offset: false,
     access: true,
-    flags: false,
     sockets: true,
-    peers: false,
-    deleted: false,
-    watches: false,
-    kernelThread: false,
-    thread: false,
     allProcesses: true,
   },
   descriptorTypes: WIN32_OBJECT_TYPES,
   listDescriptors(pid: number): ProcessAudit {
     return auditWin32Process(pid);
-  },
-  listDescriptorsOfMany(pids: number[]): AuditOutcome[] {
-    return auditEach(pids, auditWin32Process);
   },
   countDescriptors(pid: number): number {
     const target = openTarget(pid);

@@ -15,7 +15,8 @@
  * - one file per native library with its FFI declarations (libc.ts, kernel32.ts, libproc.ts ...),
  *   bound lazily so that importing a probe on another OS loads nothing.
  * - `limits.ts`      descriptorLimits: soft and hard RLIMIT_NOFILE, where the platform tells them.
- * Required: listDescriptors, listDescriptorsOfMany, countDescriptors, processInfo, listPids.
+ * Required: listDescriptors, countDescriptors, processInfo, listPids; listDescriptorsOfMany too where a
+ * probe shares work between pids (withCapabilities reads them one by one otherwise).
  * Optional (leave the member out; withCapabilities derives its flag in `capabilities`): sameOpenFile,
  * markAllNonInheritable, restoreReceived, blockingStdio, tracer, descriptorLimits (`limits`), startedWith,
  * tallyDescriptors (`tally`; src/ falls back to listDescriptors), userName and userId (`userNames`),
@@ -358,16 +359,29 @@ export const PRESENCE = {
   origins: ['watchOrigins'],
 } as const satisfies { [K in Exclude<keyof ProbeCapabilities, keyof DeclaredCapabilities>]: ReadonlyArray<keyof Probe> };
 
-/** A probe as a platform writes it: its declared capabilities only (withCapabilities adds the rest). */
-export type ProbeDefinition = Omit<Probe, 'capabilities'> & { capabilities: DeclaredCapabilities };
+/**
+ * A probe as a platform writes it: the capabilities it has, each set true (a flag left out is false:
+ * the platform cannot tell it, and its field is never set); withCapabilities adds the presence flags.
+ */
+export type ProbeDefinition = Omit<Probe, 'capabilities' | 'listDescriptorsOfMany'> & {
+  capabilities: Partial<DeclaredCapabilities>;
+  listDescriptorsOfMany?: Probe['listDescriptorsOfMany'];
+};
+
+/** Every declared capability, false unless a probe says it has it. */
+const CANNOT_TELL: DeclaredCapabilities = {
+  inheritable: false, offset: false, access: false, flags: false, sockets: false, peers: false, deleted: false,
+  watches: false, kernelThread: false, thread: false, allProcesses: false,
+};
 
 /** The Probe of `definition`, each presence capability set from whether its members are there. */
 export function withCapabilities(definition: ProbeDefinition): Probe {
-  const capabilities = { ...definition.capabilities } as ProbeCapabilities;
+  const capabilities = { ...CANNOT_TELL, ...definition.capabilities } as ProbeCapabilities;
   for (const [flag, members] of Object.entries(PRESENCE) as Array<[keyof typeof PRESENCE, ReadonlyArray<keyof Probe>]>) {
     capabilities[flag] = members.every((member) => (definition as Partial<Probe>)[member] !== undefined);
   }
-  return { ...definition, capabilities };
+  const listDescriptorsOfMany = definition.listDescriptorsOfMany ?? ((pids: number[]) => auditEach(pids, (pid) => definition.listDescriptors(pid)));
+  return { ...definition, listDescriptorsOfMany, capabilities };
 }
 
 /** listDescriptorsOfMany for a probe that shares nothing between pids; a bug (not an FdscanError) is thrown. */

@@ -5,6 +5,7 @@
  */
 import test from 'ava';
 import { withCapabilities, type DeclaredCapabilities, type Probe, type ProbeDefinition } from '../../src/probe-kit/contract.js';
+import { NoSuchProcess } from '../../src/errors.js';
 
 const OPTIONAL: Array<[keyof Probe['capabilities'], Array<keyof Probe>]> = [
   ['sameOpenFile', ['sameOpenFile']],
@@ -46,4 +47,21 @@ test('withCapabilities: each presence flag follows its members (every one of the
   t.like(all.capabilities, { ...DECLARED, sameOpenFile: true, limits: true, userNames: true, tracer: false, remedy: false });
   t.false(withCapabilities({ ...bare(), userName: () => 'root' }).capabilities.userNames, 'one of the two user members is not the capability');
   t.is(typeof all.userId, 'function', 'the members are kept');
+});
+
+test('withCapabilities: a declared flag left out is false, and a probe without listDescriptorsOfMany reads each pid through listDescriptors', (t) => {
+  const read: number[] = [];
+  const probe = withCapabilities({
+    ...bare(), capabilities: { inheritable: true }, listDescriptorsOfMany: undefined,
+    listDescriptors: (pid: number) => {
+      read.push(pid);
+      if (pid === 2) throw new NoSuchProcess(2);
+      return { pid, command: 'x', platform: 'linux', fds: [], errors: [] };
+    },
+  });
+  t.like(probe.capabilities, { inheritable: true, offset: false, peers: false, allProcesses: false });
+  const outcomes = probe.listDescriptorsOfMany([1, 2]);
+  t.deepEqual(read, [1, 2]);
+  t.is(outcomes[0]?.audit?.pid, 1);
+  t.true(outcomes[1]?.error instanceof NoSuchProcess);
 });

@@ -1,5 +1,5 @@
 /**
- * Every file fdscan writes (gate -o, --junit, --baseline with --update-baseline, inherit-diff -o,
+ * Every file fdscan writes (gate -o, --junit, --html, --baseline with --update-baseline, inherit-diff -o,
  * metrics -o) is opened here, under one set of rules, so that a report never damages what was there:
  * - it goes only where the user named: a symlink on the way is followed only when fdscan's own user
  *   or root owns it (as root, a link another user planted in /tmp is refused, whatever
@@ -38,6 +38,35 @@ export class ReportFileError extends FdscanError {
 export function openReportFile(path: string, option: string): ReportFile {
   const opened = attempt(path, option, () => openInPlace(path, option));
   return { write: (text) => attempt(path, option, () => writeAndClose(opened, text)) };
+}
+
+/** A report file opened now (before a wrapped command runs), written later in pieces (an HTML page). */
+export interface ReportStream {
+  /** Start writing (a regular file loses its old content only now); `end` closes the file, even after an error. */
+  begin(): { write(chunk: string): void; end(): void };
+}
+
+/**
+ * Open `path` now, under the same rules as openReportFile, for a report written in pieces: a large
+ * page goes out as it is made instead of being held whole in memory first.
+ */
+export function openReportStream(path: string, option: string): ReportStream {
+  const opened = attempt(path, option, () => openInPlace(path, option));
+  return {
+    begin: () => {
+      let position = opened.truncate ? 0 : null;
+      attempt(path, option, () => {
+        if (opened.truncate) ftruncateSync(opened.fd, 0);
+      });
+      return {
+        write: (chunk) => attempt(path, option, () => {
+          const written = writeWhole(opened.fd, chunk, position);
+          if (position !== null) position += written;
+        }),
+        end: () => attempt(path, option, () => closeSync(opened.fd)),
+      };
+    },
+  };
 }
 
 /**
@@ -245,13 +274,14 @@ function writeAndClose(opened: Opened, text: string): void {
   }
 }
 
-/** All of `text`: a pipe or terminal may take it in parts. `position` 0 writes from the start. */
-function writeWhole(fd: number, text: string, position: number | null): void {
+/** All of `text` (its length in bytes returned): a pipe or terminal may take it in parts. `position` 0 writes from the start. */
+function writeWhole(fd: number, text: string, position: number | null): number {
   const bytes = Buffer.from(text);
   let offset = 0;
   while (offset < bytes.length) {
     offset += writeSync(fd, bytes, offset, bytes.length - offset, position === null ? null : position + offset);
   }
+  return bytes.length;
 }
 
 // node:util through require: see src/errors.ts (an ES import of it opens stderr early).

@@ -14,6 +14,8 @@ import { applyBaseline, readBaseline, writeBaseline, type BaselineEntry } from '
 import { gateDocument, renderGateText, renderGithubAnnotations, renderJunit } from '../render/gate-report.js';
 import { PERFETTO_OPTION, perfettoSink, reportSink, reportStyle, traceWrapped } from './traced-command.js';
 import { openReportFile, type ReportFile } from '../report-file.js';
+import { openPageFile } from '../render/html/page.js';
+import { writeTracePage } from '../render/html/tree-page.js';
 import { passOnReceived, workingDirectory } from './wrapping.js';
 import { wrappedCommand, type ArgsOf, type PassThrough } from './arguments.js';
 
@@ -24,6 +26,7 @@ const gateBuilder = (yargs: Argv) =>
     .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'Write the report to FILE instead of stderr (stdout belongs to the command)' })
     .option('perfetto', PERFETTO_OPTION)
     .option('junit', { type: 'string', requiresArg: true, describe: 'Also write JUnit XML to FILE: one failing testcase per finding' })
+    .option('html', { type: 'string', requiresArg: true, describe: 'Also write one self-contained HTML page to FILE (open it in any browser, from a CI artifact too; it needs no network): the verdict on top, each leak as its path from the process that opened it through every exec that received it, with its origin, then the whole process tree (argv, pid, exit, what each exec received beyond 0, 1, 2), searchable by program, path or pid. The report and the exit status are as without it' })
     .option('allow-unverified', { type: 'boolean', default: false, describe: 'Pass even when some exec\'s table could not be read (a non-dumpable program) or the tree was only sampled; they are still reported' })
     .option('allow-ptrace', { type: 'boolean', default: false, describe: 'Judge the tree even when a program of it could not use ptrace because fdscan is its tracer (strace, gdb, PTRACE_TRACEME): it fails as it would not bare' })
     .option('config', { type: 'string', requiresArg: true, describe: 'Allow list from FILE ({"allow": [...]}) instead of ./fdscan.config.json or package.json "fdscan"' })
@@ -35,6 +38,7 @@ const gateBuilder = (yargs: Argv) =>
     .example('$0 gate --baseline fdscan-baseline.json --update-baseline -- npm test', "Record today's findings; later runs with --baseline fail only on new ones")
     .example('$0 gate --perfetto tree.json -- make -j8', 'Also the tree as a Perfetto trace: each finding an instant on the exec that received it')
     .example('$0 gate --no-origins -- make -j8', 'Without origins: no seccomp filter and no stop in the tree')
+    .example('$0 gate --html fdscan.html -- npm test', 'Also a page to look at: each leak as a path through the process tree')
     .epilogue('Fails when (1) an exec anywhere in the tree receives a descriptor beyond 0, 1, 2 that was opened inside the ' +
       'tree, or (2) a process re-executes itself and holds more descriptors at each exec. One open file is one finding, ' +
       'with the execs it reached and how to fix it. Descriptors fdscan itself received are reported as ambient, and ' +
@@ -70,6 +74,7 @@ async function runGate(argv: GateArgs): Promise<void> {
   const rules = parseAllow([...(argv.allow ?? []).flatMap((a) => String(a)), ...config.specs]);
   const writeReport = reportSink(argv.output);
   const junit = argv.junit ? openReportFile(argv.junit, '--junit') : undefined;
+  const page = argv.html ? openPageFile(argv.html, '--html') : undefined;
   const baseline = openBaseline(argv.baseline, argv['update-baseline']);
   const perfetto = perfettoSink(argv.perfetto);
   const trace = await traceWrapped(command, { origins: argv.origins });
@@ -91,6 +96,7 @@ async function runGate(argv: GateArgs): Promise<void> {
   writeReport(report);
   junit?.write(renderJunit(trace, verdict, context));
   perfetto?.(trace, { verdict, summary: `gate ${outcome.passed ? 'passed' : 'failed'}${outcome.reasons.length > 0 ? `: ${outcome.reasons.map((r) => r.summary).join('; ')}` : ''}` });
+  if (page) writeTracePage(page, trace, 'fdscan gate', { verdict, outcome });
   if (process.env.GITHUB_ACTIONS === 'true') process.stderr.write(renderGithubAnnotations(trace, verdict, context));
   // A program that could not run under the tracer ends the run as an error does: its one line last.
   const refused = outcome.reasons.find((r) => r.kind === 'ptrace' && r.fails);

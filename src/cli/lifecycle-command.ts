@@ -11,6 +11,8 @@ import { EXIT_FINDING, EXIT_OK } from './exit-codes.js';
 import { shellStatus } from '../probe-kit/exit-status.js';
 import { passOnReceived } from './wrapping.js';
 import { onTerminal } from '../job-control.js';
+import { openPageFile } from '../render/html/page.js';
+import { writeLifecyclePage } from '../render/html/lifecycle-page.js';
 
 /** Signals that stop the experiment: the child gets the same one (it is out of the terminal's reach, see ownSession). */
 const STOPPING_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
@@ -19,8 +21,10 @@ const lifecycleBuilder = (yargs: Argv) =>
   yargs
     .option('json', { type: 'boolean', default: false, describe: 'Print the steps as JSON (schema fdscan/lifecycle@1)' })
     .option('origins', { type: 'boolean', default: true, describe: "Give each leak an origin; here always fdscan's own step (fdscan does not trace itself). --no-origins: the report as without origins" })
+    .option('html', { type: 'string', requiresArg: true, describe: "Also write one self-contained HTML page to FILE (any browser, no network): the verdict, each leak with its origin, the child and what it received beyond 0, 1, 2, and fdscan's table after each step. Opened after CMD ran, so that it is not in the tables the report shows" })
     .option('input', { type: 'string', requiresArg: true, describe: 'Text written to CMD\'s stdin (default: one line)' })
     .example('$0 lifecycle -- cat', 'Watch the three pipes appear at spawn and close after communicate')
+    .example('$0 lifecycle --html lifecycle.html -- cat', 'The same steps as a page')
     .epilogue("The report (stdout) lists fdscan's own table after each step, diffed against the step before, and CMD's " +
       'table as read from /proc soon after it started (held stopped before its exec on Linux; on Windows read as soon as it started: ' +
       'the handles it holds that fdscan held inheritable).\n\nExit status: 1 when a descriptor outlived the step that should ' +
@@ -51,8 +55,11 @@ async function runLifecycleCommand(argv: LifecycleArgs): Promise<void> {
   }
   if (!argv.origins) withoutOrigins(result);
   process.stdout.write(argv.json ? `${JSON.stringify({ schema: 'fdscan/lifecycle@1', ...result })}\n` : renderLifecycle(result, styleFor(process.stdout)));
-  if (result.interrupted) process.exitCode = shellStatus(undefined, result.interrupted as NodeJS.Signals);
-  else process.exitCode = result.outlived.length > 0 ? EXIT_FINDING : result.exitCode !== 0 ? result.exitCode : EXIT_OK;
+  const status = result.interrupted ? shellStatus(undefined, result.interrupted as NodeJS.Signals)
+    : result.outlived.length > 0 ? EXIT_FINDING : result.exitCode !== 0 ? result.exitCode : EXIT_OK;
+  // The page's file is opened only now: open during the run, it would be a row of fdscan's own table.
+  if (argv.html !== undefined) writeLifecyclePage(openPageFile(argv.html, '--html'), result, status);
+  process.exitCode = status;
 }
 
 /** --no-origins: the result as it was before origins existed. */

@@ -8,6 +8,7 @@
  *   const file = openPageFile(path, '--html');       // now, before CMD runs: refusals exit 2 at once
  *   file.write({ title, verdict, scripts, styles }, (page) => {
  *     page.write(html`<p>${name}</p>`);              // every ${value} escaped; Html fragments kept
+ *     page.write(html`<p>${terminalText(line)}</p>`); // a text renderer's line (already escapeText'd)
  *     page.section({ id, title }, () => { ... });   // <section id><h2>title</h2> ... </section>
  *     page.data('tree', value);                      // <script type="application/json" id="tree">
  *   });                                              // scripts, then the file closed (also on error)
@@ -69,6 +70,14 @@ export function escapeHtml(text: string): string {
   return escapeText(text).replace(/[&<>"']/g, (c) => ENTITY[c]!);
 }
 
+/**
+ * Text a text renderer already made safe for a terminal (escapeText, quoteArgv, describeDescriptor,
+ * originLines): only the markup characters become entities, so its backslashes are not doubled.
+ */
+export function terminalText(text: string): Html {
+  return Html.of(text.replace(/[&<>"']/g, (c) => ENTITY[c]!));
+}
+
 /** JSON for a `<script type="application/json">` block: nothing in it can close the block or start a comment. */
 export function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
@@ -79,7 +88,7 @@ export interface PageVerdict {
   status: 'pass' | 'fail' | 'error' | 'info';
   /** The word shown before `text`; defaults to PASS, FAIL, ERROR or nothing (info). */
   label?: string;
-  text: string;
+  text: string | Html;
 }
 
 /** What the page's head and its end hold. */
@@ -87,7 +96,7 @@ export interface PageHead {
   title: string;
   verdict?: PageVerdict;
   /** Lines under the verdict (the command, the time, the method): text, escaped. */
-  facts?: readonly string[];
+  facts?: readonly (string | Html)[];
   /** JavaScript run at the end of the body, in order, each inlined and allowed by its hash. */
   scripts?: readonly string[];
   /** CSS added after the base style. */

@@ -5,11 +5,12 @@
  * with FDSCAN_UPDATE_SCREENSHOTS=1 the README's go to docs/images too.
  */
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { withTempDir } from '../helpers/temp-dir.js';
-import { repoRoot } from '../helpers/fixture.js';
+import { fixturesDir, repoRoot } from '../helpers/fixture.js';
 import { browserTest, closeBrowser, openFile, screenshot } from '../helpers/browser.js';
 import type { Page } from 'playwright-core';
 
@@ -168,5 +169,21 @@ browserTest('lifecycle --html: the verdict, the child and fdscan\'s table after 
     } finally {
       await page.close();
     }
+  });
+});
+
+linux('gate --html of a program that re-executes itself 60 times: one GROWTH finding, and no exec\'s table longer than 50 rows', (t) => {
+  withTempDir('fdscan-html', (dir) => {
+    const html = join(dir, 'growth.html');
+    const python = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
+    const result = runCli(['gate', '--html', html, '--', python, join(fixturesDir, 'self-reloader.py'), dir, '0', '60']);
+    t.is(result.code, 1, result.stderr);
+    const page = readFileSync(html, 'utf8');
+    t.regex(page, /<span class="finding-label">GROWTH 1<\/span>.* re-executed itself 60 times/);
+    t.regex(page, /held at each exec: 0 → 1 → 2 → [^…]* → 24 → … → 60 \(/);
+    const tables = page.split('<table class="received">').slice(1).map((table) => table.slice(0, table.indexOf('</table>')));
+    t.true(tables.length >= 60);
+    t.true(Math.max(...tables.map((table) => table.split('<tr').length - 2)) <= 51, 'at most 50 rows and the "and N more" row');
+    t.regex(page, /and \d+ more descriptors \(fd 53, 54, 55, [^)]*\): --json lists them/);
   });
 });

@@ -157,10 +157,11 @@ function decodeAnnotation(line: string): string {
   return line.slice(line.indexOf('::', 2) + 2).replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
 }
 
-linux('gate: the text report, GitHub annotations and JUnit XML hold whatever the names are', (t) => {
+linux('gate: the text report, GitHub annotations, JUnit XML and the --html page hold whatever the names are', (t) => {
   const dir = scratchDir();
   const junit = join(dir, 'gate.xml');
-  const result = runCli(['gate', '--junit', junit, '--', ...spawnTree(dir)], { env: { GITHUB_ACTIONS: 'true' } });
+  const page = join(dir, 'gate.html');
+  const result = runCli(['gate', '--junit', junit, '--html', page, '--', ...spawnTree(dir)], { env: { GITHUB_ACTIONS: 'true' } });
   t.is(result.code, 1, result.stderr);
   const findings = Number(/fdscan gate: (\d+) findings/.exec(result.stderr)?.[1]);
   t.true(findings >= SHOWN_FILES.length, result.stderr);
@@ -198,6 +199,12 @@ linux('gate: the text report, GitHub annotations and JUnit XML hold whatever the
   // Every finding of a group is in its failure's text, each name escaped.
   assertShows(t, xml, 'junit', SHOWN_FILES.map((name) => `/${name.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')} opened by`));
   t.true(xml.includes('bad utf8 \\xff\\xfe opened by'), xml.slice(0, 2000));
+
+  // The page: every file name shown (escaped as in the text, then as HTML), no raw character, no markup from a name.
+  const html = readFileSync(page, 'utf8');
+  assertClean(t, html, 'html');
+  const entities = (name: string): string => name.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  assertShows(t, html, 'html', SHOWN_FILES.map((name) => `/${entities(name)}</code>`));
 });
 
 linux('a wrapped command that does not exist is named escaped in the one error line', (t) => {

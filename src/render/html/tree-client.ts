@@ -9,7 +9,7 @@
 export const TREE_STYLE = `
 .tree-tools { position: sticky; top: 0; z-index: 1; background: var(--bg); padding: .4rem 0; border-bottom: 1px solid var(--line); }
 .tree-tools input { width: 22rem; max-width: 60vw; font: inherit; padding: .15rem .3rem; }
-.tree details.proc { margin-left: .9rem; padding-left: .5rem; border-left: 1px solid var(--line); }
+.tree details.proc { margin-left: .45rem; padding-left: .45rem; border-left: 1px solid var(--line); }
 .tree > details.proc { margin-left: 0; }
 details.proc > summary { padding: .1rem 0; }
 details.proc.on-path { border-left: 3px double var(--fail); }
@@ -18,7 +18,7 @@ details.proc:target > summary { outline: 2px solid var(--fg); }
 .pid { font-weight: 600; }
 .exit { color: var(--muted); margin-left: .3rem; }
 .tag-path { color: var(--fg); border-color: var(--fail); font-weight: 600; }
-.proc-body { padding: .1rem 0 .3rem .4rem; }
+.proc-body { padding: .1rem 0 .3rem .1rem; }
 .proc-body > .note { margin: 0; }
 .exec p { margin: .15rem 0; }
 .received { font-size: 13px; }

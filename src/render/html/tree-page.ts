@@ -25,13 +25,20 @@ const STDIO = 3;
 /** Processes up to this many are shown open; a larger tree opens only its first levels and the findings' paths. */
 const OPEN_ALL = 200;
 const OPEN_DEPTH = 2;
+/** In a large tree, nodes of the findings' paths opened (with their ancestors), in the order they were found. */
+const OPEN_PATH_NODES = 50;
 /**
  * Nodes nest up to this depth; deeper descendants follow their ancestor at this depth, each naming
  * its parent: browsers stop nesting at a few hundred levels, and a tree 3,000 deep is a chain to read.
  */
-const MAX_NEST = 40;
+const MAX_NEST = 24;
 /** Receivers listed in a finding's path before the rest are folded. */
 const PATH_SHOWN = 25;
+/**
+ * Rows of one exec's table shown: a program that re-executed itself 2,000 times holding one more
+ * descriptor each time would make the page quadratic.
+ */
+const ROWS_SHOWN = 50;
 /** Findings shown open; the others are folded, their heading still visible. */
 const FINDINGS_OPEN = 20;
 
@@ -115,16 +122,19 @@ function gateMarks(trace: TraceResult, verdict: GateVerdict): Marks {
   verdict.findings.forEach((f, i) => {
     const n = i + 1;
     if (f.kind === 'reexec-growth') {
-      marks.path(f.process.process, `GROWTH ${n}: held ${f.held.join(' → ')}`);
+      marks.path(f.process.process, `GROWTH ${n}: re-executed ${plural(f.leakedPerCycle.length, 'time')}`);
       return;
     }
     mark(f.receivers, { kind: 'finding', label: `LEAK ${n}` });
-    marks.path(f.opener.process, `LEAK ${n}: ${f.opener.receivedBy ? 'passed on' : 'opened'} fd ${f.fd}`);
+    const prefix = `LEAK ${n}:`;
+    marks.path(f.opener.process, `${prefix} ${f.opener.receivedBy ? 'passed on' : 'opened'} fd ${f.fd}`);
+    for (const r of f.receivers) marks.path(r.process, `${prefix} received as fd ${r.fd}`);
+    // The processes between the opener and a receiver carried it (forks that did not exec). The walk
+    // up stops at the first process already on this path: a chain 3,000 deep is walked once.
     for (const r of f.receivers) {
-      marks.path(r.process, `LEAK ${n}: received as fd ${r.fd}`);
-      // The processes between the opener and a receiver carried it (forks that did not exec).
       for (let p = trace.processes[r.process]?.parent; p !== undefined && p !== f.opener.process; p = trace.processes[p]?.parent) {
-        if (!marks.onPath.get(p)?.some((w) => w.startsWith(`LEAK ${n}:`))) marks.path(p, `LEAK ${n}: carried`);
+        if (marks.onPath.get(p)?.some((w) => w.startsWith(prefix))) break;
+        marks.path(p, `${prefix} carried`);
       }
     }
   });
@@ -179,11 +189,17 @@ function carriersOf(f: InheritedLeak, trace: TraceResult): TracedProcess[] {
 function growthMarkup(f: ReexecGrowth, n: number, open: boolean): Html {
   return html`<details class="finding" id="finding-${n}" data-kind="growth"${open ? html` open` : ''}>
 <summary><span class="finding-label">GROWTH ${n}</span> ${processLink(f.process.process, f.process.pid)} <code class="argv">${terminalText(shortArgv(f.process.argv, 100))}</code> re-executed itself ${plural(f.leakedPerCycle.length, 'time')}${f.baselined ? html` <span class="tag">in the baseline: does not fail</span>` : ''}</summary>
-<p>Descriptors beyond 0, 1, 2 held at each exec: ${f.held.join(' → ')} (leaked per cycle: ${f.leakedPerCycle.join(', ')}).</p>
-<ul class="descriptors">${f.descriptors.map((d, i) => html`<li><code class="path">${terminalText(describeDescriptor(d))}</code>${f.origins?.[i] ? originMarkup(f.origins[i]!, f.process.pid) : ''}</li>`)}</ul>
+<p>Descriptors beyond 0, 1, 2 held at each exec: ${numbers(f.held, ' → ')} (leaked per cycle: ${numbers(f.leakedPerCycle, ', ')}).</p>
+<ul class="descriptors">${f.descriptors.slice(0, PATH_SHOWN).map((d, i) => html`<li><code class="path">${terminalText(describeDescriptor(d))}</code>${f.origins?.[i] ? originMarkup(f.origins[i]!, f.process.pid) : ''}</li>`)}</ul>
+${f.descriptors.length > PATH_SHOWN ? html`<details><summary>and ${plural(f.descriptors.length - PATH_SHOWN, 'more descriptor')} (their origins in --json)</summary><ul>${f.descriptors.slice(PATH_SHOWN).map((d) => html`<li><code class="path">${terminalText(describeDescriptor(d))}</code></li>`)}</ul></details>` : ''}
 <p class="fix"><strong>Fix:</strong> ${f.fix.text}</p>
 </details>
 `;
+}
+
+/** A long list of numbers (2,000 re-execs) by its first ones and its last. */
+function numbers(values: readonly number[], separator: string): string {
+  return values.length <= 2 * PATH_SHOWN ? values.join(separator) : `${values.slice(0, PATH_SHOWN).join(separator)}${separator}…${separator}${values[values.length - 1]}`;
 }
 
 /** The origin lines as the text report says them (the call, its flags, its stack). */
@@ -272,8 +288,9 @@ function writeTree(page: PageBody, trace: TraceResult, marks: Marks, origins: Or
   }
   const openAll = trace.processes.length <= OPEN_ALL;
   // Which nodes are open: every one in a small tree; else the first levels and every ancestor of a node on a finding's path.
+  // Only the first nodes of the paths: a leak that reached 5,000 execs must not open 5,000 nodes.
   const openOnPath = new Set<number>();
-  for (const id of marks.onPath.keys()) {
+  for (const id of [...marks.onPath.keys()].slice(0, OPEN_PATH_NODES)) {
     for (let p: number | undefined = id; p !== undefined && !openOnPath.has(p); p = trace.processes[p]?.parent) openOnPath.add(p);
   }
   page.section({ id: 'tree', title: `Process tree (${plural(trace.processes.length, 'process', 'processes')})`, note: 'Each process with its pid, how it ended, and what each of its execs received beyond 0, 1, 2. Search by program, path or pid.' }, () => {
@@ -318,7 +335,8 @@ function processOpening(p: TracedProcess, depth: number, open: boolean, trace: T
   const extra = p.execs.flatMap((e) => e.received.filter((d) => d.fd >= STDIO));
   const path = marks.onPath.get(p.id) ?? [];
   // What a search looks in: pid, every argv and image, every received target, the marks.
-  const search = [`pid ${p.pid}`, ...p.execs.flatMap((e) => [quoteArgv(e.argv), escapeText(e.exe)]), ...extra.map((d) => describeDescriptor(d)), ...path].join('\n').toLowerCase();
+  // Each text once: 2,000 execs of one program holding the same files are not 2,000 copies.
+  const search = [...new Set([`pid ${p.pid}`, ...p.execs.flatMap((e) => [quoteArgv(e.argv), escapeText(e.exe)]), ...extra.map((d) => describeDescriptor(d)), ...path])].join('\n').toLowerCase();
   const tags = [
     ...path.map((w) => html`<span class="tag tag-path">${w}</span>`),
     ...fdTag('received', extra.filter((d) => !d.ambient)),
@@ -344,14 +362,15 @@ function execMarkup(p: TracedProcess, exec: ExecRecord, trace: TraceResult, mark
   const missing = [0, 1, 2].filter((fd) => !exec.received.some((d) => d.fd === fd));
   return html`<div class="exec"><p><strong>exec</strong> <code class="argv">${terminalText(quoteArgv(exec.argv))}</code> <span class="note">${exec.exe}${exec.sampled ? ' (sampled)' : ''}</span></p>
 ${exec.error ? html`<p class="error"><strong>UNREADABLE:</strong> ${exec.error}</p>` : ''}${exec.unprivileged ? html`<p class="note">ran without its privilege: ${exec.unprivileged}</p>` : ''}
-${beyond.length === 0 ? html`<p class="note">received only 0, 1, 2${missing.length > 0 ? `; ${missing.join(', ')} closed` : ''}</p>` : html`<table class="received"><thead><tr><th>fd</th><th>what</th><th>type</th><th>target</th><th>from</th></tr></thead><tbody>${beyond.map((d) => receivedRow(p, exec, d, trace, marks, origins, originShown, isGate))}</tbody></table>`}
+${beyond.length === 0 ? html`<p class="note">received only 0, 1, 2${missing.length > 0 ? `; ${missing.join(', ')} closed` : ''}</p>` : html`<table class="received"><thead><tr><th>fd</th><th>what</th><th>type</th><th>target</th><th>from</th></tr></thead><tbody>${beyond.slice(0, ROWS_SHOWN).map((d) => receivedRow(p, exec, d, trace, marks, origins, originShown, isGate))}${beyond.length > ROWS_SHOWN ? html`<tr><td colspan="5">and ${plural(beyond.length - ROWS_SHOWN, 'more descriptor')} (fd ${numbers(beyond.slice(ROWS_SHOWN).map((d) => d.fd), ', ')}): --json lists them</td></tr>` : ''}</tbody></table>`}
 </div>`;
 }
 
 function receivedRow(p: TracedProcess, exec: ExecRecord, d: TracedDescriptor, trace: TraceResult, marks: Marks, origins: OriginIndex, originShown: Set<string>, isGate: boolean): Html {
   const marked = marks.received.get(Marks.key(p.id, exec.argv, d.fd));
   const label = marked?.label ?? (d.ambient ? 'AMBIENT' : protocolOf(exec, d.fd) ?? (isGate ? 'not blamed' : 'PASSED ON'));
-  const kind = marked?.kind ?? (d.ambient ? 'ambient' : protocolOf(exec, d.fd) ? 'protocol' : 'extra');
+  // In a gate page what no rule filed is neither blamed nor highlighted; inherit-diff highlights every `+`.
+  const kind = marked?.kind ?? (d.ambient ? 'ambient' : protocolOf(exec, d.fd) ? 'protocol' : isGate ? 'other' : 'extra');
   // The origin once per open file (later receivers say "as above"), for what would be blamed.
   let origin: Html | string = '';
   if (kind === 'finding' || (kind === 'extra' && trace.origins !== undefined)) {

@@ -7,6 +7,8 @@ import test from 'ava';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
+import { traceCommand } from '../../src/index.js';
+import { perfettoTrace } from '../../src/render/perfetto-trace.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 
 const linux = process.platform === 'linux' ? test : test.skip;
@@ -170,4 +172,17 @@ linux('--perfetto to a path that cannot be written refuses before the command ru
     t.false(existsSync(marker));
     t.is(runCli(['inherit-diff', '--perfetto', join(dir, 'x.json'), '1', '2']).code, 2);
   });
+});
+
+linux('the trace is written a process at a time: 61 processes are 63 chunks, none much larger than one process', async (t) => {
+  const trace = await traceCommand(['sh', '-c', 'i=0; while [ $i -lt 60 ]; do /bin/true; i=$((i+1)); done']);
+  t.is(trace.processes.length, 61);
+  const chunks = [...perfettoTrace(trace)];
+  // The opening, one per process, the closing.
+  t.is(chunks.length, trace.processes.length + 2);
+  const sizes = chunks.slice(1, -1).map((c) => c.length);
+  t.true(Math.max(...sizes) < 4 * sizes[sizes.length - 1]!, sizes.join(' '));
+  const parsed = JSON.parse(chunks.join('')) as TraceFile;
+  checkShape(t, parsed);
+  t.is(parsed.traceEvents.filter((e) => e.ph === 'X' && e.cat === 'process').length, 61);
 });

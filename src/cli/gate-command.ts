@@ -12,7 +12,7 @@ import { ptraceRefusal } from '../gate/ptrace-users.js';
 import { gateOutcome } from '../gate/gate-outcome.js';
 import { applyBaseline, readBaseline, writeBaseline, type BaselineEntry } from '../gate/baseline.js';
 import { gateDocument, renderGateText, renderGithubAnnotations, renderJunit } from '../render/gate-report.js';
-import { reportSink, reportStyle, traceWrapped } from './traced-command.js';
+import { PERFETTO_OPTION, perfettoSink, reportSink, reportStyle, traceWrapped } from './traced-command.js';
 import { openReportFile, type ReportFile } from '../files/report-file.js';
 import { openPageFile } from '../render/html/page.js';
 import { writeTracePage } from '../render/html/tree-page.js';
@@ -24,6 +24,7 @@ const gateBuilder = (yargs: Argv) =>
     .option('allow', { type: 'string', array: true, requiresArg: true, describe: 'Let a descriptor through: a number (3), a type (SOCK), a path glob (/tmp/*.log), or what a program receives (exe:make, exe:**/python3*); fd:, type:, path:, exe: prefixes force the kind' })
     .option('json', { type: 'boolean', default: false, describe: 'Report as JSON (schema fdscan/gate@2) instead of text; on stderr as the text is (stdout is CMD\'s), or to -o FILE' })
     .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'Write the report to FILE instead of stderr (stdout belongs to the command)' })
+    .option('perfetto', PERFETTO_OPTION)
     .option('junit', { type: 'string', requiresArg: true, describe: 'Also write JUnit XML to FILE: one failing testcase per finding' })
     .option('html', { type: 'string', requiresArg: true, describe: 'Also write one self-contained HTML page to FILE (open it in any browser, from a CI artifact too; it needs no network): the verdict on top, each leak as its path from the process that opened it through every exec that received it, with its origin, then the whole process tree (argv, pid, exit, what each exec received beyond 0, 1, 2), searchable by program, path or pid. The report and the exit status are as without it' })
     .option('allow-unverified', { type: 'boolean', default: false, describe: 'Pass even when some exec\'s table could not be read (a non-dumpable program) or the tree was only sampled; they are still reported' })
@@ -35,6 +36,7 @@ const gateBuilder = (yargs: Argv) =>
     .example('$0 gate -- npm test', 'Fail the build when a test leaks a descriptor into a child program')
     .example('$0 gate --allow SOCK --allow "/tmp/*.lock" --junit fdscan.xml -- ./smoke.sh', 'With an allow list and a JUnit report')
     .example('$0 gate --baseline fdscan-baseline.json --update-baseline -- npm test', "Record today's findings; later runs with --baseline fail only on new ones")
+    .example('$0 gate --perfetto tree.json -- make -j8', 'Also the tree as a Perfetto trace: each finding an instant on the exec that received it')
     .example('$0 gate --no-origins -- make -j8', 'Without origins: no seccomp filter and no stop in the tree')
     .example('$0 gate --html fdscan.html -- npm test', 'Also a page to look at: each leak as a path through the process tree')
     .epilogue('Fails when (1) an exec anywhere in the tree receives a descriptor beyond 0, 1, 2 that was opened inside the ' +
@@ -74,6 +76,7 @@ async function runGate(argv: GateArgs): Promise<void> {
   const junit = argv.junit ? openReportFile(argv.junit, '--junit') : undefined;
   const page = argv.html ? openPageFile(argv.html, '--html') : undefined;
   const baseline = openBaseline(argv.baseline, argv['update-baseline']);
+  const perfetto = perfettoSink(argv.perfetto);
   const trace = await traceWrapped(command, { origins: argv.origins });
   if (!trace) return;
   const verdict = judgeTrace(trace, rules);
@@ -92,6 +95,7 @@ async function runGate(argv: GateArgs): Promise<void> {
     : renderGateText(trace, verdict, reportStyle(argv.output), context);
   writeReport(report);
   junit?.write(renderJunit(trace, verdict, context));
+  perfetto?.(trace, { verdict, summary: `gate ${outcome.passed ? 'passed' : 'failed'}${outcome.reasons.length > 0 ? `: ${outcome.reasons.map((r) => r.summary).join('; ')}` : ''}` });
   if (page) writeTracePage(page, trace, 'fdscan gate', { verdict, outcome });
   if (process.env.GITHUB_ACTIONS === 'true') process.stderr.write(renderGithubAnnotations(trace, verdict, context));
   // A program that could not run under the tracer ends the run as an error does: its one line last.

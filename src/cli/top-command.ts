@@ -6,6 +6,8 @@ import { ENDING_SIGNALS, onSignals } from '../launch/signals.js';
 import { newLineAfterCtrlC } from './ctrl-c.js';
 import { UsageError } from '../errors.js';
 import { renderTop, topDocument } from '../render/top-text.js';
+import { openPageFile } from '../render/html/page.js';
+import { writeTopPage } from '../render/html/top-page.js';
 import { styleFor } from '../render/style.js';
 import { TOP_SORTS, topProcesses, type TopResult, type TopSort } from '../audit/top.js';
 import { parseDuration, type ArgsOf } from './arguments.js';
@@ -25,10 +27,12 @@ const topBuilder = (yargs: Argv) =>
       interval: { type: 'string', requiresArg: true, describe: 'Read again every D (1s, 500ms, 2m) until Ctrl-C, with each process\'s growth since the reading before' },
       count: { type: 'number', requiresArg: true, describe: 'With --interval: stop after N readings' },
       json: { type: 'boolean', default: false, describe: 'Print JSON (schema fdscan/top@1; with --interval one document per line)' },
+      html: { type: 'string', requiresArg: true, describe: 'Also write a self-contained HTML page to FILE: the ranking as a table and its first 20 as a bar chart (with --interval, the last reading, written when top ends)' },
     })
     .example('$0 top', 'The 20 processes closest to their descriptor limit')
     .example('$0 top -c nginx --sort count', 'nginx processes by open descriptors')
     .example('$0 top --interval 5s', 'Refresh every 5 s in place, with the growth per interval')
+    .example('$0 top -n 50 --html top.html', 'The first 50 as a page: a table and a bar chart')
     .epilogue('Counting is cheap: the open count and the limit of every process (on Linux 6.2+ any user may read both); ' +
       'inheritability is read only for the processes shown, and only where this user may read their descriptors (else ?).\n\n' +
       'Exit status: 0 when the reading ran; 2 on bad usage.');
@@ -53,6 +57,11 @@ async function runTop(argv: TopArgs): Promise<void> {
   const rows = process.stdout.rows ?? DEFAULT_LIMIT + 3;
   const fits = Math.max(1, rows - 3);
   const options = { ...selectionFrom(argv), sort, limit: argv.limit ?? (inPlace ? fits : DEFAULT_LIMIT) };
+  // Opened before the first reading: a path that cannot be written refuses at once.
+  const page = argv.html === undefined ? undefined : openPageFile(argv.html, '--html');
+  const writePage = (result: TopResult | undefined): void => {
+    if (page && result) writeTopPage(page, result, sort, { at: new Date(), interval: intervalMs !== undefined });
+  };
   const show = (result: TopResult): void => {
     if (argv.json) process.stdout.write(`${JSON.stringify(topDocument(result))}\n`);
     // In place: home, clear, then the table; elsewhere readings follow one another.
@@ -60,7 +69,9 @@ async function runTop(argv: TopArgs): Promise<void> {
     else process.stdout.write(renderTop(result, sort, style, { interval: intervalMs !== undefined, now: intervalMs !== undefined ? new Date() : undefined }));
   };
   if (intervalMs === undefined) {
-    show(topProcesses(options));
+    const result = topProcesses(options);
+    show(result);
+    writePage(result);
     process.exitCode = EXIT_OK;
     return;
   }
@@ -87,6 +98,7 @@ async function runTop(argv: TopArgs): Promise<void> {
       show(previous);
     }
     newLineAfterCtrlC(endedBy);
+    writePage(previous);
     process.exitCode = EXIT_OK;
   } finally {
     stopListening();

@@ -1,4 +1,4 @@
-/** `fdscan watch PID [--interval 1s] [--count N] [--json] [--origins]`: sample a live process's descriptors; Ctrl-C prints the summary. */
+/** `fdscan watch PID [--interval 1s] [--count N] [--json] [--origins] [--html FILE]`: sample a live process's descriptors; Ctrl-C prints the summary. */
 import type { Argv, CommandModule } from 'yargs';
 import { heeded } from '../launch/caller-state.js';
 import { ENDING_SIGNALS, onSignals } from '../launch/signals.js';
@@ -9,6 +9,9 @@ import { renderWatchSample, renderWatchSummary } from '../render/watch-text.js';
 import { parseDuration, type ArgsOf } from './arguments.js';
 import { parsePid } from '../audit/pid.js';
 import { EXIT_OK } from '../exit-codes.js';
+import { WatchHistory } from '../watch/watch-history.js';
+import { openPageFile } from '../render/html/page.js';
+import { writeWatchPage } from '../render/html/watch-page.js';
 
 const watchBuilder = (yargs: Argv) =>
   yargs
@@ -21,6 +24,11 @@ const watchBuilder = (yargs: Argv) =>
       describe: 'Also follow the process (ptrace, every thread) to tell where each new descriptor was made: the call, its flags, the stack (Linux)',
     })
     .example('$0 watch 1234 --interval 5s', 'One line per sample; Ctrl-C prints the summary')
+    .option('html', {
+      type: 'string', requiresArg: true,
+      describe: 'Also write a self-contained HTML page to FILE when the watch ends (Ctrl-C, SIGTERM, --count, the process exiting): the count over time as a chart, total and by type, and the descriptors that appeared and stayed',
+    })
+    .example('$0 watch 1234 --interval 5s --html watch.html', 'The same, and a chart of the count when it ends')
     .example('$0 watch 1234 --origins', 'The same, with the call and stack that made each new descriptor')
     .epilogue('An exec is seen as a change of argv between two samples.\n\n' + ORIGINS_COST + '\n\nExit status: 0 when the watch ran (it reports, ' +
       'it does not judge); 2 when the process does not exist or cannot be read at the start, or on bad usage.');
@@ -49,7 +57,11 @@ async function runWatch(argv: WatchArgs): Promise<void> {
   const pid = parsePid(pids[0]!);
   const intervalMs = parseDuration(argv.interval, '--interval');
   if (argv.count !== undefined && (!Number.isInteger(argv.count) || argv.count < 1)) throw new UsageError('--count takes a positive whole number');
-  // Ctrl-C, `kill`, `timeout` and a closed terminal all end the watch with its summary.
+  // Opened now: a path that cannot be written refuses before the first sample.
+  const page = argv.html === undefined ? undefined : openPageFile(argv.html, '--html');
+  const history = page ? new WatchHistory() : undefined;
+  const startedAt = new Date();
+  // Ctrl-C, `kill`, `timeout` and a closed terminal all end the watch with its summary (and page).
   const controller = new AbortController();
   let endedBy: NodeJS.Signals | undefined;
   const onInterrupt = (signal: NodeJS.Signals): void => {
@@ -60,10 +72,14 @@ async function runWatch(argv: WatchArgs): Promise<void> {
   try {
     const summary = await watchProcess(pid, {
       intervalMs, count: argv.count, signal: controller.signal, origins: argv.origins,
-      onSample: argv.json ? undefined : (s) => process.stdout.write(renderWatchSample(s)),
+      onSample: (s) => {
+        history?.add(s);
+        if (!argv.json) process.stdout.write(renderWatchSample(s));
+      },
     });
     newLineAfterCtrlC(endedBy);
     process.stdout.write(argv.json ? `${JSON.stringify({ schema: 'fdscan/watch@1', ...summary })}\n` : renderWatchSummary(summary));
+    if (page) writeWatchPage(page, summary, history!, { intervalMs, startedAt });
     process.exitCode = EXIT_OK;
   } finally {
     stopListening();

@@ -237,6 +237,11 @@ export interface TraceEvent {
   pid: number;
   /** fork/vfork/clone: the new process. */
   child?: number;
+  /**
+   * Microseconds since the trace began (a monotonic clock), read when the tracer took the event:
+   * at the stop, before it read any table. Absent from results made before tracers recorded it.
+   */
+  at?: number;
 }
 
 /** Everything `traceCommand` learned. */

@@ -54,6 +54,8 @@ export class TraceRecorder implements Recorder {
   /** kcmp, to tell two opens of one file apart (lineage.ts). */
   private readonly check: DescriptionCheck;
   private seq = 0;
+  /** When the trace began (process.hrtime, nanoseconds): TraceEvent.at counts from here. */
+  private readonly started = process.hrtime.bigint();
   /** Each distinct row, table and image once: what execs received and ran is kept for the whole trace. */
   private readonly shared = new SharedValues();
   /** How each exec's table is read: 0, 1 and 2 by identity only unless `fullStdio`. */
@@ -85,7 +87,7 @@ export class TraceRecorder implements Recorder {
 
   /** The root, just started by the tracer: its table is a copy of the tracer's. */
   addRoot(pid: number): TracedProcess {
-    const record = this.newProcess(pid, this.tracerPid, undefined, 'spawn');
+    const record = this.newProcess(pid, this.tracerPid, undefined, 'spawn', this.now());
     // On Windows only the tracer's inheritable handles can reach the root.
     const ambient = this.inheritance === 'handles' ? this.ambient.filter((d) => d.inheritable === true) : this.ambient;
     this.live.set(pid, { record, table: ambientTable(ambient, this.tracerPid, { process: record.id, pid }) });
@@ -100,6 +102,7 @@ export class TraceRecorder implements Recorder {
    * The root (already added) is recorded by calling this with the tracer's pid.
    */
   spawned(parentPid: number, childPid: number, options: { sampled?: boolean } = {}): TracedProcess | undefined {
+    const at = this.now();
     let child = this.live.get(childPid);
     const parent = this.live.get(parentPid);
     if (!child && !parent) {
@@ -107,9 +110,10 @@ export class TraceRecorder implements Recorder {
       // parent): it received that process's inheritable handles, which fdscan did not follow.
       // Unverified, never passed.
       const root = this.processes[0];
-      const record = this.newProcess(childPid, parentPid, root?.id, 'spawn');
+      const record = this.newProcess(childPid, parentPid, root?.id, 'spawn', at);
       this.live.set(childPid, { record, table: [] });
       this.exec(childPid, {
+        at,
         creation: { process: undefined, pid: parentPid },
         error: `created on behalf of pid ${parentPid}, which is not in the traced tree: what it received from that process is unknown`,
       });
@@ -120,11 +124,12 @@ export class TraceRecorder implements Recorder {
       const read = this.reader.table(parentPid);
       if (read.error) this.warnings.push(`pid ${parentPid} when it created pid ${childPid}: ${read.error}`);
       parent.table = this.shared.table(resolveTable(read.rows, parent.table, holder(parent, parentPid), this.check));
-      const record = this.newProcess(childPid, parentPid, parent.record.id, 'spawn');
+      const record = this.newProcess(childPid, parentPid, parent.record.id, 'spawn', at);
       child = { record, table: inheritAtFork(parent.table.filter((d) => d.inheritable === true), { process: parent.record.id, pid: parentPid }), image: parent.image };
       this.live.set(childPid, child);
     }
     this.exec(childPid, {
+      at,
       creation: child.record.parent === undefined ? { process: undefined, pid: this.tracerPid } : { process: child.record.parent, pid: child.record.ppid },
       ...(options.sampled ? { sampled: true } : {}),
     });
@@ -143,9 +148,10 @@ export class TraceRecorder implements Recorder {
   fork(parentPid: number, childPid: number, kind: 'fork' | 'vfork' | 'clone'): TracedProcess | undefined {
     const parent = this.live.get(parentPid);
     if (!parent) return undefined;
+    const at = this.now();
     const read = this.reader.table(parentPid, FORK_TABLE);
     parent.table = resolveTable(read.rows, parent.table, holder(parent, parentPid), this.check);
-    const record = this.newProcess(childPid, parentPid, parent.record.id, kind);
+    const record = this.newProcess(childPid, parentPid, parent.record.id, kind, at);
     const child: LiveProcess = { record, table: inheritAtFork(parent.table, { process: parent.record.id, pid: parentPid }), image: parent.image };
     this.live.set(childPid, child);
     // Both are stopped: kcmp tells whether the child shares the parent's table rather than a copy
@@ -160,9 +166,11 @@ export class TraceRecorder implements Recorder {
   }
 
   /** `pid` just exec'd (it is stopped): record exactly what the new program received. */
-  exec(pid: number, options: { sampled?: boolean; creation?: { process: number | undefined; pid: number }; error?: string } = {}): void {
+  exec(pid: number, options: { sampled?: boolean; creation?: { process: number | undefined; pid: number }; error?: string; at?: number } = {}): void {
     const process = this.live.get(pid);
     if (!process) return;
+    // Taken before the table is read: the time of the stop, not of fdscan's work on it.
+    const at = options.at ?? this.now();
     const read = this.reader.table(pid, this.execTable);
     // What is new in the table now was opened by the program that ran before this exec.
     process.table = this.shared.table(resolveTable(read.rows, process.table, holder(process, pid), this.check));
@@ -192,7 +200,7 @@ export class TraceRecorder implements Recorder {
     // An array literal holds exactly its elements; the first push onto [] reserves room for 17.
     if (process.record.execs.length === 0) process.record.execs = [exec];
     else process.record.execs.push(exec);
-    this.events.push({ seq, kind: 'exec', process: process.record.id, pid });
+    this.events.push({ seq, kind: 'exec', process: process.record.id, pid, at });
   }
 
   /**
@@ -290,6 +298,7 @@ export class TraceRecorder implements Recorder {
   exited(pid: number, code: number | undefined, signal: number | undefined): TracedProcess | undefined {
     const process = this.live.get(pid);
     if (!process) return undefined;
+    const at = this.now();
     this.live.delete(pid);
     const seq = this.nextSeq();
     const exit: ProcessExit = { seq };
@@ -298,7 +307,7 @@ export class TraceRecorder implements Recorder {
     if (signal !== undefined) exit.signal = signalName(signal);
     if (process.record.exit?.held) exit.held = process.record.exit.held;
     process.record.exit = exit;
-    this.events.push({ seq, kind: 'exit', process: process.record.id, pid });
+    this.events.push({ seq, kind: 'exit', process: process.record.id, pid, at });
     return process.record;
   }
 
@@ -331,13 +340,18 @@ export class TraceRecorder implements Recorder {
     return protocolPasses(env, argv, pid, received);
   }
 
-  private newProcess(pid: number, ppid: number, parent: number | undefined, createdBy: TracedProcess['createdBy']): TracedProcess {
+  private newProcess(pid: number, ppid: number, parent: number | undefined, createdBy: TracedProcess['createdBy'], at: number): TracedProcess {
     const seq = this.nextSeq();
     const record: TracedProcess = { id: this.processes.length, pid, ppid, createdBy, seq, execs: [] };
     if (parent !== undefined) record.parent = parent;
     this.processes.push(record);
-    this.events.push({ seq, kind: createdBy, process: parent ?? record.id, pid: parent === undefined ? pid : ppid, ...(parent === undefined ? {} : { child: record.id }) });
+    this.events.push({ seq, kind: createdBy, process: parent ?? record.id, pid: parent === undefined ? pid : ppid, ...(parent === undefined ? {} : { child: record.id }), at });
     return record;
+  }
+
+  /** Microseconds since the trace began: one clock read per event, a few tens of nanoseconds. */
+  private now(): number {
+    return Number(process.hrtime.bigint() - this.started) / 1000;
   }
 
   private nextSeq(): number {

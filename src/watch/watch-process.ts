@@ -20,6 +20,8 @@ export interface WatchSample {
   /** Milliseconds since the first sample. */
   elapsedMs: number;
   count: number;
+  /** The count by type (REG, SOCK, FIFO, ...): the few numbers a chart of the watch keeps per sample. */
+  byType: Record<string, number>;
   argv: string[];
   /** argv differs from the sample before: the pid exec'd. */
   exec: boolean;
@@ -111,8 +113,10 @@ async function sampleProcess(pid: number, options: WatchOptions, origins: Origin
     for (const d of audit.fds) if (!firstSeen.has(key(d))) firstSeen.set(key(d), { d, at: index });
     first ??= new Set(current);
     counts.push(audit.fds.length);
+    const byType: Record<string, number> = {};
+    for (const d of audit.fds) byType[d.type] = (byType[d.type] ?? 0) + 1;
     options.onSample?.({
-      index, elapsedMs: Date.now() - start, count: audit.fds.length, argv, exec,
+      index, elapsedMs: Date.now() - start, count: audit.fds.length, byType, argv, exec,
       opened: index === 0 ? [] : audit.fds.filter((d) => !before.has(key(d))).map((d) => (origins ? { ...d, origin: origins.originOf(d) } : d)),
       closed: previous.filter((d) => !current.has(key(d))),
     });

@@ -4,7 +4,7 @@
  * visibly, the reason in the title. One browser per test file, launched at first use; call
  * `closeBrowser` from `test.after.always`.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
@@ -72,6 +72,16 @@ export async function screenshot(page: Page, name: string, options: { fullPage?:
   mkdirSync(screenshotDir, { recursive: true });
   const path = join(screenshotDir, `${name}.png`);
   await page.screenshot({ path, fullPage: options.fullPage ?? false });
+  return path;
+}
+
+/** screenshot(), and with FDSCAN_UPDATE_SCREENSHOTS=1 a copy as docs/images/NAME.png, the README's picture. */
+export async function readmeScreenshot(page: Page, name: string): Promise<string> {
+  const path = await screenshot(page, name);
+  if (process.env.FDSCAN_UPDATE_SCREENSHOTS === '1') {
+    mkdirSync(join(repoRoot, 'docs', 'images'), { recursive: true });
+    copyFileSync(path, join(repoRoot, 'docs', 'images', `${name}.png`));
+  }
   return path;
 }
 

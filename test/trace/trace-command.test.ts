@@ -125,3 +125,20 @@ linux('sampling fallback sees a process that lives long enough and says it is in
   t.true(execsOf(trace, 'sleep').length >= 1);
   t.true(trace.warnings.some((w) => /sampl/i.test(w)));
 });
+
+linux('every event carries the time the tracer took it, in the order of the events, a child created before its exec and exit', async (t) => {
+  const trace = await traceCommand(['sh', '-c', '/bin/true; /bin/true; exec /bin/true']);
+  t.true(trace.events.length >= 6);
+  let last = 0;
+  for (const e of trace.events) {
+    t.is(typeof e.at, 'number', `${e.kind} of pid ${e.pid}`);
+    t.true(e.at! >= last, `${e.kind} of pid ${e.pid} at ${e.at} after ${last}`);
+    last = e.at!;
+  }
+  const at = (kind: string, process: number): number | undefined => trace.events.find((e) => e.kind === kind && (e.child ?? e.process) === process)?.at;
+  for (const p of trace.processes.slice(1)) {
+    const created = at(p.createdBy, p.id)!;
+    t.true(created <= at('exit', p.id)!);
+    for (const exec of p.execs) t.true(created <= trace.events.find((e) => e.seq === exec.seq)!.at!);
+  }
+});

@@ -44,7 +44,7 @@ export interface InheritDiff {
  * Which handles a child inherited: a handle value present in the parent with OBJ_INHERIT and in the
  * child with the same object type (values are per process; inheritance keeps them identical).
  * `parent` is a snapshot taken just before the child started; `child` is what the child reported
- * of itself (e.g. src/lifecycle/report-own-descriptors.ts).
+ * of itself (e.g. src/cli/report-own-descriptors.ts).
  */
 export function inheritedHandles(parent: ProcessAudit | Descriptor[], child: ProcessAudit | Descriptor[]): InheritDiff {
   const parentRows = Array.isArray(parent) ? parent : parent.fds;

@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import { errorLine } from '../render/text.js';
 import { loadAllowConfig, parseAllow } from '../gate/allow-list.js';
 import { judgeTrace } from '../gate/gate-analysis.js';
-import { ptraceRefusal } from '../gate/ptrace-users.js';
+import { ptraceRefusal } from '../render/ptrace-refusal-text.js';
 import { gateOutcome } from '../gate/gate-outcome.js';
 import { applyBaseline, readBaseline, writeBaseline, type BaselineEntry } from '../gate/baseline.js';
 import { gateDocument, renderGateText, renderGithubAnnotations, renderJunit } from '../render/gate-report.js';

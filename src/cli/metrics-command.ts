@@ -1,7 +1,7 @@
 /** `fdscan metrics`: one OpenMetrics reading, for node_exporter's textfile collector or a cron job. */
 import type { Argv, CommandModule } from 'yargs';
 import { collectMetrics } from '../metrics/collect.js';
-import { renderExposition, type ExpositionFormat } from '../render/exposition.js';
+import { renderExposition, type ExpositionFormat } from '../metrics/exposition.js';
 import { replaceReportFile } from '../files/report-file.js';
 import type { ArgsOf } from './arguments.js';
 import { EXIT_OK } from '../exit-codes.js';

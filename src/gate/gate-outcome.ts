@@ -15,7 +15,7 @@ export interface OutcomeOptions {
   allowUnverified?: boolean;
   /** The wrapped command's exit status: when not 0 it is the gate's too (the command's failure passes through). */
   commandExitCode?: number;
-  /** The line naming a program whose ptrace call was refused because fdscan is its tracer (gate/ptrace-users.ts). */
+  /** The line naming a program whose ptrace call was refused because fdscan is its tracer (render/ptrace-refusal-text.ts). */
   ptraceRefusal?: string;
   /** --allow-ptrace: judge the tree anyway; the refusal is reported, not failed on. */
   allowPtrace?: boolean;

@@ -9,7 +9,7 @@ import { probeFor } from '../platform/probe.js';
 import { selectProcesses, userLabel, type Selection } from '../audit/selection.js';
 import { tallyDescriptors } from '../audit/tally.js';
 import { usageOf } from '../audit/top.js';
-import { renderExposition } from '../render/exposition.js';
+import { renderExposition } from './exposition.js';
 import type { CommandReading, MetricsReading, ProcessReading } from './reading.js';
 
 export type { CommandReading, MetricsReading, ProcessReading };

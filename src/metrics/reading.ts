@@ -1,4 +1,4 @@
-/** The shapes of one metrics reading (collect.ts makes them, render/exposition.ts writes them out). */
+/** The shapes of one metrics reading (collect.ts makes them, exposition.ts writes them out). */
 import type { DescriptorLimits } from '../probe-kit/contract.js';
 
 /** What was learnt of one process; a value that could not be read is absent. */

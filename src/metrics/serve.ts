@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { FdscanError, deserializeError, errnoOf, type SerializedError } from '../errors.js';
-import { CONTENT_TYPES, renderExposition, wantsOpenMetrics } from '../render/exposition.js';
+import { CONTENT_TYPES, renderExposition, wantsOpenMetrics } from './exposition.js';
 import { errorLine } from '../render/text.js';
 import type { MetricsOptions, MetricsReading } from './collect.js';
 import { formatListenAddress, type ListenAddress } from './listen-address.js';

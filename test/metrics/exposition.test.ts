@@ -7,7 +7,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { spawnSync } from 'node:child_process';
 import type { MetricsReading } from '../../src/metrics/collect.js';
-import { escapeLabelValue, renderExposition, wantsOpenMetrics } from '../../src/render/exposition.js';
+import { escapeLabelValue, renderExposition, wantsOpenMetrics } from '../../src/metrics/exposition.js';
 import { parseExposition, valueOf } from '../helpers/exposition.js';
 
 const hasPromtool = spawnSync('promtool', ['--version']).status === 0;

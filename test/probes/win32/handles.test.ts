@@ -109,7 +109,7 @@ win('inherit-diff: a spawned node.exe holds the inheritable handle, not the othe
   try {
     const parent = listDescriptors(process.pid);
     const out = join(dir, 'child.json');
-    const child = spawnSync(process.execPath, [join(repoRoot, 'dist', 'src', 'lifecycle', 'report-own-descriptors.js'), out], { encoding: 'utf8' });
+    const child = spawnSync(process.execPath, [join(repoRoot, 'dist', 'src', 'cli', 'report-own-descriptors.js'), out], { encoding: 'utf8' });
     t.is(child.status, 0, child.stderr);
     const report = JSON.parse(readFileSync(out, 'utf8')) as ProcessAudit;
     const diff = inheritedHandles(parent, report);

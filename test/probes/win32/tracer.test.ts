@@ -135,7 +135,7 @@ win('run --close-fds: the child receives only its standard handles and --keep on
   const event = kernel32.createEventW(kernel32.securityAttributes(true), true, false, null)!;
   const dir = mkdtempSync(join(tmpdir(), 'fdscan-closefds-'));
   try {
-    const report = join(repoRoot, 'dist', 'src', 'lifecycle', 'report-own-descriptors.js');
+    const report = join(repoRoot, 'dist', 'src', 'cli', 'report-own-descriptors.js');
     const bare = join(dir, 'bare.json');
     const closed = join(dir, 'closed.json');
     t.is(runCli(['run', '--', process.execPath, report, bare]).code, 0);

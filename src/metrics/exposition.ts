@@ -8,8 +8,8 @@
  * names. For a terminal, other control characters are shown as text.ts escapes them as well, so a
  * command name cannot drive the terminal; that output is for reading, not for a scraper.
  */
-import type { CommandReading, MetricsReading, ProcessReading } from '../metrics/reading.js';
-import { escapeText } from './text.js';
+import type { CommandReading, MetricsReading, ProcessReading } from './reading.js';
+import { escapeText } from '../render/text.js';
 
 export type ExpositionFormat = 'openmetrics' | 'prometheus';
 

@@ -4,7 +4,7 @@
  * no verdict to give on them (exit 2 unless --allow-ptrace).
  */
 import type { TraceResult } from '../probe-kit/trace-result.js';
-import { shortArgv } from '../render/text.js';
+import { shortArgv } from './text.js';
 
 const PROGRAM_WIDTH = 48;
 

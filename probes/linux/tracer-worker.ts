@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import {
   FdscanError, limitReached, serializeError, shellStatus, type SerializedError, type TraceRequest, type TraceRecorder, type TraceResult,
 } from '../../src/probe-kit/index.js';
-import { createTraceRecorder } from '../../src/probe-kit/tracer-thread.js';
+import { createTraceRecorder } from '../../src/tracer-thread/recorder.js';
 import { close } from './libc-files.js';
 import { kill, pidfdOpen, waitpid } from './libc-process.js';
 import { pendingSignals } from './process-info.js';

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { FdscanError, serializeError, type TraceRecorder, type TraceResult, type TraceRequest } from '../../src/probe-kit/index.js';
-import { createTraceRecorder } from '../../src/probe-kit/tracer-thread.js';
+import { createTraceRecorder } from '../../src/tracer-thread/recorder.js';
 import { runDebugLoop, startProcess } from './debug-loop.js';
 import { runJobLoop } from './job-loop.js';
 import { WindowsTraceReader } from './trace-reader.js';

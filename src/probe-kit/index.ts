@@ -1,6 +1,6 @@
 /**
  * The probe kit: everything a probe (probes/<platform>/) may import from fdscan, and the only
- * module it imports from src/ besides tracer-thread.ts, for a tracer thread's entry
+ * module it imports from src/ besides src/tracer-thread/recorder.ts, for a tracer thread's entry
  * (test/probes/kit-boundary.test.ts fails on any other). Porting to a
  * new platform is reading this and contract.ts beside it, and copying a folder of probes/.
  *
@@ -15,7 +15,7 @@ export {
   crossesThreads, deserializeError, errnoError, errnoOf, limitReached, osErrorName, osFailure, serializeError, type SerializedError,
 } from '../errors.js';
 export type { CallStack, MadeCall, ProcessReader, RecordedStack, TableRead, TableReadOptions, TraceRecorder } from './recorder.js';
-// The recorder's type only: a probe receives the object; a tracer thread's entry builds it from tracer-thread.ts.
+// The recorder's type only: a probe receives the object; a tracer thread's entry builds it with src/tracer-thread/recorder.ts.
 export type { DescriptorOrigin, OriginCall, ProtocolPass, StackFrame, TraceResult } from './trace-result.js';
 export { formatIpv6 } from './net-address.js';
 export { shellStatus, signalName } from './exit-status.js';

@@ -83,7 +83,7 @@ export type RecordedStack = CallStack | { unnamed: StackFrame[] };
 
 /**
  * What a platform's tracer tells the recorder, event by event (src/trace/trace-recorder.ts keeps
- * the lineage behind it; a tracer thread's entry makes one with tracer-thread.ts's
+ * the lineage behind it; a tracer thread's entry makes one with src/tracer-thread/recorder.ts's
  * createTraceRecorder). Pids name live processes; each call happens while that process is stopped.
  */
 export interface TraceRecorder {

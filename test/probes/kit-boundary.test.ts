@@ -1,7 +1,7 @@
 /**
  * The probe kit is the boundary between fdscan and OS code: a file under probes/ imports from src/
  * only src/probe-kit/index.ts (as lsof's dialects include one common header; a tracer thread's
- * entry also src/probe-kit/tracer-thread.ts, the recorder it builds), nothing the kit
+ * entry also src/tracer-thread/recorder.ts, the recorder it builds), nothing the kit
  * reaches imports back into it, and src/ has no import cycle at all. Read from the TypeScript
  * sources, type-only imports included: a type cycle is a cycle for whoever reads or ports the code.
  */
@@ -12,7 +12,7 @@ import { repoRoot } from '../helpers/fixture.js';
 
 const KIT = join(repoRoot, 'src', 'probe-kit', 'index.ts');
 /** The recorder class, for a tracer thread's entry (a worker builds its own). */
-const THREAD_KIT = join(repoRoot, 'src', 'probe-kit', 'tracer-thread.ts');
+const THREAD_KIT = join(repoRoot, 'src', 'tracer-thread', 'recorder.ts');
 const CONTRACT = join(repoRoot, 'src', 'probe-kit', 'contract.ts');
 
 /** Every .ts file under `dir` (sources only, no declaration files). */
@@ -95,7 +95,7 @@ test('a probe imports from src/ only the probe kit', (t) => {
       else outside.push(`${name(file)} imports ${target.startsWith(src + sep) ? name(target) : spec}`);
     }
   }
-  t.deepEqual(outside, [], 'probes/ may import from src/ nothing but src/probe-kit/index.ts (and a thread entry tracer-thread.ts)');
+  t.deepEqual(outside, [], 'probes/ may import from src/ nothing but src/probe-kit/index.ts (and a thread entry src/tracer-thread/recorder.ts)');
   t.true(kitImports > 0, 'the walk sees the probes\' imports of the kit');
 });
 

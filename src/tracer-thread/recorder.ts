@@ -5,7 +5,7 @@
  * loading a probe (every audit) does not load the recorder and its lineage modules.
  */
 import { TraceRecorder as Recording } from '../trace/trace-recorder.js';
-import type { ProcessReader, TraceRecorder } from './recorder.js';
+import type { ProcessReader, TraceRecorder } from '../probe-kit/recorder.js';
 
 /** A recorder for the command `argv` traced by `tracerPid`, reading tables through `reader`. */
 export function createTraceRecorder(argv: string[], tracerPid: number, reader: ProcessReader, options: { fullStdio?: boolean; inheritance?: 'exec' | 'handles' } = {}): TraceRecorder {

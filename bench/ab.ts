@@ -7,7 +7,9 @@
  * indicative there.
  *
  *   node dist/bench/ab.js --before /tmp/fdscan-before [--node PATH] [--runs 15] [--holder 30]
- *        [--crowd 1000] [--execs 500] -- PID --json
+ *        [--crowd 1000] [--execs 500] [--after-args '--fields pid'] -- PID --json
+ *
+ * `--after-args` adds arguments to the after side only (an option the before side lacks).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,10 +20,10 @@ import { measureOnce, type Sample } from './measure.js';
 import { buildNativeTools, repoRoot } from './native.js';
 import { ms, ratio, summarize } from './stats.js';
 
-interface Options { before: string; node: string; runs: number; holder?: number; crowd: number; execs?: number; args: string[] }
+interface Options { before: string; node: string; runs: number; holder?: number; crowd: number; execs?: number; args: string[]; afterArgs: string[] }
 
 function parse(args: string[]): Options {
-  const options: Options = { before: '', node: process.execPath, runs: 15, crowd: 0, args: [] };
+  const options: Options = { before: '', node: process.execPath, runs: 15, crowd: 0, args: [], afterArgs: [] };
   for (let i = 0; i < args.length; i++) {
     const flag = args[i]!;
     const value = (): string => args[++i] ?? (() => { throw new Error(`${flag} needs a value`); })();
@@ -32,6 +34,7 @@ function parse(args: string[]): Options {
     else if (flag === '--holder') options.holder = Number(value());
     else if (flag === '--crowd') options.crowd = Number(value());
     else if (flag === '--execs') options.execs = Number(value());
+    else if (flag === '--after-args') options.afterArgs = value().split(' ').filter(Boolean);
     else throw new Error(`unknown flag ${flag}`);
   }
   if (!options.before || options.args.length === 0) throw new Error('usage: ab.js --before CHECKOUT [--node N] [--runs N] [--holder N] [--crowd N] [--execs N] -- ARGS');
@@ -59,7 +62,7 @@ async function main(): Promise<void> {
     for (let round = 0; round <= options.runs; round++) {
       const order = round % 2 === 0 ? sides : [...sides].reverse();
       for (const [name, fdscan] of order) {
-        const sample = measureOnce([options.node, fdscan, ...args], native.measure);
+        const sample = measureOnce([options.node, fdscan, ...args, ...(name === 'after' ? options.afterArgs : [])], native.measure);
         if (round > 0) samples[name]!.push(sample); // round 0 warms the page cache
       }
     }
@@ -68,7 +71,7 @@ async function main(): Promise<void> {
       const kb = median(s, (x) => x.maxRssKb);
       return `${name.padEnd(6)} wall ${ms(median(s, (x) => x.wallMs))} ms, CPU ${ms(median(s, (x) => x.cpuMs))} ms, peak ${kb === undefined ? '-' : (kb / 1024).toFixed(1)} MiB (exit ${[...new Set(s.map((x) => x.status))].join(',')})`;
     };
-    process.stdout.write(`node ${options.node}; ${options.runs} rounds interleaved; fdscan ${args.join(' ')}\n${row('before')}\n${row('after')}\n`);
+    process.stdout.write(`node ${options.node}; ${options.runs} rounds interleaved; fdscan ${args.join(' ')}${options.afterArgs.length ? ` (after: + ${options.afterArgs.join(' ')})` : ''}\n${row('before')}\n${row('after')}\n`);
     const cpu = (name: string) => median(samples[name]!, (x) => x.cpuMs);
     const wall = (name: string) => median(samples[name]!, (x) => x.wallMs);
     process.stdout.write(`after/before: wall ${ratio(wall('after'), wall('before'))}, CPU ${ratio(cpu('after'), cpu('before'))}\n`);

@@ -10,12 +10,12 @@ import { isUtf8 } from 'node:buffer';
 import { readdirSync, statSync } from 'node:fs';
 import {
   FdscanError, NoSuchProcess, errnoOf, osFailure, type Descriptor, type DescriptorType,
-  type ListOptions, type ProcessAudit, type TableRead,
+  type ListOptions, type ProcessAudit, type TableRead, wantsField,
 } from '../../src/probe-kit/index.js';
 import { parseEpollWatches, type FdInfo } from './fdinfo.js';
 import { deniedDetail } from './access-denied.js';
 import { O_CLOEXEC, accessMode, decodeOpenFlags } from './open-flags.js';
-import { formatDevice, openDescriptorFiles, type DescriptorFiles, type FileIdentity } from './descriptor-files.js';
+import { descriptorReader, formatDevice, openDescriptorFiles, type DescriptorFiles, type FileIdentity } from './descriptor-files.js';
 import { isKernelThread, readArgv, readProcStat, threadGroupOf, type ProcStat } from './process-info.js';
 import { SocketResolver, describeSocket } from './sockets.js';
 import { PeerIndex, type HeldEnds, type PeerKind } from './peers.js';
@@ -35,11 +35,14 @@ export interface AuditContext {
   awaitingPeers?: ProcessAudit[];
   /** Device of pipefs and sockfs, learnt from the first pipe and socket (one mount each per boot). */
   pseudoDevices?: Map<'pipe' | 'socket', string>;
+  /** Process fields read only when asked for (ListOptions.fields): cmdline, and a stat of /proc/PID for the owner. */
+  argv?: boolean;
+  uid?: boolean;
 }
 
 export function newAuditContext(options: ListOptions = {}, many = false): AuditContext {
   const peers = options.peers === false ? undefined : new PeerIndex();
-  return { sockets: new SocketResolver(), peers, awaitingPeers: peers && many ? [] : undefined };
+  return { sockets: new SocketResolver(), peers, awaitingPeers: peers && many ? [] : undefined, argv: wantsField(options, 'argv'), uid: wantsField(options, 'uid') };
 }
 
 /**
@@ -117,18 +120,20 @@ function readProcess(pid: number, context: AuditContext): ProcessAudit {
   const audit: ProcessAudit = {
     pid,
     command: before.command,
-    argv: readArgv(pid),
+    ...(context.argv === false ? {} : { argv: readArgv(pid) }),
     ppid: before.ppid,
     platform: 'linux',
     fds: [],
     errors: [],
   };
-  try { audit.uid = statSync(base).uid; } catch { /* gone: noticed below */ }
+  if (context.uid !== false) try { audit.uid = statSync(base).uid; } catch { /* gone: noticed below */ }
   if (before.state === 'Z') audit.zombie = true;
 
+  // Whether every descriptor listed came back as a row (none closed or gone mid-read).
+  const count = { listed: 0, vanished: 0 };
   if (files) {
     try {
-      audit.fds = readAll(files, context);
+      audit.fds = readAll(files, context, undefined, count);
     } catch (error) {
       throw osFailure(error, pid, `read /proc/${pid}/fd`, gone, deniedDetail(pid));
     }
@@ -139,6 +144,16 @@ function readProcess(pid: number, context: AuditContext): ProcessAudit {
     else addPeers(audit, context.peers);
   }
 
+  // No second stat when the table itself proves the process unchanged: the libc reader reads every
+  // descriptor through the directory descriptors opened at the start, which name that process, not
+  // its number (a pid reused since is another directory; reads through the old one fail with
+  // ENOENT). So a non-empty listing whose every descriptor was read is the whole table of the
+  // process `before` described (a pid cannot wrap round between that stat and the open), whatever
+  // it did afterwards; an empty one may be the dropped table of a process in exit().
+  if (count.listed > 0 && count.vanished === 0 && before.state !== 'Z' && !before.exiting && descriptorReader() === 'libc') {
+    audit.errors.push(...context.sockets.problems.splice(0));
+    return audit;
+  }
   const after = readProcStat(pid);
   // An exited process whose parent has not reaped it yet is a zombie with the same start time:
   // its descriptors were closed under the scan all the same. Before it is a zombie, a process in
@@ -173,13 +188,21 @@ export function readDescriptors(pid: number, context: AuditContext, only?: reado
   }
 }
 
-/** Every descriptor `files` lists (or of `only`); closes `files`. Throws what stops the whole read (EMFILE, EACCES, ...). */
-function readAll(files: DescriptorFiles, context: AuditContext, only?: readonly number[]): Descriptor[] {
+/**
+ * Every descriptor `files` lists (or of `only`); closes `files`. Throws what stops the whole read
+ * (EMFILE, EACCES, ...). `count` learns how many were listed and how many closed mid-read.
+ */
+function readAll(files: DescriptorFiles, context: AuditContext, only?: readonly number[], count?: { listed: number; vanished: number }): Descriptor[] {
   try {
     const rows: Descriptor[] = [];
-    for (const fd of only ?? files.list()) {
+    const fds = only ?? files.list();
+    for (const fd of fds) {
       const row = readDescriptor(files, fd, context);
       if (row) rows.push(row);
+    }
+    if (count) {
+      count.listed = fds.length;
+      count.vanished = fds.length - rows.length;
     }
     return rows;
   } finally {

@@ -7,7 +7,7 @@
  * Only indicative on a loaded machine, like every number here.
  *
  *   node dist/bench/ab-inprocess.js --before /tmp/fdscan-before [--rounds 9] [--calls 3] [--crowd 900]
- *        [--holder 30] [--fields pid,command] [--no-peers] (all | pid)
+ *        [--holder 30] [--fields pid,command] [--types REG] [--no-peers] (all | pid)
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -19,10 +19,10 @@ import { ms, ratio, summarize } from './stats.js';
 
 type Library = typeof import('../src/index.js');
 
-/** In a child: `ROOT WHAT PID CALLS PEERS FIELDS`; prints the CPU ms of each timed call, one a line. */
-async function child([root, what, pid, calls, peers, fields]: string[]): Promise<void> {
+/** In a child: `ROOT WHAT PID CALLS PEERS FIELDS TYPES`; prints the CPU ms of each timed call, one a line. */
+async function child([root, what, pid, calls, peers, fields, types]: string[]): Promise<void> {
   const lib = await import(pathToFileURL(join(root!, 'dist', 'src', 'index.js')).href) as Library;
-  const options = { peers: peers === 'true', ...(fields ? { fields: fields.split(',') } : {}) };
+  const options = { peers: peers === 'true', ...(fields ? { fields: fields.split(',') } : {}), ...(types ? { types: types.split(',') } : {}) };
   const call = (): void => void (what === 'all' ? lib.auditAllProcesses(options) : lib.auditProcesses([Number(pid)], options));
   call();
   for (let i = 0; i < Number(calls); i++) {
@@ -55,14 +55,14 @@ async function main(args: string[]): Promise<void> {
       for (const name of round % 2 ? (['after', 'before'] as const) : (['before', 'after'] as const)) {
         // The before side may not know `fields`: it is given to the after side only.
         const run = spawnSync(process.execPath, [self, '--child', name === 'before' ? before : repoRoot, what, String(holder?.pid ?? 1), calls, peers,
-          name === 'after' ? fields : ''], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+          name === 'after' ? fields : '', flag('--types') ?? ''], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
         if (run.status !== 0) throw new Error(`${name} side failed (exit ${run.status})`);
         cpu[name].push(...run.stdout.trim().split('\n').map(Number));
       }
     }
     const stat = (name: 'before' | 'after') => summarize(cpu[name]);
     const [b, a] = [stat('before'), stat('after')];
-    process.stdout.write(`${what}${fields ? ` (after: fields ${fields})` : ''}${peers === 'true' ? '' : ' --no-peers'}, ${rounds} rounds × ${calls} calls, CPU ms per call: ` +
+    process.stdout.write(`${what}${flag('--types') ? ` -t ${flag('--types')}` : ''}${fields ? ` (after: fields ${fields})` : ''}${peers === 'true' ? '' : ' --no-peers'}, ${rounds} rounds × ${calls} calls, CPU ms per call: ` +
       `median before ${ms(b.median)}, after ${ms(a.median)} (${ratio(a.median, b.median)}); min before ${ms(b.min)}, after ${ms(a.min)} (${ratio(a.min, b.min)})\n`);
   } finally {
     await holder?.stop();

@@ -1,5 +1,5 @@
 /** The audit API: every descriptor of one process, of several, or of every readable process. */
-import { DESCRIPTOR_TYPES, PROCESS_FIELD_NAMES, wantsField, type AuditOutcome, type Descriptor, type DescriptorLimits, type ListOptions, type ProcessAudit } from './probe-contract.js';
+import { DESCRIPTOR_TYPES, PROCESS_FIELD_NAMES, keptByFilters, wantsField, type AuditOutcome, type Descriptor, type DescriptorLimits, type ListOptions, type ProcessAudit } from './probe-contract.js';
 import { FdscanError, UsageError } from './errors.js';
 import { probeFor } from './probe.js';
 
@@ -71,10 +71,8 @@ export function auditAllProcesses(options: AuditOptions = {}): AuditOutcome[] {
 
 /** Apply the type and inheritability filters to an audit; `total` keeps the count before them. */
 export function filterAudit(audit: ProcessAudit, options: AuditOptions): ProcessAudit {
-  const types = options.types && new Set(options.types.map((t) => t.toLowerCase()));
-  if (!types && !options.inheritableOnly) return audit;
-  const keep = (row: Descriptor): boolean =>
-    (!types || types.has(row.type.toLowerCase())) && (!options.inheritableOnly || row.inheritable === true);
+  if (!options.types && !options.inheritableOnly) return audit;
+  const keep = keptByFilters(options);
   return { ...audit, total: audit.total ?? audit.fds.length, fds: audit.fds.filter(keep) };
 }
 

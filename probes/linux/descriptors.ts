@@ -10,7 +10,7 @@ import { isUtf8 } from 'node:buffer';
 import { readdirSync, statSync } from 'node:fs';
 import {
   FdscanError, NoSuchProcess, errnoOf, osFailure, type Descriptor, type DescriptorType,
-  type ListOptions, type ProcessAudit, type TableRead, wantsField,
+  type ListOptions, type ProcessAudit, type TableRead, keptByFilters, wantsField,
 } from '../../src/probe-kit/index.js';
 import { parseEpollWatches, type FdInfo } from './fdinfo.js';
 import { deniedDetail } from './access-denied.js';
@@ -38,11 +38,16 @@ export interface AuditContext {
   /** Process fields read only when asked for (ListOptions.fields): cmdline, and a stat of /proc/PID for the owner. */
   argv?: boolean;
   uid?: boolean;
+  /** The rows the audit's filters keep: only those are given peers (absent: every row). */
+  shown?: (row: Descriptor) => boolean;
 }
 
 export function newAuditContext(options: ListOptions = {}, many = false): AuditContext {
   const peers = options.peers === false ? undefined : new PeerIndex();
-  return { sockets: new SocketResolver(), peers, awaitingPeers: peers && many ? [] : undefined, argv: wantsField(options, 'argv'), uid: wantsField(options, 'uid') };
+  return {
+    sockets: new SocketResolver(), peers, awaitingPeers: peers && many ? [] : undefined, argv: wantsField(options, 'argv'), uid: wantsField(options, 'uid'),
+    shown: options.types || options.inheritableOnly ? keptByFilters(options) : undefined,
+  };
 }
 
 /**
@@ -53,7 +58,7 @@ export function finishPeers(context: AuditContext): void {
   const audits = context.awaitingPeers?.splice(0) ?? [];
   for (const audit of audits) {
     try {
-      addPeers(audit, context.peers!);
+      addPeers(audit, context.peers!, context.shown);
     } catch (error) {
       if (errnoOf(error) === undefined && !(error instanceof FdscanError)) throw error;
       audit.errors.push(`peers: ${(error as Error).message}`);
@@ -141,7 +146,7 @@ function readProcess(pid: number, context: AuditContext): ProcessAudit {
   if (context.peers) {
     context.peers.provide(pid, heldEnds(audit));
     if (context.awaitingPeers) context.awaitingPeers.push(audit);
-    else addPeers(audit, context.peers);
+    else addPeers(audit, context.peers, context.shown);
   }
 
   // No second stat when the table itself proves the process unchanged: the libc reader reads every
@@ -424,12 +429,15 @@ function endKind(row: Descriptor): PeerKind | undefined {
  * Other holders of each pipe, inet socket and peer of a connected unix socket, once all rows are
  * read (and provided to the index, which takes this process's links from them instead of reading
  * them all a second time). An inet socket's holders share that very socket (nginx's workers, one
- * listener).
+ * listener). Only rows `shown` keeps: the index, a read of every process's links, is built on the
+ * first row that shows a peer, and not at all for `-t REG` or an audit without pipes or sockets.
  */
-function addPeers(audit: ProcessAudit, peers: PeerIndex): void {
+function addPeers(audit: ProcessAudit, peers: PeerIndex, shown?: (row: Descriptor) => boolean): void {
+  // One key object for every row (holdersOf only reads it).
+  const self = { pid: audit.pid, fd: -1 };
   for (const row of audit.fds) {
-    if (row.inode === undefined) continue;
-    const self = { pid: audit.pid, fd: row.fd };
+    if (row.inode === undefined || (shown && !shown(row))) continue;
+    self.fd = row.fd;
     if (row.type === 'FIFO' && row.target.startsWith('pipe:[')) {
       setPeers(row, peers.holdersOf('pipe', row.inode, self));
     } else if (row.type === 'SOCK' && row.socket?.protocol === 'unix') {

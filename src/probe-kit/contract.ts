@@ -130,6 +130,12 @@ export interface ListOptions {
    * not given; pid, platform, fds, errors and the marks are always given.
    */
   fields?: readonly string[];
+  /**
+   * The audit's filters (src/audit.ts applies them): a probe may skip work for rows they drop, such
+   * as naming their peers.
+   */
+  types?: string[];
+  inheritableOnly?: boolean;
 }
 
 /** The process fields `fields` may name (fdscan/audit@1's), and those it can leave out. */
@@ -139,6 +145,12 @@ export const OPTIONAL_PROCESS_FIELDS: readonly string[] = ['command', 'argv', 'p
 /** Whether `options` asks for the process field `name` (every field when `fields` is absent). */
 export function wantsField(options: ListOptions | undefined, name: string): boolean {
   return options?.fields === undefined || options.fields.includes(name);
+}
+
+/** Whether the audit's filters (`types`, `inheritableOnly`) keep `row`: filterAudit's test, which a probe may use to skip work. */
+export function keptByFilters(options: ListOptions): (row: Descriptor) => boolean {
+  const types = options.types && new Set(options.types.map((t) => t.toLowerCase()));
+  return (row) => (!types || types.has(row.type.toLowerCase())) && (!options.inheritableOnly || row.inheritable === true);
 }
 
 /** Brief facts about a process, enough to name it. */

@@ -3,7 +3,7 @@
  * probe's read, the document, its JSON text), from V8's own count: `--trace-gc-nvp` prints the
  * bytes allocated since the previous collection at each one. A child runs 2 and then 8 audits of a
  * holder of N descriptors; the difference, over 6 × N, is the allocation per row (start-up and the
- * first audit's warm-up cancel out). Exact up to the bytes since the last collection of each run.
+ * first audit's warm-up cancel out). A collection forced at the end counts the last bytes too.
  *
  *   node dist/bench/alloc-per-row.js [--checkout DIR] [--holder 10000] [--no-peers]
  *
@@ -25,14 +25,21 @@ async function child([root, pid, audits, peers]: string[]): Promise<void> {
   for (let i = 0; i < Number(audits); i++) {
     const audit = lib.auditProcesses([Number(pid)], { peers: peers === 'true' })[0]!.audit!;
     rows = audit.fds.length;
-    if (process.env.FDSCAN_ALLOC_READ_ONLY !== '1') writeSync(out, `${JSON.stringify(json.auditDocument(audit))}\n`);
+    if (process.env.FDSCAN_ALLOC_READ_ONLY === '1') continue;
+    // As that checkout's CLI writes it: in pieces where it has jsonPieces, else as one string.
+    const document = json.auditDocument(audit);
+    if ('jsonPieces' in json) for (const piece of json.jsonPieces(document)) writeSync(out, piece);
+    else writeSync(out, JSON.stringify(document));
+    writeSync(out, '\n');
   }
+  // A last collection, so that every byte allocated is counted in some allocated= line.
+  (globalThis as { gc?: () => void }).gc?.();
   process.stderr.write(`rows=${rows}\n`);
 }
 
 /** Bytes V8 allocated in a child making `audits` audits (the sum of allocated= over its collections). */
 function allocated(root: string, pid: number, audits: number, peers: boolean): { bytes: number; rows: number } {
-  const run = spawnSync(process.execPath, ['--trace-gc-nvp', fileURLToPath(import.meta.url), '--child', root, String(pid), String(audits), String(peers)],
+  const run = spawnSync(process.execPath, ['--trace-gc-nvp', '--expose-gc', fileURLToPath(import.meta.url), '--child', root, String(pid), String(audits), String(peers)],
     { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   if (run.status !== 0) throw new Error(`child failed: ${run.stderr}`);
   let bytes = 0;

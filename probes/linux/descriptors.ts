@@ -249,6 +249,23 @@ function tryReadDescriptor(files: DescriptorFiles, fd: number, context: AuditCon
     flags: flagNames(info.flags),
     offset: info.pos,
   };
+  // Pipes and sockets, most rows of a busy process, are told from the link's bytes: no string of
+  // the link (a socket's target is made from its table) and no match of the pattern below.
+  const end = endOfLink(linkBytes);
+  if (end !== undefined) {
+    const inode = end.inode;
+    if (info.ino !== undefined && info.ino !== inode) return { kind: 'changed', detail: `fdinfo inode ${info.ino}, link ${linkBytes.toString('latin1')}` };
+    row.inode = inode;
+    row.device = deviceOf(end.kind, info, files, fd, context);
+    if (end.kind === 'pipe') {
+      row.type = 'FIFO';
+      row.target = linkBytes.toString('latin1');
+    } else {
+      row.type = 'SOCK';
+      describeSocketRow(row, files.pid, inode, context);
+    }
+    return { kind: 'row', row };
+  }
   const special = isSpecialLink(linkBytes) ? /^(pipe|socket|anon_inode|pidfd):\[?(.*?)\]?$/.exec(linkBytes.toString('utf8')) : null;
   if (special) {
     const link = special[0];
@@ -306,6 +323,28 @@ function tryReadDescriptor(files: DescriptorFiles, fd: number, context: AuditCon
   }
   setPathTarget(row, files, linkBytes, stats);
   return { kind: 'row', row };
+}
+
+const PIPE_PREFIX = Buffer.from('pipe:[');
+const SOCKET_PREFIX = Buffer.from('socket:[');
+// Reused: endOfLink's answer is read before the next call.
+const linkEnd: { kind: 'pipe' | 'socket'; inode: number } = { kind: 'pipe', inode: 0 };
+
+/** `pipe:[N]` or `socket:[N]` as bytes: the kind and N (in a reused object); undefined for anything else. */
+function endOfLink(bytes: Buffer): { kind: 'pipe' | 'socket'; inode: number } | undefined {
+  const prefix = bytes[0] === 0x70 ? PIPE_PREFIX : bytes[0] === 0x73 ? SOCKET_PREFIX : undefined;
+  if (!prefix || bytes.length < prefix.length + 2 || bytes[bytes.length - 1] !== 0x5d /* ] */) return undefined;
+  if (prefix.compare(bytes, 0, prefix.length) !== 0) return undefined;
+  let inode = 0;
+  for (let i = prefix.length; i < bytes.length - 1; i++) {
+    const digit = bytes[i]! - 0x30;
+    if (digit < 0 || digit > 9) return undefined;
+    inode = inode * 10 + digit;
+  }
+  if (!Number.isSafeInteger(inode)) return undefined;
+  linkEnd.kind = prefix === PIPE_PREFIX ? 'pipe' : 'socket';
+  linkEnd.inode = inode;
+  return linkEnd;
 }
 
 /** Whether a link starts as pipe:, socket:, anon_inode: or pidfd: do (a path starts with /). */

@@ -4,7 +4,7 @@ import { auditAllProcesses, auditProcesses, type AuditOptions, type AuditOutcome
 import { AccessDenied, NoSuchProcess, UsageError } from '../errors.js';
 import { PROCESS_FIELD_NAMES } from '../probe-contract.js';
 import { invokingProcess } from '../invoker.js';
-import { auditDocument, auditSetDocument } from '../render/audit-json.js';
+import { auditDocument, auditSetDocument, jsonPieces } from '../render/audit-json.js';
 import { styleFor } from '../render/style.js';
 import { errorLine } from '../render/text.js';
 import { parsePid, type ArgsOf } from './arguments.js';
@@ -78,7 +78,8 @@ export async function runAudit(argv: AuditArgs): Promise<void> {
       document.unreadable = outcomes.filter((o) => o.error instanceof AccessDenied).length + (selected?.unreadable ?? 0);
       document.kernelThreads = kernelThreads;
     }
-    write(JSON.stringify(document));
+    for (const piece of jsonPieces(document)) process.stdout.write(piece);
+    process.stdout.write('\n');
   } else {
     const { renderAudit, renderMachineSummary } = await loadTableRenderer();
     // Written block by block as rendered: a table of 20,000 rows is never one string.

@@ -32,7 +32,8 @@ export interface BenchConfig {
 const USAGE = `Usage: npm run bench -- [--quick] [--runs N] [--sizes 30,1000,10000,19000] [--execs N] [--nodes machine,26]
                        [--all-processes N] [--compiles N] [--memory-execs N] [--origin-descriptors N] [--crowds 0,250,1000] [--no-install]
                        [--out FILE | --no-write]
-  --quick           smoke run: 3 runs, 30 and 1,000 descriptors, 50 execs, this Node only, no crowd, results not written
+  --quick           smoke run: 3 runs, 30, 1,000 and 10,000 descriptors, 50 execs, this Node only (add --nodes machine,26
+                    for both lanes), no crowd, results not written
   --runs N          timed runs per cell (default 11, or FDSCAN_BENCH_RUNS)
   --sizes           descriptor counts of the holder process (default 30,1000,10000,19000, or FDSCAN_BENCH_SIZES)
   --execs N         execs of /bin/true in the tracing script (default 500)
@@ -52,7 +53,7 @@ export function parseConfig(args: string[], env: NodeJS.ProcessEnv, defaultOut: 
     quick,
     runs: quick ? 3 : positive(env.FDSCAN_BENCH_RUNS ?? '11', 'FDSCAN_BENCH_RUNS'),
     warmup: 1,
-    sizes: quick ? [30, 1000] : sizes(env.FDSCAN_BENCH_SIZES ?? '30,1000,10000,19000'),
+    sizes: quick ? [30, 1000, 10000] : sizes(env.FDSCAN_BENCH_SIZES ?? '30,1000,10000,19000'),
     execs: quick ? 50 : 500,
     slowRuns: quick ? 1 : 5,
     crowds: quick ? [0] : [0, 250, 1000],

@@ -121,6 +121,24 @@ function renderTargets(r: BenchResults, out: string[]): void {
   out.push(t.toString());
 }
 
+/** Issue 25's table: one row per line, its bound, and per lane the ratio to it with PASS or GAP. */
+function renderIssue25(r: BenchResults, out: string[]): void {
+  if (!r.lanes.some((l) => l.issue25)) return;
+  out.push('', 'Issue 25 (speed, third round): measured / bound, ≤ 1.00× passes');
+  const t = table(['row', 'bound', ...r.lanes.map((l) => `Node ${l.version}`)]);
+  const names = [...new Set(r.lanes.flatMap((l) => (l.issue25 ?? []).map((k) => k.name)))];
+  for (const name of names) {
+    const bound = r.lanes.flatMap((l) => l.issue25 ?? []).find((k) => k.name === name)?.bound ?? '';
+    t.push([name, bound, ...r.lanes.map((l) => {
+      const row = l.issue25?.find((k) => k.name === name);
+      if (!row) return '-';
+      if (row.status === 'N/A') return `N/A (${row.detail})`;
+      return `${row.ratio!.toFixed(2)}× ${row.status}: ${row.detail}`;
+    })]);
+  }
+  out.push(t.toString());
+}
+
 /** The whole report as text. */
 export function renderReport(r: BenchResults): string {
   const out: string[] = [];
@@ -146,6 +164,7 @@ export function renderReport(r: BenchResults): string {
   }
 
   renderTargets(r, out);
+  renderIssue25(r, out);
   for (const note of r.notes) out.push(`note: ${note}`);
   const laneCells = r.lanes.flatMap((l) => [...l.audits.flatMap((a) => a.cells), ...(l.machineWide?.cells ?? []), ...l.tracing.cells,
     ...(l.traceMemory?.cells ?? []), ...(l.make?.cells ?? []), ...(l.origins?.cells ?? [])]);

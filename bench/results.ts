@@ -30,6 +30,8 @@ export interface LaneResults {
   origins?: { descriptors: number; cells: Cell[] };
   memory?: { fromN: number; toN: number; bytesPerFd: number; slopes: Array<{ fromN: number; toN: number; bytesPerFd: number }> };
   targets: Target[];
+  /** The four rows of issue 25's table, each against its bound. */
+  issue25?: Target[];
 }
 
 export interface BenchResults {
@@ -52,6 +54,8 @@ export interface Target {
   /** The measured ratio against the target's bound (≤ 1 passes), when there is one. */
   ratio?: number;
   detail: string;
+  /** The bound as the issue states it, e.g. `≤ 1.2 × strace` (issue 25's rows). */
+  bound?: string;
 }
 
 /** Median wall time of one cell, in ms. */
@@ -91,6 +95,40 @@ function bounded(name: string, value: number | undefined, bound: number | undefi
   if (value === undefined || bound === undefined || bound <= 0) return { name, status: 'N/A', detail: missing };
   const r = ratio(value, bound)!;
   return { name, status: value <= bound ? 'PASS' : 'GAP', ratio: r, detail };
+}
+
+/**
+ * Issue 25's table, one row per line, each with its bound: fdscan's own work at 30 descriptors
+ * (minus `node -e 0`) ≤ `lsof -n -P -p`; `--all --json` ≤ `lsof -n -P`; the gate on the exec script
+ * ≤ 1.2 × `strace -f --seccomp-bpf -e trace=execve`; 10,000 descriptors ≤ the faster of
+ * `lsof +fg` and `lsfd -J`. Ratio = measured ÷ bound, as for every target.
+ */
+export function issue25Rows(lane: Omit<LaneResults, 'targets' | 'issue25'>): Target[] {
+  const cell = (cells: Cell[] | undefined, id: string): number | undefined => (cells ? median(cells, id) : undefined);
+  const rows: Target[] = [];
+  const small = lane.audits.find((a) => a.n <= 100);
+  const fdscanSmall = cell(small?.cells, 'fdscan');
+  const nodeSmall = cell(small?.cells, 'node');
+  const lsofSmall = cell(small?.cells, 'lsofPlainNP');
+  const own = fdscanSmall !== undefined && nodeSmall !== undefined ? fdscanSmall - nodeSmall : undefined;
+  rows.push({ ...bounded(`${small?.held ?? 30} descriptors, fdscan's own work (− node -e 0) vs lsof -n -P -p`, own, lsofSmall,
+    `${fmt(fdscanSmall)} − ${fmt(nodeSmall)} = ${fmt(own)} vs ${fmt(lsofSmall)}`, small ? 'lsof missing' : 'no size ≤ 100 measured'), bound: '≤ 1.0×' });
+  const all = cell(lane.machineWide?.cells, 'fdscanAll');
+  const lsofAll = cell(lane.machineWide?.cells, 'lsofAll');
+  rows.push({ ...bounded('--all --json vs lsof -n -P', all, lsofAll,
+    `${fmt(all)} vs ${fmt(lsofAll)} at ${lane.machineWide?.processes.toLocaleString('en-US')} processes (${lane.machineWide?.extra} extra)`,
+    lane.machineWide ? 'lsof missing' : 'not measured'), bound: '≤ 1.0×' });
+  const gate = cell(lane.tracing.cells, 'gate');
+  const strace = cell(lane.tracing.cells, 'strace');
+  rows.push({ ...bounded(`gate on ${lane.tracing.execs} execs vs strace -f --seccomp-bpf -e trace=execve`, gate, strace === undefined ? undefined : 1.2 * strace,
+    `${fmt(gate)} vs 1.2 × ${fmt(strace)}`, gate === undefined ? 'gate not measured' : 'strace missing'), bound: '≤ 1.2×' });
+  const at10k = lane.audits.find((a) => a.n === 10000);
+  const fdscan10k = cell(at10k?.cells, 'fdscan');
+  const others: Array<[string, number | undefined]> = [['lsof +fg', cell(at10k?.cells, 'lsof')], ['lsfd -J', cell(at10k?.cells, 'lsfd')]];
+  const fastest = others.flatMap(([name, value]): Array<[string, number]> => (value === undefined ? [] : [[name, value]])).sort((a, b) => a[1] - b[1])[0];
+  rows.push({ ...bounded('audit of 10,000 descriptors vs the fastest of lsof +fg / lsfd -J', fdscan10k, fastest?.[1],
+    `${fmt(fdscan10k)} vs ${fmt(fastest?.[1])} (${fastest?.[0] ?? '-'})`, at10k ? 'lsof and lsfd both missing' : '10,000 descriptors not measured'), bound: '≤ 1.0×' });
+  return rows;
 }
 
 /** PASS/GAP per target of issue 13 (and the table target of issue 12), for one lane. */

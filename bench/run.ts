@@ -18,7 +18,7 @@ import { startHolder, type Holder } from './holder.js';
 import { nodeLanes, type NodeLane } from './lanes.js';
 import { buildNativeTools, repoRoot, type NativeTools } from './native.js';
 import { renderReport } from './report.js';
-import { auditRatios, evaluateTargets, memoryGrowth, type AuditRun, type BenchResults, type LaneResults } from './results.js';
+import { auditRatios, evaluateTargets, issue25Rows, memoryGrowth, type AuditRun, type BenchResults, type LaneResults } from './results.js';
 import { ensureTools, type Tools } from './tools.js';
 
 const fdscan = join(repoRoot, 'bin', 'fdscan.js');
@@ -38,6 +38,8 @@ function auditContenders(node: string, pid: number, n: number, native: NativeToo
   // The table as a 120-column colour terminal gets it (wrapped targets, painted cells), written to /dev/null.
   if (n === 10000) list.push({ id: 'fdscanTable', label: 'fdscan PID (table, 120 columns, colour)', argv: [node, fdscan, p], env: { COLUMNS: '120', FORCE_COLOR: '1' } });
   if (tools.lsof && n <= SMALL) list.push({ id: 'lsofPlain', label: 'lsof -p PID', argv: ['lsof', '-p', p] });
+  // Issue 25's bound at 30 descriptors: lsof without name look-ups, as the --all row runs it.
+  if (tools.lsof && n <= SMALL) list.push({ id: 'lsofPlainNP', label: 'lsof -n -P -p PID', argv: ['lsof', '-n', '-P', '-p', p] });
   if (tools.lsof) list.push({ id: 'lsof', label: 'lsof +fg -n -P -p PID', argv: ['lsof', '+fg', '-n', '-P', '-p', p] });
   if (tools.lsfd) list.push({ id: 'lsfd', label: 'lsfd -J -p PID', argv: ['lsfd', '-J', '-p', p] });
   if (native.floor) list.push({ id: 'floor', label: 'C floor (readdir+readlinkat+fdinfo)', argv: [native.floor, p] });
@@ -76,7 +78,7 @@ async function benchAudits(lane: NodeLane, config: BenchConfig, native: NativeTo
     try {
       holder = await startHolder(n, native.holder);
       progress(lane, `N=${n} (holder pid ${holder.pid}, ${holder.count} open), ${config.runs} runs`);
-      const cells = timeContenders(auditContenders(lane.node, holder.pid, n, native, tools), config.runs, config.warmup, native.measure, { lsof: [0, 1], lsofPlain: [0, 1] });
+      const cells = timeContenders(auditContenders(lane.node, holder.pid, n, native, tools), config.runs, config.warmup, native.measure, { lsof: [0, 1], lsofPlain: [0, 1], lsofPlainNP: [0, 1] });
       audits.push({ n, held: holder.count, fdscanRows: fdscanRows(lane.node, holder.pid), cells, ratios: auditRatios(cells) });
     } finally {
       await holder?.stop();
@@ -203,7 +205,7 @@ async function benchLane(lane: NodeLane, config: BenchConfig, native: NativeTool
   const make = benchMake(lane, config, native, tools, workdir);
   const origins = benchOrigins(lane, config, native, workdir);
   const partial = { node: lane.node, version: lane.version, audits, machineWide, tracing, traceMemory, make, origins, memory: memoryGrowth(audits) };
-  return { ...partial, targets: evaluateTargets(partial) };
+  return { ...partial, targets: evaluateTargets(partial), issue25: issue25Rows(partial) };
 }
 
 async function main(): Promise<void> {

@@ -10,12 +10,12 @@ import { isUtf8 } from 'node:buffer';
 import { readdirSync, statSync } from 'node:fs';
 import {
   FdscanError, NoSuchProcess, errnoOf, osFailure, type Descriptor, type DescriptorType,
-  type ListOptions, type ProcessAudit, type TableRead,
+  type ListOptions, type ProcessAudit, type TableRead, keptByFilters, wantsField,
 } from '../../src/probe-kit/index.js';
 import { parseEpollWatches, type FdInfo } from './fdinfo.js';
 import { deniedDetail } from './access-denied.js';
 import { O_CLOEXEC, accessMode, decodeOpenFlags } from './open-flags.js';
-import { formatDevice, openDescriptorFiles, type DescriptorFiles, type FileIdentity } from './descriptor-files.js';
+import { descriptorReader, formatDevice, openDescriptorFiles, type DescriptorFiles, type FileIdentity } from './descriptor-files.js';
 import { isKernelThread, readArgv, readProcStat, threadGroupOf, type ProcStat } from './process-info.js';
 import { SocketResolver, describeSocket } from './sockets.js';
 import { PeerIndex, type HeldEnds, type PeerKind } from './peers.js';
@@ -35,11 +35,19 @@ export interface AuditContext {
   awaitingPeers?: ProcessAudit[];
   /** Device of pipefs and sockfs, learnt from the first pipe and socket (one mount each per boot). */
   pseudoDevices?: Map<'pipe' | 'socket', string>;
+  /** Process fields read only when asked for (ListOptions.fields): cmdline, and a stat of /proc/PID for the owner. */
+  argv?: boolean;
+  uid?: boolean;
+  /** The rows the audit's filters keep: only those are given peers (absent: every row). */
+  shown?: (row: Descriptor) => boolean;
 }
 
 export function newAuditContext(options: ListOptions = {}, many = false): AuditContext {
   const peers = options.peers === false ? undefined : new PeerIndex();
-  return { sockets: new SocketResolver(), peers, awaitingPeers: peers && many ? [] : undefined };
+  return {
+    sockets: new SocketResolver(), peers, awaitingPeers: peers && many ? [] : undefined, argv: wantsField(options, 'argv'), uid: wantsField(options, 'uid'),
+    shown: options.types || options.inheritableOnly ? keptByFilters(options) : undefined,
+  };
 }
 
 /**
@@ -50,7 +58,7 @@ export function finishPeers(context: AuditContext): void {
   const audits = context.awaitingPeers?.splice(0) ?? [];
   for (const audit of audits) {
     try {
-      addPeers(audit, context.peers!);
+      addPeers(audit, context.peers!, context.shown);
     } catch (error) {
       if (errnoOf(error) === undefined && !(error instanceof FdscanError)) throw error;
       audit.errors.push(`peers: ${(error as Error).message}`);
@@ -117,18 +125,20 @@ function readProcess(pid: number, context: AuditContext): ProcessAudit {
   const audit: ProcessAudit = {
     pid,
     command: before.command,
-    argv: readArgv(pid),
+    ...(context.argv === false ? {} : { argv: readArgv(pid) }),
     ppid: before.ppid,
     platform: 'linux',
     fds: [],
     errors: [],
   };
-  try { audit.uid = statSync(base).uid; } catch { /* gone: noticed below */ }
+  if (context.uid !== false) try { audit.uid = statSync(base).uid; } catch { /* gone: noticed below */ }
   if (before.state === 'Z') audit.zombie = true;
 
+  // Whether every descriptor listed came back as a row (none closed or gone mid-read).
+  const count = { listed: 0, vanished: 0 };
   if (files) {
     try {
-      audit.fds = readAll(files, context);
+      audit.fds = readAll(files, context, undefined, count);
     } catch (error) {
       throw osFailure(error, pid, `read /proc/${pid}/fd`, gone, deniedDetail(pid));
     }
@@ -136,9 +146,19 @@ function readProcess(pid: number, context: AuditContext): ProcessAudit {
   if (context.peers) {
     context.peers.provide(pid, heldEnds(audit));
     if (context.awaitingPeers) context.awaitingPeers.push(audit);
-    else addPeers(audit, context.peers);
+    else addPeers(audit, context.peers, context.shown);
   }
 
+  // No second stat when the table itself proves the process unchanged: the libc reader reads every
+  // descriptor through the directory descriptors opened at the start, which name that process, not
+  // its number (a pid reused since is another directory; reads through the old one fail with
+  // ENOENT). So a non-empty listing whose every descriptor was read is the whole table of the
+  // process `before` described (a pid cannot wrap round between that stat and the open), whatever
+  // it did afterwards; an empty one may be the dropped table of a process in exit().
+  if (count.listed > 0 && count.vanished === 0 && before.state !== 'Z' && !before.exiting && descriptorReader() === 'libc') {
+    audit.errors.push(...context.sockets.problems.splice(0));
+    return audit;
+  }
   const after = readProcStat(pid);
   // An exited process whose parent has not reaped it yet is a zombie with the same start time:
   // its descriptors were closed under the scan all the same. Before it is a zombie, a process in
@@ -173,13 +193,21 @@ export function readDescriptors(pid: number, context: AuditContext, only?: reado
   }
 }
 
-/** Every descriptor `files` lists (or of `only`); closes `files`. Throws what stops the whole read (EMFILE, EACCES, ...). */
-function readAll(files: DescriptorFiles, context: AuditContext, only?: readonly number[]): Descriptor[] {
+/**
+ * Every descriptor `files` lists (or of `only`); closes `files`. Throws what stops the whole read
+ * (EMFILE, EACCES, ...). `count` learns how many were listed and how many closed mid-read.
+ */
+function readAll(files: DescriptorFiles, context: AuditContext, only?: readonly number[], count?: { listed: number; vanished: number }): Descriptor[] {
   try {
     const rows: Descriptor[] = [];
-    for (const fd of only ?? files.list()) {
+    const fds = only ?? files.list();
+    for (const fd of fds) {
       const row = readDescriptor(files, fd, context);
       if (row) rows.push(row);
+    }
+    if (count) {
+      count.listed = fds.length;
+      count.vanished = fds.length - rows.length;
     }
     return rows;
   } finally {
@@ -221,6 +249,23 @@ function tryReadDescriptor(files: DescriptorFiles, fd: number, context: AuditCon
     flags: flagNames(info.flags),
     offset: info.pos,
   };
+  // Pipes and sockets, most rows of a busy process, are told from the link's bytes: no string of
+  // the link (a socket's target is made from its table) and no match of the pattern below.
+  const end = endOfLink(linkBytes);
+  if (end !== undefined) {
+    const inode = end.inode;
+    if (info.ino !== undefined && info.ino !== inode) return { kind: 'changed', detail: `fdinfo inode ${info.ino}, link ${linkBytes.toString('latin1')}` };
+    row.inode = inode;
+    row.device = deviceOf(end.kind, info, files, fd, context);
+    if (end.kind === 'pipe') {
+      row.type = 'FIFO';
+      row.target = linkBytes.toString('latin1');
+    } else {
+      row.type = 'SOCK';
+      describeSocketRow(row, files.pid, inode, context);
+    }
+    return { kind: 'row', row };
+  }
   const special = isSpecialLink(linkBytes) ? /^(pipe|socket|anon_inode|pidfd):\[?(.*?)\]?$/.exec(linkBytes.toString('utf8')) : null;
   if (special) {
     const link = special[0];
@@ -278,6 +323,28 @@ function tryReadDescriptor(files: DescriptorFiles, fd: number, context: AuditCon
   }
   setPathTarget(row, files, linkBytes, stats);
   return { kind: 'row', row };
+}
+
+const PIPE_PREFIX = Buffer.from('pipe:[');
+const SOCKET_PREFIX = Buffer.from('socket:[');
+// Reused: endOfLink's answer is read before the next call.
+const linkEnd: { kind: 'pipe' | 'socket'; inode: number } = { kind: 'pipe', inode: 0 };
+
+/** `pipe:[N]` or `socket:[N]` as bytes: the kind and N (in a reused object); undefined for anything else. */
+function endOfLink(bytes: Buffer): { kind: 'pipe' | 'socket'; inode: number } | undefined {
+  const prefix = bytes[0] === 0x70 ? PIPE_PREFIX : bytes[0] === 0x73 ? SOCKET_PREFIX : undefined;
+  if (!prefix || bytes.length < prefix.length + 2 || bytes[bytes.length - 1] !== 0x5d /* ] */) return undefined;
+  if (prefix.compare(bytes, 0, prefix.length) !== 0) return undefined;
+  let inode = 0;
+  for (let i = prefix.length; i < bytes.length - 1; i++) {
+    const digit = bytes[i]! - 0x30;
+    if (digit < 0 || digit > 9) return undefined;
+    inode = inode * 10 + digit;
+  }
+  if (!Number.isSafeInteger(inode)) return undefined;
+  linkEnd.kind = prefix === PIPE_PREFIX ? 'pipe' : 'socket';
+  linkEnd.inode = inode;
+  return linkEnd;
 }
 
 /** Whether a link starts as pipe:, socket:, anon_inode: or pidfd: do (a path starts with /). */
@@ -401,12 +468,15 @@ function endKind(row: Descriptor): PeerKind | undefined {
  * Other holders of each pipe, inet socket and peer of a connected unix socket, once all rows are
  * read (and provided to the index, which takes this process's links from them instead of reading
  * them all a second time). An inet socket's holders share that very socket (nginx's workers, one
- * listener).
+ * listener). Only rows `shown` keeps: the index, a read of every process's links, is built on the
+ * first row that shows a peer, and not at all for `-t REG` or an audit without pipes or sockets.
  */
-function addPeers(audit: ProcessAudit, peers: PeerIndex): void {
+function addPeers(audit: ProcessAudit, peers: PeerIndex, shown?: (row: Descriptor) => boolean): void {
+  // One key object for every row (holdersOf only reads it).
+  const self = { pid: audit.pid, fd: -1 };
   for (const row of audit.fds) {
-    if (row.inode === undefined) continue;
-    const self = { pid: audit.pid, fd: row.fd };
+    if (row.inode === undefined || (shown && !shown(row))) continue;
+    self.fd = row.fd;
     if (row.type === 'FIFO' && row.target.startsWith('pipe:[')) {
       setPeers(row, peers.holdersOf('pipe', row.inode, self));
     } else if (row.type === 'SOCK' && row.socket?.protocol === 'unix') {

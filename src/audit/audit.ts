@@ -1,5 +1,5 @@
 /** The audit API: every descriptor of one process, of several, or of every readable process. */
-import { DESCRIPTOR_TYPES, type AuditOutcome, type Descriptor, type DescriptorLimits, type ListOptions, type ProcessAudit } from '../probe-kit/contract.js';
+import { DESCRIPTOR_TYPES, PROCESS_FIELD_NAMES, keptByFilters, wantsField, type AuditOutcome, type Descriptor, type DescriptorLimits, type ListOptions, type ProcessAudit } from '../probe-kit/contract.js';
 import { FdscanError, UsageError } from '../errors.js';
 import { probeFor } from '../platform/probe.js';
 import { checkPid } from './pid.js';
@@ -16,7 +16,8 @@ export interface AuditOptions extends ListOptions {
 /** Every descriptor of `pid` (default: this process). Throws NoSuchProcess, AccessDenied or OsError. */
 export function listDescriptors(pid: number = process.pid, options: AuditOptions = {}): ProcessAudit {
   checkTypes(options.types);
-  return filterAudit(withLimits(probeFor().listDescriptors(checkPid(pid), options)), options);
+  checkFields(options.fields);
+  return filterAudit(withLimits(probeFor().listDescriptors(checkPid(pid), options), options), options);
 }
 
 /** Number of open descriptors of `pid`, without reading them. */
@@ -31,8 +32,9 @@ export function countDescriptors(pid: number = process.pid): number {
 export function auditProcesses(pids: number[], options: AuditOptions = {}): AuditOutcome[] {
   if (!Array.isArray(pids)) throw new UsageError('auditProcesses: pids must be an array of process ids');
   checkTypes(options.types);
+  checkFields(options.fields);
   const outcomes = probeFor().listDescriptorsOfMany(pids.map(checkPid), options);
-  for (const outcome of outcomes) if (outcome.audit) outcome.audit = filterAudit(withLimits(outcome.audit), options);
+  for (const outcome of outcomes) if (outcome.audit) outcome.audit = filterAudit(withLimits(outcome.audit, options), options);
   return outcomes;
 }
 
@@ -46,9 +48,11 @@ export function descriptorLimits(pid: number = process.pid): DescriptorLimits | 
 
 /**
  * The audit with its process's limits, read right after its descriptors, placed after `platform`.
- * A process gone meanwhile keeps its audit, without limits: they are unknown, not fatal.
+ * A process gone meanwhile keeps its audit, without limits: they are unknown, not fatal. Not read
+ * when `options.fields` leaves them out.
  */
-function withLimits(audit: ProcessAudit): ProcessAudit {
+function withLimits(audit: ProcessAudit, options: AuditOptions): ProcessAudit {
+  if (!wantsField(options, 'limits')) return audit;
   let limits: DescriptorLimits | undefined;
   try {
     limits = probeFor().descriptorLimits?.(audit.pid);
@@ -68,10 +72,8 @@ export function auditAllProcesses(options: AuditOptions = {}): AuditOutcome[] {
 
 /** Apply the type and inheritability filters to an audit; `total` keeps the count before them. */
 export function filterAudit(audit: ProcessAudit, options: AuditOptions): ProcessAudit {
-  const types = options.types && new Set(options.types.map((t) => t.toLowerCase()));
-  if (!types && !options.inheritableOnly) return audit;
-  const keep = (row: Descriptor): boolean =>
-    (!types || types.has(row.type.toLowerCase())) && (!options.inheritableOnly || row.inheritable === true);
+  if (!options.types && !options.inheritableOnly) return audit;
+  const keep = keptByFilters(options);
   return { ...audit, total: audit.total ?? audit.fds.length, fds: audit.fds.filter(keep) };
 }
 
@@ -90,4 +92,13 @@ function checkTypes(types: readonly string[] | undefined): void {
   if (unknown.length === 0) return;
   throw new UsageError(`unknown descriptor type${unknown.length === 1 ? '' : 's'} ${unknown.map((t) => `'${t}'`).join(', ')}; ` +
     `known types (any case): ${known.join(', ')}`);
+}
+
+/** UsageError naming the known fields when `fields` holds one fdscan/audit@1 does not have. */
+function checkFields(fields: readonly string[] | undefined): void {
+  if (fields === undefined) return;
+  if (!Array.isArray(fields) || !fields.every((f) => typeof f === 'string')) throw new UsageError('fields must be an array of field names');
+  const unknown = fields.filter((f) => !(PROCESS_FIELD_NAMES as readonly string[]).includes(f));
+  if (unknown.length === 0) return;
+  throw new UsageError(`unknown field${unknown.length === 1 ? '' : 's'} ${unknown.map((f) => `'${f}'`).join(', ')}; known fields: ${PROCESS_FIELD_NAMES.join(', ')}`);
 }

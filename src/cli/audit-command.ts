@@ -2,8 +2,9 @@
 import type { Argv, CommandModule, Options } from 'yargs';
 import { auditAllProcesses, auditProcesses, type AuditOptions, type AuditOutcome } from '../audit/audit.js';
 import { AccessDenied, NoSuchProcess, UsageError } from '../errors.js';
+import { PROCESS_FIELD_NAMES } from '../probe-kit/contract.js';
 import { invokingProcess } from '../launch/invoker.js';
-import { auditDocument, auditSetDocument } from '../render/audit-json.js';
+import { auditDocument, auditSetDocument, jsonPieces } from '../render/audit-json.js';
 import { styleFor } from '../render/style.js';
 import { errorLine } from '../render/text.js';
 import type { ArgsOf } from './arguments.js';
@@ -20,6 +21,11 @@ export const AUDIT_OPTIONS = {
   type: { alias: 't', type: 'string', requiresArg: true, describe: 'Only these types, comma-separated, any case: REG,DIR,FIFO,CHR,BLK,LNK,SOCK,eventfd,... (an unknown type is an error)' },
   inheritable: { alias: 'i', type: 'boolean', default: false, describe: 'Only descriptors a child started with exec would receive (close-on-exec clear)' },
   peers: { type: 'boolean', default: true, describe: 'Name the other holders of pipes and sockets (--no-peers skips the scan of all processes)' },
+  fields: {
+    type: 'string', requiresArg: true,
+    describe: `Only these process fields, comma-separated, as lsfd's -o: ${PROCESS_FIELD_NAMES.join(',')} (pid, platform, fds, errors and the marks always; ` +
+      'argv, uid and limits left out are not read: faster --all)',
+  },
 } as const satisfies Record<string, Options>;
 
 const auditBuilder = (yargs: Argv) =>
@@ -29,7 +35,8 @@ const auditBuilder = (yargs: Argv) =>
     .example('$0', 'Audit the shell you are typing in')
     .example('$0 1234 --inheritable', 'Which descriptors would a child of 1234 inherit?')
     .example('$0 1234 -t SOCK --json', 'Sockets of 1234, as JSON')
-    .example('$0 --all -i -t REG', 'Regular files that any process would leak to its children');
+    .example('$0 --all -i -t REG', 'Regular files that any process would leak to its children')
+    .example('$0 --all --json --fields pid,command', 'Every descriptor of the machine, without reading argv, owners or limits');
 
 /** The audit command's arguments, as yargs (or the fast path) parses them. */
 export type AuditArgs = ArgsOf<typeof auditBuilder>;
@@ -50,7 +57,9 @@ export async function runAudit(argv: AuditArgs): Promise<void> {
   // -t may be repeated (-t SOCK -t REG is -t SOCK,REG): yargs gives the repeats as an array.
   const types = argv.type === undefined ? undefined : [argv.type].flat().flatMap((t) => String(t).split(',')).map((t) => t.trim()).filter(Boolean);
   if (types?.length === 0) throw new UsageError('-t/--type needs at least one type: -t SOCK,REG');
-  const options: AuditOptions = { peers: argv.peers, inheritableOnly: argv.inheritable, types };
+  // --fields may be repeated too, and is checked by the audit (an unknown field is a usage error).
+  const fields = argv.fields === undefined ? undefined : [argv.fields].flat().flatMap((f) => String(f).split(',')).map((f) => f.trim()).filter(Boolean);
+  const options: AuditOptions = { peers: argv.peers, inheritableOnly: argv.inheritable, types, fields };
   const style = styleFor(process.stdout);
   // -c and -u select among every process (or the pids given) and report as --all does.
   const selected = filters(argv) ? selectProcesses(selectionFrom(argv)) : undefined;
@@ -65,12 +74,13 @@ export async function runAudit(argv: AuditArgs): Promise<void> {
   const expected = (o: AuditOutcome): boolean => many && (o.error instanceof AccessDenied || o.error instanceof NoSuchProcess);
   const failures = outcomes.filter((o) => o.error && !expected(o));
   if (argv.json) {
-    const document = !many && pids?.length === 1 && audits[0] ? auditDocument(audits[0]) : auditSetDocument(outcomes);
+    const document = !many && pids?.length === 1 && audits[0] ? auditDocument(audits[0], fields) : auditSetDocument(outcomes, fields);
     if (many) {
       document.unreadable = outcomes.filter((o) => o.error instanceof AccessDenied).length + (selected?.unreadable ?? 0);
       document.kernelThreads = kernelThreads;
     }
-    write(JSON.stringify(document));
+    for (const piece of jsonPieces(document)) process.stdout.write(piece);
+    process.stdout.write('\n');
   } else {
     const { renderAudit, renderMachineSummary } = await loadTableRenderer();
     // Written block by block as rendered: a table of 20,000 rows is never one string.

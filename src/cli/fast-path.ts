@@ -1,6 +1,7 @@
 /**
  * The common audit invocations parsed without yargs: `fdscan [PID...]` with any of the audit's
- * boolean flags (`--json`, `--all`/`-a`, `--inheritable`/`-i`, `--no-peers`, ...). Loading yargs
+ * boolean flags (`--json`, `--all`/`-a`, `--inheritable`/`-i`, `--no-peers`, ...) and one
+ * `--fields LIST` (or `--fields=LIST`), which exists to make `--all` faster. Loading yargs
  * costs ~100 ms of start-up (its ESM modules and cliui's string-width), more than reading 1,000
  * descriptors. The flags, their aliases, `--no-` forms and defaults come from AUDIT_OPTIONS, the
  * table the yargs builder reads. Anything else (help, version, --type, other commands, unknown or
@@ -28,11 +29,18 @@ const FLAGS = new Map<string, [BooleanFlag, boolean]>(BOOLEANS.flatMap((name) =>
 export function simpleAuditArgs(args: string[]): AuditArgs | undefined {
   const parsed = Object.fromEntries(BOOLEANS.map((name) => [name, AUDIT_OPTIONS[name].default])) as Record<BooleanFlag, boolean>;
   const pids: string[] = [];
-  for (const arg of args) {
+  let fields: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
     const flag = FLAGS.get(arg);
     if (flag) parsed[flag[0]] = flag[1];
     else if (/^\d+$/.test(arg)) pids.push(arg);
-    else return undefined;
+    else if ((arg === '--fields' || arg.startsWith('--fields=')) && fields === undefined) {
+      // A value that looks like a flag (or none) is yargs' to refuse; a repeat is yargs' to gather.
+      fields = arg === '--fields' ? args[++i] : arg.slice('--fields='.length);
+      if (fields === undefined || fields === '' || fields.startsWith('-')) return undefined;
+    } else return undefined;
   }
-  return pids.length > 0 ? { ...parsed, pid: pids } : parsed;
+  const withFields = fields === undefined ? parsed : { ...parsed, fields };
+  return pids.length > 0 ? { ...withFields, pid: pids } : withFields;
 }

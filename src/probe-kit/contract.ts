@@ -125,6 +125,33 @@ export interface ProbeCapabilities extends DeclaredCapabilities {
 export interface ListOptions {
   /** Resolve the other holders of pipes and unix sockets (scans every readable process). */
   peers?: boolean;
+  /**
+   * The process fields wanted, as lsfd's `-o` (any of PROCESS_FIELD_NAMES); absent: all. The
+   * optional ones left out (`argv`, `uid`, `limits`; `command`, `ppid` in JSON) are not read or
+   * not given; pid, platform, fds, errors and the marks are always given.
+   */
+  fields?: readonly string[];
+  /**
+   * The audit's filters (src/audit.ts applies them): a probe may skip work for rows they drop, such
+   * as naming their peers.
+   */
+  types?: string[];
+  inheritableOnly?: boolean;
+}
+
+/** The process fields `fields` may name (fdscan/audit@1's), and those it can leave out. */
+export const PROCESS_FIELD_NAMES = ['pid', 'command', 'argv', 'ppid', 'uid', 'platform', 'limits', 'fds', 'errors'] as const;
+export const OPTIONAL_PROCESS_FIELDS: readonly string[] = ['command', 'argv', 'ppid', 'uid', 'limits'];
+
+/** Whether `options` asks for the process field `name` (every field when `fields` is absent). */
+export function wantsField(options: ListOptions | undefined, name: string): boolean {
+  return options?.fields === undefined || options.fields.includes(name);
+}
+
+/** Whether the audit's filters (`types`, `inheritableOnly`) keep `row`: filterAudit's test, which a probe may use to skip work. */
+export function keptByFilters(options: ListOptions): (row: Descriptor) => boolean {
+  const types = options.types && new Set(options.types.map((t) => t.toLowerCase()));
+  return (row) => (!types || types.has(row.type.toLowerCase())) && (!options.inheritableOnly || row.inheritable === true);
 }
 
 /** Brief facts about a process, enough to name it. */

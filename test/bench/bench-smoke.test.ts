@@ -36,6 +36,13 @@ const noCompiler = skip || findCompiler() === undefined;
     /gate, 50 execs: ≤ 1.2 × strace/, /inherit-diff, 50 execs: ≤ 1.5 × bare/, /make -j2 of 4 compiles under gate/, /≤ 4 KB per descriptor/, /≤ 2 KB per traced process/]) {
     t.regex(run.stdout, target);
   }
+  // Issue 25's four rows, each with its bound and a verdict (or N/A and why).
+  t.regex(run.stdout, /Issue 25 \(speed, third round\)/);
+  for (const row of [/descriptors, fdscan's own work \(− node -e 0\) vs lsof -n -P -p +│ ≤ 1\.0× +│ (-?[\d.]+× (PASS|GAP)|N\/A)/,
+    /--all --json vs lsof -n -P +│ ≤ 1\.0× +│ ([\d.]+× (PASS|GAP)|N\/A)/, /gate on 50 execs vs strace -f --seccomp-bpf -e trace=execve +│ ≤ 1\.2× +│ ([\d.]+× (PASS|GAP)|N\/A)/,
+    /audit of 10,000 descriptors vs the fastest of lsof \+fg \/ lsfd -J +│ ≤ 1\.0× +│ ([\d.]+× (PASS|GAP)|N\/A)/]) {
+    t.regex(run.stdout, row);
+  }
   t.regex(run.stdout, /results not written/);
   t.regex(run.stdout, /Fleet commands against the number of processes/);
   t.regex(run.stdout, /fdscan metrics --all/);

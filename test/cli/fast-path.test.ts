@@ -29,7 +29,8 @@ const agrees = test.macro({
 });
 
 for (const args of [[], ['1234'], ['1234', '--json'], ['--json', '1', '22'], ['--all', '--json'], ['-a'], ['-i', '99'],
-  ['--inheritable', '--no-peers', '5'], ['--no-peers', '--peers', '5'], ['--peers', '--no-peers', '5'], ['--json', '--json', '7']]) {
+  ['--inheritable', '--no-peers', '5'], ['--no-peers', '--peers', '5'], ['--peers', '--no-peers', '5'], ['--json', '--json', '7'],
+  ['--all', '--json', '--fields', 'pid,command'], ['--fields=argv', '12'], ['3', '--fields', 'limits,uid', '--json']]) {
   test(agrees, args);
 }
 
@@ -42,7 +43,8 @@ for (const [name, option] of Object.entries(AUDIT_OPTIONS)) {
 
 test('everything else is left to yargs', (t) => {
   for (const args of [['--help'], ['-h'], ['--version'], ['-V'], ['-t', 'REG'], ['--type=SOCK'], ['-ai'], ['--json=false'],
-    ['gate', '--', 'true'], ['inherit-diff'], ['--bogus'], ['-5'], ['12a'], ['--'], ['1234', '--', 'x'], ['-c', 'nginx'], ['-u', '0']]) {
+    ['gate', '--', 'true'], ['inherit-diff'], ['--bogus'], ['-5'], ['12a'], ['--'], ['1234', '--', 'x'], ['-c', 'nginx'], ['-u', '0'],
+    ['--fields'], ['--fields', '--json'], ['--fields='], ['--fields', 'pid', '--fields', 'argv']]) {
     t.is(simpleAuditArgs(args), undefined, args.join(' '));
   }
 });

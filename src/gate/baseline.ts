@@ -13,6 +13,7 @@ import { readInputFile } from '../input-file.js';
 import { openReportFile, type ReportFile } from '../report-file.js';
 import type { GateFinding, GateVerdict } from './gate-analysis.js';
 import type { Descriptor } from '../probe-contract.js';
+import { linkShape, withoutDeletedSuffix } from '../probe-kit/link-text.js';
 
 export const BASELINE_SCHEMA = 'fdscan/gate-baseline@2';
 /** The first format: entries without counts, which let any number of the same leak through. */
@@ -195,9 +196,10 @@ export function descriptorName(d: Descriptor): string {
     const path = protocol === 'unix' && local ? ` ${normalisePath(local)}` : '';
     return `SOCK ${protocol}${path}${state ? ` ${state}` : ''}`;
   }
-  if (/^pipe:\[\d+\]$/.test(d.target)) return `${d.type} pipe`;
-  if (d.target.startsWith('/')) return `${d.type} ${normalisePath(d.target)}`;
-  if (d.target.startsWith('memfd:')) return `${d.type} ${d.target.replace(/ \(deleted\)$/, '')}`;
+  const shape = linkShape(d.target);
+  if (shape.kind === 'pipe') return `${d.type} pipe`;
+  if (shape.kind === 'path') return `${d.type} ${normalisePath(d.target)}`;
+  if (d.target.startsWith('memfd:')) return `${d.type} ${withoutDeletedSuffix(d.target)}`;
   // anon_inode:[eventfd], socket:[123] and the like: the kind is all that stays.
   return d.type;
 }

@@ -7,7 +7,8 @@
  * - the contract: the Probe shape, its optional members and capabilities, the descriptor row;
  * - the typed errors a probe throws, and how errors cross a thread;
  * - the trace: the recorder a tracer thread feeds, the reader it implements, the result's shapes;
- * - small pure helpers every platform needs: addresses, exit statuses, the stub's shell step.
+ * - small pure helpers every platform needs: addresses, exit statuses, the stub's shell step, the
+ *   shapes of descriptor link text.
  */
 export * from './contract.js';
 export {
@@ -20,5 +21,6 @@ export type { TraceRecorder } from '../trace/trace-recorder.js';
 export type { DescriptorOrigin, OriginCall, StackFrame, TraceResult } from '../trace/trace-result.js';
 export type { ProtocolPass } from '../trace/descriptor-protocols.js';
 export { formatIpv6 } from './net-address.js';
+export { DELETED_SUFFIX, hasDeletedSuffix, linkShape, withoutDeletedSuffix, type LinkShape } from './link-text.js';
 export { shellStatus, signalName } from './exit-status.js';
 export { entryValue, shellStep, splitAtNul, type CallerState, type ShellStep } from './shell-step.js';

@@ -9,19 +9,18 @@
 import { isUtf8 } from 'node:buffer';
 import { readdirSync, statSync } from 'node:fs';
 import {
-  FdscanError, NoSuchProcess, errnoOf, osFailure, type Descriptor, type DescriptorType,
-  type ListOptions, type ProcessAudit, type TableRead,
+  DELETED_SUFFIX, FdscanError, NoSuchProcess, errnoOf, linkShape, osFailure, type Descriptor, type DescriptorType,
+  type LinkShape, type ListOptions, type ProcessAudit, type TableRead,
 } from '../../src/probe-kit/index.js';
 import { parseEpollWatches, type FdInfo } from './fdinfo.js';
 import { deniedDetail } from './access-denied.js';
-import { O_CLOEXEC, accessMode, decodeOpenFlags } from './open-flags.js';
+import { accessMode, decodeOpenFlags, inheritable } from './open-flags.js';
 import { formatDevice, openDescriptorFiles, type DescriptorFiles, type FileIdentity } from './descriptor-files.js';
 import { isKernelThread, readArgv, readProcStat, threadGroupOf, type ProcStat } from './process-info.js';
 import { SocketResolver, describeSocket } from './sockets.js';
 import { PeerIndex, type HeldEnds, type PeerKind } from './peers.js';
 import { typeFromMode } from '../file-mode.js';
 
-const DELETED_SUFFIX = ' (deleted)';
 const ATTEMPTS = 3;
 
 /** Shared state of one audit run: socket tables and peer index are read once for many pids. */
@@ -163,28 +162,38 @@ export function readDescriptors(pid: number, context: AuditContext, only?: reado
   try {
     return { rows: readAll(openDescriptorFiles(pid), context, only) };
   } catch (error) {
-    const code = errnoOf(error);
-    if (code === undefined && !(error instanceof FdscanError)) throw error;
-    // A traced program that becomes non-dumpable at its exec (mode 711, setuid, setgid, file
-    // capabilities) hides its table from everyone but root, its tracer included.
-    const why = code === 'EACCES' || code === 'EPERM' ? ' (the program is not dumpable: execute-only, setuid, setgid or with file capabilities; only root can read its table)'
-      : code === 'EMFILE' ? " (fdscan's own descriptor limit is reached)" : '';
-    return { rows: [], error: `cannot read /proc/${pid}/fd: ${code ?? (error as Error).message}${why}`, errno: code };
+    return tableReadError(pid, error);
   }
+}
+
+/** A table read that `error` stopped, worded for the tracer's report; a bug is thrown. */
+export function tableReadError(pid: number, error: unknown): TableRead {
+  const code = errnoOf(error);
+  if (code === undefined && !(error instanceof FdscanError)) throw error;
+  // A traced program that becomes non-dumpable at its exec (mode 711, setuid, setgid, file
+  // capabilities) hides its table from everyone but root, its tracer included.
+  const why = code === 'EACCES' || code === 'EPERM' ? ' (the program is not dumpable: execute-only, setuid, setgid or with file capabilities; only root can read its table)'
+    : code === 'EMFILE' ? " (fdscan's own descriptor limit is reached)" : '';
+  return { rows: [], error: `cannot read /proc/${pid}/fd: ${code ?? (error as Error).message}${why}`, errno: code };
 }
 
 /** Every descriptor `files` lists (or of `only`); closes `files`. Throws what stops the whole read (EMFILE, EACCES, ...). */
 function readAll(files: DescriptorFiles, context: AuditContext, only?: readonly number[]): Descriptor[] {
   try {
-    const rows: Descriptor[] = [];
-    for (const fd of only ?? files.list()) {
-      const row = readDescriptor(files, fd, context);
-      if (row) rows.push(row);
-    }
-    return rows;
+    return readRows(files, context, only ?? files.list());
   } finally {
     files.close();
   }
+}
+
+/** The full rows of descriptors `fds` of `files` (left open), those closed meanwhile left out. Throws as readAll. */
+export function readRows(files: DescriptorFiles, context: AuditContext, fds: readonly number[]): Descriptor[] {
+  const rows: Descriptor[] = [];
+  for (const fd of fds) {
+    const row = readDescriptor(files, fd, context);
+    if (row) rows.push(row);
+  }
+  return rows;
 }
 
 /** One descriptor, or undefined when it closed while being read. */
@@ -206,7 +215,7 @@ function tryReadDescriptor(files: DescriptorFiles, fd: number, context: AuditCon
   let info: FdInfo;
   let linkBytes: Buffer;
   try {
-    info = files.fdinfoFields(fd);
+    info = files.fdinfo(fd);
     // A view of a reused buffer: read before the next link of these files is.
     linkBytes = files.linkView(fd);
   } catch (error) {
@@ -216,41 +225,38 @@ function tryReadDescriptor(files: DescriptorFiles, fd: number, context: AuditCon
     fd,
     type: 'UNKNOWN',
     target: '',
-    inheritable: (info.flags & O_CLOEXEC) === 0,
+    inheritable: inheritable(info.flags),
     access: accessMode(info.flags),
     flags: flagNames(info.flags),
     offset: info.pos,
   };
-  const special = isSpecialLink(linkBytes) ? /^(pipe|socket|anon_inode|pidfd):\[?(.*?)\]?$/.exec(linkBytes.toString('utf8')) : null;
-  if (special) {
-    const link = special[0];
-    const kind = special[1]!;
-    const inner = special[2]!;
-    if (kind === 'pipe' || kind === 'socket') {
-      const inode = Number(inner);
-      if (info.ino !== undefined && info.ino !== inode) return { kind: 'changed', detail: `fdinfo inode ${info.ino}, link ${link}` };
-      row.inode = inode;
-      row.device = deviceOf(kind, info, files, fd, context);
-      if (kind === 'pipe') {
-        row.type = 'FIFO';
-        row.target = link;
-      } else {
-        row.type = 'SOCK';
-        describeSocketRow(row, files.pid, inode, context);
-      }
+  const shape = linkShape(linkBytes);
+  if (shape.kind === 'pipe' || shape.kind === 'socket') {
+    const { kind, inode } = shape;
+    if (info.ino !== undefined && info.ino !== inode) return { kind: 'changed', detail: `fdinfo inode ${info.ino}, link ${kind}:[${inode}]` };
+    row.inode = inode;
+    row.device = deviceOf(kind, info, files, fd, context);
+    if (kind === 'pipe') {
+      row.type = 'FIFO';
+      row.target = `pipe:[${inode}]`;
     } else {
-      row.type = anonType(inner);
-      row.target = `[${inner}]`;
-      if (info.ino !== undefined) row.inode = info.ino;
-      if (row.type === 'eventpoll') row.watches = parseEpollWatches(files.lastFdinfoText());
+      row.type = 'SOCK';
+      describeSocketRow(row, files.pid, inode, context);
     }
+    return { kind: 'row', row };
+  }
+  if (shape.kind === 'anon') {
+    row.type = anonType(shape.name);
+    row.target = `[${shape.name}]`;
+    if (info.ino !== undefined) row.inode = info.ino;
+    if (row.type === 'eventpoll') row.watches = parseEpollWatches(files.fdinfoText());
     return { kind: 'row', row };
   }
 
   // A path (or nsfs name such as net:[4026531840]). The quick way, one lookup: the name, looked up
   // as the process sees it, is the very object fdinfo described (its inode on its mount), so that
   // lookup's type, device and link count are the object's.
-  let stats = namedObject(files, linkBytes, info);
+  let stats = namedObject(files, linkBytes, shape, info);
   if (stats === undefined) {
     // The long way: stat follows the magic link to the object, then the name must name it too.
     try {
@@ -265,7 +271,7 @@ function tryReadDescriptor(files: DescriptorFiles, fd: number, context: AuditCon
       }
       // fdinfo and stat may both see file X while the link read between them saw Y, when the number
       // was reused twice meanwhile (dup2 in a loop does it): the path must name the object too.
-      if (verifyPath && !namesObject(files, linkBytes, stats)) {
+      if (verifyPath && !namesObject(files, linkBytes, shape, stats)) {
         return { kind: 'changed', detail: `link ${JSON.stringify(linkBytes.toString('utf8'))} names another file than inode ${stats.ino}` };
       }
     }
@@ -276,14 +282,8 @@ function tryReadDescriptor(files: DescriptorFiles, fd: number, context: AuditCon
     row.inode = stats.ino;
     if (row.type === 'CHR' || row.type === 'BLK') row.rdev = stats.rdev;
   }
-  setPathTarget(row, files, linkBytes, stats);
+  setLinkTarget(row, linkBytes, shape.kind === 'path' && shape.deletedSuffix && stats !== undefined && isUnlinked(files, linkBytes, stats));
   return { kind: 'row', row };
-}
-
-/** Whether a link starts as pipe:, socket:, anon_inode: or pidfd: do (a path starts with /). */
-function isSpecialLink(bytes: Buffer): boolean {
-  const first = bytes[0];
-  return first === 0x70 /* p */ || first === 0x73 /* s */ || first === 0x61 /* a */;
 }
 
 /**
@@ -292,18 +292,14 @@ function isSpecialLink(bytes: Buffer): boolean {
  * that cannot be told (older kernel, name gone, over-mounted or naming another object): then the
  * caller takes the long way.
  */
-function namedObject(files: DescriptorFiles, linkBytes: Buffer, info: FdInfo): FileIdentity | undefined {
-  if (info.ino === undefined || info.mntId < 0 || linkBytes[0] !== 0x2f || hasDeletedSuffix(linkBytes)) return undefined;
+function namedObject(files: DescriptorFiles, linkBytes: Buffer, shape: LinkShape, info: FdInfo): FileIdentity | undefined {
+  if (info.ino === undefined || info.mntId < 0 || shape.kind !== 'path' || shape.deletedSuffix) return undefined;
   try {
     const named = files.lstatInRoot(linkBytes);
     return named !== undefined && named.mntId === info.mntId && named.ino === info.ino ? named : undefined;
   } catch {
     return undefined;
   }
-}
-
-export function hasDeletedSuffix(bytes: Buffer): boolean {
-  return bytes.length > DELETED_SUFFIX.length && bytes.subarray(-DELETED_SUFFIX.length).toString('latin1') === DELETED_SUFFIX;
 }
 
 // A busy process has thousands of descriptors and a handful of distinct flag sets.
@@ -314,11 +310,6 @@ function flagNames(flags: number): string[] {
   let names = flagNamesByValue.get(flags);
   if (!names) flagNamesByValue.set(flags, (names = decodeOpenFlags(flags)));
   return names.slice();
-}
-
-/** Target, deleted mark and raw bytes of a path-like link. */
-function setPathTarget(row: Descriptor, files: DescriptorFiles, linkBytes: Buffer, stats: FileIdentity | undefined): void {
-  setLinkTarget(row, linkBytes, hasDeletedSuffix(linkBytes) && stats !== undefined && isUnlinked(files, linkBytes, stats));
 }
 
 /**
@@ -347,9 +338,8 @@ export function setLinkTarget(row: Descriptor, linkBytes: Buffer, unlinked: bool
  * absolute paths (net:[...]), names marked " (deleted)" (isUnlinked checks those), paths this user
  * cannot look up.
  */
-function namesObject(files: DescriptorFiles, linkBytes: Buffer, stats: FileIdentity): boolean {
-  if (linkBytes[0] !== 0x2f) return true;
-  if (hasDeletedSuffix(linkBytes)) return true;
+function namesObject(files: DescriptorFiles, linkBytes: Buffer, shape: LinkShape, stats: FileIdentity): boolean {
+  if (shape.kind !== 'path' || shape.deletedSuffix) return true;
   try {
     const named = files.lstatInRoot(linkBytes);
     return named === undefined || (named.ino === stats.ino && named.dev === stats.dev);

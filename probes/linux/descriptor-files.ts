@@ -103,10 +103,11 @@ export function openDescriptorFiles(pid: number, options: ReaderOptions = {}): D
 
 /** The fields of one /proc/PID/fdinfo/N, read by path (one descriptor, not a table). */
 export function readFdInfo(pid: number, fd: number): FdInfo {
-  return parseFdInfo(readProcRecordView(`/proc/${pid}/fdinfo/${fd}`));
+  return parseFdInfo(readProcRecordView(`${procDir(pid)}/fdinfo/${fd}`));
 }
 
 class LibcDescriptorFiles implements DescriptorFiles {
+  private readonly base: string;
   private readonly fdDir: number;
   private infoDir = -1;
   private rootDir = -1;
@@ -115,8 +116,9 @@ class LibcDescriptorFiles implements DescriptorFiles {
   private infoText: string | undefined;
 
   constructor(readonly pid: number, fdinfo: boolean) {
-    this.fdDir = openAt(AT_FDCWD, `/proc/${pid}/fd`, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (this.fdDir < 0) throw errnoError(`open /proc/${pid}/fd`, errno());
+    this.base = procDir(pid);
+    this.fdDir = openAt(AT_FDCWD, `${this.base}/fd`, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (this.fdDir < 0) throw errnoError(`open ${this.base}/fd`, errno());
     // In fdscan's own table every directory descriptor of the reader is opened before the listing,
     // which leaves them out: one opened later could take the number of a listed descriptor that
     // has closed since, and be read as it.
@@ -145,7 +147,7 @@ class LibcDescriptorFiles implements DescriptorFiles {
         return listDescriptorNumbers(this.pid, this.own());
       }
       if (n === 0) break;
-      if (n < 0) throw errnoError(`getdents64 /proc/${this.pid}/fd`, errno());
+      if (n < 0) throw errnoError(`getdents64 ${this.base}/fd`, errno());
       // struct linux_dirent64: d_ino u64, d_off s64, d_reclen u16, d_type u8, d_name.
       for (let at = 0; at < n; at += dents.readUInt16LE(at + 16)) {
         let fd = 0;
@@ -172,7 +174,7 @@ class LibcDescriptorFiles implements DescriptorFiles {
     }
     if (n === text.length) {
       // A record this long (an epoll watching many descriptors) is read whole by path.
-      const whole = readProcRecordView(`/proc/${this.pid}/fdinfo/${fd}`);
+      const whole = readProcRecordView(`${this.base}/fdinfo/${fd}`);
       this.infoText = whole.toString('latin1');
       this.infoLength = -1;
       return parseFdInfo(whole);
@@ -195,7 +197,7 @@ class LibcDescriptorFiles implements DescriptorFiles {
     const n = readlinkAt(this.fdDir, this.nameOf(fd), linkBuffer);
     if (n < 0) throw errnoError('readlink', errno());
     // A full buffer may be a cut name: Node's readlink sizes its buffer itself.
-    if (n === linkBuffer.length) return readlinkSync(`/proc/${this.pid}/fd/${fd}`, { encoding: 'buffer' });
+    if (n === linkBuffer.length) return readlinkSync(`${this.base}/fd/${fd}`, { encoding: 'buffer' });
     return linkBuffer.subarray(0, n);
   }
 
@@ -204,7 +206,7 @@ class LibcDescriptorFiles implements DescriptorFiles {
   }
 
   lstatInRoot(path: Buffer): FileIdentity | undefined {
-    if (path[0] !== 0x2f) return this.statx(AT_FDCWD, Buffer.concat([Buffer.from(`/proc/${this.pid}/root/`), path, Buffer.of(0)]), AT_SYMLINK_NOFOLLOW, true);
+    if (path[0] !== 0x2f) return this.statx(AT_FDCWD, Buffer.concat([Buffer.from(`${this.base}/root/`), path, Buffer.of(0)]), AT_SYMLINK_NOFOLLOW, true);
     // Relative to a descriptor of /proc/PID/root: the same walk as /proc/PID/root/PATH, without
     // looking up /proc, PID and root again for every name. Absolute symlinks met on the way
     // resolve against fdscan's root either way.
@@ -231,14 +233,14 @@ class LibcDescriptorFiles implements DescriptorFiles {
   }
 
   private openInfo(): void {
-    this.infoDir = openAt(AT_FDCWD, `/proc/${this.pid}/fdinfo`, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (this.infoDir < 0) throw errnoError(`open /proc/${this.pid}/fdinfo`, errno());
+    this.infoDir = openAt(AT_FDCWD, `${this.base}/fdinfo`, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (this.infoDir < 0) throw errnoError(`open ${this.base}/fdinfo`, errno());
   }
 
   private openRoot(): void {
     if (this.rootDir >= 0) return;
-    this.rootDir = openAt(AT_FDCWD, `/proc/${this.pid}/root`, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (this.rootDir < 0) throw errnoError(`open /proc/${this.pid}/root`, errno());
+    this.rootDir = openAt(AT_FDCWD, `${this.base}/root`, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (this.rootDir < 0) throw errnoError(`open ${this.base}/root`, errno());
   }
 
   // The same number is named for fdinfo, link and stat in turn: made a string once.
@@ -275,10 +277,12 @@ class LibcDescriptorFiles implements DescriptorFiles {
 
 /** The same reads through Node's fs, by full path. */
 class NodeDescriptorFiles implements DescriptorFiles {
+  private readonly base: string;
   private infoText = '';
 
   constructor(readonly pid: number) {
-    closeSync(openSync(`/proc/${pid}/fd`, 'r')); // fail as the libc reader would
+    this.base = procDir(pid);
+    closeSync(openSync(`${this.base}/fd`, 'r')); // fail as the libc reader would
   }
 
   list(): number[] {
@@ -286,7 +290,7 @@ class NodeDescriptorFiles implements DescriptorFiles {
   }
 
   fdinfo(fd: number): FdInfo {
-    const record = readProcRecordView(`/proc/${this.pid}/fdinfo/${fd}`);
+    const record = readProcRecordView(`${this.base}/fdinfo/${fd}`);
     this.infoText = record.toString('latin1');
     return parseFdInfo(record);
   }
@@ -296,7 +300,7 @@ class NodeDescriptorFiles implements DescriptorFiles {
   }
 
   link(fd: number): Buffer {
-    return readlinkSync(`/proc/${this.pid}/fd/${fd}`, { encoding: 'buffer' });
+    return readlinkSync(`${this.base}/fd/${fd}`, { encoding: 'buffer' });
   }
 
   linkView(fd: number): Buffer {
@@ -304,19 +308,28 @@ class NodeDescriptorFiles implements DescriptorFiles {
   }
 
   stat(fd: number): FileIdentity | undefined {
-    return identity(statSync(`/proc/${this.pid}/fd/${fd}`, { throwIfNoEntry: false }));
+    return identity(statSync(`${this.base}/fd/${fd}`, { throwIfNoEntry: false }));
   }
 
   lstatInRoot(path: Buffer): FileIdentity | undefined {
-    return identity(lstatSync(Buffer.concat([Buffer.from(`/proc/${this.pid}/root`), path]), { throwIfNoEntry: false }));
+    return identity(lstatSync(Buffer.concat([Buffer.from(`${this.base}/root`), path]), { throwIfNoEntry: false }));
   }
 
   close(): void {}
 }
 
+/**
+ * /proc/PID, or /proc/self for fdscan's own: in a pid namespace whose /proc is the host's (the
+ * commands refuse to scan there, but the wrapping commands list what they received first), only
+ * /proc/self names this process.
+ */
+function procDir(pid: number): string {
+  return pid === process.pid ? '/proc/self' : `/proc/${pid}`;
+}
+
 function listDescriptorNumbers(pid: number, own: number[]): number[] {
   const self = pid === process.pid;
-  return readdirSync(`/proc/${pid}/fd`).map(Number).filter((fd) => !self || !own.includes(fd)).sort((a, b) => a - b);
+  return readdirSync(`${procDir(pid)}/fd`).map(Number).filter((fd) => !self || !own.includes(fd)).sort((a, b) => a - b);
 }
 
 function identity(stats: Stats | undefined): FileIdentity | undefined {

@@ -381,6 +381,7 @@ function heldEnds(audit: ProcessAudit): HeldEnds {
   return ends;
 }
 
+/** What the peer index matches a row on: an anonymous pipe (a named FIFO's target is its path) or a socket. */
 function endKind(row: Descriptor): PeerKind | undefined {
   if (row.inode === undefined) return undefined;
   if (row.type === 'FIFO') return row.target.startsWith('pipe:[') ? 'pipe' : undefined;
@@ -397,7 +398,7 @@ function addPeers(audit: ProcessAudit, peers: PeerIndex): void {
   for (const row of audit.fds) {
     if (row.inode === undefined) continue;
     const self = { pid: audit.pid, fd: row.fd };
-    if (row.type === 'FIFO' && row.target.startsWith('pipe:[')) {
+    if (endKind(row) === 'pipe') {
       setPeers(row, peers.holdersOf('pipe', row.inode, self));
     } else if (row.type === 'SOCK' && row.socket?.protocol === 'unix') {
       const peerInode = peers.unixPeerOf(audit.pid, row.inode);

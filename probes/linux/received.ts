@@ -23,6 +23,12 @@ import { sameOpenFile } from './same-open-file.js';
 
 const MARKED_UNCONDITIONALLY = 16;
 const DEV_NULL = Buffer.from('/dev/null');
+/**
+ * The reader's Node fs road: the list is taken first thing at start-up, where loading koffi for
+ * the libc road (milliseconds) would come before the tracer thread starts; at a few dozen
+ * descriptors both roads take as long.
+ */
+const START_UP_READER = { reader: 'node' } as const;
 
 interface OwnDescriptor {
   fd: number;
@@ -63,7 +69,7 @@ export function receivedButMarked(): number[] {
 /** `early`: Node has opened no file yet (taken before anything touched stderr), so a /dev/null here was received. */
 function scan(early: boolean): number[] {
   const own: OwnDescriptor[] = [];
-  const files = openDescriptorFiles(process.pid);
+  const files = openDescriptorFiles(process.pid, START_UP_READER);
   try {
     for (const fd of files.list()) {
       try {
@@ -108,7 +114,7 @@ function ancestorDescriptors(): AncestorDescriptors {
   const found: AncestorDescriptors = { pipes: new Set(), devNull: [] };
   for (let pid = process.ppid, depth = 0; pid > 1 && depth < 64; depth++) {
     try {
-      const files = openDescriptorFiles(pid, { fdinfo: false });
+      const files = openDescriptorFiles(pid, START_UP_READER);
       try {
         for (const fd of files.list()) {
           try {

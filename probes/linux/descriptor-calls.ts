@@ -22,6 +22,7 @@
  */
 import { readSync, openSync, closeSync } from 'node:fs';
 import type { MadeCall } from '../../src/probe-kit/index.js';
+import { O_CLOEXEC } from './open-flags.js';
 
 /** Architectures with a table. */
 export type Arch = 'x86_64' | 'aarch64';
@@ -76,7 +77,6 @@ export interface DescriptorCall {
 }
 
 // Flag values: the same on x86_64 and aarch64 unless an arch table says otherwise.
-const O_CLOEXEC = 0o2000000;
 const FD_CLOEXEC = 1;
 const F_DUPFD = 0;
 const F_SETFD = 2;

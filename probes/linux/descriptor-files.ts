@@ -1,10 +1,13 @@
 /**
- * The per-descriptor files of one process, /proc/PID/fd/N and /proc/PID/fdinfo/N, read relative to
- * directory descriptors of /proc/PID/fd and /proc/PID/fdinfo through libc (openat, read,
- * readlinkat, statx) with reused buffers. At 10,000 descriptors this is about a third faster than
- * Node's fs, which walks the whole path on every call and allocates per call; where koffi or
- * statx is missing, the same reads go through Node's fs. Paths as the process sees them are looked
- * up relative to a descriptor of /proc/PID/root, opened on first need.
+ * fdscan's one reader of a process's descriptor table: the list of /proc/PID/fd, and per
+ * descriptor /proc/PID/fd/N and /proc/PID/fdinfo/N. The full read (descriptors.ts), the tracer's
+ * table reads (trace-tables.ts), the peer index, counts, the remedy and the received-descriptor
+ * check all read through it. Through libc (openat, getdents64, read, readlinkat, statx) relative
+ * to directory descriptors of /proc/PID/fd and /proc/PID/fdinfo, with reused buffers: at 10,000
+ * descriptors about a third faster than Node's fs, which walks the whole path on every call and
+ * allocates per call; where koffi or statx is missing, the same reads go through Node's fs. Paths
+ * as the process sees them are looked up relative to a descriptor of /proc/PID/root, opened on
+ * first need.
  *
  * Errors are thrown as Node's fs throws them: an Error whose `code` is the errno name (ENOENT when
  * the descriptor closed meanwhile).
@@ -13,10 +16,11 @@ import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, statSync, ty
 import { constants as fsConstants } from 'node:fs';
 import { constants } from 'node:os';
 import { errnoError } from '../../src/probe-kit/index.js';
-import { readProcRecord } from './procfs.js';
-import { parseFdInfo, parseFdInfoBytes, type FdInfo } from './fdinfo.js';
+import { readProcRecordView } from './procfs.js';
+import { parseFdInfo, type FdInfo } from './fdinfo.js';
+import { O_CLOEXEC, O_PATH } from './open-flags.js';
 import { errno, linuxTypes } from './libc.js';
-import { close as closeFd, openAt, readInto, readlinkAt, statx } from './libc-files.js';
+import { close as closeFd, getdents64, lseek, openAt, readInto, readlinkAt, statx } from './libc-files.js';
 
 /** What fdscan needs of a stat: the object's identity and kind. */
 export interface FileIdentity {
@@ -33,19 +37,16 @@ export interface FileIdentity {
 export interface DescriptorFiles {
   readonly pid: number;
   /**
-   * The descriptor numbers, ascending. Listed after the reader's own descriptors are open, and
-   * without them when the process is this one: else the number of the listing's own directory
-   * descriptor, closed by then, could be reused by the reader and reported.
+   * The descriptor numbers, ascending; again from the start on each call. In fdscan's own table,
+   * without the reader's own directory descriptors, which are all opened before the listing.
    */
   list(): number[];
-  /** Text of /proc/PID/fdinfo/N. */
-  fdinfo(fd: number): string;
   /**
    * The fields of /proc/PID/fdinfo/N, parsed without making a string of the record;
-   * lastFdinfoText() gives its text until the next fdinfo read.
+   * fdinfoText() gives its text until the next fdinfo read.
    */
-  fdinfoFields(fd: number): FdInfo;
-  lastFdinfoText(): string;
+  fdinfo(fd: number): FdInfo;
+  fdinfoText(): string;
   /** Bytes of the /proc/PID/fd/N link. */
   link(fd: number): Buffer;
   /** The same bytes in a buffer that the next linkView call reuses: copy what must be kept. */
@@ -58,12 +59,15 @@ export interface DescriptorFiles {
   close(): void;
 }
 
+/** How the table is read: `reader` forces one (tests); `fdinfo: false` opens /proc/PID/fdinfo only on a first fdinfo read. */
+export interface ReaderOptions {
+  reader?: 'libc' | 'node';
+  fdinfo?: boolean;
+}
+
 const { O_RDONLY, O_DIRECTORY } = fsConstants;
-/** Not in Node's fs.constants either (asm-generic/fcntl.h). */
-const O_PATH = 0o10000000;
 const { ENOENT } = constants.errno;
-/** Not in Node's fs.constants (asm-generic/fcntl.h); libuv adds it to its own opens. */
-const O_CLOEXEC = 0o2000000;
+const SEEK_SET = 0;
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const STATX_BASIC_STATS = 0x7ff;
@@ -71,6 +75,8 @@ const STATX_MNT_ID = 0x1000;
 const PATH_MAX = 4096;
 
 let native: boolean | undefined;
+let getdentsBound = true;
+const dents = Buffer.allocUnsafe(32 * 1024);
 const text = Buffer.allocUnsafe(PATH_MAX);
 const linkBuffer = Buffer.allocUnsafe(PATH_MAX);
 let pathBuffer = Buffer.allocUnsafe(PATH_MAX);
@@ -90,42 +96,72 @@ export function descriptorReader(): 'libc' | 'node' {
   return native ? 'libc' : 'node';
 }
 
-/** The files of `pid`'s descriptors; throws as opening /proc/PID/fd would (ENOENT, EACCES). `reader` forces one (tests). */
-export function openDescriptorFiles(pid: number, reader = descriptorReader()): DescriptorFiles {
-  return reader === 'libc' ? new LibcDescriptorFiles(pid) : new NodeDescriptorFiles(pid);
+/** The files of `pid`'s descriptors; throws as opening /proc/PID/fd (and fdinfo, unless `fdinfo: false`) would (ENOENT, EACCES). */
+export function openDescriptorFiles(pid: number, options: ReaderOptions = {}): DescriptorFiles {
+  return (options.reader ?? descriptorReader()) === 'libc' ? new LibcDescriptorFiles(pid, options.fdinfo ?? true) : new NodeDescriptorFiles(pid);
+}
+
+/** The fields of one /proc/PID/fdinfo/N, read by path (one descriptor, not a table). */
+export function readFdInfo(pid: number, fd: number): FdInfo {
+  return parseFdInfo(readProcRecordView(`${procDir(pid)}/fdinfo/${fd}`));
 }
 
 class LibcDescriptorFiles implements DescriptorFiles {
+  private readonly base: string;
   private readonly fdDir: number;
-  private readonly infoDir: number;
+  private infoDir = -1;
   private rootDir = -1;
+  private listed = false;
   private infoLength = 0;
   private infoText: string | undefined;
 
-  constructor(readonly pid: number) {
-    this.fdDir = openAt(AT_FDCWD, `/proc/${pid}/fd`, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (this.fdDir < 0) throw errnoError(`open /proc/${pid}/fd`, errno());
-    this.infoDir = openAt(AT_FDCWD, `/proc/${pid}/fdinfo`, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (this.infoDir < 0) {
-      const error = errnoError(`open /proc/${pid}/fdinfo`, errno());
-      closeFd(this.fdDir);
+  constructor(readonly pid: number, fdinfo: boolean) {
+    this.base = procDir(pid);
+    this.fdDir = openAt(AT_FDCWD, `${this.base}/fd`, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (this.fdDir < 0) throw errnoError(`open ${this.base}/fd`, errno());
+    // In fdscan's own table every directory descriptor of the reader is opened before the listing,
+    // which leaves them out: one opened later could take the number of a listed descriptor that
+    // has closed since, and be read as it.
+    const self = pid === process.pid;
+    try {
+      if (fdinfo || self) this.openInfo();
+      if (self) this.openRoot();
+    } catch (error) {
+      this.close();
       throw error;
     }
   }
 
   list(): number[] {
-    // In fdscan's own table, a root descriptor opened later could take the number of the
-    // listing's own directory descriptor: it is opened first, and left out.
-    if (this.pid === process.pid) this.openRoot();
-    return listDescriptorNumbers(this.pid, [this.fdDir, this.infoDir, this.rootDir]);
+    if (!getdentsBound) return listDescriptorNumbers(this.pid, this.own());
+    // getdents64 goes on from where the last listing ended.
+    if (this.listed && lseek(this.fdDir, 0, SEEK_SET) < 0) throw errnoError('lseek', errno());
+    this.listed = true;
+    const fds: number[] = [];
+    for (;;) {
+      let n: number;
+      try {
+        n = getdents64(this.fdDir, dents);
+      } catch {
+        getdentsBound = false; // a C library without the wrapper (glibc before 2.30)
+        return listDescriptorNumbers(this.pid, this.own());
+      }
+      if (n === 0) break;
+      if (n < 0) throw errnoError(`getdents64 ${this.base}/fd`, errno());
+      // struct linux_dirent64: d_ino u64, d_off s64, d_reclen u16, d_type u8, d_name.
+      for (let at = 0; at < n; at += dents.readUInt16LE(at + 16)) {
+        let fd = 0;
+        let i = at + 19;
+        for (; dents[i] !== 0; i++) fd = fd * 10 + dents[i]! - 48;
+        if (i > at + 19 && dents[at + 19] !== 0x2e) fds.push(fd); // not . or ..
+      }
+    }
+    const own = this.pid === process.pid ? this.own() : [];
+    return (own.length > 0 ? fds.filter((fd) => !own.includes(fd)) : fds).sort((a, b) => a - b);
   }
 
-  fdinfo(fd: number): string {
-    this.fdinfoFields(fd);
-    return this.lastFdinfoText();
-  }
-
-  fdinfoFields(fd: number): FdInfo {
+  fdinfo(fd: number): FdInfo {
+    if (this.infoDir < 0) this.openInfo();
     const file = openAt(this.infoDir, this.nameOf(fd), O_RDONLY | O_CLOEXEC);
     if (file < 0) throw errnoError('open fdinfo', errno());
     let n: number;
@@ -138,16 +174,17 @@ class LibcDescriptorFiles implements DescriptorFiles {
     }
     if (n === text.length) {
       // A record this long (an epoll watching many descriptors) is read whole by path.
-      this.infoText = readProcRecord(`/proc/${this.pid}/fdinfo/${fd}`);
+      const whole = readProcRecordView(`${this.base}/fdinfo/${fd}`);
+      this.infoText = whole.toString('latin1');
       this.infoLength = -1;
-      return parseFdInfo(this.infoText);
+      return parseFdInfo(whole);
     }
     this.infoText = undefined;
     this.infoLength = n;
-    return parseFdInfoBytes(text, n);
+    return parseFdInfo(text, n);
   }
 
-  lastFdinfoText(): string {
+  fdinfoText(): string {
     return (this.infoText ??= text.toString('latin1', 0, this.infoLength));
   }
 
@@ -160,7 +197,7 @@ class LibcDescriptorFiles implements DescriptorFiles {
     const n = readlinkAt(this.fdDir, this.nameOf(fd), linkBuffer);
     if (n < 0) throw errnoError('readlink', errno());
     // A full buffer may be a cut name: Node's readlink sizes its buffer itself.
-    if (n === linkBuffer.length) return readlinkSync(`/proc/${this.pid}/fd/${fd}`, { encoding: 'buffer' });
+    if (n === linkBuffer.length) return readlinkSync(`${this.base}/fd/${fd}`, { encoding: 'buffer' });
     return linkBuffer.subarray(0, n);
   }
 
@@ -169,7 +206,7 @@ class LibcDescriptorFiles implements DescriptorFiles {
   }
 
   lstatInRoot(path: Buffer): FileIdentity | undefined {
-    if (path[0] !== 0x2f) return this.statx(AT_FDCWD, Buffer.concat([Buffer.from(`/proc/${this.pid}/root/`), path, Buffer.of(0)]), AT_SYMLINK_NOFOLLOW, true);
+    if (path[0] !== 0x2f) return this.statx(AT_FDCWD, Buffer.concat([Buffer.from(`${this.base}/root/`), path, Buffer.of(0)]), AT_SYMLINK_NOFOLLOW, true);
     // Relative to a descriptor of /proc/PID/root: the same walk as /proc/PID/root/PATH, without
     // looking up /proc, PID and root again for every name. Absolute symlinks met on the way
     // resolve against fdscan's root either way.
@@ -186,14 +223,24 @@ class LibcDescriptorFiles implements DescriptorFiles {
 
   close(): void {
     closeFd(this.fdDir);
-    closeFd(this.infoDir);
+    if (this.infoDir >= 0) closeFd(this.infoDir);
     if (this.rootDir >= 0) closeFd(this.rootDir);
+  }
+
+  /** The reader's own directory descriptors. */
+  private own(): number[] {
+    return [this.fdDir, this.infoDir, this.rootDir].filter((fd) => fd >= 0);
+  }
+
+  private openInfo(): void {
+    this.infoDir = openAt(AT_FDCWD, `${this.base}/fdinfo`, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (this.infoDir < 0) throw errnoError(`open ${this.base}/fdinfo`, errno());
   }
 
   private openRoot(): void {
     if (this.rootDir >= 0) return;
-    this.rootDir = openAt(AT_FDCWD, `/proc/${this.pid}/root`, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (this.rootDir < 0) throw errnoError(`open /proc/${this.pid}/root`, errno());
+    this.rootDir = openAt(AT_FDCWD, `${this.base}/root`, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (this.rootDir < 0) throw errnoError(`open ${this.base}/root`, errno());
   }
 
   // The same number is named for fdinfo, link and stat in turn: made a string once.
@@ -230,31 +277,30 @@ class LibcDescriptorFiles implements DescriptorFiles {
 
 /** The same reads through Node's fs, by full path. */
 class NodeDescriptorFiles implements DescriptorFiles {
+  private readonly base: string;
   private infoText = '';
 
   constructor(readonly pid: number) {
-    closeSync(openSync(`/proc/${pid}/fd`, 'r')); // fail as the libc reader would
+    this.base = procDir(pid);
+    closeSync(openSync(`${this.base}/fd`, 'r')); // fail as the libc reader would
   }
 
   list(): number[] {
     return listDescriptorNumbers(this.pid, []);
   }
 
-  fdinfo(fd: number): string {
-    return readProcRecord(`/proc/${this.pid}/fdinfo/${fd}`);
+  fdinfo(fd: number): FdInfo {
+    const record = readProcRecordView(`${this.base}/fdinfo/${fd}`);
+    this.infoText = record.toString('latin1');
+    return parseFdInfo(record);
   }
 
-  fdinfoFields(fd: number): FdInfo {
-    this.infoText = this.fdinfo(fd);
-    return parseFdInfo(this.infoText);
-  }
-
-  lastFdinfoText(): string {
+  fdinfoText(): string {
     return this.infoText;
   }
 
   link(fd: number): Buffer {
-    return readlinkSync(`/proc/${this.pid}/fd/${fd}`, { encoding: 'buffer' });
+    return readlinkSync(`${this.base}/fd/${fd}`, { encoding: 'buffer' });
   }
 
   linkView(fd: number): Buffer {
@@ -262,19 +308,28 @@ class NodeDescriptorFiles implements DescriptorFiles {
   }
 
   stat(fd: number): FileIdentity | undefined {
-    return identity(statSync(`/proc/${this.pid}/fd/${fd}`, { throwIfNoEntry: false }));
+    return identity(statSync(`${this.base}/fd/${fd}`, { throwIfNoEntry: false }));
   }
 
   lstatInRoot(path: Buffer): FileIdentity | undefined {
-    return identity(lstatSync(Buffer.concat([Buffer.from(`/proc/${this.pid}/root`), path]), { throwIfNoEntry: false }));
+    return identity(lstatSync(Buffer.concat([Buffer.from(`${this.base}/root`), path]), { throwIfNoEntry: false }));
   }
 
   close(): void {}
 }
 
+/**
+ * /proc/PID, or /proc/self for fdscan's own: in a pid namespace whose /proc is the host's (the
+ * commands refuse to scan there, but the wrapping commands list what they received first), only
+ * /proc/self names this process.
+ */
+function procDir(pid: number): string {
+  return pid === process.pid ? '/proc/self' : `/proc/${pid}`;
+}
+
 function listDescriptorNumbers(pid: number, own: number[]): number[] {
   const self = pid === process.pid;
-  return readdirSync(`/proc/${pid}/fd`).map(Number).filter((fd) => !self || !own.includes(fd)).sort((a, b) => a - b);
+  return readdirSync(`${procDir(pid)}/fd`).map(Number).filter((fd) => !self || !own.includes(fd)).sort((a, b) => a - b);
 }
 
 function identity(stats: Stats | undefined): FileIdentity | undefined {

@@ -9,19 +9,18 @@
 import { isUtf8 } from 'node:buffer';
 import { readdirSync, statSync } from 'node:fs';
 import {
-  FdscanError, NoSuchProcess, errnoOf, osFailure, type Descriptor, type DescriptorType,
-  type ListOptions, type ProcessAudit, type TableRead, keptByFilters, wantsField,
+  DELETED_SUFFIX, FdscanError, NoSuchProcess, errnoOf, linkShape, osFailure, type Descriptor, type DescriptorType,
+  type LinkShape, type ListOptions, type ProcessAudit, type TableRead, keptByFilters, wantsField,
 } from '../../src/probe-kit/index.js';
 import { parseEpollWatches, type FdInfo } from './fdinfo.js';
 import { deniedDetail } from './access-denied.js';
-import { O_CLOEXEC, accessMode, decodeOpenFlags } from './open-flags.js';
+import { accessMode, decodeOpenFlags, inheritable } from './open-flags.js';
 import { descriptorReader, formatDevice, openDescriptorFiles, type DescriptorFiles, type FileIdentity } from './descriptor-files.js';
 import { isKernelThread, readArgv, readProcStat, threadGroupOf, type ProcStat } from './process-info.js';
 import { SocketResolver, describeSocket } from './sockets.js';
 import { PeerIndex, type HeldEnds, type PeerKind } from './peers.js';
 import { typeFromMode } from '../file-mode.js';
 
-const DELETED_SUFFIX = ' (deleted)';
 const ATTEMPTS = 3;
 
 /** Shared state of one audit run: socket tables and peer index are read once for many pids. */
@@ -183,14 +182,19 @@ export function readDescriptors(pid: number, context: AuditContext, only?: reado
   try {
     return { rows: readAll(openDescriptorFiles(pid), context, only) };
   } catch (error) {
-    const code = errnoOf(error);
-    if (code === undefined && !(error instanceof FdscanError)) throw error;
-    // A traced program that becomes non-dumpable at its exec (mode 711, setuid, setgid, file
-    // capabilities) hides its table from everyone but root, its tracer included.
-    const why = code === 'EACCES' || code === 'EPERM' ? ' (the program is not dumpable: execute-only, setuid, setgid or with file capabilities; only root can read its table)'
-      : code === 'EMFILE' ? " (fdscan's own descriptor limit is reached)" : '';
-    return { rows: [], error: `cannot read /proc/${pid}/fd: ${code ?? (error as Error).message}${why}`, errno: code };
+    return tableReadError(pid, error);
   }
+}
+
+/** A table read that `error` stopped, worded for the tracer's report; a bug is thrown. */
+export function tableReadError(pid: number, error: unknown): TableRead {
+  const code = errnoOf(error);
+  if (code === undefined && !(error instanceof FdscanError)) throw error;
+  // A traced program that becomes non-dumpable at its exec (mode 711, setuid, setgid, file
+  // capabilities) hides its table from everyone but root, its tracer included.
+  const why = code === 'EACCES' || code === 'EPERM' ? ' (the program is not dumpable: execute-only, setuid, setgid or with file capabilities; only root can read its table)'
+    : code === 'EMFILE' ? " (fdscan's own descriptor limit is reached)" : '';
+  return { rows: [], error: `cannot read /proc/${pid}/fd: ${code ?? (error as Error).message}${why}`, errno: code };
 }
 
 /**
@@ -199,12 +203,8 @@ export function readDescriptors(pid: number, context: AuditContext, only?: reado
  */
 function readAll(files: DescriptorFiles, context: AuditContext, only?: readonly number[], count?: { listed: number; vanished: number }): Descriptor[] {
   try {
-    const rows: Descriptor[] = [];
     const fds = only ?? files.list();
-    for (const fd of fds) {
-      const row = readDescriptor(files, fd, context);
-      if (row) rows.push(row);
-    }
+    const rows = readRows(files, context, fds);
     if (count) {
       count.listed = fds.length;
       count.vanished = fds.length - rows.length;
@@ -213,6 +213,16 @@ function readAll(files: DescriptorFiles, context: AuditContext, only?: readonly 
   } finally {
     files.close();
   }
+}
+
+/** The full rows of descriptors `fds` of `files` (left open), those closed meanwhile left out. Throws as readAll. */
+export function readRows(files: DescriptorFiles, context: AuditContext, fds: readonly number[]): Descriptor[] {
+  const rows: Descriptor[] = [];
+  for (const fd of fds) {
+    const row = readDescriptor(files, fd, context);
+    if (row) rows.push(row);
+  }
+  return rows;
 }
 
 /** One descriptor, or undefined when it closed while being read. */
@@ -234,7 +244,7 @@ function tryReadDescriptor(files: DescriptorFiles, fd: number, context: AuditCon
   let info: FdInfo;
   let linkBytes: Buffer;
   try {
-    info = files.fdinfoFields(fd);
+    info = files.fdinfo(fd);
     // A view of a reused buffer: read before the next link of these files is.
     linkBytes = files.linkView(fd);
   } catch (error) {
@@ -244,58 +254,38 @@ function tryReadDescriptor(files: DescriptorFiles, fd: number, context: AuditCon
     fd,
     type: 'UNKNOWN',
     target: '',
-    inheritable: (info.flags & O_CLOEXEC) === 0,
+    inheritable: inheritable(info.flags),
     access: accessMode(info.flags),
     flags: flagNames(info.flags),
     offset: info.pos,
   };
-  // Pipes and sockets, most rows of a busy process, are told from the link's bytes: no string of
-  // the link (a socket's target is made from its table) and no match of the pattern below.
-  const end = endOfLink(linkBytes);
-  if (end !== undefined) {
-    const inode = end.inode;
-    if (info.ino !== undefined && info.ino !== inode) return { kind: 'changed', detail: `fdinfo inode ${info.ino}, link ${linkBytes.toString('latin1')}` };
+  const shape = linkShape(linkBytes);
+  if (shape.kind === 'pipe' || shape.kind === 'socket') {
+    const { kind, inode } = shape;
+    if (info.ino !== undefined && info.ino !== inode) return { kind: 'changed', detail: `fdinfo inode ${info.ino}, link ${kind}:[${inode}]` };
     row.inode = inode;
-    row.device = deviceOf(end.kind, info, files, fd, context);
-    if (end.kind === 'pipe') {
+    row.device = deviceOf(kind, info, files, fd, context);
+    if (kind === 'pipe') {
       row.type = 'FIFO';
-      row.target = linkBytes.toString('latin1');
+      row.target = `pipe:[${inode}]`;
     } else {
       row.type = 'SOCK';
       describeSocketRow(row, files.pid, inode, context);
     }
     return { kind: 'row', row };
   }
-  const special = isSpecialLink(linkBytes) ? /^(pipe|socket|anon_inode|pidfd):\[?(.*?)\]?$/.exec(linkBytes.toString('utf8')) : null;
-  if (special) {
-    const link = special[0];
-    const kind = special[1]!;
-    const inner = special[2]!;
-    if (kind === 'pipe' || kind === 'socket') {
-      const inode = Number(inner);
-      if (info.ino !== undefined && info.ino !== inode) return { kind: 'changed', detail: `fdinfo inode ${info.ino}, link ${link}` };
-      row.inode = inode;
-      row.device = deviceOf(kind, info, files, fd, context);
-      if (kind === 'pipe') {
-        row.type = 'FIFO';
-        row.target = link;
-      } else {
-        row.type = 'SOCK';
-        describeSocketRow(row, files.pid, inode, context);
-      }
-    } else {
-      row.type = anonType(inner);
-      row.target = `[${inner}]`;
-      if (info.ino !== undefined) row.inode = info.ino;
-      if (row.type === 'eventpoll') row.watches = parseEpollWatches(files.lastFdinfoText());
-    }
+  if (shape.kind === 'anon') {
+    row.type = anonType(shape.name);
+    row.target = `[${shape.name}]`;
+    if (info.ino !== undefined) row.inode = info.ino;
+    if (row.type === 'eventpoll') row.watches = parseEpollWatches(files.fdinfoText());
     return { kind: 'row', row };
   }
 
   // A path (or nsfs name such as net:[4026531840]). The quick way, one lookup: the name, looked up
   // as the process sees it, is the very object fdinfo described (its inode on its mount), so that
   // lookup's type, device and link count are the object's.
-  let stats = namedObject(files, linkBytes, info);
+  let stats = namedObject(files, linkBytes, shape, info);
   if (stats === undefined) {
     // The long way: stat follows the magic link to the object, then the name must name it too.
     try {
@@ -310,7 +300,7 @@ function tryReadDescriptor(files: DescriptorFiles, fd: number, context: AuditCon
       }
       // fdinfo and stat may both see file X while the link read between them saw Y, when the number
       // was reused twice meanwhile (dup2 in a loop does it): the path must name the object too.
-      if (verifyPath && !namesObject(files, linkBytes, stats)) {
+      if (verifyPath && !namesObject(files, linkBytes, shape, stats)) {
         return { kind: 'changed', detail: `link ${JSON.stringify(linkBytes.toString('utf8'))} names another file than inode ${stats.ino}` };
       }
     }
@@ -321,36 +311,8 @@ function tryReadDescriptor(files: DescriptorFiles, fd: number, context: AuditCon
     row.inode = stats.ino;
     if (row.type === 'CHR' || row.type === 'BLK') row.rdev = stats.rdev;
   }
-  setPathTarget(row, files, linkBytes, stats);
+  setLinkTarget(row, linkBytes, shape.kind === 'path' && shape.deletedSuffix && stats !== undefined && isUnlinked(files, linkBytes, stats));
   return { kind: 'row', row };
-}
-
-const PIPE_PREFIX = Buffer.from('pipe:[');
-const SOCKET_PREFIX = Buffer.from('socket:[');
-// Reused: endOfLink's answer is read before the next call.
-const linkEnd: { kind: 'pipe' | 'socket'; inode: number } = { kind: 'pipe', inode: 0 };
-
-/** `pipe:[N]` or `socket:[N]` as bytes: the kind and N (in a reused object); undefined for anything else. */
-function endOfLink(bytes: Buffer): { kind: 'pipe' | 'socket'; inode: number } | undefined {
-  const prefix = bytes[0] === 0x70 ? PIPE_PREFIX : bytes[0] === 0x73 ? SOCKET_PREFIX : undefined;
-  if (!prefix || bytes.length < prefix.length + 2 || bytes[bytes.length - 1] !== 0x5d /* ] */) return undefined;
-  if (prefix.compare(bytes, 0, prefix.length) !== 0) return undefined;
-  let inode = 0;
-  for (let i = prefix.length; i < bytes.length - 1; i++) {
-    const digit = bytes[i]! - 0x30;
-    if (digit < 0 || digit > 9) return undefined;
-    inode = inode * 10 + digit;
-  }
-  if (!Number.isSafeInteger(inode)) return undefined;
-  linkEnd.kind = prefix === PIPE_PREFIX ? 'pipe' : 'socket';
-  linkEnd.inode = inode;
-  return linkEnd;
-}
-
-/** Whether a link starts as pipe:, socket:, anon_inode: or pidfd: do (a path starts with /). */
-function isSpecialLink(bytes: Buffer): boolean {
-  const first = bytes[0];
-  return first === 0x70 /* p */ || first === 0x73 /* s */ || first === 0x61 /* a */;
 }
 
 /**
@@ -359,18 +321,14 @@ function isSpecialLink(bytes: Buffer): boolean {
  * that cannot be told (older kernel, name gone, over-mounted or naming another object): then the
  * caller takes the long way.
  */
-function namedObject(files: DescriptorFiles, linkBytes: Buffer, info: FdInfo): FileIdentity | undefined {
-  if (info.ino === undefined || info.mntId < 0 || linkBytes[0] !== 0x2f || hasDeletedSuffix(linkBytes)) return undefined;
+function namedObject(files: DescriptorFiles, linkBytes: Buffer, shape: LinkShape, info: FdInfo): FileIdentity | undefined {
+  if (info.ino === undefined || info.mntId < 0 || shape.kind !== 'path' || shape.deletedSuffix) return undefined;
   try {
     const named = files.lstatInRoot(linkBytes);
     return named !== undefined && named.mntId === info.mntId && named.ino === info.ino ? named : undefined;
   } catch {
     return undefined;
   }
-}
-
-export function hasDeletedSuffix(bytes: Buffer): boolean {
-  return bytes.length > DELETED_SUFFIX.length && bytes.subarray(-DELETED_SUFFIX.length).toString('latin1') === DELETED_SUFFIX;
 }
 
 // A busy process has thousands of descriptors and a handful of distinct flag sets.
@@ -381,11 +339,6 @@ function flagNames(flags: number): string[] {
   let names = flagNamesByValue.get(flags);
   if (!names) flagNamesByValue.set(flags, (names = decodeOpenFlags(flags)));
   return names.slice();
-}
-
-/** Target, deleted mark and raw bytes of a path-like link. */
-function setPathTarget(row: Descriptor, files: DescriptorFiles, linkBytes: Buffer, stats: FileIdentity | undefined): void {
-  setLinkTarget(row, linkBytes, hasDeletedSuffix(linkBytes) && stats !== undefined && isUnlinked(files, linkBytes, stats));
 }
 
 /**
@@ -414,9 +367,8 @@ export function setLinkTarget(row: Descriptor, linkBytes: Buffer, unlinked: bool
  * absolute paths (net:[...]), names marked " (deleted)" (isUnlinked checks those), paths this user
  * cannot look up.
  */
-function namesObject(files: DescriptorFiles, linkBytes: Buffer, stats: FileIdentity): boolean {
-  if (linkBytes[0] !== 0x2f) return true;
-  if (hasDeletedSuffix(linkBytes)) return true;
+function namesObject(files: DescriptorFiles, linkBytes: Buffer, shape: LinkShape, stats: FileIdentity): boolean {
+  if (shape.kind !== 'path' || shape.deletedSuffix) return true;
   try {
     const named = files.lstatInRoot(linkBytes);
     return named === undefined || (named.ino === stats.ino && named.dev === stats.dev);
@@ -458,6 +410,7 @@ function heldEnds(audit: ProcessAudit): HeldEnds {
   return ends;
 }
 
+/** What the peer index matches a row on: an anonymous pipe (a named FIFO's target is its path) or a socket. */
 function endKind(row: Descriptor): PeerKind | undefined {
   if (row.inode === undefined) return undefined;
   if (row.type === 'FIFO') return row.target.startsWith('pipe:[') ? 'pipe' : undefined;
@@ -477,7 +430,7 @@ function addPeers(audit: ProcessAudit, peers: PeerIndex, shown?: (row: Descripto
   for (const row of audit.fds) {
     if (row.inode === undefined || (shown && !shown(row))) continue;
     self.fd = row.fd;
-    if (row.type === 'FIFO' && row.target.startsWith('pipe:[')) {
+    if (endKind(row) === 'pipe') {
       setPeers(row, peers.holdersOf('pipe', row.inode, self));
     } else if (row.type === 'SOCK' && row.socket?.protocol === 'unix') {
       const peerInode = peers.unixPeerOf(audit.pid, row.inode);

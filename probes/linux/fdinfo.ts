@@ -9,43 +9,15 @@ export interface FdInfo {
   ino?: number;
 }
 
-/** Parse the first lines of an fdinfo file; throws ParseError when pos or flags are missing. */
-export function parseFdInfo(text: string): FdInfo {
-  let pos: number | undefined;
-  let flags: number | undefined;
-  let mntId = -1;
-  let ino: number | undefined;
-  let start = 0;
-  // Only the leading key:value lines matter; kind-specific lines (tfd:, eventfd-count:) follow.
-  while (start < text.length) {
-    let end = text.indexOf('\n', start);
-    if (end === -1) end = text.length;
-    const colon = text.indexOf(':', start);
-    if (colon !== -1 && colon < end) {
-      const key = text.slice(start, colon);
-      const value = text.slice(colon + 1, end).trim();
-      if (key === 'pos') pos = parseDecimal(value, 'pos');
-      else if (key === 'flags') flags = parseOctal(value);
-      else if (key === 'mnt_id') mntId = parseDecimal(value, 'mnt_id');
-      else if (key === 'ino') ino = parseDecimal(value, 'ino');
-    }
-    if (pos !== undefined && flags !== undefined && ino !== undefined && mntId !== -1) break;
-    start = end + 1;
-  }
-  if (pos === undefined || flags === undefined) {
-    throw new ParseError('fdinfo', `missing ${pos === undefined ? 'pos' : 'flags'} in ${JSON.stringify(text.slice(0, 80))}`);
-  }
-  return { pos, flags, mntId, ino };
-}
-
 const KEY_NAMES = [Buffer.from('pos'), Buffer.from('flags'), Buffer.from('mnt_id'), Buffer.from('ino')];
 
 /**
- * parseFdInfo over the first `length` bytes of `bytes`, without making a string of the record
- * (one per descriptor at 10,000 descriptors). Falls back to parseFdInfo on anything it does not
- * expect (and so throws the same ParseError), or on numbers too long to add up exactly.
+ * The leading key:value lines of the first `length` bytes of an fdinfo record (`bytes` may be a
+ * reused buffer holding an older record after them), without making a string of the record: one
+ * per descriptor at 10,000 descriptors. Kind-specific lines (tfd:, eventfd-count:) follow and are
+ * passed over. Throws ParseError when pos or flags are missing or a value is not a number.
  */
-export function parseFdInfoBytes(bytes: Buffer, length: number): FdInfo {
+export function parseFdInfo(bytes: Buffer, length = bytes.length): FdInfo {
   let pos = -1;
   let flags = -1;
   let mntId = -1;
@@ -63,8 +35,8 @@ export function parseFdInfoBytes(bytes: Buffer, length: number): FdInfo {
     while (at < length && (bytes[at] === 0x09 || bytes[at] === 0x20)) at++;
     const base = key === 2 ? 8 : 10;
     let value = 0;
-    let digits = 0;
-    for (; at < length; at++, digits++) {
+    const first = at;
+    for (; at < length; at++) {
       const d = bytes[at]! - 0x30;
       if (d < 0 || d >= base) break;
       value = value * base + d;
@@ -72,8 +44,12 @@ export function parseFdInfoBytes(bytes: Buffer, length: number): FdInfo {
     let end = at;
     while (end < length && bytes[end] !== 0x0a) end++;
     if (key !== 0) {
-      // Anything else on the line, no digits or more than 15 (not exact in a double): the string way.
-      if (digits === 0 || digits > 15 || !blank(bytes, at, end)) return parseFdInfo(bytes.toString('latin1', 0, length));
+      if (at === first || !blank(bytes, at, end)) {
+        const text = JSON.stringify(bytes.toString('latin1', first, end).trim());
+        throw new ParseError('fdinfo', key === 2 ? `flags is not octal: ${text}` : `${KEY_NAMES[key - 1]!.toString()} is not a number: ${text}`);
+      }
+      // More than 15 digits may not add up exactly in a double: the number's text decides, as Number() rounds it.
+      if (at - first > 15) value = key === 2 ? Number.parseInt(bytes.toString('latin1', first, at), 8) : Number(bytes.toString('latin1', first, at));
       if (key === 1) pos = value;
       else if (key === 2) flags = value;
       else if (key === 3) mntId = value;
@@ -82,7 +58,9 @@ export function parseFdInfoBytes(bytes: Buffer, length: number): FdInfo {
     }
     start = end + 1;
   }
-  if (pos === -1 || flags === -1) return parseFdInfo(bytes.toString('latin1', 0, length)); // throws
+  if (pos === -1 || flags === -1) {
+    throw new ParseError('fdinfo', `missing ${pos === -1 ? 'pos' : 'flags'} in ${JSON.stringify(bytes.toString('latin1', 0, Math.min(length, 80)))}`);
+  }
   const info: FdInfo = { pos, flags, mntId, ino: undefined };
   if (ino !== -1) info.ino = ino;
   return info;
@@ -100,16 +78,6 @@ function keyOf(bytes: Buffer, start: number, end: number): number {
 function blank(bytes: Buffer, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (bytes[i] !== 0x20 && bytes[i] !== 0x09 && bytes[i] !== 0x0d) return false;
   return true;
-}
-
-function parseDecimal(value: string, key: string): number {
-  if (!/^\d+$/.test(value)) throw new ParseError('fdinfo', `${key} is not a number: ${JSON.stringify(value)}`);
-  return Number(value);
-}
-
-function parseOctal(value: string): number {
-  if (!/^[0-7]+$/.test(value)) throw new ParseError('fdinfo', `flags is not octal: ${JSON.stringify(value)}`);
-  return Number.parseInt(value, 8);
 }
 
 /**

@@ -4,8 +4,8 @@
  * (Linux 5.11+); on older kernels (ENOSYS, EINVAL) fcntl(F_SETFD) on each descriptor listed in
  * /proc/self/fd. Kept descriptors and 0, 1, 2 get FD_CLOEXEC cleared (Node sets it on its stdio).
  */
-import { readdirSync } from 'node:fs';
 import { OsError, type CloseOnExecResult } from '../../src/probe-kit/index.js';
+import { openDescriptorFiles } from './descriptor-files.js';
 import { errno } from './libc.js';
 import { closeRange, fcntlInt } from './libc-process.js';
 import { receivedButMarked } from './received.js';
@@ -27,9 +27,11 @@ export function markAllNonInheritable(keep: readonly number[], method: CloseOnEx
   }
   if (method === 'fcntl') {
     const keepSet = new Set(kept);
-    for (const name of readdirSync('/proc/self/fd')) {
-      const fd = Number(name);
-      if (!keepSet.has(fd)) setCloseOnExec(fd, true);
+    const files = openDescriptorFiles(process.pid, { fdinfo: false });
+    try {
+      for (const fd of files.list()) if (!keepSet.has(fd)) setCloseOnExec(fd, true);
+    } finally {
+      files.close();
     }
   }
   const inheritable: number[] = [];
@@ -40,7 +42,7 @@ export function markAllNonInheritable(keep: readonly number[], method: CloseOnEx
 /** Set or clear FD_CLOEXEC; false when `fd` is not open. */
 function setCloseOnExec(fd: number, on: boolean): boolean {
   const flags = fcntlInt(fd, F_GETFD, 0);
-  if (flags === -1) return false; // EBADF: not open (the fd of readdir itself, already closed)
+  if (flags === -1) return false; // EBADF: not open (closed since the listing)
   const wanted = on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
   if (wanted !== flags && fcntlInt(fd, F_SETFD, wanted) === -1) throw new OsError(`fcntl(${fd}, F_SETFD)`, errno());
   return true;

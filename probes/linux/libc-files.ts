@@ -16,6 +16,9 @@ export function statx(dirFd: number, path: string | Buffer, flags: number, mask:
     ? fn('int statx(int dirfd, const char *path, int flags, unsigned int mask, _Out_ void *statxbuf)')(dirFd, path, flags, mask, into)
     : fn('int statx(int dirfd, const void *path, int flags, unsigned int mask, _Out_ void *statxbuf)')(dirFd, path, flags, mask, into);
 }
+/** lseek(2); the offset fits a double for every use here (0, the start of a directory). */
+export const lseek = (fd: number, offset: number, whence: number): number =>
+  Number(fn('int64_t lseek(int fd, int64_t offset, int whence)')(fd, offset, whence));
 export const close = (fd: number): number => fn('int close(int fd)')(fd);
 /** getdents64(2) into `into` (struct linux_dirent64 records); glibc 2.30 and later have the wrapper. */
 export const getdents64 = (fd: number, into: Buffer): number =>

@@ -49,6 +49,7 @@ import { closeSync, openSync, readSync, readdirSync, readFileSync, readlinkSync,
 import { koffi } from '../native-library.js';
 import { close, openAt } from './libc-files.js';
 import { fcntlInt } from './libc-process.js';
+import { O_CLOEXEC } from './open-flags.js';
 import { libdw, type Libdw } from './libdw.js';
 import { demangle } from './libstdcxx.js';
 import { libunwind, type Libunwind } from './libunwind.js';
@@ -95,7 +96,6 @@ const F_DUPFD_CLOEXEC = 1030;
 const ET_EXEC = 2;
 const AT_FDCWD = -100;
 const O_RDONLY = 0;
-const O_CLOEXEC = 0o2000000;
 
 /** Frames of the C library and the dynamic loader: the wrappers `displayFrames` skips. */
 const WRAPPER_OBJECT = /(^|\/)(libc\.so|libc-[0-9.]+\.so|libpthread[.-]|ld-linux|ld-musl-|libc\.musl-)[^/]*$/;

@@ -8,7 +8,10 @@ import { constants } from 'node:fs';
 const {
   O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC, O_APPEND, O_NONBLOCK, O_DSYNC, O_DIRECT, O_DIRECTORY, O_NOFOLLOW, O_NOATIME, O_SYNC,
 } = constants;
-/** Close-on-exec: set when the descriptor is NOT passed on through execve. */
+/**
+ * Close-on-exec: set when the descriptor is NOT passed on through execve. fdscan's one definition
+ * (Node's fs.constants lacks it): its own opens, the traced calls' flags and fdinfo's flags.
+ */
 export const O_CLOEXEC = 0o2000000;
 export const O_PATH = 0o10000000;
 const O_ACCMODE = 0o3;
@@ -35,6 +38,11 @@ const NAMED_FLAGS: ReadonlyArray<readonly [number, string]> = ([
   [O_PATH, 'O_PATH'],
   [O_TMPFILE, 'O_TMPFILE'],
 ] as Array<[number, string]>).sort((a, b) => a[0] - b[0]);
+
+/** Whether a descriptor with these fdinfo flags is passed on through execve (no O_CLOEXEC). */
+export function inheritable(flags: number): boolean {
+  return (flags & O_CLOEXEC) === 0;
+}
 
 /** Access mode from fdinfo flags: r, w, rw, or none for O_PATH. */
 export function accessMode(flags: number): 'r' | 'w' | 'rw' | 'none' {

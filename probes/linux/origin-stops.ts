@@ -13,7 +13,9 @@
  * Races: none within the stopped thread; another thread of the process may close or replace the
  * descriptor between the exit stop and the stat, which the inode check then catches.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readFdInfo } from './descriptor-files.js';
+import { inheritable } from './open-flags.js';
 import { ptrace } from './libc-process.js';
 import type { TraceRecorder } from '../../src/probe-kit/index.js';
 import {
@@ -106,11 +108,10 @@ export class OriginStops {
   }
 }
 
-/** Whether descriptor `fd` of `pid` is close-on-exec (fdinfo's octal flags hold O_CLOEXEC); undefined when unreadable. */
+/** Whether descriptor `fd` of `pid` is close-on-exec (fdinfo's flags hold O_CLOEXEC); undefined when unreadable. */
 function closeOnExec(pid: number, fd: number): boolean | undefined {
   try {
-    const match = /^flags:\s*([0-7]+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'latin1'));
-    return match ? (parseInt(match[1]!, 8) & 0o2000000) !== 0 : undefined;
+    return !inheritable(readFdInfo(pid, fd).flags);
   } catch {
     return undefined;
   }

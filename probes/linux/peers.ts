@@ -7,8 +7,9 @@
  * sharing one pipe would otherwise give every one of their rows the 1,999 others, four million
  * entries. Holders are kept sorted by pid and fd, so a row finds itself by binary search.
  */
-import { readdirSync, readlinkSync, statSync } from 'node:fs';
-import { PEER_LIMIT, type PeerHolder } from '../../src/probe-kit/index.js';
+import { statSync } from 'node:fs';
+import { PEER_LIMIT, linkShape, type PeerHolder } from '../../src/probe-kit/index.js';
+import { openDescriptorFiles, type DescriptorFiles } from './descriptor-files.js';
 import { listLinuxPids, readProcStat } from './process-info.js';
 import { unixPeerInodes } from './unix-diag.js';
 
@@ -86,29 +87,30 @@ export class PeerIndex {
 
 /** The pipe and socket ends of a process the audit did not read; undefined when it cannot be read. */
 function readEnds(pid: number): HeldEnds | undefined {
-  let names: string[];
+  let files: DescriptorFiles;
   try {
-    names = readdirSync(`/proc/${pid}/fd`);
+    files = openDescriptorFiles(pid, { fdinfo: false });
   } catch {
     return undefined;
   }
   const ends: HeldEnds = { command: '', fds: [], kinds: [], inodes: [] };
-  names.sort((a, b) => Number(a) - Number(b));
-  for (const name of names) {
-    let link: string;
-    try {
-      link = readlinkSync(`/proc/${pid}/fd/${name}`);
-    } catch {
-      continue;
+  try {
+    for (const fd of files.list()) {
+      let shape;
+      try {
+        shape = linkShape(files.linkView(fd));
+      } catch {
+        continue; // closed meanwhile
+      }
+      if (shape.kind !== 'pipe' && shape.kind !== 'socket') continue;
+      ends.fds.push(fd);
+      ends.kinds.push(shape.kind);
+      ends.inodes.push(shape.inode);
     }
-    const kind: PeerKind | undefined = link.startsWith('pipe:') ? 'pipe' : link.startsWith('socket:') ? 'socket' : undefined;
-    if (!kind) continue;
-    // `pipe:[123]`, `socket:[123]`; anything else under these names is no end to match.
-    const inode = Number(link.slice(kind.length + 2, -1));
-    if (link[kind.length + 1] !== '[' || !link.endsWith(']') || !Number.isSafeInteger(inode)) continue;
-    ends.fds.push(Number(name));
-    ends.kinds.push(kind);
-    ends.inodes.push(inode);
+  } catch {
+    return undefined;
+  } finally {
+    files.close();
   }
   if (ends.fds.length > 0) ends.command = readProcStat(pid)?.command ?? '?';
   return ends;

@@ -9,20 +9,21 @@ let buffer = Buffer.allocUnsafe(64 * 1024);
 
 /** Read a whole /proc file as latin1 text (procfs text is ASCII; paths come from readlink). */
 export function readProcText(path: string): string {
-  return readWhole(path, false);
+  return readWhole(path, false).toString('latin1');
 }
 
 /**
- * Like readProcText, for files the kernel prints as one record (fdinfo): the first read returns
- * the whole record unless it fills the buffer, so a short read is the end and the read(2) that
- * would return 0 is skipped, one syscall per descriptor. Files of many records (net/tcp) may
- * return short reads before their end and must use readProcText.
+ * The bytes of a /proc file the kernel prints as one record (fdinfo), in a buffer the next read
+ * of this module reuses: the first read returns the whole record unless it fills the buffer, so a
+ * short read is the end and the read(2) that would return 0 is skipped, one syscall per
+ * descriptor. Files of many records (net/tcp) may return short reads before their end and must
+ * use readProcText.
  */
-export function readProcRecord(path: string): string {
+export function readProcRecordView(path: string): Buffer {
   return readWhole(path, true);
 }
 
-function readWhole(path: string, shortReadIsEnd: boolean): string {
+function readWhole(path: string, shortReadIsEnd: boolean): Buffer {
   const fd = openSync(path, constants.O_RDONLY) // libuv adds O_CLOEXEC itself;
   try {
     let length = 0;
@@ -37,7 +38,7 @@ function readWhole(path: string, shortReadIsEnd: boolean): string {
       length += n;
       if (n === 0 || (shortReadIsEnd && n < room)) break;
     }
-    return buffer.toString('latin1', 0, length);
+    return buffer.subarray(0, length);
   } finally {
     closeSync(fd);
   }

@@ -14,18 +14,26 @@
  * so the list is taken as early as possible (noteReceived, at the start of the CLI) and each
  * descriptor is checked to still be the same object when it is given back.
  */
-import { fstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
-import { parseFdInfo } from './fdinfo.js';
-import { O_CLOEXEC } from './open-flags.js';
-import { readProcRecord } from './procfs.js';
+import { fstatSync, statSync } from 'node:fs';
+import { linkShape, type LinkShape } from '../../src/probe-kit/index.js';
+import { openDescriptorFiles } from './descriptor-files.js';
+import { inheritable } from './open-flags.js';
 import { readProcStat } from './process-info.js';
 import { sameOpenFile } from './same-open-file.js';
 
 const MARKED_UNCONDITIONALLY = 16;
+const DEV_NULL = Buffer.from('/dev/null');
+/**
+ * The reader's Node fs road: the list is taken first thing at start-up, where loading koffi for
+ * the libc road (milliseconds) would come before the tracer thread starts; at a few dozen
+ * descriptors both roads take as long.
+ */
+const START_UP_READER = { reader: 'node' } as const;
 
 interface OwnDescriptor {
   fd: number;
   link: string;
+  shape: LinkShape;
   flags: number;
 }
 
@@ -61,20 +69,25 @@ export function receivedButMarked(): number[] {
 /** `early`: Node has opened no file yet (taken before anything touched stderr), so a /dev/null here was received. */
 function scan(early: boolean): number[] {
   const own: OwnDescriptor[] = [];
-  for (const name of readdirSync('/proc/self/fd')) {
-    const fd = Number(name);
-    try {
-      own.push({ fd, link: readlinkSync(`/proc/self/fd/${fd}`), flags: parseFdInfo(readProcRecord(`/proc/self/fdinfo/${fd}`)).flags });
-    } catch { /* the listing's own descriptor, closed by now */ }
+  const files = openDescriptorFiles(process.pid, START_UP_READER);
+  try {
+    for (const fd of files.list()) {
+      try {
+        const link = files.link(fd);
+        own.push({ fd, link: link.toString('utf8'), shape: linkShape(link), flags: files.fdinfo(fd).flags });
+      } catch { /* closed meanwhile */ }
+    }
+  } finally {
+    files.close();
   }
   // Node marked 0-15 and then each next open descriptor: the range ends at the first gap above 15.
   // (Its own descriptors may fill gaps since, so this can overshoot; the tests below still apply.)
   const open = new Set(own.map((d) => d.fd));
   let end = MARKED_UNCONDITIONALLY;
   while (open.has(end)) end++;
-  const candidates = own.filter((d) => d.fd > 2 && d.fd < end && (d.flags & O_CLOEXEC) !== 0 && !d.link.startsWith('anon_inode:'));
-  const pipeEnds = new Map<string, number>();
-  for (const d of own) if (d.link.startsWith('pipe:')) pipeEnds.set(d.link, (pipeEnds.get(d.link) ?? 0) + 1);
+  const candidates = own.filter((d) => d.fd > 2 && d.fd < end && !inheritable(d.flags) && d.shape.kind !== 'anon');
+  const pipeEnds = new Map<number, number>();
+  for (const { shape } of own) if (shape.kind === 'pipe') pipeEnds.set(shape.inode, (pipeEnds.get(shape.inode) ?? 0) + 1);
   let ancestors: AncestorDescriptors | undefined;
   return candidates.filter((d) => {
     // Node opens /dev/null itself (libuv's reserve for EMFILE), fresh: a received one is the
@@ -83,15 +96,15 @@ function scan(early: boolean): number[] {
       ancestors ??= ancestorDescriptors();
       return ancestors.devNull.some(([pid, fd]) => sameOrUnknown(d.fd, pid, fd));
     }
-    if (!d.link.startsWith('pipe:') || pipeEnds.get(d.link)! < 2) return true;
+    if (d.shape.kind !== 'pipe' || pipeEnds.get(d.shape.inode)! < 2) return true;
     ancestors ??= ancestorDescriptors();
-    return ancestors.pipes.has(d.link);
+    return ancestors.pipes.has(d.shape.inode);
   }).map((d) => d.fd);
 }
 
 interface AncestorDescriptors {
-  /** Pipe links held by ancestors. */
-  pipes: Set<string>;
+  /** Inodes of the pipes ancestors hold. */
+  pipes: Set<number>;
   /** Ancestors' descriptors on /dev/null, as [pid, fd]. */
   devNull: Array<[number, number]>;
 }
@@ -101,12 +114,18 @@ function ancestorDescriptors(): AncestorDescriptors {
   const found: AncestorDescriptors = { pipes: new Set(), devNull: [] };
   for (let pid = process.ppid, depth = 0; pid > 1 && depth < 64; depth++) {
     try {
-      for (const name of readdirSync(`/proc/${pid}/fd`)) {
-        try {
-          const link = readlinkSync(`/proc/${pid}/fd/${name}`);
-          if (link.startsWith('pipe:')) found.pipes.add(link);
-          else if (link === '/dev/null') found.devNull.push([pid, Number(name)]);
-        } catch { /* closed meanwhile */ }
+      const files = openDescriptorFiles(pid, START_UP_READER);
+      try {
+        for (const fd of files.list()) {
+          try {
+            const link = files.linkView(fd);
+            const shape = linkShape(link);
+            if (shape.kind === 'pipe') found.pipes.add(shape.inode);
+            else if (link.equals(DEV_NULL)) found.devNull.push([pid, fd]);
+          } catch { /* closed meanwhile */ }
+        }
+      } finally {
+        files.close();
       }
     } catch { /* another user's, or gone */ }
     const stat = readProcStat(pid);

@@ -5,13 +5,12 @@
  * descriptor reused mid-read is counted once all the same.
  */
 import {
-  NoSuchProcess, TimeLimitExceeded, errnoOf, osFailure, type DescriptorTally, type TallyRequest,
+  NoSuchProcess, TimeLimitExceeded, errnoOf, linkShape, osFailure, type DescriptorTally, type TallyRequest,
 } from '../../src/probe-kit/index.js';
 import { typeFromMode } from '../file-mode.js';
 import { anonType } from './descriptors.js';
 import { openDescriptorFiles, type DescriptorFiles } from './descriptor-files.js';
-import { parseFdInfo } from './fdinfo.js';
-import { O_CLOEXEC } from './open-flags.js';
+import { inheritable as inheritableFlags } from './open-flags.js';
 import { readProcStat } from './process-info.js';
 
 /** How many descriptors are read between two looks at the clock. */
@@ -31,7 +30,7 @@ export function tallyLinuxDescriptors(pid: number, request: TallyRequest): Descr
   };
   let files: DescriptorFiles;
   try {
-    files = openDescriptorFiles(pid);
+    files = openDescriptorFiles(pid, { fdinfo: request.inheritable === true });
   } catch (error) {
     // A zombie holds no descriptors.
     if (before.state === 'Z' && errnoOf(error) === 'ENOENT' && !gone()) return empty(request);
@@ -62,7 +61,7 @@ function count(files: DescriptorFiles, request: TallyRequest): DescriptorTally {
     }
     const fd = list[i]!;
     try {
-      const inheritable = request.inheritable === true && (parseFdInfo(files.fdinfo(fd)).flags & O_CLOEXEC) === 0;
+      const inheritable = request.inheritable === true && inheritableFlags(files.fdinfo(fd).flags);
       const type = request.types ? typeOf(files, fd) : '';
       if (type === undefined) continue;
       tally.open++;
@@ -79,11 +78,14 @@ function count(files: DescriptorFiles, request: TallyRequest): DescriptorTally {
 
 /** The type as the audit names it; undefined when the descriptor closed meanwhile. */
 function typeOf(files: DescriptorFiles, fd: number): string | undefined {
-  const link = files.link(fd).toString('utf8');
-  const special = /^(pipe|socket|anon_inode|pidfd):\[?(.*?)\]?$/.exec(link);
-  if (special) return special[1] === 'pipe' ? 'FIFO' : special[1] === 'socket' ? 'SOCK' : anonType(special[2]!);
+  const link = files.linkView(fd);
+  const shape = linkShape(link);
+  if (shape.kind === 'pipe') return 'FIFO';
+  if (shape.kind === 'socket') return 'SOCK';
+  if (shape.kind === 'anon') return anonType(shape.name);
+  const memfdName = shape.kind === 'path' && link.toString('latin1', 0, 7) === '/memfd:';
   const stats = files.stat(fd);
   if (!stats) return undefined;
   const type = typeFromMode(stats.mode);
-  return type === 'REG' && stats.nlink === 0 && link.startsWith('/memfd:') ? 'memfd' : type;
+  return type === 'REG' && stats.nlink === 0 && memfdName ? 'memfd' : type;
 }

@@ -6,11 +6,13 @@
 import { OsError } from '../../src/probe-kit/index.js';
 import { errno, linuxTypes } from './libc.js';
 import { close, recv, send, socket } from './libc-files.js';
+import { O_CLOEXEC } from './open-flags.js';
 
 const AF_NETLINK = 16;
 const AF_UNIX = 1;
 const SOCK_DGRAM = 2;
-const SOCK_CLOEXEC = 0o2000000;
+/** The same bit as O_CLOEXEC (linux/net.h defines it so). */
+const SOCK_CLOEXEC = O_CLOEXEC;
 const NETLINK_SOCK_DIAG = 4;
 const SOCK_DIAG_BY_FAMILY = 20;
 const NLM_F_REQUEST = 0x1;

@@ -5,6 +5,7 @@
  */
 import { tmpdir } from 'node:os';
 import type { Descriptor } from '../probe-kit/contract.js';
+import { linkShape, withoutDeletedSuffix } from '../probe-kit/link-text.js';
 
 const INTERPRETERS = /^(python|pypy|node|nodejs|bun|deno|perl|ruby|php|sh|bash|dash|zsh|ksh|mksh|ash)$/;
 
@@ -48,9 +49,10 @@ export function descriptorName(d: Descriptor): string {
     const path = protocol === 'unix' && local ? ` ${normalisePath(local)}` : '';
     return `SOCK ${protocol}${path}${state ? ` ${state}` : ''}`;
   }
-  if (/^pipe:\[\d+\]$/.test(d.target)) return `${d.type} pipe`;
-  if (d.target.startsWith('/')) return `${d.type} ${normalisePath(d.target)}`;
-  if (d.target.startsWith('memfd:')) return `${d.type} ${d.target.replace(/ \(deleted\)$/, '')}`;
+  const shape = linkShape(d.target);
+  if (shape.kind === 'pipe') return `${d.type} pipe`;
+  if (shape.kind === 'path') return `${d.type} ${normalisePath(d.target)}`;
+  if (d.target.startsWith('memfd:')) return `${d.type} ${withoutDeletedSuffix(d.target)}`;
   // anon_inode:[eventfd], socket:[123] and the like: the kind is all that stays.
   return d.type;
 }

@@ -7,7 +7,8 @@
  * - the contract: the Probe shape, its optional members and capabilities, the descriptor row;
  * - the typed errors a probe throws, and how errors cross a thread;
  * - the trace: the recorder a tracer thread feeds, the reader it implements, the result's shapes;
- * - small pure helpers every platform needs: addresses, exit statuses, signal masks, the stub's script and shell step.
+ * - small pure helpers every platform needs: addresses, exit statuses, signal masks, the stub's script
+ *   and shell step, the shapes of descriptor link text.
  */
 export * from './contract.js';
 export {
@@ -18,6 +19,7 @@ export type { CallStack, MadeCall, ProcessReader, RecordedStack, TableRead, Tabl
 // The recorder's type only: a probe receives the object; a tracer thread's entry builds it with src/tracer-thread/recorder.ts.
 export type { DescriptorOrigin, OriginCall, ProtocolPass, StackFrame, TraceResult } from './trace-result.js';
 export { formatIpv6 } from './net-address.js';
+export { DELETED_SUFFIX, hasDeletedSuffix, linkShape, withoutDeletedSuffix, type LinkShape } from './link-text.js';
 export { shellStatus, signalName } from './exit-status.js';
 export { signalsInMask, statusSignals, type SignalMaskField } from './signal-mask.js';
 export { entryValue, shellStep, splitAtNul, type CallerState, type ShellStep } from './shell-step.js';

@@ -45,7 +45,7 @@ function real(path: string): string | undefined {
 }
 
 const PARSERS: Array<[string, (text: string) => unknown, string[]]> = [
-  ['parseFdInfo', parseFdInfo, [SAMPLES.fdinfo, real('/proc/self/fdinfo/0')].filter((s): s is string => !!s)],
+  ['parseFdInfo', (s) => parseFdInfo(Buffer.from(s, 'latin1')), [SAMPLES.fdinfo, real('/proc/self/fdinfo/0')].filter((s): s is string => !!s)],
   ['parseProcStat', parseProcStat, [SAMPLES.stat, real('/proc/self/stat')].filter((s): s is string => !!s)],
   ['parseInetTable', (s) => parseInetTable(s, 'tcp'), [SAMPLES.tcp, real('/proc/self/net/tcp')].filter((s): s is string => !!s)],
   ['parseInetTable (v6)', (s) => parseInetTable(s, 'tcp6'), [SAMPLES.tcp6, real('/proc/self/net/tcp6')].filter((s): s is string => !!s)],
@@ -112,7 +112,7 @@ for (const [name, parse, samples] of PARSERS) {
 }
 
 test('the fixed samples parse to the values they hold', (t) => {
-  t.deepEqual(parseFdInfo(SAMPLES.fdinfo), { pos: 1234, flags: 0o2100002, mntId: 25, ino: 9876543 });
+  t.deepEqual(parseFdInfo(Buffer.from(SAMPLES.fdinfo, 'latin1')), { pos: 1234, flags: 0o2100002, mntId: 25, ino: 9876543 });
   t.like(parseProcStat(SAMPLES.stat), { command: 'my (odd) cmd', state: 'S', ppid: 1, startTime: 98765 });
   t.deepEqual([...parseInetTable(SAMPLES.tcp, 'tcp').keys()], [31337, 31338]);
   t.deepEqual([...parseInetTable(SAMPLES.tcp6, 'tcp6')], [[4141, { protocol: 'tcp6', local: '[::1]:22', state: 'LISTEN' }]]);
@@ -156,7 +156,7 @@ const O_CLOEXEC = 0o2000000;
 
 linux('real fdinfo and stat text parse to what the process holds', (t) => {
   const real = realSamples();
-  const info = parseFdInfo(real.file.fdinfo);
+  const info = parseFdInfo(Buffer.from(real.file.fdinfo, 'latin1'));
   t.is(info.pos, real.file.offset);
   t.is(info.flags & O_ACCMODE, O_RDWR);
   t.is(info.flags & O_CLOEXEC, O_CLOEXEC);
@@ -191,7 +191,7 @@ test('parseFdInfo round-trips pos, flags, mnt_id and ino', (t) => {
   const u53 = fc.maxSafeNat();
   fc.assert(fc.property(u53, fc.nat({ max: 0o77777777 }), fc.nat({ max: 1e9 }), u53, fc.string({ maxLength: 40 }), (pos, flags, mnt, ino, tail) => {
     const text = `pos:\t${pos}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${mnt}\nino:\t${ino}\n${tail.replace(/^(pos|flags|mnt_id|ino):/gm, 'x:')}`;
-    const info = parseFdInfo(text);
+    const info = parseFdInfo(Buffer.from(text));
     return info.pos === pos && info.flags === flags && info.mntId === mnt && info.ino === ino;
   }), { numRuns: RUNS });
   t.pass();

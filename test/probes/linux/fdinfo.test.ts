@@ -1,12 +1,15 @@
 /**
- * parseFdInfoBytes, the fdinfo parser the Linux probe runs on every descriptor: on /proc/PID/fdinfo
- * records recorded from a real kernel (one per kind), on the same records as kernels before 5.14
- * wrote them (no `ino:`), in a reused buffer holding an older record's bytes, and on every
- * descriptor of a live fixture against what /proc and the fixture say of them.
+ * parseFdInfo, the one fdinfo parser, which the Linux probe runs on every descriptor: on
+ * /proc/PID/fdinfo records recorded from a real kernel (one per kind), on the same records as
+ * kernels before 5.14 wrote them (no `ino:`), in a reused buffer holding an older record's bytes,
+ * and on the descriptors of a live process (files opened with and without O_CLOEXEC, a pipe,
+ * sockets, an eventfd) as the table reader reads them, against what /proc and the process say.
  */
 import test from 'ava';
 import { readFileSync, readdirSync, statSync, lstatSync } from 'node:fs';
-import { parseFdInfo, parseFdInfoBytes, type FdInfo } from '../../../probes/linux/fdinfo.js';
+import { parseFdInfo, type FdInfo } from '../../../probes/linux/fdinfo.js';
+import { openDescriptorFiles } from '../../../probes/linux/descriptor-files.js';
+import { inheritable } from '../../../probes/linux/open-flags.js';
 import { ParseError } from '../../../src/errors.js';
 import { startFixture, type ManifestEntry, type RunningFixture } from '../../helpers/fixture.js';
 
@@ -41,17 +44,14 @@ const RECORDED: Array<{ kind: string; text: string; info: FdInfo }> = [
 const withoutIno = (text: string): string => text.replace(/^ino:\t\d+\n/m, '');
 
 for (const { kind, text, info } of RECORDED) {
-  test(`recorded fdinfo of ${kind}: pos, flags, mnt_id and ino, as the string parser reads them`, (t) => {
-    const bytes = Buffer.from(text, 'latin1');
-    t.deepEqual({ ...parseFdInfoBytes(bytes, bytes.length) }, info);
-    t.deepEqual({ ...parseFdInfo(text) }, info);
+  test(`recorded fdinfo of ${kind}: pos, flags, mnt_id and ino`, (t) => {
+    t.deepEqual({ ...parseFdInfo(Buffer.from(text, 'latin1')) }, info);
   });
 
   test(`recorded fdinfo of ${kind}, without ino: (kernels before 5.14): ino absent, never another line's`, (t) => {
     const old = withoutIno(text);
     t.not(old, text);
-    const bytes = Buffer.from(old, 'latin1');
-    t.deepEqual({ ...parseFdInfoBytes(bytes, bytes.length) }, { ...info, ino: undefined });
+    t.deepEqual({ ...parseFdInfo(Buffer.from(old, 'latin1')) }, { ...info, ino: undefined });
   });
 }
 
@@ -62,16 +62,18 @@ test('only the first LENGTH bytes are read: a reused buffer still holds an older
   older.copy(buffer);
   for (const { text, info } of [RECORDED[0]!, { text: withoutIno(RECORDED[6]!.text), info: { ...RECORDED[6]!.info, ino: undefined } }]) {
     const length = buffer.write(text, 0, 'latin1');
-    t.deepEqual({ ...parseFdInfoBytes(buffer, length) }, info, text);
+    t.deepEqual({ ...parseFdInfo(buffer, length) }, info, text);
   }
 });
 
-test('numbers too long to add up exactly, and records that are not fdinfo: the string parser decides, exactly', (t) => {
+test('numbers too long to add up digit by digit are read exactly; records that are not fdinfo throw ParseError', (t) => {
   const big = Buffer.from('pos:\t9007199254740991\nflags:\t0100002\nmnt_id:\t1\nino:\t123456789012345678\n');
-  t.deepEqual({ ...parseFdInfoBytes(big, big.length) }, { pos: 2 ** 53 - 1, flags: 0o100002, mntId: 1, ino: 123456789012345678 });
-  for (const text of ['flags:\t02\nmnt_id:\t1\n', 'pos:\t0\n', 'pos:\t1x\nflags:\t02\n', 'pos:\t0\nflags:\t08\n', '']) {
-    const bytes = Buffer.from(text);
-    t.throws(() => parseFdInfoBytes(bytes, bytes.length), { instanceOf: ParseError }, JSON.stringify(text));
+  t.deepEqual({ ...parseFdInfo(big) }, { pos: 2 ** 53 - 1, flags: 0o100002, mntId: 1, ino: 123456789012345678 });
+  for (const [text, message] of [
+    ['flags:\t02\nmnt_id:\t1\n', /missing pos/], ['pos:\t0\n', /missing flags/], ['pos:\t1x\nflags:\t02\n', /pos is not a number: "1x"/],
+    ['pos:\t0\nflags:\t08\n', /flags is not octal: "08"/], ['pos:\t\nflags:\t02\n', /pos is not a number/], ['', /missing pos/],
+  ] as const) {
+    t.throws(() => parseFdInfo(Buffer.from(text)), { instanceOf: ParseError, message }, JSON.stringify(text));
   }
 });
 
@@ -90,25 +92,42 @@ test.after.always(() => fixture?.stop());
 
 const O_ACCMODE = 0o3;
 const O_PATH = 0o10000000;
+/** The kernel's value (asm-generic/fcntl.h), written here apart from the probe's own. */
 const O_CLOEXEC = 0o2000000;
 
-linux('every descriptor of a live process: ino is the object stat finds, close-on-exec, access and offset as the process set them', (t) => {
+linux('every descriptor of a live process, as the table reader reads it: ino is the object stat finds, close-on-exec, access and offset as the process set them', (t) => {
   const { pid, opened } = fixture!.manifest;
+  // What this test must cover, or it proves nothing: files with and without O_CLOEXEC, a pipe, a socket, an eventfd.
+  const has = (what: string, e: (e: ManifestEntry) => boolean): void => {
+    t.true(opened.some(e), `the fixture holds ${what}`);
+  };
+  has('a file opened without O_CLOEXEC', (e) => e.type === 'REG' && e.inheritable);
+  has('a file opened with O_CLOEXEC', (e) => e.type === 'REG' && !e.inheritable);
+  has('both ends of a pipe', (e) => e.type === 'FIFO' && e.target === null);
+  has('a socket', (e) => e.type === 'SOCK');
+  has('an eventfd', (e) => e.type === 'eventfd');
   const numbers = readdirSync(`/proc/${pid}/fdinfo`).map(Number);
   t.true(numbers.length >= opened.length);
-  for (const fd of numbers) {
-    const bytes = readFileSync(`/proc/${pid}/fdinfo/${fd}`);
-    const info = parseFdInfoBytes(bytes, bytes.length);
-    t.deepEqual({ ...info }, { ...parseFdInfo(bytes.toString('latin1')) }, `fd ${fd}`);
-    t.is(info.ino, statSync(`/proc/${pid}/fd/${fd}`).ino, `fd ${fd}: the inode of the object it is open on`);
-    // The link's mode bits are the descriptor's access: r-x for read, -wx for write, rwx for both.
-    const link = lstatSync(`/proc/${pid}/fd/${fd}`).mode;
-    if (!(info.flags & O_PATH)) t.is(info.flags & O_ACCMODE, (link & 0o600) === 0o600 ? 2 : link & 0o200 ? 1 : 0, `fd ${fd} access`);
-    const entry = opened.find((e) => e.fd === fd);
-    if (!entry) continue;
-    t.is(!(info.flags & O_CLOEXEC), entry.inheritable, `fd ${fd} inheritable`);
-    if (entry.offset !== undefined) t.is(info.pos, entry.offset, `fd ${fd} offset`);
-    if (entry.access === 'none') t.truthy(info.flags & O_PATH, `fd ${fd} is O_PATH`);
-    if (entry.access === 'w') t.is(info.flags & O_ACCMODE, 1);
+  const files = openDescriptorFiles(pid);
+  try {
+    for (const fd of numbers) {
+      const info = files.fdinfo(fd);
+      const bytes = readFileSync(`/proc/${pid}/fdinfo/${fd}`);
+      t.deepEqual({ ...parseFdInfo(bytes) }, { ...info }, `fd ${fd}: the reader's record and the whole file parse alike`);
+      t.is(files.fdinfoText(), bytes.toString('latin1'), `fd ${fd}: the record's text`);
+      t.is(info.ino, statSync(`/proc/${pid}/fd/${fd}`).ino, `fd ${fd}: the inode of the object it is open on`);
+      // The link's mode bits are the descriptor's access: r-x for read, -wx for write, rwx for both.
+      const link = lstatSync(`/proc/${pid}/fd/${fd}`).mode;
+      if (!(info.flags & O_PATH)) t.is(info.flags & O_ACCMODE, (link & 0o600) === 0o600 ? 2 : link & 0o200 ? 1 : 0, `fd ${fd} access`);
+      const entry = opened.find((e) => e.fd === fd);
+      if (!entry) continue;
+      t.is(inheritable(info.flags), entry.inheritable, `fd ${fd} (${entry.type}) inheritable`);
+      t.is((info.flags & O_CLOEXEC) === 0, entry.inheritable, `fd ${fd} (${entry.type}) O_CLOEXEC`);
+      if (entry.offset !== undefined) t.is(info.pos, entry.offset, `fd ${fd} offset`);
+      if (entry.access === 'none') t.truthy(info.flags & O_PATH, `fd ${fd} is O_PATH`);
+      if (entry.access === 'w') t.is(info.flags & O_ACCMODE, 1);
+    }
+  } finally {
+    files.close();
   }
 });

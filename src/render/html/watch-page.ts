@@ -143,7 +143,7 @@ const WATCH_SCRIPT = `(() => {
     height: '360px',
     lineSmooth: false,
     chartPadding: { top: 16, right: 120, bottom: 8, left: 8 },
-    axisX: { type: Chartist.AutoScaleAxis, scaleMinSpace: 70, labelInterpolationFnc: (v) => (Math.round(v * 10) / 10) + ' s' },
+    axisX: { type: Chartist.AutoScaleAxis, scaleMinSpace: 70, labelInterpolationFnc: (v) => (Math.round(v * 100) / 100) + ' s' },
     axisY: { low: 0, onlyInteger: true },
   });
   const labels = [];

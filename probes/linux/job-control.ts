@@ -22,10 +22,8 @@ import {
 } from './libc-terminal.js';
 import { spawnStopped } from './spawn-stopped.js';
 import { decodeWaitStatus } from './wait-status.js';
+import { WNOHANG, WUNTRACED, WCONTINUED } from './ptrace-requests.js';
 
-const WNOHANG = 1;
-const WUNTRACED = 2;
-const WCONTINUED = 8;
 const { EINTR } = constants.errno;
 
 /**

@@ -35,3 +35,7 @@ export const EVENT_STOP = 128;
 /** waitpid: any child, thread or not; only the calling thread's children and tracees. */
 export const WALL = 0x40000000;
 export const WNOTHREAD = 0x20000000;
+/** waitpid: return at once when no child changed; report stopped and continued children too. */
+export const WNOHANG = 1;
+export const WUNTRACED = 2;
+export const WCONTINUED = 8;

@@ -13,10 +13,8 @@ import { kill, waitpid } from './libc-process.js';
 import { listLinuxPids, readExecArgv, readProcStat } from './process-info.js';
 import { decodeWaitStatus } from './wait-status.js';
 import type { LoopHooks } from './ptrace-loop.js';
+import { WNOHANG, WUNTRACED, WCONTINUED } from './ptrace-requests.js';
 
-const WNOHANG = 1;
-const WUNTRACED = 2;
-const WCONTINUED = 8;
 const { EINTR } = constants.errno;
 
 interface Seen {

@@ -24,11 +24,11 @@ import {
   posixSpawnFileActionsInit, posixSpawnattrDestroy, posixSpawnattrInit, posixSpawnattrSetflags,
   posixSpawnattrSetsigdefault, posixSpawnattrSetsigmask, waitpid,
 } from './libc-process.js';
+import { WUNTRACED } from './ptrace-requests.js';
 
 const POSIX_SPAWN_SETPGROUP = 0x02;
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
-const WUNTRACED = 2;
 const { EINTR } = constants.errno;
 /** glibc's sigset_t is 1024 bits. */
 const SIGSET_BYTES = 128;

@@ -35,9 +35,8 @@ import { ptrace, waitpid } from './libc-process.js';
 import { decodeWaitStatus } from './wait-status.js';
 import { tracerOf } from './process-info.js';
 import { changesExisting, describeCall, forgetStacks, lookAgainForPython, isDescriptorCall, parseSyscallInfo, procMemory, readStack, type SyscallEntry } from './syscall-watch-decode.js';
-import { EVENT_CLONE, EVENT_EXEC, EVENT_STOP, PTRACE_DETACH, PTRACE_GETEVENTMSG, PTRACE_GET_SYSCALL_INFO, PTRACE_INTERRUPT, PTRACE_LISTEN, PTRACE_O_TRACECLONE, PTRACE_O_TRACEEXEC, PTRACE_O_TRACESYSGOOD, PTRACE_SEIZE, PTRACE_SYSCALL, WALL, WNOTHREAD } from './ptrace-requests.js';
+import { EVENT_CLONE, EVENT_EXEC, EVENT_STOP, PTRACE_DETACH, PTRACE_GETEVENTMSG, PTRACE_GET_SYSCALL_INFO, PTRACE_INTERRUPT, PTRACE_LISTEN, PTRACE_O_TRACECLONE, PTRACE_O_TRACEEXEC, PTRACE_O_TRACESYSGOOD, PTRACE_SEIZE, PTRACE_SYSCALL, WALL, WNOTHREAD, WNOHANG } from './ptrace-requests.js';
 
-const WNOHANG = 1;
 /** struct ptrace_syscall_info (<linux/ptrace.h>): 88 bytes with its largest member. */
 const SYSCALL_INFO_BYTES = 88;
 const SIG = constants.signals;

@@ -16,7 +16,7 @@ import { pendingSignals } from './process-info.js';
 import { spawnStopped } from './spawn-stopped.js';
 import { handTerminal } from './job-control.js';
 import { runPtraceLoop, seize, type LoopHooks } from './ptrace-loop.js';
-import { WALL } from './ptrace-requests.js';
+import { WALL, WNOHANG } from './ptrace-requests.js';
 import { spawnFiltered, startSpawnThread, type SpawnThread } from './spawn-origins.js';
 import { withDescriptorLock, type DescriptorLock } from './descriptor-lock.js';
 import { nativeArch } from './descriptor-calls.js';
@@ -46,7 +46,6 @@ export type TracerMessage =
   | { type: 'error'; error: SerializedError };
 
 const PIDFD_FLAGS = 0;
-const WNOHANG = 1;
 
 function post(message: TracerMessage): void {
   parentPort!.postMessage(message);

@@ -18,12 +18,10 @@ import {
   posixSpawnFileActionsInit, ptrace, waitpid,
 } from '../../probes/linux/libc-process.js';
 import { decodeWaitStatus, type WaitStatus } from '../../probes/linux/wait-status.js';
-import { EVENT_CLONE, PTRACE_DETACH, PTRACE_GETEVENTMSG, PTRACE_GET_SYSCALL_INFO, PTRACE_INTERRUPT, PTRACE_O_EXITKILL, PTRACE_O_TRACECLONE, PTRACE_O_TRACEEXEC, PTRACE_O_TRACESYSGOOD, PTRACE_SEIZE, PTRACE_SYSCALL, WALL } from '../../probes/linux/ptrace-requests.js';
+import { EVENT_CLONE, PTRACE_DETACH, PTRACE_GETEVENTMSG, PTRACE_GET_SYSCALL_INFO, PTRACE_INTERRUPT, PTRACE_O_EXITKILL, PTRACE_O_TRACECLONE, PTRACE_O_TRACEEXEC, PTRACE_O_TRACESYSGOOD, PTRACE_SEIZE, PTRACE_SYSCALL, WALL, WNOHANG, WUNTRACED } from '../../probes/linux/ptrace-requests.js';
 
 const SYSCALL_INFO_ENTRY = 1;
 const SYSCALL_INFO_EXIT = 2;
-const WNOHANG = 1;
-const WUNTRACED = 2;
 const SIG = constants.signals;
 /** openat's number (x86_64 257; the unified table's 56 elsewhere). */
 const OPENAT = process.arch === 'x64' ? 257 : process.arch === 'ia32' ? 295 : 56;

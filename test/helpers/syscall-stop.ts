@@ -10,10 +10,9 @@ import { constants } from 'node:os';
 import { errno } from '../../probes/linux/libc.js';
 import { kill, ptrace, waitpid } from '../../probes/linux/libc-process.js';
 import { decodeWaitStatus } from '../../probes/linux/wait-status.js';
-import { PTRACE_DETACH, PTRACE_GET_SYSCALL_INFO, PTRACE_INTERRUPT, PTRACE_O_TRACEEXEC, PTRACE_O_TRACESYSGOOD, PTRACE_SEIZE, PTRACE_SYSCALL, WALL } from '../../probes/linux/ptrace-requests.js';
+import { PTRACE_DETACH, PTRACE_GET_SYSCALL_INFO, PTRACE_INTERRUPT, PTRACE_O_TRACEEXEC, PTRACE_O_TRACESYSGOOD, PTRACE_SEIZE, PTRACE_SYSCALL, WALL, WNOHANG } from '../../probes/linux/ptrace-requests.js';
 
 /** An exec is an event stop, not the SIGTRAP a tracee without it is sent (and would die of). */
-const WNOHANG = 1;
 const WAIT_MS = 20_000;
 const pause = new Int32Array(new SharedArrayBuffer(4));
 const SYSCALL_STOP = constants.signals.SIGTRAP | 0x80;

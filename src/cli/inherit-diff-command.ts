@@ -38,7 +38,7 @@ const inheritDiffBuilder = (yargs: Argv) =>
     .example('$0 inherit-diff --html tree.html -- make -j8', 'Also a page of the whole tree, to look at and search')
     .example('$0 inherit-diff 1234 1240', 'Which descriptors of 1240 are copies of 1234\'s?')
     .epilogue('With -- CMD: exit status is CMD\'s own (128+N when a signal N killed it), 127 when CMD is not found,\n' +
-      '2 when tracing failed. SIGINT and SIGTERM sent to fdscan are forwarded to every process of the tree.\n' +
+      '2 when tracing failed. Signals sent to fdscan (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and the other asynchronous ones) are forwarded to every process of the tree.\n' +
       'Started from a shell on a terminal, CMD runs as a job of its own: Ctrl-C reaches it once, Ctrl-Z, fg and bg work.\n' +
       'Report marks: "+" a descriptor beyond 0, 1, 2 that the tree passed on; "p" one passed by a known protocol (make\'s ' +
       'jobserver, systemd socket activation, ...); "a" ambient, received by fdscan itself (listed once at the top). ' +

@@ -10,9 +10,8 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'nod
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { withTempDir } from '../helpers/temp-dir.js';
-import { fixturesDir, repoRoot } from '../helpers/fixture.js';
-import { browserTest, closeBrowser, openFile, screenshot } from '../helpers/browser.js';
-import type { Page } from 'playwright-core';
+import { fixturesDir } from '../helpers/fixture.js';
+import { browserTest, closeBrowser, openFile, readmeScreenshot, screenshot } from '../helpers/browser.js';
 
 test.after.always(closeBrowser);
 
@@ -21,15 +20,6 @@ const linux = process.platform === 'linux' ? test : test.skip;
 interface Receiver { process: number; pid: number; argv: string[]; fd: number }
 interface GateJson {
   findings: Array<{ kind: string; target: string; fd: number; opener: { process: number; pid: number; argv: string[] }; receivers: Receiver[] }>;
-}
-
-/** Save the README's copy of a screenshot when asked (FDSCAN_UPDATE_SCREENSHOTS=1): small, the top of the page. */
-async function readmeShot(page: Page, name: string): Promise<void> {
-  const path = await screenshot(page, name);
-  if (process.env.FDSCAN_UPDATE_SCREENSHOTS === '1') {
-    mkdirSync(join(repoRoot, 'docs', 'images'), { recursive: true });
-    copyFileSync(path, join(repoRoot, 'docs', 'images', `${name}.png`));
-  }
 }
 
 /** A shell that opens LOG without close-on-exec at fd 7, then runs a shell that runs cat: both receive it. */
@@ -72,7 +62,7 @@ browserTest('gate --html: the page of a leak shows the verdict, the file, its op
       await card.locator(`a[href="#p-${finding!.receivers[1]!.process}"]`).click();
       t.true(await page.locator(`#p-${finding!.receivers[1]!.process} > summary`).isVisible());
       await page.goto(`${page.url().split('#')[0]}`);
-      await readmeShot(page, 'gate-page');
+      await readmeScreenshot(page, 'gate-page');
     } finally {
       await page.close();
     }
@@ -145,7 +135,7 @@ browserTest('inherit-diff --html: the tree with what each exec received beyond 0
       const marked = await page.locator('tr.mark-extra').allInnerTexts();
       t.is(marked.length, 2);
       for (const row of marked) t.regex(row, new RegExp(`^7\\s+PASSED ON\\s+REG\\s+${log.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
-      await readmeShot(page, 'inherit-diff-page');
+      await readmeScreenshot(page, 'inherit-diff-page');
     } finally {
       await page.close();
     }
@@ -165,7 +155,7 @@ browserTest('lifecycle --html: the verdict, the child and fdscan\'s table after 
       t.deepEqual(steps, ['0. start', '1. open-file', '2. spawn', '3. communicate', '4. wait', '5. release', '6. close-file']);
       const childPid = /child pid (\d+)/.exec(result.stdout)![1];
       t.regex(await page.locator('#p-1 > summary').innerText(), new RegExp(`^pid ${childPid} cat exit 0`));
-      await readmeShot(page, 'lifecycle-page');
+      await readmeScreenshot(page, 'lifecycle-page');
     } finally {
       await page.close();
     }

@@ -2,6 +2,7 @@
 import type { ExecRecord, TraceResult, TracedDescriptor, TracedProcess } from '../probe-kit/trace-result.js';
 import { PROTOCOL_TITLES, type ProtocolPass } from '../trace/descriptor-protocols.js';
 import { objectKey } from '../audit/descriptor-identity.js';
+import { ambientReceived } from '../trace/ambient-received.js';
 import { paint, type Style } from './style.js';
 import { descriptorLine, escapeText, plural, quoteArgv } from './text.js';
 import { OriginIndex } from '../trace/origins.js';
@@ -97,22 +98,11 @@ export function renderInheritDiff(trace: TraceResult, style: Style, options: Inh
 
 /** The ambient descriptors some exec received beyond 0, 1, 2, each said once with how many execs received it. */
 function ambientSection(trace: TraceResult, style: Style): string[] {
-  const seen = new Map<string, { d: TracedDescriptor; execs: number }>();
-  for (const p of trace.processes) {
-    for (const exec of p.execs) {
-      for (const d of exec.received) {
-        if (d.fd < STDIO || !d.ambient) continue;
-        const key = `${d.fd}|${objectKey(d)}`;
-        const entry = seen.get(key);
-        if (entry) entry.execs++;
-        else seen.set(key, { d, execs: 1 });
-      }
-    }
-  }
-  if (seen.size === 0) return [];
+  const ambient = ambientReceived(trace);
+  if (ambient.length === 0) return [];
   return [
     'ambient: fdscan received these from its environment and the tree passed them on (listed here once, by number under each exec):',
-    ...[...seen.values()].map(({ d, execs }) => `  ${paint(style, 'yellow', 'a')} ${descriptorLine(d)}  ${paint(style, 'dim', `received by ${plural(execs, 'exec')}`)}`),
+    ...ambient.map(({ d, execs }) => `  ${paint(style, 'yellow', 'a')} ${descriptorLine(d)}  ${paint(style, 'dim', `received by ${plural(execs, 'exec')}`)}`),
   ];
 }
 

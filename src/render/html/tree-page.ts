@@ -16,6 +16,7 @@ import type { GateOutcome } from '../../gate/gate-outcome.js';
 import { OriginIndex } from '../../trace/origins.js';
 import type { DescriptorOrigin } from '../../probe-kit/trace-result.js';
 import { objectKey } from '../../audit/descriptor-identity.js';
+import { ambientReceived } from '../../trace/ambient-received.js';
 import { describeDescriptor, descriptorTarget, escapeText, plural, quoteArgv, shortArgv } from '../text.js';
 import { originLines } from '../origin-text.js';
 import { html, terminalText, type Html, type PageBody, type PageFile, type PageVerdict } from './page.js';
@@ -213,7 +214,7 @@ function processLink(process: number, pid: number): Html {
 
 /** Ambient descriptors, protocols' descriptors, what allow rules let through, unverified execs: never blamed, shown apart. */
 function writeSetApart(page: PageBody, trace: TraceResult, verdict: GateVerdict | undefined): void {
-  const ambient = verdict ? verdict.ambient.map((d) => ({ d, execs: undefined as number | undefined })) : ambientOf(trace);
+  const ambient = verdict ? verdict.ambient.map((d) => ({ d, execs: undefined as number | undefined })) : ambientReceived(trace);
   const protocol = verdict ? verdict.protocol.map((g) => ({ g, title: `${PROTOCOL_TITLES[g.protocol]} (${g.variable})` })) : protocolGroups(trace);
   page.section({ id: 'set-apart', title: 'Set apart: not blamed', note: 'Descriptors fdscan itself received (ambient), passed on purpose by a known protocol, or let through by an allow rule; and execs whose table could not be read.' }, () => {
     page.write(html`<h3>Ambient (${ambient.length})</h3>`);
@@ -232,23 +233,6 @@ function writeSetApart(page: PageBody, trace: TraceResult, verdict: GateVerdict 
 function receiversList(receivers: GateReceiver[]): Html {
   const shown = receivers.slice(0, 5).map((r) => html`${processLink(r.process, r.pid)} <code class="argv">${terminalText(shortArgv(r.argv, 60))}</code>`);
   return html`${plural(receivers.length, 'exec')}: ${shown.map((s, i) => html`${i > 0 ? ', ' : ''}${s}`)}${receivers.length > 5 ? ` and ${receivers.length - 5} more` : ''}`;
-}
-
-/** inherit-diff: the ambient descriptors some exec received beyond 0, 1, 2, each once with how many execs received it. */
-function ambientOf(trace: TraceResult): Array<{ d: Descriptor; execs: number }> {
-  const seen = new Map<string, { d: Descriptor; execs: number }>();
-  for (const p of trace.processes) {
-    for (const exec of p.execs) {
-      for (const d of exec.received) {
-        if (d.fd < STDIO || !d.ambient) continue;
-        const key = `${d.fd}|${objectKey(d)}`;
-        const entry = seen.get(key);
-        if (entry) entry.execs++;
-        else seen.set(key, { d, execs: 1 });
-      }
-    }
-  }
-  return [...seen.values()];
 }
 
 /** inherit-diff: what each protocol passed, grouped by open file. */

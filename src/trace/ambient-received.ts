@@ -1,0 +1,22 @@
+/** What of fdscan's own descriptors (ambient) the traced tree passed on: inherit-diff's text and page say it once. */
+import type { TracedDescriptor, TraceResult } from '../probe-kit/trace-result.js';
+import { objectKey } from '../audit/descriptor-identity.js';
+
+const STDIO = 3;
+
+/** Each ambient descriptor some exec received beyond 0, 1, 2, once (by number and object), with how many execs received it. */
+export function ambientReceived(trace: TraceResult): Array<{ d: TracedDescriptor; execs: number }> {
+  const seen = new Map<string, { d: TracedDescriptor; execs: number }>();
+  for (const p of trace.processes) {
+    for (const exec of p.execs) {
+      for (const d of exec.received) {
+        if (d.fd < STDIO || !d.ambient) continue;
+        const key = `${d.fd}|${objectKey(d)}`;
+        const entry = seen.get(key);
+        if (entry) entry.execs++;
+        else seen.set(key, { d, execs: 1 });
+      }
+    }
+  }
+  return [...seen.values()];
+}

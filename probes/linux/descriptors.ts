@@ -10,7 +10,7 @@ import { isUtf8 } from 'node:buffer';
 import { readdirSync, statSync } from 'node:fs';
 import {
   DELETED_SUFFIX, FdscanError, NoSuchProcess, errnoOf, linkShape, osFailure, type Descriptor, type DescriptorType,
-  type LinkShape, type ListOptions, type ProcessAudit, type TableRead, keptByFilters, wantsField,
+  type LinkShape, type ListOptions, type ProcessAudit, type TableRead, wantsField,
 } from '../../src/probe-kit/index.js';
 import { parseEpollWatches, type FdInfo } from './fdinfo.js';
 import { deniedDetail } from './access-denied.js';
@@ -45,7 +45,7 @@ export function newAuditContext(options: ListOptions = {}, many = false): AuditC
   const peers = options.peers === false ? undefined : new PeerIndex();
   return {
     sockets: new SocketResolver(), peers, awaitingPeers: peers && many ? [] : undefined, argv: wantsField(options, 'argv'), uid: wantsField(options, 'uid'),
-    shown: options.types || options.inheritableOnly ? keptByFilters(options) : undefined,
+    shown: options.shown,
   };
 }
 

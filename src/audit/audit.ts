@@ -1,5 +1,5 @@
 /** The audit API: every descriptor of one process, of several, or of every readable process. */
-import { DESCRIPTOR_TYPES, PROCESS_FIELD_NAMES, keptByFilters, wantsField, type AuditOutcome, type Descriptor, type DescriptorLimits, type ListOptions, type ProcessAudit } from '../probe-kit/contract.js';
+import { DESCRIPTOR_TYPES, PROCESS_FIELD_NAMES, type AuditOutcome, type Descriptor, type DescriptorLimits, type ListOptions, type ProcessAudit } from '../probe-kit/contract.js';
 import { FdscanError, UsageError } from '../errors.js';
 import { probeFor } from '../platform/probe.js';
 import { checkPid } from './pid.js';
@@ -17,7 +17,8 @@ export interface AuditOptions extends ListOptions {
 export function listDescriptors(pid: number = process.pid, options: AuditOptions = {}): ProcessAudit {
   checkTypes(options.types);
   checkFields(options.fields);
-  return filterAudit(withLimits(probeFor().listDescriptors(checkPid(pid), options), options), options);
+  const shape = shapeOf(options);
+  return finish(probeFor().listDescriptors(checkPid(pid), { ...options, shown: shape.keep }), shape);
 }
 
 /** Number of open descriptors of `pid`, without reading them. */
@@ -33,9 +34,31 @@ export function auditProcesses(pids: number[], options: AuditOptions = {}): Audi
   if (!Array.isArray(pids)) throw new UsageError('auditProcesses: pids must be an array of process ids');
   checkTypes(options.types);
   checkFields(options.fields);
-  const outcomes = probeFor().listDescriptorsOfMany(pids.map(checkPid), options);
-  for (const outcome of outcomes) if (outcome.audit) outcome.audit = filterAudit(withLimits(outcome.audit, options), options);
+  const shape = shapeOf(options);
+  const outcomes = probeFor().listDescriptorsOfMany(pids.map(checkPid), { ...options, shown: shape.keep });
+  for (const outcome of outcomes) if (outcome.audit) outcome.audit = finish(outcome.audit, shape);
   return outcomes;
+}
+
+/** What the options ask of each audit once the probe has read it: its limits, and the rows the filters keep. */
+interface AuditShape {
+  limits: boolean;
+  keep?: (row: Descriptor) => boolean;
+}
+
+function shapeOf(options: AuditOptions): AuditShape {
+  return { limits: options.fields?.includes('limits') ?? true, keep: options.types || options.inheritableOnly ? keptByFilters(options) : undefined };
+}
+
+/** Whether the type and inheritability filters keep a row (types in any case). */
+function keptByFilters(options: AuditOptions): (row: Descriptor) => boolean {
+  const types = options.types && new Set(options.types.map((t) => t.toLowerCase()));
+  return (row) => (!types || types.has(row.type.toLowerCase())) && (!options.inheritableOnly || row.inheritable === true);
+}
+
+/** The audit with its limits (when asked for) and only the rows the filters keep. */
+function finish(audit: ProcessAudit, shape: AuditShape): ProcessAudit {
+  return keepRows(shape.limits ? withLimits(audit) : audit, shape.keep);
 }
 
 /**
@@ -49,10 +72,9 @@ export function descriptorLimits(pid: number = process.pid): DescriptorLimits | 
 /**
  * The audit with its process's limits, read right after its descriptors, placed after `platform`.
  * A process gone meanwhile keeps its audit, without limits: they are unknown, not fatal. Not read
- * when `options.fields` leaves them out.
+ * when `options.fields` leaves them out (shapeOf).
  */
-function withLimits(audit: ProcessAudit, options: AuditOptions): ProcessAudit {
-  if (!wantsField(options, 'limits')) return audit;
+function withLimits(audit: ProcessAudit): ProcessAudit {
   let limits: DescriptorLimits | undefined;
   try {
     limits = probeFor().descriptorLimits?.(audit.pid);
@@ -72,9 +94,11 @@ export function auditAllProcesses(options: AuditOptions = {}): AuditOutcome[] {
 
 /** Apply the type and inheritability filters to an audit; `total` keeps the count before them. */
 export function filterAudit(audit: ProcessAudit, options: AuditOptions): ProcessAudit {
-  if (!options.types && !options.inheritableOnly) return audit;
-  const keep = keptByFilters(options);
-  return { ...audit, total: audit.total ?? audit.fds.length, fds: audit.fds.filter(keep) };
+  return keepRows(audit, shapeOf(options).keep);
+}
+
+function keepRows(audit: ProcessAudit, keep: ((row: Descriptor) => boolean) | undefined): ProcessAudit {
+  return keep ? { ...audit, total: audit.total ?? audit.fds.length, fds: audit.fds.filter(keep) } : audit;
 }
 
 /** The type names the `types` filter accepts, in any case: the common ones and those this platform names itself. */

@@ -132,11 +132,10 @@ export interface ListOptions {
    */
   fields?: readonly string[];
   /**
-   * The audit's filters (src/audit.ts applies them): a probe may skip work for rows they drop, such
-   * as naming their peers.
+   * The rows the caller will keep (src/audit/audit.ts's type and inheritability filters, which it
+   * applies itself): a probe may skip work for the others, such as naming their peers.
    */
-  types?: string[];
-  inheritableOnly?: boolean;
+  shown?: (row: Descriptor) => boolean;
 }
 
 /** The process fields `fields` may name (fdscan/audit@1's), and those it can leave out. */
@@ -146,12 +145,6 @@ export const OPTIONAL_PROCESS_FIELDS: readonly string[] = ['command', 'argv', 'p
 /** Whether `options` asks for the process field `name` (every field when `fields` is absent). */
 export function wantsField(options: ListOptions | undefined, name: string): boolean {
   return options?.fields === undefined || options.fields.includes(name);
-}
-
-/** Whether the audit's filters (`types`, `inheritableOnly`) keep `row`: filterAudit's test, which a probe may use to skip work. */
-export function keptByFilters(options: ListOptions): (row: Descriptor) => boolean {
-  const types = options.types && new Set(options.types.map((t) => t.toLowerCase()));
-  return (row) => (!types || types.has(row.type.toLowerCase())) && (!options.inheritableOnly || row.inheritable === true);
 }
 
 /** Brief facts about a process, enough to name it. */

@@ -2,7 +2,7 @@
 import type { ExecRecord, TraceResult, TracedDescriptor, TracedProcess } from '../probe-kit/trace-result.js';
 import { PROTOCOL_TITLES, type ProtocolPass } from '../trace/descriptor-protocols.js';
 import { objectKey } from '../audit/descriptor-identity.js';
-import { ambientReceived } from '../trace/ambient-received.js';
+import { ambientReceived, childrenByParent } from '../trace/trace-views.js';
 import { paint, type Style } from './style.js';
 import { descriptorLine, escapeText, plural, quoteArgv } from './text.js';
 import { OriginIndex } from '../trace/origins.js';
@@ -28,13 +28,7 @@ export function receivedExtra(exec: ExecRecord): boolean {
  */
 export function renderInheritDiff(trace: TraceResult, style: Style, options: InheritDiffTextOptions = {}): string {
   const lines: string[] = [];
-  const children = new Map<number, TracedProcess[]>();
-  for (const p of trace.processes) {
-    if (p.parent === undefined) continue;
-    const list = children.get(p.parent) ?? [];
-    list.push(p);
-    children.set(p.parent, list);
-  }
+  const children = childrenByParent(trace);
   const execCount = trace.processes.reduce((n, p) => n + p.execs.length, 0);
   const how = trace.method === 'ptrace' ? 'ptrace: every exec recorded'
     : trace.method === 'debug-api' ? 'debug API: every process read at its creation' : 'sampled /proc: short processes may be missing';

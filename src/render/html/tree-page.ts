@@ -16,7 +16,7 @@ import type { GateOutcome } from '../../gate/gate-outcome.js';
 import { OriginIndex } from '../../trace/origins.js';
 import type { DescriptorOrigin } from '../../probe-kit/trace-result.js';
 import { objectKey } from '../../audit/descriptor-identity.js';
-import { ambientReceived } from '../../trace/ambient-received.js';
+import { ambientReceived, childrenByParent } from '../../trace/trace-views.js';
 import { describeDescriptor, descriptorTarget, escapeText, plural, quoteArgv, shortArgv } from '../text.js';
 import { originLines } from '../origin-text.js';
 import { html, terminalText, type Html, type PageBody, type PageFile, type PageVerdict } from './page.js';
@@ -263,13 +263,7 @@ function protocolOf(exec: ExecRecord, fd: number): string | undefined {
 
 /** The process tree, one node at a time. */
 function writeTree(page: PageBody, trace: TraceResult, marks: Marks, origins: OriginIndex, isGate: boolean): void {
-  const children = new Map<number, TracedProcess[]>();
-  for (const p of trace.processes) {
-    if (p.parent === undefined) continue;
-    const list = children.get(p.parent) ?? [];
-    list.push(p);
-    children.set(p.parent, list);
-  }
+  const children = childrenByParent(trace);
   const openAll = trace.processes.length <= OPEN_ALL;
   // Which nodes are open: every one in a small tree; else the first levels and every ancestor of a node on a finding's path.
   // Only the first nodes of the paths: a leak that reached 5,000 execs must not open 5,000 nodes.

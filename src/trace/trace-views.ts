@@ -1,5 +1,5 @@
-/** What of fdscan's own descriptors (ambient) the traced tree passed on: inherit-diff's text and page say it once. */
-import type { TracedDescriptor, TraceResult } from '../probe-kit/trace-result.js';
+/** What the reports of a trace read off it: the tree by parent, and the ambient descriptors the tree passed on. */
+import type { TracedDescriptor, TracedProcess, TraceResult } from '../probe-kit/trace-result.js';
 import { objectKey } from '../audit/descriptor-identity.js';
 
 const STDIO = 3;
@@ -19,4 +19,16 @@ export function ambientReceived(trace: TraceResult): Array<{ d: TracedDescriptor
     }
   }
   return [...seen.values()];
+}
+
+/** Each process's children (by the parent's id), in the order they were born. */
+export function childrenByParent(trace: TraceResult): Map<number, TracedProcess[]> {
+  const children = new Map<number, TracedProcess[]>();
+  for (const p of trace.processes) {
+    if (p.parent === undefined) continue;
+    const list = children.get(p.parent) ?? [];
+    list.push(p);
+    children.set(p.parent, list);
+  }
+  return children;
 }

@@ -19,14 +19,7 @@ import { darwinDescriptorLimits } from './limits.js';
 const darwinProbe: Probe = withCapabilities({
   name: 'darwin-libproc',
   platform: 'darwin',
-  capabilities: {
-    inheritable: true,
-    offset: true,
-    access: true,
-    flags: true,
-    sockets: true,
-    allProcesses: true,
-  },
+  capabilities: ['inheritable', 'offset', 'access', 'flags', 'sockets', 'allProcesses'],
   descriptorTypes: DARWIN_TYPES,
   listDescriptors(pid: number): ProcessAudit {
     return auditDarwinProcess(pid);

@@ -42,19 +42,10 @@ import { linuxUserId, linuxUserName } from './users.js';
 const linuxProbe: Probe = withCapabilities({
   name: 'linux-procfs',
   platform: 'linux',
-  capabilities: {
-    inheritable: true,
-    offset: true,
-    access: true,
-    flags: true,
-    sockets: true,
-    peers: true,
-    deleted: true,
-    watches: true,
-    kernelThread: true,
-    thread: true,
-    allProcesses: true,
-  },
+  capabilities: [
+    'inheritable', 'offset', 'access', 'flags', 'sockets', 'peers',
+    'deleted', 'watches', 'kernelThread', 'thread', 'allProcesses',
+  ],
   descriptorTypes: LINUX_TYPES,
   listDescriptors(pid: number, options?: ListOptions): ProcessAudit {
     assertOwnProc();

@@ -42,12 +42,7 @@ const WIN32_OBJECT_TYPES: readonly string[] = [
 const win32Probe: Probe = withCapabilities({
   name: 'win32-ntapi',
   platform: 'win32',
-  capabilities: {
-    inheritable: true,
-    access: true,
-    sockets: true,
-    allProcesses: true,
-  },
+  capabilities: ['inheritable', 'access', 'sockets', 'allProcesses'],
   descriptorTypes: WIN32_OBJECT_TYPES,
   listDescriptors(pid: number): ProcessAudit {
     return auditWin32Process(pid);

@@ -24,8 +24,8 @@
  * watchOrigins (`origins`: where the descriptors a running process makes come from).
  *
  * Rules every probe keeps:
- * - Unknown is not false: a field a platform cannot provide is left out of each row and declared
- *   absent in `capabilities`.
+ * - Unknown is not false: a field a platform cannot provide is left out of each row, and its
+ *   capability is not named in `capabilities`.
  * - A descriptor that fails to read becomes a row with `error`; a whole-process failure is a typed
  *   error from src/errors.ts, mapped once at the probe's edge: the process gone -> NoSuchProcess,
  *   EACCES/EPERM -> AccessDenied, anything else -> OsError naming the call and errno. Nothing
@@ -380,15 +380,15 @@ export const PRESENCE = {
 } as const satisfies { [K in Exclude<keyof ProbeCapabilities, keyof DeclaredCapabilities>]: ReadonlyArray<keyof Probe> };
 
 /**
- * A probe as a platform writes it: the capabilities it has, each set true (a flag left out is false:
- * the platform cannot tell it, and its field is never set); withCapabilities adds the presence flags.
+ * A probe as a platform writes it: the names of the capabilities it has (one left out is false: the
+ * platform cannot tell it, and its field is never set); withCapabilities adds the presence flags.
  */
 export type ProbeDefinition = Omit<Probe, 'capabilities' | 'listDescriptorsOfMany'> & {
-  capabilities: Partial<DeclaredCapabilities>;
+  capabilities: ReadonlyArray<keyof DeclaredCapabilities>;
   listDescriptorsOfMany?: Probe['listDescriptorsOfMany'];
 };
 
-/** Every declared capability, false unless a probe says it has it. */
+/** Every declared capability, false unless a probe names it. */
 const CANNOT_TELL: DeclaredCapabilities = {
   inheritable: false, offset: false, access: false, flags: false, sockets: false, peers: false, deleted: false,
   watches: false, kernelThread: false, thread: false, allProcesses: false,
@@ -396,9 +396,10 @@ const CANNOT_TELL: DeclaredCapabilities = {
 
 /** The Probe of `definition`, each presence capability set from whether its members are there. */
 export function withCapabilities(definition: ProbeDefinition): Probe {
-  const capabilities = { ...CANNOT_TELL, ...definition.capabilities } as ProbeCapabilities;
+  const capabilities = { ...CANNOT_TELL } as ProbeCapabilities;
+  for (const name of definition.capabilities) capabilities[name] = true;
   for (const [flag, members] of Object.entries(PRESENCE) as Array<[keyof typeof PRESENCE, ReadonlyArray<keyof Probe>]>) {
-    capabilities[flag] = members.every((member) => (definition as Partial<Probe>)[member] !== undefined);
+    capabilities[flag] = members.every((member) => (definition as unknown as Partial<Probe>)[member] !== undefined);
   }
   const listDescriptorsOfMany = definition.listDescriptorsOfMany ?? ((pids: number[]) => auditEach(pids, (pid) => definition.listDescriptors(pid)));
   return { ...definition, listDescriptorsOfMany, capabilities };

@@ -36,7 +36,7 @@ const DECLARED: DeclaredCapabilities = {
 /** A probe of no platform: the required members only, none of them called. */
 function bare(): ProbeDefinition {
   const never = (): never => { throw new Error('not called'); };
-  return { name: 'bare', platform: 'linux', capabilities: DECLARED, descriptorTypes: [], listDescriptors: never, listDescriptorsOfMany: never, countDescriptors: never, processInfo: never, listPids: never };
+  return { name: 'bare', platform: 'linux', capabilities: (Object.keys(DECLARED) as Array<keyof DeclaredCapabilities>).filter((k) => DECLARED[k]), descriptorTypes: [], listDescriptors: never, listDescriptorsOfMany: never, countDescriptors: never, processInfo: never, listPids: never };
 }
 
 test('withCapabilities: each presence flag follows its members (every one of them), the declared flags stay as given', (t) => {
@@ -52,7 +52,7 @@ test('withCapabilities: each presence flag follows its members (every one of the
 test('withCapabilities: a declared flag left out is false, and a probe without listDescriptorsOfMany reads each pid through listDescriptors', (t) => {
   const read: number[] = [];
   const probe = withCapabilities({
-    ...bare(), capabilities: { inheritable: true }, listDescriptorsOfMany: undefined,
+    ...bare(), capabilities: ['inheritable'], listDescriptorsOfMany: undefined,
     listDescriptors: (pid: number) => {
       read.push(pid);
       if (pid === 2) throw new NoSuchProcess(2);

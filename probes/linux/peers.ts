@@ -89,7 +89,7 @@ export class PeerIndex {
 function readEnds(pid: number): HeldEnds | undefined {
   let files: DescriptorFiles;
   try {
-    files = openDescriptorFiles(pid, { fdinfo: false });
+    files = openDescriptorFiles(pid, { fdinfo: false, reader: 'node' });
   } catch {
     return undefined;
   }

@@ -43,7 +43,12 @@ function allocated(root: string, pid: number, audits: number, peers: boolean): {
     { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   if (run.status !== 0) throw new Error(`child failed: ${run.stderr}`);
   let bytes = 0;
-  for (const match of run.stdout.matchAll(/\ballocated=(\d+)/g)) bytes += Number(match[1]);
+  // V8 now and then prints a count that wrapped below zero as an unsigned 64-bit number
+  // (allocated=18446744073...): such a line is no measure and is left out.
+  for (const match of run.stdout.matchAll(/\ballocated=(\d+)/g)) {
+    const value = Number(match[1]);
+    if (value <= Number.MAX_SAFE_INTEGER) bytes += value;
+  }
   return { bytes, rows: Number(/rows=(\d+)/.exec(run.stderr)?.[1] ?? 0) };
 }
 
